@@ -1,0 +1,2 @@
+/** JMH benchmarks for jrnn: GRU vs LSTM, GPU vs CPU. Filled in by the benchmark issue. */
+package dev.jrnn.bench;

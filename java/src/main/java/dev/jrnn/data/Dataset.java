@@ -1,0 +1,48 @@
+package dev.jrnn.data;
+
+import java.util.Objects;
+
+/**
+ * Samples of shape (T, F) with integer class labels, held in memory.
+ *
+ * @param name     e.g. {@code mnist/train}
+ * @param x        (N, T, F) row-major features, usually pixels scaled to [0, 1]
+ * @param y        (N) class labels in [0, classes)
+ * @param steps    T, timesteps per sample (image rows)
+ * @param features F, features per timestep (image columns)
+ * @param classes  number of classes
+ */
+public record Dataset(String name, float[] x, int[] y, int steps, int features, int classes) {
+
+    public Dataset {
+        Objects.requireNonNull(name, "name");
+        if ((long) y.length * steps * features != x.length) {
+            throw new IllegalArgumentException(name + ": expected " + y.length + " x " + steps + " x "
+                    + features + " = " + ((long) y.length * steps * features) + " features, found " + x.length);
+        }
+        for (int i = 0; i < y.length; i++) {
+            if (y[i] < 0 || y[i] >= classes) {
+                throw new IllegalArgumentException(name + ": label " + y[i] + " at index " + i
+                        + " is outside [0, " + classes + ")");
+            }
+        }
+    }
+
+    /** Number of samples N. */
+    public int size() {
+        return y.length;
+    }
+
+    /** Floats per sample, T*F. */
+    public int sampleSize() {
+        return steps * features;
+    }
+
+    /** The first {@code n} samples (copies), for quick runs. */
+    public Dataset head(int n) {
+        int k = Math.min(n, size());
+        float[] xs = java.util.Arrays.copyOf(x, k * sampleSize());
+        int[] ys = java.util.Arrays.copyOf(y, k);
+        return new Dataset(name + "[:" + k + "]", xs, ys, steps, features, classes);
+    }
+}
