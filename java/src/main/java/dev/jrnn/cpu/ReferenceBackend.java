@@ -1,0 +1,364 @@
+package dev.jrnn.cpu;
+
+import dev.jrnn.backend.Activation;
+import dev.jrnn.backend.Backend;
+import dev.jrnn.backend.Philox;
+import dev.jrnn.backend.RnnSpec;
+import dev.jrnn.backend.Tensor;
+
+/**
+ * The scalar reference: every op as the plainest loops over {@code double}, one thread, never
+ * optimised. It is the ground truth that the fast backends are tested against, and its float64
+ * arithmetic makes finite-difference gradient checks meaningful.
+ */
+public final class ReferenceBackend implements Backend {
+
+    @Override
+    public String name() {
+        return "reference";
+    }
+
+    @Override
+    public String description() {
+        return "reference (scalar float64 loops, 1 thread)";
+    }
+
+    @Override
+    public DoubleTensor allocate(int size) {
+        return new DoubleTensor(new double[size], 0, size);
+    }
+
+    /** A tensor holding a copy of {@code values}, for tests. */
+    public DoubleTensor of(double... values) {
+        return new DoubleTensor(values.clone(), 0, values.length);
+    }
+
+    /** A copy of the tensor's contents, for tests. */
+    public static double[] toArray(Tensor t) {
+        DoubleTensor d = (DoubleTensor) t;
+        double[] out = new double[d.size];
+        System.arraycopy(d.data, d.offset, out, 0, d.size);
+        return out;
+    }
+
+    @Override
+    public void write(float[] src, int srcOffset, Tensor dst, int length) {
+        DoubleTensor d = dt(dst);
+        for (int i = 0; i < length; i++) d.set(i, src[srcOffset + i]);
+    }
+
+    @Override
+    public void read(Tensor src, float[] dst, int dstOffset, int length) {
+        DoubleTensor s = dt(src);
+        for (int i = 0; i < length; i++) dst[dstOffset + i] = (float) s.get(i);
+    }
+
+    @Override
+    public void fill(Tensor t, float value) {
+        DoubleTensor d = dt(t);
+        for (int i = 0; i < d.size; i++) d.set(i, value);
+    }
+
+    @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k,
+                     float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        DoubleTensor A = dt(a), B = dt(b), C = dt(c);
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double s = 0;
+                for (int p = 0; p < k; p++) {
+                    double av = transA ? A.get(p * m + i) : A.get(i * k + p);
+                    double bv = transB ? B.get(j * k + p) : B.get(p * n + j);
+                    s += av * bv;
+                }
+                double old = beta == 0 ? 0 : beta * C.get(i * n + j);
+                C.set(i * n + j, alpha * s + old);
+            }
+        }
+    }
+
+    @Override
+    public void biasActivation(int rows, int cols, Tensor y, Tensor bias, Activation act) {
+        DoubleTensor Y = dt(y), b = dt(bias);
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j++) {
+                Y.set(i * cols + j, activate(act, Y.get(i * cols + j) + b.get(j)));
+            }
+        }
+    }
+
+    @Override
+    public void activationBackward(int n, Activation act, Tensor y, Tensor dy) {
+        DoubleTensor Y = dt(y), D = dt(dy);
+        for (int i = 0; i < n; i++) D.set(i, D.get(i) * derivative(act, Y.get(i)));
+    }
+
+    @Override
+    public void biasGradient(int rows, int cols, Tensor dy, Tensor db) {
+        DoubleTensor D = dt(dy), B = dt(db);
+        for (int j = 0; j < cols; j++) {
+            double s = 0;
+            for (int i = 0; i < rows; i++) s += D.get(i * cols + j);
+            B.set(j, B.get(j) + s);
+        }
+    }
+
+    // ---- recurrent layers --------------------------------------------------------------------
+
+    @Override
+    public void rnnForward(RnnSpec spec, int batch, int steps, Tensor x, Tensor params, Tensor y, Tensor reserve) {
+        DoubleTensor X = dt(x), P = dt(params), Y = dt(y), S = dt(reserve);
+        int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), T = steps;
+        int oW = spec.offsetW(), oR = spec.offsetR(), oB = spec.offsetBias();
+        Activation act = spec.activation();
+        int perSample = spec.reservePerSample(T);
+        double[] gx = new double[GH], gh = new double[GH];
+        for (int b = 0; b < batch; b++) {
+            int rs = b * perSample;                       // reserve: gates (T, GH), then extra (T, H)
+            for (int t = 0; t < T; t++) {
+                int xo = (b * T + t) * F, yo = (b * T + t) * H, yPrev = yo - H;
+                for (int j = 0; j < GH; j++) {
+                    double sx = 0, sh = 0;
+                    for (int k = 0; k < F; k++) sx += P.get(oW + j * F + k) * X.get(xo + k);
+                    for (int k = 0; k < H && t > 0; k++) sh += P.get(oR + j * H + k) * Y.get(yPrev + k);
+                    if (spec.cell() == RnnSpec.Cell.LSTM) {
+                        sx += P.get(oB + j);
+                    } else {
+                        sx += P.get(oB + j);
+                        sh += P.get(oB + GH + j);
+                    }
+                    gx[j] = sx;
+                    gh[j] = sh;
+                }
+                int go = rs + t * GH, eo = rs + T * GH + t * H;
+                for (int u = 0; u < H; u++) {
+                    double hPrev = t > 0 ? Y.get(yPrev + u) : 0;
+                    if (spec.cell() == RnnSpec.Cell.LSTM) {
+                        double i = sigmoid(gx[u] + gh[u]);
+                        double f = sigmoid(gx[H + u] + gh[H + u]);
+                        double g = activate(act, gx[2 * H + u] + gh[2 * H + u]);
+                        double o = sigmoid(gx[3 * H + u] + gh[3 * H + u]);
+                        double cPrev = t > 0 ? S.get(eo - H + u) : 0;
+                        double c = f * cPrev + i * g;
+                        S.set(go + u, i);
+                        S.set(go + H + u, f);
+                        S.set(go + 2 * H + u, g);
+                        S.set(go + 3 * H + u, o);
+                        S.set(eo + u, c);
+                        Y.set(yo + u, o * activate(act, c));
+                    } else {
+                        double r = sigmoid(gx[u] + gh[u]);
+                        double z = sigmoid(gx[H + u] + gh[H + u]);
+                        double n = activate(act, gx[2 * H + u] + r * gh[2 * H + u]);
+                        S.set(go + u, r);
+                        S.set(go + H + u, z);
+                        S.set(go + 2 * H + u, n);
+                        S.set(eo + u, gh[2 * H + u]);
+                        Y.set(yo + u, (1 - z) * n + z * hPrev);
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void rnnBackward(RnnSpec spec, int batch, int steps, Tensor x, Tensor params, Tensor y,
+                            Tensor reserve, Tensor dy, Tensor dx, Tensor dParams) {
+        DoubleTensor X = dt(x), P = dt(params), Y = dt(y), S = dt(reserve), DY = dt(dy);
+        DoubleTensor DX = dx == null ? null : dt(dx), DP = dt(dParams);
+        int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), T = steps;
+        int oW = spec.offsetW(), oR = spec.offsetR(), oB = spec.offsetBias();
+        Activation act = spec.activation();
+        boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
+        int perSample = spec.reservePerSample(T);
+        double[] dgx = new double[GH], dgh = new double[GH];   // pre-activation gate gradients
+        double[] dhNext = new double[H], dcNext = new double[H];
+        for (int b = 0; b < batch; b++) {
+            int rs = b * perSample;
+            java.util.Arrays.fill(dhNext, 0);
+            java.util.Arrays.fill(dcNext, 0);
+            for (int t = T - 1; t >= 0; t--) {
+                int xo = (b * T + t) * F, yo = (b * T + t) * H, yPrev = yo - H;
+                int go = rs + t * GH, eo = rs + T * GH + t * H;
+                for (int u = 0; u < H; u++) {
+                    double dh = DY.get(yo + u) + dhNext[u];
+                    double hPrev = t > 0 ? Y.get(yPrev + u) : 0;
+                    if (lstm) {
+                        double i = S.get(go + u), f = S.get(go + H + u);
+                        double g = S.get(go + 2 * H + u), o = S.get(go + 3 * H + u);
+                        double c = S.get(eo + u), cPrev = t > 0 ? S.get(eo - H + u) : 0;
+                        double ac = activate(act, c);
+                        double dOut = dh * ac;
+                        double dc = dcNext[u] + dh * o * derivative(act, ac);
+                        dcNext[u] = dc * f;
+                        dgx[u] = dc * g * i * (1 - i);
+                        dgx[H + u] = dc * cPrev * f * (1 - f);
+                        dgx[2 * H + u] = dc * i * derivative(act, g);
+                        dgx[3 * H + u] = dOut * o * (1 - o);
+                    } else {
+                        double r = S.get(go + u), z = S.get(go + H + u), n = S.get(go + 2 * H + u);
+                        double ghn = S.get(eo + u);
+                        double dan = dh * (1 - z) * derivative(act, n);
+                        double daz = dh * (hPrev - n) * z * (1 - z);
+                        double dar = dan * ghn * r * (1 - r);
+                        dgx[u] = dar;
+                        dgx[H + u] = daz;
+                        dgx[2 * H + u] = dan;
+                        dgh[u] = dar;
+                        dgh[H + u] = daz;
+                        dgh[2 * H + u] = dan * r;
+                        dhNext[u] = dh * z;                    // direct path; R-path added below
+                    }
+                }
+                double[] dRec = lstm ? dgx : dgh;               // LSTM: one gate gradient for both products
+                for (int j = 0; j < GH; j++) {
+                    for (int k = 0; k < F; k++) add(DP, oW + j * F + k, dgx[j] * X.get(xo + k));
+                    for (int k = 0; k < H && t > 0; k++) add(DP, oR + j * H + k, dRec[j] * Y.get(yPrev + k));
+                    add(DP, oB + j, dgx[j]);
+                    if (!lstm) add(DP, oB + GH + j, dgh[j]);
+                }
+                if (DX != null) {
+                    for (int k = 0; k < F; k++) {
+                        double s = 0;
+                        for (int j = 0; j < GH; j++) s += dgx[j] * P.get(oW + j * F + k);
+                        DX.set(xo + k, s);
+                    }
+                }
+                for (int k = 0; k < H; k++) {
+                    double s = 0;
+                    for (int j = 0; j < GH; j++) s += dRec[j] * P.get(oR + j * H + k);
+                    dhNext[k] = lstm ? s : dhNext[k] + s;
+                }
+            }
+        }
+    }
+
+    @Override
+    public void lastStep(int batch, int steps, int width, Tensor seq, Tensor out) {
+        DoubleTensor S = dt(seq), O = dt(out);
+        for (int b = 0; b < batch; b++) {
+            for (int j = 0; j < width; j++) O.set(b * width + j, S.get((b * steps + steps - 1) * width + j));
+        }
+    }
+
+    @Override
+    public void lastStepBackward(int batch, int steps, int width, Tensor dOut, Tensor dSeq) {
+        DoubleTensor D = dt(dOut), S = dt(dSeq);
+        for (int b = 0; b < batch; b++) {
+            for (int t = 0; t < steps; t++) {
+                for (int j = 0; j < width; j++) {
+                    S.set((b * steps + t) * width + j, t == steps - 1 ? D.get(b * width + j) : 0);
+                }
+            }
+        }
+    }
+
+    // ---- regularisation, loss, optimiser -----------------------------------------------------
+
+    @Override
+    public void dropout(long seed, long step, int salt, float rate, int n, Tensor in, Tensor out) {
+        DoubleTensor I = dt(in), O = dt(out);
+        double scale = 1.0 / (1.0 - rate);
+        for (int i = 0; i < n; i++) {
+            boolean keep = Philox.uniform(seed, step, salt, i) >= rate;
+            O.set(i, keep ? I.get(i) * scale : 0);
+        }
+    }
+
+    @Override
+    public void softmaxCrossEntropy(int batch, int classes, Tensor logits, Tensor labels,
+                                    float gradScale, Tensor dLogits, Tensor stats) {
+        DoubleTensor L = dt(logits), Y = dt(labels), st = dt(stats);
+        DoubleTensor D = dLogits == null ? null : dt(dLogits);
+        double lossSum = 0, correct = 0;
+        for (int b = 0; b < batch; b++) {
+            int label = (int) Y.get(b), base = b * classes;
+            double max = Double.NEGATIVE_INFINITY;
+            int argmax = 0;
+            for (int c = 0; c < classes; c++) {
+                if (L.get(base + c) > max) {
+                    max = L.get(base + c);
+                    argmax = c;
+                }
+            }
+            double sum = 0;
+            for (int c = 0; c < classes; c++) sum += Math.exp(L.get(base + c) - max);
+            double logSum = Math.log(sum) + max;
+            lossSum += logSum - L.get(base + label);
+            if (argmax == label) correct++;
+            if (D != null) {
+                for (int c = 0; c < classes; c++) {
+                    double p = Math.exp(L.get(base + c) - logSum);
+                    D.set(base + c, (p - (c == label ? 1 : 0)) * gradScale);
+                }
+            }
+        }
+        st.set(0, st.get(0) + lossSum);
+        st.set(1, st.get(1) + correct);
+    }
+
+    @Override
+    public void softmax(int rows, int cols, Tensor logits, Tensor probs) {
+        DoubleTensor L = dt(logits), P = dt(probs);
+        for (int r = 0; r < rows; r++) {
+            double max = Double.NEGATIVE_INFINITY;
+            for (int c = 0; c < cols; c++) max = Math.max(max, L.get(r * cols + c));
+            double sum = 0;
+            for (int c = 0; c < cols; c++) sum += Math.exp(L.get(r * cols + c) - max);
+            for (int c = 0; c < cols; c++) P.set(r * cols + c, Math.exp(L.get(r * cols + c) - max) / sum);
+        }
+    }
+
+    @Override
+    public void adam(int n, Tensor params, Tensor grads, Tensor m, Tensor v,
+                     float lr, float beta1, float beta2, float eps, long t) {
+        DoubleTensor P = dt(params), G = dt(grads), M = dt(m), V = dt(v);
+        double b1 = beta1, b2 = beta2;
+        double alpha = lr * Math.sqrt(1 - Math.pow(b2, t)) / (1 - Math.pow(b1, t));
+        for (int i = 0; i < n; i++) {
+            double g = G.get(i);
+            double mi = b1 * M.get(i) + (1 - b1) * g;
+            double vi = b2 * V.get(i) + (1 - b2) * g * g;
+            M.set(i, mi);
+            V.set(i, vi);
+            P.set(i, P.get(i) - alpha * mi / (Math.sqrt(vi) + eps));
+        }
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------
+
+    static double sigmoid(double x) {
+        return 1 / (1 + Math.exp(-x));
+    }
+
+    static double activate(Activation act, double x) {
+        return switch (act) {
+            case LINEAR -> x;
+            case RELU -> x > 0 ? x : 0;
+            case TANH -> Math.tanh(x);
+            case SIGMOID -> sigmoid(x);
+            case SOFTMAX -> throw new IllegalArgumentException("softmax is not an element-wise activation");
+        };
+    }
+
+    /** Derivative expressed through the activation's output {@code y = act(x)}. */
+    static double derivative(Activation act, double y) {
+        return switch (act) {
+            case LINEAR -> 1;
+            case RELU -> y > 0 ? 1 : 0;
+            case TANH -> 1 - y * y;
+            case SIGMOID -> y * (1 - y);
+            case SOFTMAX -> throw new IllegalArgumentException("softmax is not an element-wise activation");
+        };
+    }
+
+    private static void add(DoubleTensor t, int i, double v) {
+        t.set(i, t.get(i) + v);
+    }
+
+    private static DoubleTensor dt(Tensor t) {
+        if (t instanceof DoubleTensor d) return d;
+        throw new IllegalArgumentException("the reference backend takes its own tensors, found "
+                + (t == null ? "null" : t.getClass().getSimpleName()));
+    }
+}

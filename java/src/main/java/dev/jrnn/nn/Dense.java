@@ -1,0 +1,48 @@
+package dev.jrnn.nn;
+
+import dev.jrnn.backend.Activation;
+
+/**
+ * Fully connected layer {@code y = act(x W^T + b)}, W (units, inputs) row-major (PyTorch's
+ * orientation), b (units). Glorot-uniform W and zero b, as Keras.
+ *
+ * @param units      output width
+ * @param activation linear, relu, tanh, sigmoid, or softmax (last layer only)
+ */
+public record Dense(int units, Activation activation) implements Layer {
+
+    public Dense {
+        if (units <= 0) throw new IllegalArgumentException("Dense units must be positive, found " + units);
+        java.util.Objects.requireNonNull(activation, "activation");
+    }
+
+    /** A linear Dense layer. */
+    public Dense(int units) {
+        this(units, Activation.LINEAR);
+    }
+
+    @Override
+    public String kind() {
+        return "dense";
+    }
+
+    @Override
+    public String typeName() {
+        return "Dense";
+    }
+
+    @Override
+    public Shape outputShape(Shape input) {
+        if (input.rank() != 1) {
+            throw new IllegalArgumentException("Dense expects input of shape (features), found " + input
+                    + (input.rank() == 2 ? ": set returnSequences(false) on the recurrent layer before it" : ""));
+        }
+        return new Shape(units);
+    }
+
+    @Override
+    public int paramCount(Shape input) {
+        outputShape(input);
+        return units * input.dim(0) + units;
+    }
+}
