@@ -334,7 +334,7 @@ public final class ReferenceBackend implements Backend {
     static double activate(Activation act, double x) {
         return switch (act) {
             case LINEAR -> x;
-            case RELU -> x > 0 ? x : 0;
+            case RELU -> x < 0 ? 0 : x;             // NB: NaN propagates, as in PyTorch
             case TANH -> Math.tanh(x);
             case SIGMOID -> sigmoid(x);
             case SOFTMAX -> throw new IllegalArgumentException("softmax is not an element-wise activation");

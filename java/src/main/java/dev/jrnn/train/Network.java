@@ -1,0 +1,256 @@
+package dev.jrnn.train;
+
+import dev.jrnn.backend.Activation;
+import dev.jrnn.backend.Backend;
+import dev.jrnn.backend.RnnSpec;
+import dev.jrnn.backend.Tensor;
+import dev.jrnn.nn.Dense;
+import dev.jrnn.nn.Dropout;
+import dev.jrnn.nn.Layer;
+import dev.jrnn.nn.Recurrent;
+import dev.jrnn.nn.Sequential;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A {@link Sequential} model bound to a {@link Backend}: the flat parameter and gradient
+ * buffers plus per-layer activation buffers sized for {@code maxBatch}. Forward and backward are
+ * written once against the backend interface.
+ */
+public final class Network implements AutoCloseable {
+    private final Sequential model;
+    private final Backend backend;
+    private final int maxBatch;
+    private final Tensor params;   // (P) canonical flat layout
+    private final Tensor grads;    // (P)
+    private final List<Node> nodes = new ArrayList<>();
+    private final List<Tensor> owned = new ArrayList<>();
+
+    public Network(Sequential model, Backend backend, int maxBatch) {
+        if (maxBatch <= 0) throw new IllegalArgumentException("maxBatch must be positive, found " + maxBatch);
+        this.model = model;
+        this.backend = backend;
+        this.maxBatch = maxBatch;
+        this.params = alloc(Math.max(1, model.paramCount()));
+        this.grads = alloc(Math.max(1, model.paramCount()));
+        for (int i = 0; i < model.layers().size(); i++) {
+            Layer layer = model.layers().get(i);
+            int in = model.inputShape(i).elements(), out = model.outputShape(i).elements();
+            Tensor p = params.slice(model.paramOffset(i), model.paramCount(i));
+            Tensor g = grads.slice(model.paramOffset(i), model.paramCount(i));
+            boolean first = i == 0;
+            nodes.add(switch (layer) {
+                case Recurrent r -> new RnnNode(r.spec(model.inputShape(i).dim(1)), model.inputShape(i).dim(0),
+                        r.returnSequences(), p, g, first);
+                case Dropout d -> new DropoutNode((float) d.rate(), i, out);
+                case Dense d -> new DenseNode(d, in, p, g, first);
+            });
+        }
+    }
+
+    private Tensor alloc(int n) {
+        Tensor t = backend.allocate(n);
+        owned.add(t);
+        return t;
+    }
+
+    /** The model. */
+    public Sequential model() {
+        return model;
+    }
+
+    /** Largest batch the buffers hold. */
+    public int maxBatch() {
+        return maxBatch;
+    }
+
+    /** Flat parameters (P), canonical layout. */
+    public Tensor params() {
+        return params;
+    }
+
+    /** Flat gradients (P), accumulated by {@link #backward}. */
+    public Tensor grads() {
+        return grads;
+    }
+
+    /** Copies the parameters to the host. */
+    public float[] getParameters() {
+        float[] p = new float[model.paramCount()];
+        backend.read(params, p, 0, p.length);
+        return p;
+    }
+
+    /** Replaces the parameters (canonical layout, {@code paramCount()} floats). */
+    public void setParameters(float[] p) {
+        if (p.length != model.paramCount()) {
+            throw new IllegalArgumentException("expected " + model.paramCount() + " parameters for "
+                    + model.shortName() + ", found " + p.length);
+        }
+        backend.write(p, 0, params, p.length);
+    }
+
+    /**
+     * Runs every layer.
+     *
+     * @param x        (B, T, F) input
+     * @param training whether dropout is active
+     * @param seed     dropout seed
+     * @param step     dropout step counter (the optimiser step)
+     * @return (B, out) the last layer's output; for a softmax layer, its logits
+     */
+    public Tensor forward(int batch, Tensor x, boolean training, long seed, long step) {
+        checkBatch(batch);
+        Tensor h = x;
+        for (Node n : nodes) h = n.forward(batch, h, training, seed, step);
+        return h;
+    }
+
+    /**
+     * Back-propagates {@code dOut} (B, out) from the last {@link #forward} (which must have been a
+     * training pass) and accumulates into {@link #grads()}. Overwrites {@code dOut}.
+     */
+    public void backward(int batch, Tensor dOut) {
+        checkBatch(batch);
+        Tensor d = dOut;
+        for (int i = nodes.size() - 1; i >= 0; i--) d = nodes.get(i).backward(batch, d);
+    }
+
+    private void checkBatch(int batch) {
+        if (batch <= 0 || batch > maxBatch) {
+            throw new IllegalArgumentException("batch must be in [1, " + maxBatch + "], found " + batch);
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Tensor t : owned) t.close();
+        owned.clear();
+    }
+
+    private interface Node {
+        Tensor forward(int batch, Tensor in, boolean training, long seed, long step);
+
+        /** Returns the gradient with respect to this node's input, or null for the first layer. */
+        Tensor backward(int batch, Tensor dOut);
+    }
+
+    private final class RnnNode implements Node {
+        final RnnSpec spec;
+        final int steps;
+        final boolean returnSequences, first;
+        final Tensor p, g;
+        final Tensor y, reserve, last, dSeq, dx;   // (B,T,H) (B,reserve) (B,H) (B,T,H) (B,T,F)
+        Tensor x;
+
+        RnnNode(RnnSpec spec, int steps, boolean returnSequences, Tensor p, Tensor g, boolean first) {
+            this.spec = spec;
+            this.steps = steps;
+            this.returnSequences = returnSequences;
+            this.first = first;
+            this.p = p;
+            this.g = g;
+            int H = spec.units();
+            y = alloc(maxBatch * steps * H);
+            reserve = alloc(maxBatch * spec.reservePerSample(steps));
+            last = returnSequences ? null : alloc(maxBatch * H);
+            dSeq = returnSequences ? null : alloc(maxBatch * steps * H);
+            dx = first ? null : alloc(maxBatch * steps * spec.inputSize());
+        }
+
+        @Override
+        public Tensor forward(int batch, Tensor in, boolean training, long seed, long step) {
+            x = in;
+            int H = spec.units();
+            backend.rnnForward(spec, batch, steps, in, p, y, reserve);
+            if (returnSequences) return y.slice(0, batch * steps * H);
+            backend.lastStep(batch, steps, H, y, last);
+            return last.slice(0, batch * H);
+        }
+
+        @Override
+        public Tensor backward(int batch, Tensor dOut) {
+            Tensor dy = dOut;
+            if (!returnSequences) {
+                backend.lastStepBackward(batch, steps, spec.units(), dOut, dSeq);
+                dy = dSeq;
+            }
+            backend.rnnBackward(spec, batch, steps, x, p, y, reserve, dy, dx, g);
+            return dx;
+        }
+    }
+
+    private final class DropoutNode implements Node {
+        final float rate;
+        final int salt, width;
+        final Tensor y, dx;
+        boolean active;
+
+        DropoutNode(float rate, int salt, int width) {
+            this.rate = rate;
+            this.salt = salt;
+            this.width = width;
+            y = alloc(maxBatch * width);
+            dx = alloc(maxBatch * width);
+        }
+
+        long seed, step;
+
+        @Override
+        public Tensor forward(int batch, Tensor in, boolean training, long seed, long step) {
+            active = training && rate > 0;
+            if (!active) return in;
+            this.seed = seed;
+            this.step = step;
+            backend.dropout(seed, step, salt, rate, batch * width, in, y);
+            return y.slice(0, batch * width);
+        }
+
+        @Override
+        public Tensor backward(int batch, Tensor dOut) {
+            if (!active) return dOut;
+            backend.dropout(seed, step, salt, rate, batch * width, dOut, dx);
+            return dx.slice(0, batch * width);
+        }
+    }
+
+    private final class DenseNode implements Node {
+        final int in, out;
+        final Activation act;
+        final boolean first;
+        final Tensor w, b, dw, db;   // W (out, in), b (out)
+        final Tensor y, dx;          // (B, out), (B, in)
+        Tensor x;
+
+        DenseNode(Dense d, int in, Tensor p, Tensor g, boolean first) {
+            this.in = in;
+            this.out = d.units();
+            this.act = d.activation() == Activation.SOFTMAX ? Activation.LINEAR : d.activation();
+            this.first = first;
+            w = p.slice(0, out * in);
+            b = p.slice(out * in, out);
+            dw = g.slice(0, out * in);
+            db = g.slice(out * in, out);
+            y = alloc(maxBatch * out);
+            dx = first ? null : alloc(maxBatch * in);
+        }
+
+        @Override
+        public Tensor forward(int batch, Tensor x, boolean training, long seed, long step) {
+            this.x = x;
+            backend.gemm(false, true, batch, out, in, 1f, x, w, 0f, y);
+            backend.biasActivation(batch, out, y, b, act);
+            return y.slice(0, batch * out);
+        }
+
+        @Override
+        public Tensor backward(int batch, Tensor dOut) {
+            if (act != Activation.LINEAR) backend.activationBackward(batch * out, act, y, dOut);
+            backend.gemm(true, false, out, in, batch, 1f, dOut, x, 1f, dw);
+            backend.biasGradient(batch, out, dOut, db);
+            if (first) return null;
+            backend.gemm(false, false, batch, in, out, 1f, dOut, w, 0f, dx);
+            return dx.slice(0, batch * in);
+        }
+    }
+}

@@ -1,0 +1,50 @@
+package dev.jrnn.train;
+
+/**
+ * Optimiser and loop settings, Keras defaults unless stated.
+ *
+ * @param learningRate Adam learning rate (1e-3)
+ * @param beta1        Adam beta1 (0.9)
+ * @param beta2        Adam beta2 (0.999)
+ * @param epsilon      Adam epsilon (1e-7, as Keras)
+ * @param batchSize    training batch size (256, as the seed notebook)
+ * @param seed         seed for initial weights, shuffling and dropout masks
+ * @param shuffle      reshuffle the training set every epoch
+ * @param logInterval  read the running loss and accuracy every this many batches
+ * @param evalBatchSize batch size for {@link Trainer#evaluate}
+ */
+public record TrainConfig(float learningRate, float beta1, float beta2, float epsilon, int batchSize,
+                          long seed, boolean shuffle, int logInterval, int evalBatchSize) {
+
+    public TrainConfig {
+        if (!(learningRate > 0)) throw new IllegalArgumentException("learning rate must be positive, found " + learningRate);
+        if (batchSize <= 0) throw new IllegalArgumentException("batch size must be positive, found " + batchSize);
+        if (logInterval <= 0) throw new IllegalArgumentException("log interval must be positive, found " + logInterval);
+        if (evalBatchSize <= 0) throw new IllegalArgumentException("eval batch size must be positive, found " + evalBatchSize);
+    }
+
+    /** Keras defaults with batch 256 and seed 42. */
+    public static TrainConfig defaults() {
+        return new TrainConfig(1e-3f, 0.9f, 0.999f, 1e-7f, 256, 42L, true, 1, 1024);
+    }
+
+    /** A copy with another learning rate. */
+    public TrainConfig withLearningRate(float lr) {
+        return new TrainConfig(lr, beta1, beta2, epsilon, batchSize, seed, shuffle, logInterval, evalBatchSize);
+    }
+
+    /** A copy with another batch size. */
+    public TrainConfig withBatchSize(int b) {
+        return new TrainConfig(learningRate, beta1, beta2, epsilon, b, seed, shuffle, logInterval, evalBatchSize);
+    }
+
+    /** A copy with another seed. */
+    public TrainConfig withSeed(long s) {
+        return new TrainConfig(learningRate, beta1, beta2, epsilon, batchSize, s, shuffle, logInterval, evalBatchSize);
+    }
+
+    /** A copy with another logging interval. */
+    public TrainConfig withLogInterval(int n) {
+        return new TrainConfig(learningRate, beta1, beta2, epsilon, batchSize, seed, shuffle, n, evalBatchSize);
+    }
+}

@@ -1,0 +1,114 @@
+package dev.jrnn.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jrnn.backend.Activation;
+import dev.jrnn.backend.Backend;
+import dev.jrnn.backend.RnnSpec.Cell;
+import dev.jrnn.cpu.ReferenceBackend;
+import dev.jrnn.data.Dataset;
+import dev.jrnn.nn.Sequential;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class TrainerTest {
+
+    /** A learnable toy task: the class is which quarter of the sequence holds the bright row. */
+    static Dataset toy(int n, int steps, int features, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        float[] x = new float[n * steps * features];
+        int[] y = new int[n];
+        for (int i = 0; i < n; i++) {
+            y[i] = rnd.nextInt(4);
+            int row = y[i] * steps / 4 + rnd.nextInt(steps / 4);
+            for (int t = 0; t < steps; t++) {
+                for (int f = 0; f < features; f++) {
+                    x[(i * steps + t) * features + f] = (float) (rnd.nextDouble() * 0.2 + (t == row ? 0.8 : 0));
+                }
+            }
+        }
+        return new Dataset("toy", x, y, steps, features, 4);
+    }
+
+    private static Sequential model(Cell cell) {
+        return Sequential.notebook(cell, 8, 1, Activation.TANH, 0.2, 8, 5, 4);
+    }
+
+    static List<EpochMetrics> train(Backend be, Cell cell, Dataset d, int epochs, long seed, float[][] paramsOut) {
+        TrainConfig cfg = TrainConfig.defaults().withBatchSize(32).withSeed(seed).withLearningRate(1e-2f);
+        try (Trainer t = new Trainer(model(cell), be, cfg)) {
+            List<EpochMetrics> h = t.fit(d, epochs, null);
+            paramsOut[0] = t.network().getParameters();
+            return h;
+        }
+    }
+
+    @Test
+    void lstmAndGruLearnToyTaskOnReference() {
+        Dataset d = toy(256, 8, 5, 1);
+        for (Cell cell : Cell.values()) {
+            float[][] p = new float[1][];
+            List<EpochMetrics> h = train(new ReferenceBackend(), cell, d, 8, 3, p);
+            assertTrue(h.get(7).loss() < h.get(0).loss() * 0.6, cell + " loss did not fall: " + h);
+            try (Trainer t = new Trainer(model(cell), new ReferenceBackend(), TrainConfig.defaults())) {
+                t.network().setParameters(p[0]);
+                Evaluation ev = t.evaluate(toy(200, 8, 5, 2));
+                assertTrue(ev.accuracy() > 0.8, cell + " accuracy " + ev);
+            }
+        }
+    }
+
+    @Test
+    void sameSeedSameWeightsBitForBit() {
+        Dataset d = toy(100, 8, 5, 1);
+        float[][] a = new float[1][], b = new float[1][], c = new float[1][];
+        List<EpochMetrics> ha = train(new ReferenceBackend(), Cell.GRU, d, 2, 11, a);
+        List<EpochMetrics> hb = train(new ReferenceBackend(), Cell.GRU, d, 2, 11, b);
+        train(new ReferenceBackend(), Cell.GRU, d, 2, 12, c);
+        assertArrayEquals(a[0], b[0]);
+        assertEquals(ha.get(1).loss(), hb.get(1).loss());
+        assertTrue(!java.util.Arrays.equals(a[0], c[0]), "another seed must give other weights");
+    }
+
+    @Test
+    void rejectsMismatchedData() {
+        try (Trainer t = new Trainer(model(Cell.LSTM), new ReferenceBackend(), TrainConfig.defaults())) {
+            var e = assertThrows(IllegalArgumentException.class, () -> t.fit(toy(8, 4, 10, 1), 1, null));
+            assertTrue(e.getMessage().contains("(8, 5)") && e.getMessage().contains("(4, 10)"), e.getMessage());
+        }
+    }
+
+    @Test
+    void divergenceIsReportedNotHidden() {
+        Dataset d = toy(64, 8, 5, 1);
+        d.x()[7] = Float.NaN;
+        try (Trainer t = new Trainer(model(Cell.LSTM), new ReferenceBackend(), TrainConfig.defaults())) {
+            var e = assertThrows(ArithmeticException.class, () -> t.fit(d, 1, null));
+            assertTrue(e.getMessage().contains("NaN"), e.getMessage());
+        }
+    }
+
+    @Test
+    void initialisationFollowsKeras() {
+        Sequential m = Sequential.notebook(Cell.LSTM, 6, 1, Activation.TANH, 0.2, 3, 4, 10);
+        float[] p = Initializers.initialParameters(m, 5);
+        var spec = new dev.jrnn.nn.LSTM(6).spec(4);
+        int gh = spec.gateWidth(), h = spec.units();
+        for (int u = 0; u < gh; u++) {
+            assertEquals(u >= h && u < 2 * h ? 1f : 0f, p[spec.offsetBias() + u], "bias " + u);
+        }
+        double limit = Math.sqrt(6.0 / (4 + gh));
+        for (int i = 0; i < gh * 4; i++) assertTrue(Math.abs(p[i]) <= limit);
+        for (int a = 0; a < h; a++) {           // R (G*H, H) has orthonormal columns
+            for (int b = 0; b < h; b++) {
+                double dot = 0;
+                for (int r = 0; r < gh; r++) dot += p[spec.offsetR() + r * h + a] * p[spec.offsetR() + r * h + b];
+                assertEquals(a == b ? 1 : 0, dot, 1e-5);
+            }
+        }
+    }
+}
