@@ -1,0 +1,197 @@
+#!/usr/bin/python3
+"""Generate golden vectors for jrnn's LSTM/GRU forward and backward.
+
+Run with Debian's python3 (PyTorch from python3-torch):
+
+    /usr/bin/python3 java/src/test/resources/golden/make_golden.py
+
+Writes one <case>.txt per case into this script's folder. Deterministic
+(fixed seeds, float64).
+
+Conventions (DESIGN.md):
+  * input x is batch-major (B, T, F); zero initial states.
+  * gate order as cuDNN / PyTorch: LSTM i, f, g, o; GRU r, z, n with the reset
+    gate applied after the recurrent product:
+        n  = act(W_n x + bW_n + r * (R_n h + bR_n))
+        h' = (1 - z) * n + z * h
+    LSTM: c' = f*c + i*g, g = act(.), h' = o * act(c'); i, f, o (and r, z)
+    sigmoid; act = tanh or relu (Keras activation='relu'). relu'(0) = 0, as in
+    PyTorch and TF: with zero initial c the LSTM relu case has many exact c = 0.
+  * canonical per-layer parameter vector, row-major:
+        W (G*H, F), R (G*H, H), then LSTM: b (G*H); GRU: bW (G*H), bR (G*H).
+    LSTM's single bias is fed to nn.LSTM as bias_ih = b, bias_hh = 0.
+  * loss L = sum(y * g), y = full output sequence (B, T, H), g a fixed random
+    tensor; dx = dL/dx, dparams = dL/dparams in the canonical layout.
+
+File format, one tensor per line after '#' comment lines:
+    <name> <dims comma-separated> <values space-separated, %.17g>
+names: x, params, y, g, dx, dparams.
+"""
+import os
+
+import torch
+from torch import nn
+
+torch.set_default_dtype(torch.float64)
+OUT_DIR = os.path.dirname(os.path.abspath(__file__))
+SEED = 20240607
+
+
+def gates(cell):
+    return 4 if cell == "lstm" else 3
+
+
+def make_inputs(cell, B, T, F, H, seed):
+    gen = torch.Generator().manual_seed(seed)
+    G = gates(cell)
+    x = torch.randn(B, T, F, generator=gen)
+    W = torch.rand(G * H, F, generator=gen) - 0.5
+    R = torch.rand(G * H, H, generator=gen) - 0.5
+    nb = 1 if cell == "lstm" else 2
+    biases = [torch.rand(G * H, generator=gen) - 0.5 for _ in range(nb)]
+    g = torch.randn(B, T, H, generator=gen)
+    return x, W, R, biases, g
+
+
+def act_fn(activation):
+    return torch.tanh if activation == "tanh" else torch.relu
+
+
+def explicit_forward(cell, activation, x, W, R, biases):
+    """Explicit time loop (autograd-friendly). Returns y (B, T, H)."""
+    act = act_fn(activation)
+    B, T, _ = x.shape
+    H = R.shape[1]
+    h = x.new_zeros(B, H)
+    c = x.new_zeros(B, H)
+    ys = []
+    for t in range(T):
+        xt = x[:, t, :]
+        if cell == "lstm":
+            (b,) = biases
+            a = xt @ W.T + h @ R.T + b
+            i, f, gg, o = a.split(H, dim=1)
+            i, f, o = torch.sigmoid(i), torch.sigmoid(f), torch.sigmoid(o)
+            gg = act(gg)
+            c = f * c + i * gg
+            h = o * act(c)
+        else:
+            bW, bR = biases
+            aw = xt @ W.T + bW
+            ar = h @ R.T + bR
+            rw, zw, nw = aw.split(H, dim=1)
+            rr, zr, nr = ar.split(H, dim=1)
+            r = torch.sigmoid(rw + rr)
+            z = torch.sigmoid(zw + zr)
+            n = act(nw + r * nr)
+            h = (1 - z) * n + z * h
+        ys.append(h)
+    return torch.stack(ys, dim=1)
+
+
+def run_explicit(cell, activation, x, W, R, biases, g):
+    x = x.clone().requires_grad_(True)
+    ps = [p.clone().requires_grad_(True) for p in [W, R] + biases]
+    y = explicit_forward(cell, activation, x, ps[0], ps[1], ps[2:])
+    (y * g).sum().backward()
+    dparams = torch.cat([p.grad.reshape(-1) for p in ps])
+    return y.detach(), x.grad.detach(), dparams.detach()
+
+
+def run_torch(cell, x, W, R, biases, g):
+    F = x.shape[2]
+    H = R.shape[1]
+    mod = (nn.LSTM if cell == "lstm" else nn.GRU)(F, H, num_layers=1, batch_first=True)
+    with torch.no_grad():
+        mod.weight_ih_l0.copy_(W)
+        mod.weight_hh_l0.copy_(R)
+        if cell == "lstm":
+            mod.bias_ih_l0.copy_(biases[0])
+            mod.bias_hh_l0.zero_()
+        else:
+            mod.bias_ih_l0.copy_(biases[0])
+            mod.bias_hh_l0.copy_(biases[1])
+    x = x.clone().requires_grad_(True)
+    y, _ = mod(x)  # zero initial states
+    (y * g).sum().backward()
+    grads = [mod.weight_ih_l0.grad, mod.weight_hh_l0.grad, mod.bias_ih_l0.grad]
+    if cell == "lstm":
+        # bias_ih and bias_hh enter additively: their grads agree (up to summation order)
+        assert max_abs(mod.bias_ih_l0.grad, mod.bias_hh_l0.grad) < 1e-12
+    else:
+        grads.append(mod.bias_hh_l0.grad)
+    dparams = torch.cat([t.reshape(-1) for t in grads])
+    return y.detach(), x.grad.detach(), dparams.detach()
+
+
+def max_abs(a, b):
+    return (a - b).abs().max().item()
+
+
+def fmt_tensor(name, t):
+    dims = ",".join(str(d) for d in t.shape)
+    vals = " ".join("%.17g" % v for v in t.reshape(-1).tolist())
+    return "%s %s %s\n" % (name, dims, vals)
+
+
+def write_case(name, cell, activation, B, T, F, H, tensors):
+    path = os.path.join(OUT_DIR, name + ".txt")
+    with open(path, "w") as fh:
+        fh.write("# generated by make_golden.py (PyTorch %s), float64\n" % torch.__version__)
+        fh.write("# cell=%s activation=%s batch=%d steps=%d features=%d units=%d\n"
+                 % (cell, activation, B, T, F, H))
+        if cell == "lstm":
+            fh.write("# params = W(%d,%d) R(%d,%d) b(%d), gates i,f,g,o; zero initial h, c\n"
+                     % (4 * H, F, 4 * H, H, 4 * H))
+        else:
+            fh.write("# params = W(%d,%d) R(%d,%d) bW(%d) bR(%d), gates r,z,n, reset after; zero initial h\n"
+                     % (3 * H, F, 3 * H, H, 3 * H, 3 * H))
+        if activation == "relu":
+            fh.write("# relu'(0) = 0 (PyTorch/TF convention)%s\n"
+                     % ("; c = 0 exactly occurs (zero initial c, relu(g) = 0), so it matters"
+                        if cell == "lstm" else ""))
+        fh.write("# loss = sum(y * g); dx = dL/dx, dparams = dL/dparams (canonical layout)\n")
+        for tname in ("x", "params", "y", "g", "dx", "dparams"):
+            fh.write(fmt_tensor(tname, tensors[tname]))
+    return path
+
+
+CASES = [
+    # name, cell, activation, B, T, F, H
+    ("lstm_tanh", "lstm", "tanh", 3, 5, 4, 6),
+    ("gru_tanh", "gru", "tanh", 3, 5, 4, 6),
+    ("lstm_relu", "lstm", "relu", 3, 5, 4, 6),
+    ("gru_relu", "gru", "relu", 3, 5, 4, 6),
+    ("lstm_tanh_wide", "lstm", "tanh", 2, 28, 28, 32),
+    ("gru_tanh_wide", "gru", "tanh", 2, 28, 28, 32),
+]
+
+
+def main():
+    torch.manual_seed(SEED)
+    for k, (name, cell, activation, B, T, F, H) in enumerate(CASES):
+        x, W, R, biases, g = make_inputs(cell, B, T, F, H, SEED + k)
+        if activation == "tanh":
+            y, dx, dp = run_torch(cell, x, W, R, biases, g)
+            # cross-check the explicit implementation (which produces the relu goldens)
+            ey, edx, edp = run_explicit(cell, "tanh", x, W, R, biases, g)
+            errs = (max_abs(y, ey), max_abs(dx, edx), max_abs(dp, edp))
+            assert max(errs) < 1e-12, (name, errs)
+        else:
+            y, dx, dp = run_explicit(cell, activation, x, W, R, biases, g)
+            # also check the explicit tanh path on these very inputs
+            ty, tdx, tdp = run_torch(cell, x, W, R, biases, g)
+            ey, edx, edp = run_explicit(cell, "tanh", x, W, R, biases, g)
+            errs = (max_abs(ty, ey), max_abs(tdx, edx), max_abs(tdp, edp))
+            assert max(errs) < 1e-12, (name, errs)
+            # relu goldens must exercise the relu (both signs of pre-activations) and differ from tanh
+            assert (y != 0).any() and (y == 0).any() and max_abs(y, ey) > 1e-3, name
+        params = torch.cat([t.reshape(-1) for t in [W, R] + biases])
+        path = write_case(name, cell, activation, B, T, F, H,
+                          dict(x=x, params=params, y=y, g=g, dx=dx, dparams=dp))
+        print("%-16s explicit-vs-torch max err %.3g  %s (%d bytes)"
+              % (name, max(errs), os.path.basename(path), os.path.getsize(path)))
+
+
+if __name__ == "__main__":
+    main()
