@@ -1,0 +1,137 @@
+package dev.jrnn.data;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Checks against the real files where this machine has them; skipped, with a reason, elsewhere. */
+class RealDatasetsTest {
+
+    private static final Path FASHION = Path.of("/usr/share/datasets/fashion-mnist");
+    private static final Path MNIST = Path.of("/work/shared/datasets/mnist");
+
+    @TempDir
+    Path tmp;
+
+    private static void assumeFiles(Path dir, String... names) {
+        for (String n : names) {
+            Assumptions.assumeTrue(Files.isRegularFile(dir.resolve(n)),
+                    "skipped: " + dir.resolve(n) + " is not present (Debian's dataset-fashion-mnist, or a local MNIST copy)");
+        }
+    }
+
+    private static int[] histogram(int[] y, int classes) {
+        int[] h = new int[classes];
+        for (int v : y) {
+            h[v]++;
+        }
+        return h;
+    }
+
+    /** Finds the files through the locator, as the CLI does, with the system root pointing at /usr/share/datasets. */
+    private Dataset loadFashion(Split split) throws IOException {
+        var roots = new DatasetLocator.Roots(null, null, tmp.resolve("cache"), FASHION.getParent());
+        return Datasets.load(DatasetCatalog.FASHION_MNIST, split, Preprocess.SCALE, new DatasetLocator(roots, null));
+    }
+
+    @Test
+    void fashionMnistTestSet() throws IOException {
+        assumeFiles(FASHION, "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz");
+        Dataset d = loadFashion(Split.TEST);
+        assertEquals("fashion-mnist/test", d.name());
+        assertEquals(10000, d.size());
+        assertEquals(28, d.steps());
+        assertEquals(28, d.features());
+        assertEquals(10, d.classes());
+        int[] h = histogram(d.y(), 10);
+        for (int c = 0; c < 10; c++) {
+            assertEquals(1000, h[c], "samples of class " + c);
+        }
+        float min = Float.MAX_VALUE, max = -Float.MAX_VALUE;
+        for (float v : d.x()) {
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+        }
+        assertEquals(0f, min);
+        assertEquals(1f, max);
+    }
+
+    @Test
+    void fashionMnistTrainSet() throws IOException {
+        assumeFiles(FASHION, "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz");
+        Dataset d = loadFashion(Split.TRAIN);
+        assertEquals(60000, d.size());
+        assertEquals(28 * 28, d.sampleSize());
+        int[] h = histogram(d.y(), 10);
+        for (int c = 0; c < 10; c++) {
+            assertEquals(6000, h[c], "samples of class " + c);
+        }
+    }
+
+    /**
+     * Debian's files are the canonical ones with a rewritten gzip header: putting back the original
+     * header (flag FNAME, the original mtime, the file name) must give the catalog's SHA-256. This
+     * pins both the catalog's hashes and the Debian files' content.
+     */
+    @Test
+    void debianFashionMnistIsCanonicalUpToGzipHeader() throws IOException {
+        String[] names = {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"};
+        int[] mtimes = {1504176606, 1504176606, 1504176627, 1504176627}; // 2017-08-31, from the originals
+        assumeFiles(FASHION, names);
+        for (int i = 0; i < names.length; i++) {
+            byte[] debian = Files.readAllBytes(FASHION.resolve(names[i]));
+            Assumptions.assumeTrue(debian[3] == 0, "skipped: " + names[i] + " is not Debian's header-stripped copy");
+            String raw = names[i].substring(0, names[i].length() - 3);
+            ByteBuffer b = ByteBuffer.allocate(debian.length + raw.length() + 1).order(ByteOrder.LITTLE_ENDIAN);
+            b.put(new byte[] {0x1f, (byte) 0x8b, 8, 8}).putInt(mtimes[i]).put(new byte[] {0, 3});
+            b.put(raw.getBytes(StandardCharsets.US_ASCII)).put((byte) 0);
+            b.put(debian, 10, debian.length - 10);
+            String name = names[i];
+            DataFile want = fashionFiles().stream().filter(f -> f.name().equals(name)).findFirst().orElseThrow();
+            assertEquals(want.size(), b.array().length, names[i] + " size");
+            assertEquals(want.sha256(), Idx.sha256(b.array()), names[i] + " SHA-256");
+        }
+    }
+
+    private static java.util.List<DataFile> fashionFiles() {
+        DatasetSpec s = DatasetCatalog.FASHION_MNIST;
+        return java.util.List.of(s.trainImages(), s.trainLabels(), s.testImages(), s.testLabels());
+    }
+
+    @Test
+    void mnistTestSet() throws IOException {
+        assumeFiles(MNIST, "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz");
+        Dataset d = Datasets.fromIdx("mnist/test", MNIST.resolve("t10k-images-idx3-ubyte.gz"),
+                MNIST.resolve("t10k-labels-idx1-ubyte.gz"), 10, Preprocess.SCALE);
+        assertEquals(10000, d.size());
+        assertEquals(28, d.steps());
+        assertEquals(28, d.features());
+        assertEquals(7, d.y()[0], "the first MNIST test image is a 7");
+        assertEquals(2, d.y()[1]);
+        assertEquals(1, d.y()[2]);
+        int[] h = histogram(d.y(), 10);
+        assertEquals(980, h[0]);
+        assertEquals(1135, h[1]);
+    }
+
+    @Test
+    void mnistCatalogHashesMatchRealFiles() throws IOException {
+        for (DataFile f : java.util.List.of(DatasetCatalog.MNIST.testImages(), DatasetCatalog.MNIST.testLabels(),
+                DatasetCatalog.MNIST.trainLabels())) {
+            assumeFiles(MNIST, f.name());
+            Path p = MNIST.resolve(f.name());
+            assertEquals(f.size(), Files.size(p), f.name() + " size");
+            assertEquals(f.sha256(), Downloader.sha256(p), f.name() + " SHA-256");
+        }
+    }
+}
