@@ -32,6 +32,18 @@ public final class FloatTensor implements Tensor {
         return data[offset + Objects.checkIndex(i, size)];
     }
 
+    /** Sets element {@code i} of this view. */
+    public void set(int i, float v) {
+        data[offset + Objects.checkIndex(i, size)] = v;
+    }
+
+    /** A copy of this view's elements. */
+    public float[] toArray() {
+        float[] out = new float[size];
+        System.arraycopy(data, offset, out, 0, size);
+        return out;
+    }
+
     @Override
     public String toString() {
         return "FloatTensor[" + size + "]";

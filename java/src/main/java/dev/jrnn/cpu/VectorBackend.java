@@ -1,0 +1,800 @@
+package dev.jrnn.cpu;
+
+import dev.jrnn.backend.Activation;
+import dev.jrnn.backend.Backend;
+import dev.jrnn.backend.Philox;
+import dev.jrnn.backend.RnnSpec;
+import dev.jrnn.backend.Tensor;
+import java.util.Arrays;
+import java.util.function.IntConsumer;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The fast CPU backend: float32, {@code jdk.incubator.vector} kernels, the batch split over a
+ * fixed number of threads.
+ *
+ * <p>Determinism: the batch is cut into {@code threads} contiguous chunks (chunk {@code c} is
+ * rows {@code [c*B/n, (c+1)*B/n)}), each chunk always runs the same code on the same rows, and
+ * per-chunk weight gradients are added into {@code dParams} in chunk order. So a given thread
+ * count gives bit-identical results on every run. Everything but the weight gradients (y, dx,
+ * dense products, losses) is also independent of the thread count.
+ *
+ * <p>RNN structure, as in cuDNN: per chunk, one GEMM projects the inputs of all timesteps into
+ * the gate area, then each timestep adds {@code h(t-1) R^T} and applies the gate nonlinearities.
+ * Backward walks time in reverse writing pre-activation gate gradients dG for the whole chunk,
+ * with one small GEMM per step for {@code dh(t-1) = dG(t) R}; after the loop, three large GEMMs
+ * give {@code dW}, {@code dR}, the biases (as a row of ones appended to the left operand) and
+ * {@code dx}.
+ *
+ * <p>Reserve layout per sample is the reference's: activated gates (T, G*H), then for LSTM the
+ * cell states c (T, H), for GRU {@code R_n h(t-1) + b_Rn} (T, H).
+ *
+ * <p>Vectorisation can be switched off ({@code -Djrnn.cpu.vector=false} or the constructor):
+ * every op then runs the scalar loops that otherwise only handle loop tails.
+ */
+public final class VectorBackend implements Backend {
+    private static final VectorSpecies<Float> S = VectorMath.SPECIES;
+    private static final int L = S.length();
+    /** GEMMs with fewer multiply-adds run on the caller only: waking the workers costs more. */
+    private static final long PARALLEL_GEMM_FMAS = 1L << 18;
+    /** Dropout calls with fewer elements run on the caller only. */
+    private static final int PARALLEL_DROPOUT = 1 << 13;
+    /** Batch rows per block inside an RNN step: GEMM then gate math while the rows are in L1. */
+    private static final int ROW_BLOCK = 8 * Gemm.MR;
+
+    private final int threads;
+    private final boolean vector;
+    private final WorkerPool pool;
+    private final Workspace[] workspaces;                         // one per task, grow-only
+    // packed per call on the caller thread, read by all tasks
+    private float[] wT = new float[0];                            // (F, G*H)  W transposed
+    private float[] rT = new float[0];                            // (H, G*H)  R transposed
+    private float[] biasX = new float[0];                         // (G*H) bias added to the input projection
+    private float[] biasRn = new float[0];                        // (H) GRU b_Rn
+    private float[] packA = new float[0];                         // public gemm: op(A) as (m, k)
+    private float[] packB = new float[0];                         // public gemm: op(B) as (k, n)
+
+    /** Per-task scratch, reused across calls. */
+    private static final class Workspace {
+        float[] dg = new float[0];      // (Bc, T, G*H) pre-activation gate gradients (input side)
+        float[] dgn = new float[0];     // (Bc, T, H)   GRU: recurrent-side n-gate gradient r * dn
+        float[] dh = new float[0];      // (Bc, H)      gradient flowing into h(t-1)
+        float[] dc = new float[0];      // (Bc, H)      LSTM: gradient flowing into c(t-1)
+        float[] xT = new float[0];      // (F+1, Bc*T)  inputs transposed, then a row of ones
+        float[] hT = new float[0];      // (H+1, Bc*T)  h(t-1) transposed (0 at t=0), then ones
+        float[] part = new float[0];    // (F+1, G*H) dW^T and input-side bias, then (H+1, G*H) dR^T and recurrent bias
+    }
+
+    /** {@code Runtime.availableProcessors()} threads, vectorised unless {@code -Djrnn.cpu.vector=false}. */
+    public VectorBackend() {
+        this(Runtime.getRuntime().availableProcessors());
+    }
+
+    /** {@code threads} threads, vectorised unless {@code -Djrnn.cpu.vector=false}. */
+    public VectorBackend(int threads) {
+        this(threads, !"false".equalsIgnoreCase(System.getProperty("jrnn.cpu.vector", "true")));
+    }
+
+    /**
+     * @param threads   threads that share the batch (the caller is one of them)
+     * @param vectorize false runs the scalar loops everywhere (for comparison and debugging)
+     */
+    public VectorBackend(int threads, boolean vectorize) {
+        this.pool = new WorkerPool(threads);
+        this.threads = threads;
+        this.vector = vectorize;
+        this.workspaces = new Workspace[threads];
+        for (int i = 0; i < threads; i++) workspaces[i] = new Workspace();
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public String description() {
+        return "cpu (" + (vector ? "Vector API, " + S.vectorBitSize() + "-bit vectors of " + L + " floats"
+                : "scalar float loops, vectorisation off") + ", " + threads + (threads == 1 ? " thread)" : " threads)");
+    }
+
+    /** Threads that share the batch. */
+    public int threads() {
+        return threads;
+    }
+
+    /** Whether the Vector API kernels are on. */
+    public boolean vectorized() {
+        return vector;
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+
+    // ---- memory ------------------------------------------------------------------------------
+
+    @Override
+    public FloatTensor allocate(int size) {
+        if (size < 0) throw new IllegalArgumentException("tensor size must be >= 0, found " + size);
+        return new FloatTensor(new float[size], 0, size);
+    }
+
+    /** A tensor holding a copy of {@code values}. */
+    public FloatTensor of(float... values) {
+        return new FloatTensor(values.clone(), 0, values.length);
+    }
+
+    /** A copy of the tensor's contents. */
+    public static float[] toArray(Tensor t) {
+        return ft(t).toArray();
+    }
+
+    @Override
+    public void write(float[] src, int srcOffset, Tensor dst, int length) {
+        FloatTensor d = need(dst, length, "write destination");
+        System.arraycopy(src, srcOffset, d.data, d.offset, length);
+    }
+
+    @Override
+    public void read(Tensor src, float[] dst, int dstOffset, int length) {
+        FloatTensor s = need(src, length, "read source");
+        System.arraycopy(s.data, s.offset, dst, dstOffset, length);
+    }
+
+    @Override
+    public void fill(Tensor t, float value) {
+        FloatTensor d = ft(t);
+        Arrays.fill(d.data, d.offset, d.offset + d.size, value);
+    }
+
+    // ---- dense algebra -----------------------------------------------------------------------
+
+    @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k,
+                     float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        if (m < 0 || n < 0 || k < 0) {
+            throw new IllegalArgumentException("gemm sizes must be >= 0, found m=" + m + " n=" + n + " k=" + k);
+        }
+        FloatTensor A = need(a, m * k, "gemm A " + (transA ? "(k, m)" : "(m, k)") + " for m=" + m + " k=" + k);
+        FloatTensor B = need(b, k * n, "gemm B " + (transB ? "(n, k)" : "(k, n)") + " for k=" + k + " n=" + n);
+        FloatTensor C = need(c, m * n, "gemm C (m, n) for m=" + m + " n=" + n);
+        float[] ad = A.data, bd = B.data;
+        int aOff = A.offset, bOff = B.offset;
+        if (transA) {                                          // (k, m) -> (m, k)
+            packA = grow(packA, m * k);
+            Gemm.transpose(k, m, A.data, A.offset, m, packA, 0, k);
+            ad = packA;
+            aOff = 0;
+        }
+        if (transB) {                                          // (n, k) -> (k, n)
+            packB = grow(packB, k * n);
+            Gemm.transpose(n, k, B.data, B.offset, k, packB, 0, n);
+            bd = packB;
+            bOff = 0;
+        }
+        int blocks = (m + Gemm.MR - 1) / Gemm.MR;
+        int tasks = (long) m * n * k < PARALLEL_GEMM_FMAS ? 1 : Math.min(threads, blocks);
+        float[] fa = ad, fb = bd;
+        int fao = aOff, fbo = bOff;
+        run(tasks, task -> {                                   // rows split at whole register blocks
+            int r0 = Math.min(m, (int) ((long) blocks * task / tasks) * Gemm.MR);
+            int r1 = Math.min(m, (int) ((long) blocks * (task + 1) / tasks) * Gemm.MR);
+            Gemm.gemm(vector, r1 - r0, n, k, fa, fao + r0 * k, k, fb, fbo, n,
+                    C.data, C.offset + r0 * n, n, alpha, beta, null, 0);
+        });
+    }
+
+    @Override
+    public void biasActivation(int rows, int cols, Tensor y, Tensor bias, Activation act) {
+        if (act == Activation.SOFTMAX) {
+            throw new IllegalArgumentException("biasActivation takes an element-wise activation, found softmax");
+        }
+        FloatTensor Y = need(y, rows * cols, "biasActivation y (rows, cols)");
+        FloatTensor bt = need(bias, cols, "biasActivation bias (cols)");
+        float[] yd = Y.data, bd = bt.data;
+        for (int r = 0; r < rows; r++) {
+            int yo = Y.offset + r * cols;
+            int j = 0;
+            if (vector) {
+                for (; j <= cols - L; j += L) {
+                    FloatVector v = FloatVector.fromArray(S, yd, yo + j).add(FloatVector.fromArray(S, bd, bt.offset + j));
+                    activate(act, v).intoArray(yd, yo + j);
+                }
+            }
+            for (; j < cols; j++) yd[yo + j] = activate(act, yd[yo + j] + bd[bt.offset + j]);
+        }
+    }
+
+    @Override
+    public void activationBackward(int n, Activation act, Tensor y, Tensor dy) {
+        if (act == Activation.SOFTMAX) {
+            throw new IllegalArgumentException("activationBackward takes an element-wise activation, found softmax");
+        }
+        FloatTensor Y = need(y, n, "activationBackward y"), D = need(dy, n, "activationBackward dy");
+        float[] yd = Y.data, dd = D.data;
+        int i = 0;
+        if (vector) {
+            for (; i <= n - L; i += L) {
+                FloatVector g = derivative(act, FloatVector.fromArray(S, yd, Y.offset + i));
+                FloatVector.fromArray(S, dd, D.offset + i).mul(g).intoArray(dd, D.offset + i);
+            }
+        }
+        for (; i < n; i++) dd[D.offset + i] *= derivative(act, yd[Y.offset + i]);
+    }
+
+    @Override
+    public void biasGradient(int rows, int cols, Tensor dy, Tensor db) {
+        FloatTensor D = need(dy, rows * cols, "biasGradient dy (rows, cols)"), B = need(db, cols, "biasGradient db (cols)");
+        float[] dd = D.data, bd = B.data;
+        int j = 0;
+        if (vector) {
+            for (; j <= cols - L; j += L) {
+                FloatVector s = FloatVector.zero(S);
+                for (int r = 0; r < rows; r++) s = s.add(FloatVector.fromArray(S, dd, D.offset + r * cols + j));
+                FloatVector.fromArray(S, bd, B.offset + j).add(s).intoArray(bd, B.offset + j);
+            }
+        }
+        for (; j < cols; j++) {
+            float s = 0f;
+            for (int r = 0; r < rows; r++) s += dd[D.offset + r * cols + j];
+            bd[B.offset + j] += s;
+        }
+    }
+
+    // ---- recurrent layers --------------------------------------------------------------------
+
+    @Override
+    public void rnnForward(RnnSpec spec, int batch, int steps, Tensor x, Tensor params, Tensor y, Tensor reserve) {
+        int F = spec.inputSize(), H = spec.units(), T = steps;
+        FloatTensor X = need(x, batch * T * F, "rnnForward x (B, T, F)");
+        FloatTensor P = need(params, spec.paramCount(), "rnnForward params of " + spec);
+        FloatTensor Y = need(y, batch * T * H, "rnnForward y (B, T, H)");
+        FloatTensor R = need(reserve, batch * spec.reservePerSample(T), "rnnForward reserve (B, reservePerSample(T))");
+        if (batch == 0 || T == 0) return;
+        packForward(spec, P);
+        int tasks = Math.min(threads, batch);
+        run(tasks, task -> forwardChunk(spec, T, chunkStart(batch, tasks, task), chunkStart(batch, tasks, task + 1), X, Y, R));
+    }
+
+    @Override
+    public void rnnBackward(RnnSpec spec, int batch, int steps, Tensor x, Tensor params, Tensor y,
+                            Tensor reserve, Tensor dy, Tensor dx, Tensor dParams) {
+        int F = spec.inputSize(), H = spec.units(), T = steps;
+        FloatTensor X = need(x, batch * T * F, "rnnBackward x (B, T, F)");
+        FloatTensor P = need(params, spec.paramCount(), "rnnBackward params of " + spec);
+        FloatTensor Y = need(y, batch * T * H, "rnnBackward y (B, T, H)");
+        FloatTensor R = need(reserve, batch * spec.reservePerSample(T), "rnnBackward reserve (B, reservePerSample(T))");
+        FloatTensor DY = need(dy, batch * T * H, "rnnBackward dy (B, T, H)");
+        FloatTensor DX = dx == null ? null : need(dx, batch * T * F, "rnnBackward dx (B, T, F)");
+        FloatTensor DP = need(dParams, spec.paramCount(), "rnnBackward dParams of " + spec);
+        if (batch == 0 || T == 0) return;
+        int tasks = Math.min(threads, batch);
+        run(tasks, task -> backwardChunk(spec, T, chunkStart(batch, tasks, task), chunkStart(batch, tasks, task + 1),
+                X, P, Y, R, DY, DX, workspaces[task]));
+        reduceGradients(spec, tasks, DP);
+    }
+
+    private static int chunkStart(int batch, int tasks, int task) {
+        return (int) ((long) batch * task / tasks);
+    }
+
+    /** W^T, R^T and the folded biases, shared read-only by the tasks of one forward call. */
+    private void packForward(RnnSpec spec, FloatTensor P) {
+        int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth();
+        int oB = P.offset + spec.offsetBias();
+        wT = grow(wT, F * GH);
+        rT = grow(rT, H * GH);
+        biasX = grow(biasX, GH);
+        Gemm.transpose(GH, F, P.data, P.offset + spec.offsetW(), F, wT, 0, GH);
+        Gemm.transpose(GH, H, P.data, P.offset + spec.offsetR(), H, rT, 0, GH);
+        if (spec.cell() == RnnSpec.Cell.LSTM) {
+            System.arraycopy(P.data, oB, biasX, 0, GH);
+        } else {                                               // r, z: b_W + b_R; n: b_Wn only (b_Rn sits inside r *)
+            for (int j = 0; j < 2 * H; j++) biasX[j] = P.data[oB + j] + P.data[oB + GH + j];
+            System.arraycopy(P.data, oB + 2 * H, biasX, 2 * H, H);
+            biasRn = grow(biasRn, H);
+            System.arraycopy(P.data, oB + GH + 2 * H, biasRn, 0, H);
+        }
+    }
+
+    /** Forward over batch rows [b0, b1). */
+    private void forwardChunk(RnnSpec spec, int T, int b0, int b1, FloatTensor X, FloatTensor Y, FloatTensor R) {
+        int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), ps = spec.reservePerSample(T);
+        boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
+        boolean tanh = spec.activation() == Activation.TANH;
+        float[] x = X.data, y = Y.data, res = R.data;
+        // gates(b, t, :) = x(b, t, :) W^T + biasX                    (T, GH) per sample
+        for (int b = b0; b < b1; b++) {
+            Gemm.gemm(vector, T, GH, F, x, X.offset + b * T * F, F, wT, 0, GH,
+                    res, R.offset + b * ps, GH, 0f, biasX, 0);
+        }
+        for (int t = 0; t < T; t++) {
+            for (int r0 = b0; r0 < b1; r0 += ROW_BLOCK) {
+                int rows = Math.min(ROW_BLOCK, b1 - r0);
+                int hPrev = Y.offset + r0 * T * H + (t - 1) * H; // h(t-1) rows, T*H apart
+                int gates = R.offset + r0 * ps + t * GH;          // gate rows, ps apart
+                int extra = R.offset + r0 * ps + T * GH + t * H;
+                if (lstm) {
+                    if (t > 0) Gemm.gemm(vector, rows, GH, H, y, hPrev, T * H, rT, 0, GH, res, gates, ps, 1f, null, 0);
+                } else {
+                    int k = t > 0 ? H : 0;                          // t = 0: R_n h + b_Rn = b_Rn
+                    if (t > 0) Gemm.gemm(vector, rows, 2 * H, H, y, hPrev, T * H, rT, 0, GH, res, gates, ps, 1f, null, 0);
+                    Gemm.gemm(vector, rows, H, k, y, hPrev, T * H, rT, 2 * H, GH, res, extra, ps, 0f, biasRn, 0);
+                }
+                for (int b = r0; b < r0 + rows; b++) {
+                    int go = R.offset + b * ps + t * GH, eo = R.offset + b * ps + T * GH + t * H;
+                    int yo = Y.offset + (b * T + t) * H;
+                    if (lstm) {
+                        lstmForwardRow(H, tanh, res, go, eo, t > 0 ? eo - H : -1, y, yo);
+                    } else {
+                        gruForwardRow(H, tanh, res, go, eo, y, t > 0 ? yo - H : -1, yo);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * One LSTM row: pre-activations at res[go..go+4H) become i, f, g, o; c goes to res[eo..],
+     * h to y[yo..]. {@code cPrev < 0} means c(t-1) = 0.
+     */
+    private void lstmForwardRow(int H, boolean tanh, float[] res, int go, int eo, int cPrev, float[] y, int yo) {
+        int u = 0;
+        if (vector) {
+            for (; u <= H - L; u += L) {
+                FloatVector i = VectorMath.sigmoid(FloatVector.fromArray(S, res, go + u));
+                FloatVector f = VectorMath.sigmoid(FloatVector.fromArray(S, res, go + H + u));
+                FloatVector g = act(tanh, FloatVector.fromArray(S, res, go + 2 * H + u));
+                FloatVector o = VectorMath.sigmoid(FloatVector.fromArray(S, res, go + 3 * H + u));
+                FloatVector c = i.mul(g);
+                if (cPrev >= 0) c = f.mul(FloatVector.fromArray(S, res, cPrev + u)).add(c);
+                i.intoArray(res, go + u);
+                f.intoArray(res, go + H + u);
+                g.intoArray(res, go + 2 * H + u);
+                o.intoArray(res, go + 3 * H + u);
+                c.intoArray(res, eo + u);
+                o.mul(act(tanh, c)).intoArray(y, yo + u);
+            }
+        }
+        for (; u < H; u++) {
+            float i = VectorMath.sigmoid(res[go + u]);
+            float f = VectorMath.sigmoid(res[go + H + u]);
+            float g = act(tanh, res[go + 2 * H + u]);
+            float o = VectorMath.sigmoid(res[go + 3 * H + u]);
+            float c = i * g;
+            if (cPrev >= 0) c = f * res[cPrev + u] + c;
+            res[go + u] = i;
+            res[go + H + u] = f;
+            res[go + 2 * H + u] = g;
+            res[go + 3 * H + u] = o;
+            res[eo + u] = c;
+            y[yo + u] = o * act(tanh, c);
+        }
+    }
+
+    /**
+     * One GRU row: res[go..go+3H) holds (W_r x + b, W_z x + b, W_n x + b_Wn) and res[eo..eo+H)
+     * holds R_n h + b_Rn; the gates become r, z, n and h goes to y[yo..]. {@code hPrev < 0}
+     * means h(t-1) = 0.
+     */
+    private void gruForwardRow(int H, boolean tanh, float[] res, int go, int eo, float[] y, int hPrev, int yo) {
+        int u = 0;
+        if (vector) {
+            FloatVector one = FloatVector.broadcast(S, 1f);
+            for (; u <= H - L; u += L) {
+                FloatVector r = VectorMath.sigmoid(FloatVector.fromArray(S, res, go + u));
+                FloatVector z = VectorMath.sigmoid(FloatVector.fromArray(S, res, go + H + u));
+                FloatVector ghn = FloatVector.fromArray(S, res, eo + u);
+                FloatVector n = act(tanh, r.fma(ghn, FloatVector.fromArray(S, res, go + 2 * H + u)));
+                FloatVector h = one.sub(z).mul(n);
+                if (hPrev >= 0) h = z.mul(FloatVector.fromArray(S, y, hPrev + u)).add(h);
+                r.intoArray(res, go + u);
+                z.intoArray(res, go + H + u);
+                n.intoArray(res, go + 2 * H + u);
+                h.intoArray(y, yo + u);
+            }
+        }
+        for (; u < H; u++) {
+            float r = VectorMath.sigmoid(res[go + u]);
+            float z = VectorMath.sigmoid(res[go + H + u]);
+            float n = act(tanh, Math.fma(r, res[eo + u], res[go + 2 * H + u]));
+            float h = (1f - z) * n;
+            if (hPrev >= 0) h = z * y[hPrev + u] + h;
+            res[go + u] = r;
+            res[go + H + u] = z;
+            res[go + 2 * H + u] = n;
+            y[yo + u] = h;
+        }
+    }
+
+    /** Backward over batch rows [b0, b1) into the task's workspace; the partial gradients land in w.part. */
+    private void backwardChunk(RnnSpec spec, int T, int b0, int b1, FloatTensor X, FloatTensor P, FloatTensor Y,
+                               FloatTensor R, FloatTensor DY, FloatTensor DX, Workspace w) {
+        int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), ps = spec.reservePerSample(T);
+        boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
+        boolean tanh = spec.activation() == Activation.TANH;
+        int Bc = b1 - b0, K = Bc * T;
+        float[] p = P.data, y = Y.data, res = R.data, dy = DY.data;
+        int oR = P.offset + spec.offsetR();
+        w.dg = grow(w.dg, K * GH);
+        w.dh = grow(w.dh, Bc * H);
+        Arrays.fill(w.dh, 0, Bc * H, 0f);
+        if (lstm) {
+            w.dc = grow(w.dc, Bc * H);
+            Arrays.fill(w.dc, 0, Bc * H, 0f);
+        } else {
+            w.dgn = grow(w.dgn, K * H);
+        }
+        float[] dg = w.dg, dgn = w.dgn, dh = w.dh, dc = w.dc;
+        for (int t = T - 1; t >= 0; t--) {
+            for (int r0 = 0; r0 < Bc; r0 += ROW_BLOCK) {
+                int rows = Math.min(ROW_BLOCK, Bc - r0);
+                for (int r = r0; r < r0 + rows; r++) {
+                    int b = b0 + r;
+                    int go = R.offset + b * ps + t * GH, eo = R.offset + b * ps + T * GH + t * H;
+                    int dyo = DY.offset + (b * T + t) * H;
+                    int dgo = (r * T + t) * GH;
+                    if (lstm) {
+                        lstmBackwardRow(H, tanh, res, go, eo, t > 0 ? eo - H : -1, dy, dyo, dh, dc, r * H, dg, dgo);
+                    } else {
+                        int yo = Y.offset + (b * T + t) * H;
+                        gruBackwardRow(H, tanh, res, go, eo, y, t > 0 ? yo - H : -1, dy, dyo, dh, r * H,
+                                dg, dgo, dgn, (r * T + t) * H);
+                    }
+                }
+                if (t == 0) continue;                           // dh(-1) is not needed
+                // dh(t-1) (rows, H) = dG_rec(t) (rows, GH) R (GH, H)  [+ dh z for GRU, already in dh]
+                if (lstm) {
+                    Gemm.gemm(vector, rows, H, GH, dg, (r0 * T + t) * GH, T * GH, p, oR, H, dh, r0 * H, H, 0f, null, 0);
+                } else {
+                    Gemm.gemm(vector, rows, H, 2 * H, dg, (r0 * T + t) * GH, T * GH, p, oR, H, dh, r0 * H, H, 1f, null, 0);
+                    Gemm.gemm(vector, rows, H, H, dgn, (r0 * T + t) * H, T * H, p, oR + 2 * H * H, H, dh, r0 * H, H, 1f, null, 0);
+                }
+            }
+        }
+        // left operands with a ones row appended, so that the same GEMM also sums the bias gradients
+        w.xT = grow(w.xT, (F + 1) * K);
+        w.hT = grow(w.hT, (H + 1) * K);
+        Gemm.transpose(K, F, X.data, X.offset + b0 * T * F, F, w.xT, 0, K);    // (F, K)
+        Arrays.fill(w.xT, F * K, (F + 1) * K, 1f);
+        for (int s = 0; s < Bc; s++) {                          // column s*T + t holds h(t-1); 0 at t = 0
+            for (int u = 0; u < H; u++) w.hT[u * K + s * T] = 0f;
+            Gemm.transpose(T - 1, H, y, Y.offset + (b0 + s) * T * H, H, w.hT, s * T + 1, K);
+        }
+        Arrays.fill(w.hT, H * K, (H + 1) * K, 1f);
+        int partR = (F + 1) * GH;
+        w.part = grow(w.part, partR + (H + 1) * GH);
+        // [dW^T; db_x] (F+1, GH) = [X^T; 1] (F+1, K) dG (K, GH)
+        Gemm.gemm(vector, F + 1, GH, K, w.xT, 0, K, dg, 0, GH, w.part, 0, GH, 0f, null, 0);
+        // [dR^T; db_rec] (H+1, GH) = [Hprev^T; 1] (H+1, K) dG_rec (K, GH)
+        if (lstm) {
+            Gemm.gemm(vector, H + 1, GH, K, w.hT, 0, K, dg, 0, GH, w.part, partR, GH, 0f, null, 0);
+        } else {
+            Gemm.gemm(vector, H + 1, 2 * H, K, w.hT, 0, K, dg, 0, GH, w.part, partR, GH, 0f, null, 0);
+            Gemm.gemm(vector, H + 1, H, K, w.hT, 0, K, dgn, 0, H, w.part, partR + 2 * H, GH, 0f, null, 0);
+        }
+        // dx (K, F) = dG (K, GH) W (GH, F)
+        if (DX != null) {
+            Gemm.gemm(vector, K, F, GH, dg, 0, GH, p, P.offset + spec.offsetW(), F,
+                    DX.data, DX.offset + b0 * T * F, F, 0f, null, 0);
+        }
+    }
+
+    /**
+     * One LSTM row at step t: dh = dy + dh(t), then the pre-activation gate gradients into
+     * dg[dgo..dgo+4H); dc(t-1) = dc f replaces dc in place. {@code cPrev < 0} means c(t-1) = 0.
+     */
+    private void lstmBackwardRow(int H, boolean tanh, float[] res, int go, int eo, int cPrev,
+                                 float[] dy, int dyo, float[] dhs, float[] dcs, int so, float[] dg, int dgo) {
+        int u = 0;
+        if (vector) {
+            FloatVector one = FloatVector.broadcast(S, 1f), zero = FloatVector.zero(S);
+            for (; u <= H - L; u += L) {
+                FloatVector dh = FloatVector.fromArray(S, dy, dyo + u).add(FloatVector.fromArray(S, dhs, so + u));
+                FloatVector i = FloatVector.fromArray(S, res, go + u);
+                FloatVector f = FloatVector.fromArray(S, res, go + H + u);
+                FloatVector g = FloatVector.fromArray(S, res, go + 2 * H + u);
+                FloatVector o = FloatVector.fromArray(S, res, go + 3 * H + u);
+                FloatVector ac = act(tanh, FloatVector.fromArray(S, res, eo + u));
+                FloatVector cp = cPrev >= 0 ? FloatVector.fromArray(S, res, cPrev + u) : zero;
+                FloatVector dc = dh.mul(o).mul(derivative(tanh, ac)).add(FloatVector.fromArray(S, dcs, so + u));
+                dc.mul(f).intoArray(dcs, so + u);
+                dc.mul(g).mul(i).mul(one.sub(i)).intoArray(dg, dgo + u);
+                dc.mul(cp).mul(f).mul(one.sub(f)).intoArray(dg, dgo + H + u);
+                dc.mul(i).mul(derivative(tanh, g)).intoArray(dg, dgo + 2 * H + u);
+                dh.mul(ac).mul(o).mul(one.sub(o)).intoArray(dg, dgo + 3 * H + u);
+            }
+        }
+        for (; u < H; u++) {
+            float dh = dy[dyo + u] + dhs[so + u];
+            float i = res[go + u], f = res[go + H + u], g = res[go + 2 * H + u], o = res[go + 3 * H + u];
+            float ac = act(tanh, res[eo + u]);
+            float cp = cPrev >= 0 ? res[cPrev + u] : 0f;
+            float dc = dh * o * derivative(tanh, ac) + dcs[so + u];
+            dcs[so + u] = dc * f;
+            dg[dgo + u] = dc * g * i * (1f - i);
+            dg[dgo + H + u] = dc * cp * f * (1f - f);
+            dg[dgo + 2 * H + u] = dc * i * derivative(tanh, g);
+            dg[dgo + 3 * H + u] = dh * ac * o * (1f - o);
+        }
+    }
+
+    /**
+     * One GRU row at step t: dh = dy + dh(t); input-side gate gradients into dg[dgo..dgo+3H),
+     * the recurrent n-gate gradient {@code r dn} into dgn[dno..], and dh(t-1) = dh z (the
+     * R-path is added by the caller's GEMM). {@code hPrev < 0} means h(t-1) = 0.
+     */
+    private void gruBackwardRow(int H, boolean tanh, float[] res, int go, int eo, float[] y, int hPrev,
+                                float[] dy, int dyo, float[] dhs, int so, float[] dg, int dgo, float[] dgn, int dno) {
+        int u = 0;
+        if (vector) {
+            FloatVector one = FloatVector.broadcast(S, 1f), zero = FloatVector.zero(S);
+            for (; u <= H - L; u += L) {
+                FloatVector dh = FloatVector.fromArray(S, dy, dyo + u).add(FloatVector.fromArray(S, dhs, so + u));
+                FloatVector r = FloatVector.fromArray(S, res, go + u);
+                FloatVector z = FloatVector.fromArray(S, res, go + H + u);
+                FloatVector n = FloatVector.fromArray(S, res, go + 2 * H + u);
+                FloatVector ghn = FloatVector.fromArray(S, res, eo + u);
+                FloatVector hp = hPrev >= 0 ? FloatVector.fromArray(S, y, hPrev + u) : zero;
+                FloatVector dn = dh.mul(one.sub(z)).mul(derivative(tanh, n));
+                FloatVector dz = dh.mul(hp.sub(n)).mul(z).mul(one.sub(z));
+                FloatVector dr = dn.mul(ghn).mul(r).mul(one.sub(r));
+                dr.intoArray(dg, dgo + u);
+                dz.intoArray(dg, dgo + H + u);
+                dn.intoArray(dg, dgo + 2 * H + u);
+                dn.mul(r).intoArray(dgn, dno + u);
+                dh.mul(z).intoArray(dhs, so + u);
+            }
+        }
+        for (; u < H; u++) {
+            float dh = dy[dyo + u] + dhs[so + u];
+            float r = res[go + u], z = res[go + H + u], n = res[go + 2 * H + u], ghn = res[eo + u];
+            float hp = hPrev >= 0 ? y[hPrev + u] : 0f;
+            float dn = dh * (1f - z) * derivative(tanh, n);
+            float dz = dh * (hp - n) * z * (1f - z);
+            float dr = dn * ghn * r * (1f - r);
+            dg[dgo + u] = dr;
+            dg[dgo + H + u] = dz;
+            dg[dgo + 2 * H + u] = dn;
+            dgn[dno + u] = dn * r;
+            dhs[so + u] = dh * z;
+        }
+    }
+
+    /** dParams += the tasks' partial gradients, task 0 first (a fixed order: deterministic). */
+    private void reduceGradients(RnnSpec spec, int tasks, FloatTensor DP) {
+        int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth();
+        float[] dp = DP.data;
+        int oW = DP.offset + spec.offsetW(), oR = DP.offset + spec.offsetR(), oB = DP.offset + spec.offsetBias();
+        int partR = (F + 1) * GH;
+        boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
+        for (int task = 0; task < tasks; task++) {
+            float[] part = workspaces[task].part;
+            for (int j = 0; j < GH; j++) {
+                for (int f = 0; f < F; f++) dp[oW + j * F + f] += part[f * GH + j];
+                for (int u = 0; u < H; u++) dp[oR + j * H + u] += part[partR + u * GH + j];
+                dp[oB + j] += part[F * GH + j];
+                if (!lstm) dp[oB + GH + j] += part[partR + H * GH + j];
+            }
+        }
+    }
+
+    @Override
+    public void lastStep(int batch, int steps, int width, Tensor seq, Tensor out) {
+        FloatTensor S_ = need(seq, batch * steps * width, "lastStep seq (B, T, W)");
+        FloatTensor O = need(out, batch * width, "lastStep out (B, W)");
+        for (int b = 0; b < batch; b++) {
+            System.arraycopy(S_.data, S_.offset + (b * steps + steps - 1) * width, O.data, O.offset + b * width, width);
+        }
+    }
+
+    @Override
+    public void lastStepBackward(int batch, int steps, int width, Tensor dOut, Tensor dSeq) {
+        FloatTensor D = need(dOut, batch * width, "lastStepBackward dOut (B, W)");
+        FloatTensor S_ = need(dSeq, batch * steps * width, "lastStepBackward dSeq (B, T, W)");
+        for (int b = 0; b < batch; b++) {
+            int so = S_.offset + b * steps * width;
+            Arrays.fill(S_.data, so, so + (steps - 1) * width, 0f);
+            System.arraycopy(D.data, D.offset + b * width, S_.data, so + (steps - 1) * width, width);
+        }
+    }
+
+    // ---- regularisation, loss, optimiser -----------------------------------------------------
+
+    @Override
+    public void dropout(long seed, long step, int salt, float rate, int n, Tensor in, Tensor out) {
+        FloatTensor I = need(in, n, "dropout in"), O = need(out, n, "dropout out");
+        // NB: scaled in double and rounded once, exactly as the reference, so values match bit for bit
+        double scale = 1.0 / (1.0 - rate);
+        int blocks = (n + 3) / 4;
+        int tasks = n < PARALLEL_DROPOUT ? 1 : Math.min(threads, blocks);
+        run(tasks, task -> {
+            int q0 = (int) ((long) blocks * task / tasks), q1 = (int) ((long) blocks * (task + 1) / tasks);
+            int[] word = new int[4];
+            float[] id = I.data, od = O.data;
+            for (int q = q0; q < q1; q++) {                    // one Philox block gives 4 elements
+                Philox.block(q, salt, (int) step, (int) (step >>> 32), (int) seed, (int) (seed >>> 32), word);
+                for (int l = 0, i = 4 * q; l < 4 && i < n; l++, i++) {
+                    boolean keep = Philox.toUniform(word[l]) >= rate;
+                    od[O.offset + i] = keep ? (float) (id[I.offset + i] * scale) : 0f;
+                }
+            }
+        });
+    }
+
+    @Override
+    public void softmaxCrossEntropy(int batch, int classes, Tensor logits, Tensor labels,
+                                    float gradScale, Tensor dLogits, Tensor stats) {
+        FloatTensor Lg = need(logits, batch * classes, "softmaxCrossEntropy logits (B, C)");
+        FloatTensor Y = need(labels, batch, "softmaxCrossEntropy labels (B)");
+        FloatTensor st = need(stats, 2, "softmaxCrossEntropy stats (2)");
+        FloatTensor D = dLogits == null ? null : need(dLogits, batch * classes, "softmaxCrossEntropy dLogits (B, C)");
+        float[] l = Lg.data;
+        double lossSum = 0, correct = 0;
+        for (int b = 0; b < batch; b++) {
+            float lf = Y.data[Y.offset + b];
+            int label = (int) lf;
+            if (label != lf || label < 0 || label >= classes) {
+                throw new IllegalArgumentException("label of row " + b + " must be a class index in [0, "
+                        + classes + "), found " + lf);
+            }
+            int base = Lg.offset + b * classes;
+            float max = Float.NEGATIVE_INFINITY;
+            int argmax = 0;
+            for (int c = 0; c < classes; c++) {
+                if (l[base + c] > max) {
+                    max = l[base + c];
+                    argmax = c;
+                }
+            }
+            double sum = 0;
+            for (int c = 0; c < classes; c++) sum += Math.exp((double) l[base + c] - max);
+            double logSum = Math.log(sum) + max;
+            lossSum += logSum - l[base + label];
+            if (argmax == label) correct++;
+            if (D != null) {
+                int dOff = D.offset + b * classes;
+                for (int c = 0; c < classes; c++) {
+                    double pr = Math.exp(l[base + c] - logSum);
+                    D.data[dOff + c] = (float) ((pr - (c == label ? 1 : 0)) * gradScale);
+                }
+            }
+        }
+        st.data[st.offset] = (float) (st.data[st.offset] + lossSum);
+        st.data[st.offset + 1] = (float) (st.data[st.offset + 1] + correct);
+    }
+
+    @Override
+    public void softmax(int rows, int cols, Tensor logits, Tensor probs) {
+        FloatTensor Lg = need(logits, rows * cols, "softmax logits (rows, cols)");
+        FloatTensor Pr = need(probs, rows * cols, "softmax probs (rows, cols)");
+        for (int r = 0; r < rows; r++) {
+            int li = Lg.offset + r * cols, pi = Pr.offset + r * cols;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int c = 0; c < cols; c++) max = Math.max(max, Lg.data[li + c]);
+            double sum = 0;
+            for (int c = 0; c < cols; c++) sum += Math.exp((double) Lg.data[li + c] - max);
+            for (int c = 0; c < cols; c++) Pr.data[pi + c] = (float) (Math.exp((double) Lg.data[li + c] - max) / sum);
+        }
+    }
+
+    @Override
+    public void adam(int n, Tensor params, Tensor grads, Tensor m, Tensor v,
+                     float lr, float beta1, float beta2, float eps, long t) {
+        if (t < 1) throw new IllegalArgumentException("adam step t is 1-based, found " + t);
+        FloatTensor P = need(params, n, "adam params"), G = need(grads, n, "adam grads");
+        FloatTensor M = need(m, n, "adam m"), V = need(v, n, "adam v");
+        float alpha = (float) (lr * Math.sqrt(1 - Math.pow(beta2, t)) / (1 - Math.pow(beta1, t)));
+        float b1 = beta1, b2 = beta2, c1 = 1f - beta1, c2 = 1f - beta2;
+        float[] pd = P.data, gd = G.data, md = M.data, vd = V.data;
+        int po = P.offset, go = G.offset, mo = M.offset, vo = V.offset;
+        int i = 0;
+        if (vector) {
+            for (; i <= n - L; i += L) {
+                FloatVector g = FloatVector.fromArray(S, gd, go + i);
+                FloatVector mi = FloatVector.fromArray(S, md, mo + i).mul(b1).add(g.mul(c1));
+                FloatVector vi = FloatVector.fromArray(S, vd, vo + i).mul(b2).add(g.mul(g).mul(c2));
+                mi.intoArray(md, mo + i);
+                vi.intoArray(vd, vo + i);
+                FloatVector step = mi.mul(alpha).div(vi.sqrt().add(eps));
+                FloatVector.fromArray(S, pd, po + i).sub(step).intoArray(pd, po + i);
+            }
+        }
+        for (; i < n; i++) {
+            float g = gd[go + i];
+            float mi = md[mo + i] * b1 + g * c1;
+            float vi = vd[vo + i] * b2 + g * g * c2;
+            md[mo + i] = mi;
+            vd[vo + i] = vi;
+            pd[po + i] -= mi * alpha / ((float) Math.sqrt(vi) + eps);
+        }
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------
+
+    private void run(int tasks, IntConsumer body) {
+        pool.run(tasks, body);
+    }
+
+    private static FloatVector act(boolean tanh, FloatVector v) {
+        return tanh ? VectorMath.tanh(v) : VectorMath.relu(v);
+    }
+
+    private static float act(boolean tanh, float v) {
+        return tanh ? VectorMath.tanh(v) : VectorMath.relu(v);
+    }
+
+    /** act'(x) from y = act(x): tanh 1 - y^2, relu [y > 0]. */
+    private static FloatVector derivative(boolean tanh, FloatVector y) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        return tanh ? one.sub(y.mul(y)) : FloatVector.zero(S).blend(one, y.compare(VectorOperators.GT, 0f));
+    }
+
+    private static float derivative(boolean tanh, float y) {
+        return tanh ? 1f - y * y : (y > 0f ? 1f : 0f);
+    }
+
+    private static FloatVector activate(Activation act, FloatVector v) {
+        return switch (act) {
+            case LINEAR -> v;
+            case RELU -> VectorMath.relu(v);
+            case TANH -> VectorMath.tanh(v);
+            case SIGMOID -> VectorMath.sigmoid(v);
+            case SOFTMAX -> throw new IllegalArgumentException("softmax is not an element-wise activation");
+        };
+    }
+
+    private static float activate(Activation act, float v) {
+        return switch (act) {
+            case LINEAR -> v;
+            case RELU -> VectorMath.relu(v);
+            case TANH -> VectorMath.tanh(v);
+            case SIGMOID -> VectorMath.sigmoid(v);
+            case SOFTMAX -> throw new IllegalArgumentException("softmax is not an element-wise activation");
+        };
+    }
+
+    /** act'(x) from y = act(x). */
+    private static FloatVector derivative(Activation act, FloatVector y) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        return switch (act) {
+            case LINEAR -> one;
+            case RELU -> derivative(false, y);
+            case TANH -> derivative(true, y);
+            case SIGMOID -> y.mul(one.sub(y));
+            case SOFTMAX -> throw new IllegalArgumentException("softmax is not an element-wise activation");
+        };
+    }
+
+    private static float derivative(Activation act, float y) {
+        return switch (act) {
+            case LINEAR -> 1f;
+            case RELU -> derivative(false, y);
+            case TANH -> derivative(true, y);
+            case SIGMOID -> y * (1f - y);
+            case SOFTMAX -> throw new IllegalArgumentException("softmax is not an element-wise activation");
+        };
+    }
+
+    private static float[] grow(float[] a, int size) {
+        return a.length >= size ? a : new float[Math.max(size, a.length + a.length / 2)];
+    }
+
+    private static FloatTensor ft(Tensor t) {
+        if (t instanceof FloatTensor f) return f;
+        throw new IllegalArgumentException("the cpu backend takes its own tensors, found "
+                + (t == null ? "null" : t.getClass().getSimpleName()));
+    }
+
+    private static FloatTensor need(Tensor t, long size, String what) {
+        FloatTensor f = ft(t);
+        if (f.size < size) {
+            throw new IllegalArgumentException(what + ": expected at least " + size + " floats, found " + f.size);
+        }
+        return f;
+    }
+}

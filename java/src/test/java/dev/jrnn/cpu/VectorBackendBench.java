@@ -1,0 +1,73 @@
+package dev.jrnn.cpu;
+
+import dev.jrnn.backend.Activation;
+import dev.jrnn.backend.RnnSpec;
+import dev.jrnn.backend.Tensor;
+import java.util.SplittableRandom;
+
+/**
+ * A quick timer for iterating on the CPU kernels, not a test: rnnForward + rnnBackward of the
+ * seed notebook's recurrent layer (B=256, T=28, F=28, H=32) for LSTM and GRU, printed as
+ * samples per second. Proper measurements belong to the JMH module.
+ *
+ * <pre>
+ *   mvn -q -o test-compile -pl java
+ *   java --add-modules jdk.incubator.vector -cp java/target/classes:java/target/test-classes \
+ *        dev.jrnn.cpu.VectorBackendBench [threads...] [-Dbench.seconds=3] [-Djrnn.cpu.vector=false]
+ * </pre>
+ */
+public final class VectorBackendBench {
+    private VectorBackendBench() {}
+
+    public static void main(String[] args) {
+        int[] threadCounts = args.length == 0 ? new int[] {1, 2} : java.util.Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
+        double seconds = Double.parseDouble(System.getProperty("bench.seconds", "3"));
+        int batch = 256, steps = 28, features = 28, units = 32;
+        for (int threads : threadCounts) {
+            try (VectorBackend be = new VectorBackend(threads)) {
+                System.out.println(be.description());
+                for (RnnSpec.Cell cell : RnnSpec.Cell.values()) {
+                    RnnSpec spec = new RnnSpec(cell, features, units, Activation.TANH);
+                    time(be, spec, batch, steps, seconds);
+                }
+            }
+        }
+    }
+
+    private static void time(VectorBackend be, RnnSpec spec, int batch, int steps, double seconds) {
+        SplittableRandom rnd = new SplittableRandom(20240601);
+        int F = spec.inputSize(), H = spec.units();
+        Tensor x = filled(be, rnd, batch * steps * F, 1), p = filled(be, rnd, spec.paramCount(), 0.2);
+        Tensor y = be.allocate(batch * steps * H), reserve = be.allocate(batch * spec.reservePerSample(steps));
+        Tensor dy = filled(be, rnd, batch * steps * H, 1e-2), dx = be.allocate(batch * steps * F);
+        Tensor dp = be.allocate(spec.paramCount());
+        long fwdNs = 0, bwdNs = 0;
+        int iters = 0;
+        long warmEnd = System.nanoTime() + (long) (seconds * 0.4e9), end = warmEnd + (long) (seconds * 1e9);
+        boolean warm = true;
+        while (true) {
+            long t0 = System.nanoTime();
+            be.rnnForward(spec, batch, steps, x, p, y, reserve);
+            long t1 = System.nanoTime();
+            be.rnnBackward(spec, batch, steps, x, p, y, reserve, dy, dx, dp);
+            long t2 = System.nanoTime();
+            if (warm) {
+                if (t2 > warmEnd) warm = false;
+                continue;
+            }
+            fwdNs += t1 - t0;
+            bwdNs += t2 - t1;
+            iters++;
+            if (t2 > end) break;
+        }
+        double fwd = fwdNs / 1e6 / iters, bwd = bwdNs / 1e6 / iters;
+        System.out.printf("  %-4s B=%d T=%d F=%d H=%d: forward %.2f ms, backward %.2f ms, %,.0f samples/s (%d iterations)%n",
+                spec.cell(), batch, steps, F, H, fwd, bwd, batch / ((fwd + bwd) / 1e3), iters);
+    }
+
+    private static Tensor filled(VectorBackend be, SplittableRandom rnd, int n, double scale) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) ((rnd.nextDouble() * 2 - 1) * scale);
+        return be.of(a);
+    }
+}

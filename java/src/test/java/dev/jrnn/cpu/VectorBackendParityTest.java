@@ -1,0 +1,429 @@
+package dev.jrnn.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.jrnn.backend.Activation;
+import dev.jrnn.backend.Backend;
+import dev.jrnn.backend.RnnSpec;
+import dev.jrnn.backend.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every op of {@link VectorBackend} against {@link ReferenceBackend} on fresh random inputs
+ * (a different named seed per case), plus dropout masks bit for bit and run-to-run
+ * determinism.
+ *
+ * <p>Tolerances, {@code |actual - expected| <= abs + rel * |expected|}:
+ * RNN forward/backward 1e-5 + 1e-4; GEMM 1e-5 + 1e-5 per 100 of k; element-wise ops 1e-6 + 1e-6;
+ * dropout, lastStep and copies exact.
+ */
+class VectorBackendParityTest {
+    private static final double RNN_ABS = 1e-5, RNN_REL = 1e-4;
+    private static final double EW_ABS = 1e-6, EW_REL = 1e-6;
+
+    private final ReferenceBackend ref = new ReferenceBackend();
+
+    // ---- helpers -----------------------------------------------------------------------------
+
+    /** A seed that differs for every case: the case's name hashed with a fixed salt. */
+    private static SplittableRandom rng(String caseName) {
+        return new SplittableRandom(0x6A726E6EL ^ ((long) caseName.hashCode() << 16));
+    }
+
+    private static float[] uniform(SplittableRandom rnd, int n, double scale) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) ((rnd.nextDouble() * 2 - 1) * scale);
+        return a;
+    }
+
+    private static Tensor put(Backend be, float[] values) {
+        Tensor t = be.allocate(values.length);
+        be.write(values, 0, t, values.length);
+        return t;
+    }
+
+    /** A view at a non-zero offset inside a larger buffer, holding {@code values}. */
+    private static Tensor putOffset(Backend be, float[] values, int offset) {
+        Tensor whole = be.allocate(values.length + offset + 5);
+        be.fill(whole, Float.NaN);
+        Tensor view = whole.slice(offset, values.length);
+        be.write(values, 0, view, values.length);
+        return view;
+    }
+
+    private static float[] get(Backend be, Tensor t) {
+        float[] out = new float[t.size()];
+        be.read(t, out, 0, out.length);
+        return out;
+    }
+
+    static void assertClose(String what, float[] expected, float[] actual, double abs, double rel) {
+        assertEquals(expected.length, actual.length, what + ": length");
+        double worst = 0;
+        int worstAt = -1;
+        for (int i = 0; i < expected.length; i++) {
+            double e = expected[i], a = actual[i];
+            double excess = Math.abs(a - e) - (abs + rel * Math.abs(e));
+            if (Double.isNaN(excess)) excess = Double.POSITIVE_INFINITY;
+            if (excess > worst) {
+                worst = excess;
+                worstAt = i;
+            }
+        }
+        if (worstAt >= 0) {
+            fail(what + ": element " + worstAt + " expected " + expected[worstAt] + " but was " + actual[worstAt]
+                    + " (tolerance " + abs + " + " + rel + " * |expected|)");
+        }
+    }
+
+    // ---- dense algebra -----------------------------------------------------------------------
+
+    static Stream<Arguments> gemmCases() {
+        List<Arguments> cases = new ArrayList<>();
+        int[][] sizes = {{7, 13, 5}, {33, 70, 29}, {1, 1, 1}, {6, 64, 3}, {13, 97, 40}, {300, 70, 600}};
+        for (int[] s : sizes) {
+            for (boolean ta : new boolean[] {false, true}) {
+                for (boolean tb : new boolean[] {false, true}) {
+                    for (float beta : new float[] {0f, 1f, 0.5f}) {
+                        for (int threads : new int[] {1, 2}) {
+                            cases.add(Arguments.of(ta, tb, s[0], s[1], s[2], beta == 0.5f ? 0.7f : 1f, beta, threads));
+                        }
+                    }
+                }
+            }
+        }
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "transA={0} transB={1} m={2} n={3} k={4} alpha={5} beta={6} threads={7}")
+    @MethodSource("gemmCases")
+    void gemmMatchesReference(boolean ta, boolean tb, int m, int n, int k, float alpha, float beta, int threads) {
+        SplittableRandom rnd = rng("gemm" + ta + tb + m + n + k + alpha + beta + threads);
+        float[] a = uniform(rnd, m * k, 1), b = uniform(rnd, k * n, 1), c = uniform(rnd, m * n, 1);
+        if (beta == 0f) java.util.Arrays.fill(c, Float.NaN);   // must be ignored
+        Tensor ra = put(ref, a), rb = put(ref, b), rc = put(ref, c);
+        ref.gemm(ta, tb, m, n, k, alpha, ra, rb, beta, rc);
+        try (VectorBackend vb = new VectorBackend(threads)) {
+            Tensor va = putOffset(vb, a, 3), vbT = put(vb, b), vc = putOffset(vb, c, 7);
+            vb.gemm(ta, tb, m, n, k, alpha, va, vbT, beta, vc);
+            assertClose("C", get(ref, rc), get(vb, vc), 1e-5 * Math.max(1, k / 100.0), 1e-5);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"LINEAR", "RELU", "TANH", "SIGMOID"})
+    void biasActivationAndBackwardMatchReference(Activation act) {
+        SplittableRandom rnd = rng("biasAct" + act);
+        try (VectorBackend vb = new VectorBackend(2)) {
+            for (int[] shape : new int[][] {{5, 37}, {64, 64}, {3, 7}}) {
+                int rows = shape[0], cols = shape[1];
+                float[] y = uniform(rnd, rows * cols, 4), bias = uniform(rnd, cols, 1), g = uniform(rnd, rows * cols, 1);
+                Tensor ry = put(ref, y), vy = putOffset(vb, y, 1);
+                ref.biasActivation(rows, cols, ry, put(ref, bias), act);
+                vb.biasActivation(rows, cols, vy, put(vb, bias), act);
+                float[] out = get(ref, ry);
+                assertClose(act + " forward " + rows + "x" + cols, out, get(vb, vy), EW_ABS, EW_REL);
+                // backward from the same (reference) outputs, so only the op itself is compared
+                Tensor rg = put(ref, g), vg = putOffset(vb, g, 2);
+                ref.activationBackward(rows * cols, act, put(ref, out), rg);
+                vb.activationBackward(rows * cols, act, put(vb, out), vg);
+                assertClose(act + " backward " + rows + "x" + cols, get(ref, rg), get(vb, vg), EW_ABS, EW_REL);
+            }
+            assertThrows(IllegalArgumentException.class,
+                    () -> vb.biasActivation(1, 2, vb.allocate(2), vb.allocate(2), Activation.SOFTMAX));
+        }
+    }
+
+    @Test
+    void biasGradientAccumulates() {
+        SplittableRandom rnd = rng("biasGradient");
+        try (VectorBackend vb = new VectorBackend(2)) {
+            for (int[] shape : new int[][] {{33, 37}, {256, 64}, {4, 3}}) {
+                int rows = shape[0], cols = shape[1];
+                float[] dy = uniform(rnd, rows * cols, 1), db = uniform(rnd, cols, 1);
+                Tensor rdb = put(ref, db), vdb = putOffset(vb, db, 4);
+                ref.biasGradient(rows, cols, put(ref, dy), rdb);
+                vb.biasGradient(rows, cols, putOffset(vb, dy, 1), vdb);
+                assertClose("db " + rows + "x" + cols, get(ref, rdb), get(vb, vdb), EW_ABS * rows, EW_REL);
+            }
+        }
+    }
+
+    // ---- recurrent layers --------------------------------------------------------------------
+
+    static Stream<Arguments> rnnCases() {
+        List<Arguments> cases = new ArrayList<>();
+        for (RnnSpec.Cell cell : RnnSpec.Cell.values()) {
+            for (Activation act : new Activation[] {Activation.TANH, Activation.RELU}) {
+                for (int batch : new int[] {1, 7, 64}) {
+                    for (int steps : new int[] {1, 5}) {
+                        for (int[] fh : new int[][] {{3, 5}, {28, 32}}) {
+                            for (int threads : new int[] {1, 2}) {
+                                cases.add(Arguments.of(cell, act, batch, steps, fh[0], fh[1], threads));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return cases.stream();
+    }
+
+    /** y, dx and dParams of one forward + backward, read back as floats. */
+    private record RnnResult(float[] y, float[] dx, float[] dParams) {}
+
+    private static RnnResult runRnn(Backend be, RnnSpec spec, int batch, int steps,
+                                    float[] x, float[] p, float[] dy, float[] dParams0, boolean withDx) {
+        int H = spec.units(), F = spec.inputSize();
+        Tensor tx = put(be, x), tp = put(be, p), ty = be.allocate(batch * steps * H);
+        Tensor reserve = be.allocate(batch * spec.reservePerSample(steps));
+        be.fill(ty, Float.NaN);                                 // every output must be written
+        be.fill(reserve, Float.NaN);
+        be.rnnForward(spec, batch, steps, tx, tp, ty, reserve);
+        Tensor tdx = withDx ? be.allocate(batch * steps * F) : null;
+        if (tdx != null) be.fill(tdx, Float.NaN);
+        Tensor tdp = put(be, dParams0);
+        be.rnnBackward(spec, batch, steps, tx, tp, ty, reserve, put(be, dy), tdx, tdp);
+        return new RnnResult(get(be, ty), tdx == null ? null : get(be, tdx), get(be, tdp));
+    }
+
+    @ParameterizedTest(name = "{0} {1} B={2} T={3} F={4} H={5} threads={6}")
+    @MethodSource("rnnCases")
+    void rnnForwardAndBackwardMatchReference(RnnSpec.Cell cell, Activation act, int batch, int steps,
+                                             int F, int H, int threads) {
+        RnnSpec spec = new RnnSpec(cell, F, H, act);
+        SplittableRandom rnd = rng("rnn" + cell + act + batch + steps + F + H + threads);
+        float[] x = uniform(rnd, batch * steps * F, 1);
+        float[] p = uniform(rnd, spec.paramCount(), 0.5);
+        float[] dy = uniform(rnd, batch * steps * H, 1);
+        float[] dp0 = uniform(rnd, spec.paramCount(), 1);       // backward must add to this
+        RnnResult want = runRnn(ref, spec, batch, steps, x, p, dy, dp0, true);
+        try (VectorBackend vb = new VectorBackend(threads)) {
+            RnnResult got = runRnn(vb, spec, batch, steps, x, p, dy, dp0, true);
+            assertClose("y", want.y(), got.y(), RNN_ABS, RNN_REL);
+            assertClose("dx", want.dx(), got.dx(), RNN_ABS, RNN_REL);
+            assertClose("dParams", want.dParams(), got.dParams(), RNN_ABS, RNN_REL);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"LSTM", "GRU"})
+    void rnnBackwardWithoutDxStillGivesParameterGradients(RnnSpec.Cell cell) {
+        RnnSpec spec = new RnnSpec(cell, 28, 32, Activation.TANH);
+        int batch = 9, steps = 4;
+        SplittableRandom rnd = rng("noDx" + cell);
+        float[] x = uniform(rnd, batch * steps * 28, 1), p = uniform(rnd, spec.paramCount(), 0.5);
+        float[] dy = uniform(rnd, batch * steps * 32, 1), dp0 = new float[spec.paramCount()];
+        RnnResult want = runRnn(ref, spec, batch, steps, x, p, dy, dp0, false);
+        try (VectorBackend vb = new VectorBackend(2)) {
+            RnnResult got = runRnn(vb, spec, batch, steps, x, p, dy, dp0, false);
+            assertClose("dParams", want.dParams(), got.dParams(), RNN_ABS, RNN_REL);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"LSTM", "GRU"})
+    void rnnOpsRespectTensorOffsets(RnnSpec.Cell cell) {
+        RnnSpec spec = new RnnSpec(cell, 6, 17, Activation.TANH);
+        int batch = 5, steps = 3, F = 6, H = 17;
+        SplittableRandom rnd = rng("offsets" + cell);
+        float[] x = uniform(rnd, batch * steps * F, 1), p = uniform(rnd, spec.paramCount(), 0.5);
+        float[] dy = uniform(rnd, batch * steps * H, 1), dp0 = uniform(rnd, spec.paramCount(), 1);
+        RnnResult want = runRnn(ref, spec, batch, steps, x, p, dy, dp0, true);
+        try (VectorBackend vb = new VectorBackend(2)) {
+            Tensor tx = putOffset(vb, x, 3), tp = putOffset(vb, p, 5);
+            Tensor ty = vb.allocate(batch * steps * H + 11).slice(11, batch * steps * H);
+            Tensor reserve = vb.allocate(batch * spec.reservePerSample(steps) + 2).slice(2, batch * spec.reservePerSample(steps));
+            vb.rnnForward(spec, batch, steps, tx, tp, ty, reserve);
+            Tensor tdx = putOffset(vb, new float[batch * steps * F], 1), tdp = putOffset(vb, dp0, 9);
+            vb.rnnBackward(spec, batch, steps, tx, tp, ty, reserve, putOffset(vb, dy, 4), tdx, tdp);
+            assertClose("y", want.y(), get(vb, ty), RNN_ABS, RNN_REL);
+            assertClose("dx", want.dx(), get(vb, tdx), RNN_ABS, RNN_REL);
+            assertClose("dParams", want.dParams(), get(vb, tdp), RNN_ABS, RNN_REL);
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"LSTM, TANH", "GRU, TANH", "LSTM, RELU", "GRU, RELU"})
+    void rnnIsDeterministic(RnnSpec.Cell cell, Activation act) {
+        RnnSpec spec = new RnnSpec(cell, 28, 32, act);
+        int batch = 37, steps = 6;
+        SplittableRandom rnd = rng("determinism" + cell + act);
+        float[] x = uniform(rnd, batch * steps * 28, 1), p = uniform(rnd, spec.paramCount(), 0.5);
+        float[] dy = uniform(rnd, batch * steps * 32, 1), dp0 = uniform(rnd, spec.paramCount(), 1);
+        RnnResult first;
+        try (VectorBackend vb = new VectorBackend(2)) {
+            first = runRnn(vb, spec, batch, steps, x, p, dy, dp0, true);
+            RnnResult again = runRnn(vb, spec, batch, steps, x, p, dy, dp0, true);
+            assertArrayEquals(first.y(), again.y(), "y, same backend");
+            assertArrayEquals(first.dx(), again.dx(), "dx, same backend");
+            assertArrayEquals(first.dParams(), again.dParams(), "dParams, same backend");
+        }
+        try (VectorBackend vb = new VectorBackend(2)) {
+            RnnResult fresh = runRnn(vb, spec, batch, steps, x, p, dy, dp0, true);
+            assertArrayEquals(first.y(), fresh.y(), "y, fresh backend");
+            assertArrayEquals(first.dx(), fresh.dx(), "dx, fresh backend");
+            assertArrayEquals(first.dParams(), fresh.dParams(), "dParams, fresh backend");
+        }
+        // only the order of the per-chunk weight-gradient sums depends on the thread count
+        for (int threads : new int[] {1, 3}) {
+            try (VectorBackend vb = new VectorBackend(threads)) {
+                RnnResult other = runRnn(vb, spec, batch, steps, x, p, dy, dp0, true);
+                assertArrayEquals(first.y(), other.y(), "y, " + threads + " threads");
+                assertArrayEquals(first.dx(), other.dx(), "dx, " + threads + " threads");
+                assertClose("dParams, " + threads + " threads", first.dParams(), other.dParams(), RNN_ABS, RNN_REL);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"LSTM", "GRU"})
+    void scalarFallbackGivesTheSameBits(RnnSpec.Cell cell) {
+        RnnSpec spec = new RnnSpec(cell, 28, 32, Activation.TANH);
+        int batch = 13, steps = 5;
+        SplittableRandom rnd = rng("scalar" + cell);
+        float[] x = uniform(rnd, batch * steps * 28, 1), p = uniform(rnd, spec.paramCount(), 0.5);
+        float[] dy = uniform(rnd, batch * steps * 32, 1), dp0 = uniform(rnd, spec.paramCount(), 1);
+        try (VectorBackend vec = new VectorBackend(2, true); VectorBackend sc = new VectorBackend(2, false)) {
+            assertTrue(vec.vectorized() && !sc.vectorized());
+            RnnResult a = runRnn(vec, spec, batch, steps, x, p, dy, dp0, true);
+            RnnResult b = runRnn(sc, spec, batch, steps, x, p, dy, dp0, true);
+            assertArrayEquals(a.y(), b.y(), "y");
+            assertArrayEquals(a.dx(), b.dx(), "dx");
+            assertArrayEquals(a.dParams(), b.dParams(), "dParams");
+            RnnResult want = runRnn(ref, spec, batch, steps, x, p, dy, dp0, true);
+            assertClose("scalar y", want.y(), b.y(), RNN_ABS, RNN_REL);
+            assertClose("scalar dParams", want.dParams(), b.dParams(), RNN_ABS, RNN_REL);
+        }
+    }
+
+    @Test
+    void lastStepAndItsBackwardMatchReference() {
+        int batch = 6, steps = 4, width = 19;
+        SplittableRandom rnd = rng("lastStep");
+        float[] seq = uniform(rnd, batch * steps * width, 1), dOut = uniform(rnd, batch * width, 1);
+        try (VectorBackend vb = new VectorBackend(2)) {
+            Tensor ro = ref.allocate(batch * width), vo = vb.allocate(batch * width);
+            ref.lastStep(batch, steps, width, put(ref, seq), ro);
+            vb.lastStep(batch, steps, width, putOffset(vb, seq, 2), vo);
+            assertArrayEquals(get(ref, ro), get(vb, vo));
+            Tensor rs = put(ref, seq), vs = putOffset(vb, seq, 1);     // old contents must be cleared
+            ref.lastStepBackward(batch, steps, width, put(ref, dOut), rs);
+            vb.lastStepBackward(batch, steps, width, put(vb, dOut), vs);
+            assertArrayEquals(get(ref, rs), get(vb, vs));
+        }
+    }
+
+    // ---- regularisation, loss, optimiser -----------------------------------------------------
+
+    @ParameterizedTest(name = "n={0} rate={1}")
+    @CsvSource({"1, 0.5", "4, 0.3", "1001, 0.2", "1001, 0.0", "20003, 0.5", "16384, 0.25"})
+    void dropoutMasksAreBitIdentical(int n, float rate) {
+        SplittableRandom rnd = rng("dropout" + n + rate);
+        float[] in = uniform(rnd, n, 3);
+        long seed = 0x0123456789ABCDEFL, step = (1L << 33) + 5;
+        int salt = 7;
+        Tensor ro = ref.allocate(n);
+        ref.dropout(seed, step, salt, rate, n, put(ref, in), ro);
+        float[] want = get(ref, ro);
+        try (VectorBackend vb = new VectorBackend(2)) {
+            Tensor vo = vb.allocate(n);
+            vb.dropout(seed, step, salt, rate, n, putOffset(vb, in, 3), vo);
+            assertArrayEquals(want, get(vb, vo), "out-of-place");
+            Tensor inPlace = putOffset(vb, in, 1);
+            vb.dropout(seed, step, salt, rate, n, inPlace, inPlace);
+            assertArrayEquals(want, get(vb, inPlace), "in place");
+            int zeros = 0;
+            for (float v : want) if (v == 0f) zeros++;
+            if (n > 1000) assertEquals(rate, zeros / (double) n, 0.05, "fraction dropped");
+        }
+    }
+
+    @Test
+    void softmaxCrossEntropyMatchesReferenceAndAccumulatesStats() {
+        int batch = 37, classes = 10;
+        SplittableRandom rnd = rng("softmaxCE");
+        float[] logits = uniform(rnd, batch * classes, 5);
+        float[] labels = new float[batch];
+        for (int b = 0; b < batch; b++) labels[b] = rnd.nextInt(classes);
+        float[] stats0 = {1.5f, 2f};
+        try (VectorBackend vb = new VectorBackend(2)) {
+            Tensor rd = ref.allocate(batch * classes), rs = put(ref, stats0);
+            ref.softmaxCrossEntropy(batch, classes, put(ref, logits), put(ref, labels), 1f / batch, rd, rs);
+            Tensor vd = vb.allocate(batch * classes), vs = put(vb, stats0);
+            vb.softmaxCrossEntropy(batch, classes, putOffset(vb, logits, 2), put(vb, labels), 1f / batch, vd, vs);
+            assertClose("dLogits", get(ref, rd), get(vb, vd), EW_ABS, EW_REL);
+            assertClose("stats", get(ref, rs), get(vb, vs), EW_ABS, EW_REL);
+            vb.softmaxCrossEntropy(batch, classes, putOffset(vb, logits, 2), put(vb, labels), 1f, null, vs);
+            float[] twice = get(vb, vs), once = get(ref, rs);
+            assertEquals(2 * once[0] - stats0[0], twice[0], 1e-4, "loss accumulates");
+            assertEquals(2 * once[1] - stats0[1], twice[1], 0, "correct count accumulates");
+            labels[3] = classes;
+            assertThrows(IllegalArgumentException.class, () -> vb.softmaxCrossEntropy(
+                    batch, classes, put(vb, logits), put(vb, labels), 1f, null, vb.allocate(2)));
+        }
+    }
+
+    @Test
+    void softmaxMatchesReference() {
+        int rows = 7, cols = 13;
+        float[] logits = uniform(rng("softmax"), rows * cols, 20);
+        try (VectorBackend vb = new VectorBackend(2)) {
+            Tensor rp = ref.allocate(rows * cols), vp = vb.allocate(rows * cols);
+            ref.softmax(rows, cols, put(ref, logits), rp);
+            vb.softmax(rows, cols, put(vb, logits), vp);
+            assertClose("probs", get(ref, rp), get(vb, vp), EW_ABS, EW_REL);
+        }
+    }
+
+    @Test
+    void adamMatchesReferenceOverSeveralSteps() {
+        int n = 1031;
+        SplittableRandom rnd = rng("adam");
+        float[] p = uniform(rnd, n, 1);
+        try (VectorBackend vb = new VectorBackend(2)) {
+            Tensor rp = put(ref, p), rm = ref.allocate(n), rv = ref.allocate(n);
+            Tensor vp = putOffset(vb, p, 3), vm = vb.allocate(n), vv = vb.allocate(n);
+            for (int t = 1; t <= 4; t++) {
+                float[] g = uniform(rnd, n, t);
+                ref.adam(n, rp, put(ref, g), rm, rv, 1e-3f, 0.9f, 0.999f, 1e-7f, t);
+                vb.adam(n, vp, put(vb, g), vm, vv, 1e-3f, 0.9f, 0.999f, 1e-7f, t);
+            }
+            assertClose("params", get(ref, rp), get(vb, vp), EW_ABS, EW_REL);
+            assertClose("m", get(ref, rm), get(vb, vm), EW_ABS, EW_REL);
+            assertClose("v", get(ref, rv), get(vb, vv), EW_ABS, EW_REL);
+        }
+    }
+
+    // ---- memory and errors -------------------------------------------------------------------
+
+    @Test
+    void memoryOpsAndErrors() {
+        try (VectorBackend vb = new VectorBackend(1)) {
+            assertEquals("cpu", vb.name());
+            assertTrue(vb.description().contains("1 thread"), vb.description());
+            Tensor t = vb.allocate(10);
+            vb.fill(t.slice(2, 5), 3f);
+            vb.write(new float[] {9, 8, 7}, 1, t.slice(6, 3), 2);
+            float[] out = new float[12];
+            vb.read(t, out, 1, 10);
+            assertArrayEquals(new float[] {0, 0, 0, 3, 3, 3, 3, 8, 7, 0, 0, 0}, out);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> vb.gemm(false, false, 4, 4, 4, 1f, vb.allocate(15), vb.allocate(16), 0f, vb.allocate(16)));
+            assertTrue(e.getMessage().contains("16") && e.getMessage().contains("15"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> vb.fill(ref.allocate(3), 1f));
+        }
+    }
+}
