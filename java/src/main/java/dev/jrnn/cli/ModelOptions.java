@@ -1,0 +1,59 @@
+package dev.jrnn.cli;
+
+import dev.jrnn.backend.Activation;
+import dev.jrnn.backend.RnnSpec;
+import dev.jrnn.nn.Sequential;
+import picocli.CommandLine.Option;
+
+/** The model flags shared by {@code summary}, {@code train} and {@code bench}: the seed notebook's model family. */
+final class ModelOptions {
+    @Option(names = "--cell", required = true, description = "Recurrent cell: lstm or gru.",
+            converter = CellConverter.class)
+    RnnSpec.Cell cell;
+
+    @Option(names = "--units", defaultValue = "32", description = "Hidden units per recurrent layer (default: ${DEFAULT-VALUE}).")
+    int units;
+
+    @Option(names = "--layers", defaultValue = "1", description = "Stacked recurrent layers (default: ${DEFAULT-VALUE}).")
+    int layers;
+
+    @Option(names = "--activation", defaultValue = "tanh", converter = ActivationConverter.class,
+            description = "Cell activation: tanh or relu (the notebook used relu) (default: ${DEFAULT-VALUE}).")
+    Activation activation;
+
+    @Option(names = "--dropout", defaultValue = "0.2", description = "Dropout rate after the RNN and Dense(64) (default: ${DEFAULT-VALUE}).")
+    double dropout;
+
+    Sequential build(int steps, int features, int classes) {
+        if (units <= 0) throw new IllegalArgumentException("--units must be positive, found " + units);
+        if (layers <= 0) throw new IllegalArgumentException("--layers must be positive, found " + layers);
+        return Sequential.notebook(cell, units, layers, activation, dropout, steps, features, classes);
+    }
+
+    static final class CellConverter implements picocli.CommandLine.ITypeConverter<RnnSpec.Cell> {
+        @Override
+        public RnnSpec.Cell convert(String s) {
+            try {
+                return RnnSpec.Cell.parse(s);
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    static final class ActivationConverter implements picocli.CommandLine.ITypeConverter<Activation> {
+        @Override
+        public Activation convert(String s) {
+            Activation a;
+            try {
+                a = Activation.parse(s);
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+            }
+            if (a != Activation.TANH && a != Activation.RELU) {
+                throw new picocli.CommandLine.TypeConversionException("cell activation must be tanh or relu, found " + s);
+            }
+            return a;
+        }
+    }
+}

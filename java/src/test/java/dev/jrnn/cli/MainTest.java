@@ -1,0 +1,103 @@
+package dev.jrnn.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MainTest {
+    record Result(int code, String out, String err) {}
+
+    static Result run(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int code = Main.run(new PrintWriter(out), new PrintWriter(err), args);
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void summaryPrintsKerasCounts() {
+        Result r = run("summary", "--cell", "gru", "--units", "64");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("Total params: 22,858"), r.out());
+        assertTrue(run("summary", "--cell", "lstm", "--units", "32", "--layers", "4").out().contains("Total params: 35,530"));
+    }
+
+    @Test
+    void badFlagsExitWithTwoAndOneLine() {
+        Result r = run("train", "--cell", "lstm", "--bogus");
+        assertEquals(2, r.code());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(r.err().contains("--bogus"), r.err());
+        assertEquals(2, run("summary", "--cell", "rnn").code());
+        assertEquals(2, run("summary").code(), "--cell is required");
+        assertEquals(2, run("summary", "--cell", "lstm", "--activation", "sigmoid").code());
+    }
+
+    @Test
+    void everyCommandHasHelp() {
+        for (String c : new String[] {"summary", "train", "bench"}) {
+            Result r = run(c, "--help");
+            assertEquals(0, r.code(), c);
+            assertTrue(r.out().contains("--cell"), c + ": " + r.out());
+        }
+        assertTrue(run("--help").out().contains("train"));
+    }
+
+    @Test
+    void forcedCudaSaysWhatIsMissing() {
+        Result r = run("bench", "--cell", "lstm", "--backend", "cuda", "--steps", "1");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("CUDA") && r.err().contains("--backend cpu"), r.err());
+    }
+
+    @Test
+    void benchPrintsThroughput() {
+        Result r = run("bench", "--cell", "gru", "--units", "8", "--batch-size", "16", "--steps", "2",
+                "--warmup", "1", "--repeats", "1", "--backend", "cpu");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().matches("(?s)gru8 params=\\d+ backend=cpu batch=16 .*samples/s: median \\d+.*"), r.out());
+        assertTrue(r.err().contains("backend: "), r.err());
+    }
+
+    @Test
+    void missingDatasetNamesTheWayOut(@TempDir Path dir) throws IOException {
+        Path empty = Files.createDirectories(dir.resolve("nothing-here"));
+        Result r = run("train", "--cell", "lstm", "--dataset", "nope", "--data-dir", empty.toString());
+        assertTrue(r.code() != 0);
+        assertTrue(r.err().contains("nope"), r.err());
+        assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
+    }
+
+    @Test
+    void trainsOnIdxFilesAndWritesMetrics(@TempDir Path dir) throws IOException {
+        Path data = dir.resolve("data");
+        IdxFixtures.writeDigitsLike(data, 64, 32);
+        Path metrics = dir.resolve("m/metrics.json");
+        Result r = run("train", "--cell", "gru", "--units", "8", "--epochs", "2", "--batch-size", "16",
+                "--dataset", "mnist", "--data-dir", data.toString(), "--backend", "cpu", "--no-progress",
+                "--metrics-out", metrics.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("Epoch 2/2"), r.out());
+        assertTrue(r.out().contains("Test loss:"), r.out());
+        JsonObject o = JsonParser.parseString(Files.readString(metrics)).getAsJsonObject();
+        assertEquals("gru8", o.get("model").getAsString());
+        assertEquals("cpu", o.get("backend").getAsString());
+        assertEquals(2, o.getAsJsonArray("epochs").size());
+        JsonObject e1 = o.getAsJsonArray("epochs").get(0).getAsJsonObject();
+        for (String k : new String[] {"epoch", "loss", "accuracy", "seconds", "samples_per_second"}) {
+            assertTrue(e1.has(k), k);
+        }
+        double acc = o.getAsJsonObject("test").get("accuracy").getAsDouble();
+        assertTrue(acc >= 0 && acc <= 1, "accuracy " + acc);
+        assertTrue(o.get("params").getAsInt() > 0);
+    }
+}

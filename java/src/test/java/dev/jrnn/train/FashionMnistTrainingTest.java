@@ -1,0 +1,47 @@
+package dev.jrnn.train;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jrnn.backend.Activation;
+import dev.jrnn.backend.RnnSpec.Cell;
+import dev.jrnn.cpu.VectorBackend;
+import dev.jrnn.data.Dataset;
+import dev.jrnn.data.Datasets;
+import dev.jrnn.data.Preprocess;
+import dev.jrnn.data.Split;
+import dev.jrnn.nn.Sequential;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Real data: one epoch of the notebook's LSTM-32 on the full Fashion-MNIST training set
+ * (Debian's dataset-fashion-mnist) must reach test accuracy above 0.60; PyTorch reaches
+ * 0.64-0.70 from its own initialisation. CI sets JRNN_REQUIRE_DATA=1 so a missing dataset fails.
+ */
+class FashionMnistTrainingTest {
+    static final Path DIR = Path.of("/usr/share/datasets/fashion-mnist");
+
+    @Test
+    void oneEpochOfLstm32ReachesSixtyPercent() throws Exception {
+        boolean present = Files.isRegularFile(DIR.resolve("train-images-idx3-ubyte.gz"));
+        if (!present && "1".equals(System.getenv("JRNN_REQUIRE_DATA"))) {
+            throw new AssertionError("JRNN_REQUIRE_DATA=1 but Fashion-MNIST is missing at " + DIR
+                    + ": apt-get install dataset-fashion-mnist");
+        }
+        Assumptions.assumeTrue(present, "SKIPPED: Fashion-MNIST not installed at " + DIR
+                + " (apt-get install dataset-fashion-mnist)");
+        Dataset train = Datasets.load("fashion-mnist", DIR, Split.TRAIN, Preprocess.SCALE);
+        Dataset test = Datasets.load("fashion-mnist", DIR, Split.TEST, Preprocess.SCALE);
+        Sequential m = Sequential.notebook(Cell.LSTM, 32, 1, Activation.TANH, 0.2, 28, 28, 10);
+        try (VectorBackend be = new VectorBackend(Runtime.getRuntime().availableProcessors());
+             Trainer t = new Trainer(m, be, TrainConfig.defaults())) {
+            var h = t.fit(train, 1, null);
+            Evaluation ev = t.evaluate(test);
+            System.out.printf("fashion-mnist lstm32 1 epoch: train loss %.4f acc %.4f, %.0f samples/s; test acc %.4f%n",
+                    h.get(0).loss(), h.get(0).accuracy(), h.get(0).samplesPerSecond(), ev.accuracy());
+            assertTrue(ev.accuracy() > 0.60, "test accuracy " + ev.accuracy() + " after one epoch");
+        }
+    }
+}
