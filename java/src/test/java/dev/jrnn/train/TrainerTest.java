@@ -75,6 +75,32 @@ class TrainerTest {
     }
 
     @Test
+    void vectorBackendIsDeterministicAndTracksTheReference() {
+        Dataset d = toy(200, 8, 5, 4);
+        for (Cell cell : Cell.values()) {
+            float[][] a = new float[1][], b = new float[1][], r = new float[1][];
+            try (var be = new dev.jrnn.cpu.VectorBackend(2)) {
+                train(be, cell, d, 2, 5, a);
+            }
+            try (var be = new dev.jrnn.cpu.VectorBackend(2)) {
+                train(be, cell, d, 2, 5, b);
+            }
+            assertArrayEquals(a[0], b[0], cell + ": same seed, same weights, bit for bit");
+            List<EpochMetrics> hr = train(new ReferenceBackend(), cell, d, 1, 5, r);
+            float[][] v1 = new float[1][];
+            List<EpochMetrics> hv;
+            try (var be = new dev.jrnn.cpu.VectorBackend(2)) {
+                hv = train(be, cell, d, 1, 5, v1);
+            }
+            // One epoch (7 Adam steps, same dropout masks): float32 vs float64 stay close.
+            assertEquals(hr.get(0).loss(), hv.get(0).loss(), 1e-4, cell + " epoch loss");
+            for (int i = 0; i < r[0].length; i++) {
+                assertEquals(r[0][i], v1[0][i], 1e-4, cell + " parameter " + i);
+            }
+        }
+    }
+
+    @Test
     void rejectsMismatchedData() {
         try (Trainer t = new Trainer(model(Cell.LSTM), new ReferenceBackend(), TrainConfig.defaults())) {
             var e = assertThrows(IllegalArgumentException.class, () -> t.fit(toy(8, 4, 10, 1), 1, null));
