@@ -62,6 +62,7 @@ public final class VectorBackend implements Backend {
         float[] dgn = new float[0];     // (Bc, T, H)   GRU: recurrent-side n-gate gradient r * dn
         float[] dh = new float[0];      // (Bc, H)      gradient flowing into h(t-1)
         float[] dc = new float[0];      // (Bc, H)      LSTM: gradient flowing into c(t-1)
+        float[] ac = new float[0];      // (H)          LSTM: act(c(t)) of the row at hand
         float[] xT = new float[0];      // (F+1, Bc*T)  inputs transposed, then a row of ones
         float[] hT = new float[0];      // (H+1, Bc*T)  h(t-1) transposed (0 at t=0), then ones
         float[] part = new float[0];    // (F+1, G*H) dW^T and input-side bias, then (H+1, G*H) dR^T and recurrent bias
@@ -164,15 +165,22 @@ public final class VectorBackend implements Backend {
         FloatTensor C = need(c, m * n, "gemm C (m, n) for m=" + m + " n=" + n);
         float[] ad = A.data, bd = B.data;
         int aOff = A.offset, bOff = B.offset;
-        if (transA) {                                          // (k, m) -> (m, k)
+        if (transA || alpha != 1f) {                           // op(A) as (m, k), times alpha
             packA = grow(packA, m * k);
-            Gemm.transpose(k, m, A.data, A.offset, m, packA, 0, k);
+            if (transA) {
+                Gemm.transpose(vector, k, m, A.data, A.offset, m, packA, 0, k);
+            } else {
+                System.arraycopy(A.data, A.offset, packA, 0, m * k);
+            }
+            // NB: alpha scales A rather than the sums, so the kernels stay minimal; the rounding
+            // differs from alpha * (A B) by an ulp or so
+            if (alpha != 1f) for (int i = 0; i < m * k; i++) packA[i] *= alpha;
             ad = packA;
             aOff = 0;
         }
         if (transB) {                                          // (n, k) -> (k, n)
             packB = grow(packB, k * n);
-            Gemm.transpose(n, k, B.data, B.offset, k, packB, 0, n);
+            Gemm.transpose(vector, n, k, B.data, B.offset, k, packB, 0, n);
             bd = packB;
             bOff = 0;
         }
@@ -184,7 +192,7 @@ public final class VectorBackend implements Backend {
             int r0 = Math.min(m, (int) ((long) blocks * task / tasks) * Gemm.MR);
             int r1 = Math.min(m, (int) ((long) blocks * (task + 1) / tasks) * Gemm.MR);
             Gemm.gemm(vector, r1 - r0, n, k, fa, fao + r0 * k, k, fb, fbo, n,
-                    C.data, C.offset + r0 * n, n, alpha, beta, null, 0);
+                    C.data, C.offset + r0 * n, n, beta, null, 0);
         });
     }
 
@@ -201,11 +209,17 @@ public final class VectorBackend implements Backend {
             int j = 0;
             if (vector) {
                 for (; j <= cols - L; j += L) {
-                    FloatVector v = FloatVector.fromArray(S, yd, yo + j).add(FloatVector.fromArray(S, bd, bt.offset + j));
-                    activate(act, v).intoArray(yd, yo + j);
+                    FloatVector.fromArray(S, yd, yo + j).add(FloatVector.fromArray(S, bd, bt.offset + j)).intoArray(yd, yo + j);
                 }
             }
-            for (; j < cols; j++) yd[yo + j] = activate(act, yd[yo + j] + bd[bt.offset + j]);
+            for (; j < cols; j++) yd[yo + j] += bd[bt.offset + j];
+            switch (act) {
+                case LINEAR -> { }
+                case RELU -> VectorMath.relu(vector, yd, yo, yd, yo, cols);
+                case TANH -> VectorMath.tanh(vector, yd, yo, yd, yo, cols);
+                case SIGMOID -> VectorMath.sigmoid(vector, yd, yo, yd, yo, cols);
+                case SOFTMAX -> throw new AssertionError();
+            }
         }
     }
 
@@ -214,16 +228,32 @@ public final class VectorBackend implements Backend {
         if (act == Activation.SOFTMAX) {
             throw new IllegalArgumentException("activationBackward takes an element-wise activation, found softmax");
         }
+        if (act == Activation.LINEAR) return;
         FloatTensor Y = need(y, n, "activationBackward y"), D = need(dy, n, "activationBackward dy");
         float[] yd = Y.data, dd = D.data;
+        int yo = Y.offset, d = D.offset;
         int i = 0;
         if (vector) {
+            FloatVector one = FloatVector.broadcast(S, 1f), zero = FloatVector.zero(S);
             for (; i <= n - L; i += L) {
-                FloatVector g = derivative(act, FloatVector.fromArray(S, yd, Y.offset + i));
-                FloatVector.fromArray(S, dd, D.offset + i).mul(g).intoArray(dd, D.offset + i);
+                FloatVector v = FloatVector.fromArray(S, yd, yo + i);
+                FloatVector g = switch (act) {                 // act'(x) from y = act(x)
+                    case RELU -> zero.blend(one, v.compare(VectorOperators.GT, 0f));
+                    case TANH -> one.sub(v.mul(v));
+                    default -> v.mul(one.sub(v));              // sigmoid
+                };
+                FloatVector.fromArray(S, dd, d + i).mul(g).intoArray(dd, d + i);
             }
         }
-        for (; i < n; i++) dd[D.offset + i] *= derivative(act, yd[Y.offset + i]);
+        for (; i < n; i++) {
+            float v = yd[yo + i];
+            float g = switch (act) {
+                case RELU -> v > 0f ? 1f : 0f;
+                case TANH -> 1f - v * v;
+                default -> v * (1f - v);
+            };
+            dd[d + i] *= g;
+        }
     }
 
     @Override
@@ -289,8 +319,8 @@ public final class VectorBackend implements Backend {
         wT = grow(wT, F * GH);
         rT = grow(rT, H * GH);
         biasX = grow(biasX, GH);
-        Gemm.transpose(GH, F, P.data, P.offset + spec.offsetW(), F, wT, 0, GH);
-        Gemm.transpose(GH, H, P.data, P.offset + spec.offsetR(), H, rT, 0, GH);
+        Gemm.transpose(vector, GH, F, P.data, P.offset + spec.offsetW(), F, wT, 0, GH);
+        Gemm.transpose(vector, GH, H, P.data, P.offset + spec.offsetR(), H, rT, 0, GH);
         if (spec.cell() == RnnSpec.Cell.LSTM) {
             System.arraycopy(P.data, oB, biasX, 0, GH);
         } else {                                               // r, z: b_W + b_R; n: b_Wn only (b_Rn sits inside r *)
@@ -343,37 +373,25 @@ public final class VectorBackend implements Backend {
      * h to y[yo..]. {@code cPrev < 0} means c(t-1) = 0.
      */
     private void lstmForwardRow(int H, boolean tanh, float[] res, int go, int eo, int cPrev, float[] y, int yo) {
-        int u = 0;
+        VectorMath.sigmoid(vector, res, go, res, go, 2 * H);              // i, f
+        activate(tanh, res, go + 2 * H, res, go + 2 * H, H);              // g
+        VectorMath.sigmoid(vector, res, go + 3 * H, res, go + 3 * H, H);  // o
+        int i = go, f = go + H, g = go + 2 * H, o = go + 3 * H;
+        int u = 0;                                                        // c = f c(t-1) + i g
         if (vector) {
             for (; u <= H - L; u += L) {
-                FloatVector i = VectorMath.sigmoid(FloatVector.fromArray(S, res, go + u));
-                FloatVector f = VectorMath.sigmoid(FloatVector.fromArray(S, res, go + H + u));
-                FloatVector g = act(tanh, FloatVector.fromArray(S, res, go + 2 * H + u));
-                FloatVector o = VectorMath.sigmoid(FloatVector.fromArray(S, res, go + 3 * H + u));
-                FloatVector c = i.mul(g);
-                if (cPrev >= 0) c = f.mul(FloatVector.fromArray(S, res, cPrev + u)).add(c);
-                i.intoArray(res, go + u);
-                f.intoArray(res, go + H + u);
-                g.intoArray(res, go + 2 * H + u);
-                o.intoArray(res, go + 3 * H + u);
+                FloatVector c = FloatVector.fromArray(S, res, i + u).mul(FloatVector.fromArray(S, res, g + u));
+                if (cPrev >= 0) c = FloatVector.fromArray(S, res, f + u).mul(FloatVector.fromArray(S, res, cPrev + u)).add(c);
                 c.intoArray(res, eo + u);
-                o.mul(act(tanh, c)).intoArray(y, yo + u);
             }
         }
         for (; u < H; u++) {
-            float i = VectorMath.sigmoid(res[go + u]);
-            float f = VectorMath.sigmoid(res[go + H + u]);
-            float g = act(tanh, res[go + 2 * H + u]);
-            float o = VectorMath.sigmoid(res[go + 3 * H + u]);
-            float c = i * g;
-            if (cPrev >= 0) c = f * res[cPrev + u] + c;
-            res[go + u] = i;
-            res[go + H + u] = f;
-            res[go + 2 * H + u] = g;
-            res[go + 3 * H + u] = o;
+            float c = res[i + u] * res[g + u];
+            if (cPrev >= 0) c = res[f + u] * res[cPrev + u] + c;
             res[eo + u] = c;
-            y[yo + u] = o * act(tanh, c);
         }
+        activate(tanh, res, eo, y, yo, H);                                // h = o act(c)
+        multiply(res, o, y, yo, H);
     }
 
     /**
@@ -382,31 +400,30 @@ public final class VectorBackend implements Backend {
      * means h(t-1) = 0.
      */
     private void gruForwardRow(int H, boolean tanh, float[] res, int go, int eo, float[] y, int hPrev, int yo) {
-        int u = 0;
+        VectorMath.sigmoid(vector, res, go, res, go, 2 * H);              // r, z
+        int r = go, z = go + H, n = go + 2 * H;
+        int u = 0;                                                        // n's pre-activation: W_n x + b_Wn + r (R_n h + b_Rn)
+        if (vector) {
+            for (; u <= H - L; u += L) {
+                FloatVector.fromArray(S, res, r + u).fma(FloatVector.fromArray(S, res, eo + u), FloatVector.fromArray(S, res, n + u))
+                        .intoArray(res, n + u);
+            }
+        }
+        for (; u < H; u++) res[n + u] = Math.fma(res[r + u], res[eo + u], res[n + u]);
+        activate(tanh, res, n, res, n, H);
+        u = 0;                                                            // h = (1 - z) n + z h(t-1)
         if (vector) {
             FloatVector one = FloatVector.broadcast(S, 1f);
             for (; u <= H - L; u += L) {
-                FloatVector r = VectorMath.sigmoid(FloatVector.fromArray(S, res, go + u));
-                FloatVector z = VectorMath.sigmoid(FloatVector.fromArray(S, res, go + H + u));
-                FloatVector ghn = FloatVector.fromArray(S, res, eo + u);
-                FloatVector n = act(tanh, r.fma(ghn, FloatVector.fromArray(S, res, go + 2 * H + u)));
-                FloatVector h = one.sub(z).mul(n);
-                if (hPrev >= 0) h = z.mul(FloatVector.fromArray(S, y, hPrev + u)).add(h);
-                r.intoArray(res, go + u);
-                z.intoArray(res, go + H + u);
-                n.intoArray(res, go + 2 * H + u);
+                FloatVector zv = FloatVector.fromArray(S, res, z + u);
+                FloatVector h = one.sub(zv).mul(FloatVector.fromArray(S, res, n + u));
+                if (hPrev >= 0) h = zv.mul(FloatVector.fromArray(S, y, hPrev + u)).add(h);
                 h.intoArray(y, yo + u);
             }
         }
         for (; u < H; u++) {
-            float r = VectorMath.sigmoid(res[go + u]);
-            float z = VectorMath.sigmoid(res[go + H + u]);
-            float n = act(tanh, Math.fma(r, res[eo + u], res[go + 2 * H + u]));
-            float h = (1f - z) * n;
-            if (hPrev >= 0) h = z * y[hPrev + u] + h;
-            res[go + u] = r;
-            res[go + H + u] = z;
-            res[go + 2 * H + u] = n;
+            float h = (1f - res[z + u]) * res[n + u];
+            if (hPrev >= 0) h = res[z + u] * y[hPrev + u] + h;
             y[yo + u] = h;
         }
     }
@@ -426,6 +443,7 @@ public final class VectorBackend implements Backend {
         if (lstm) {
             w.dc = grow(w.dc, Bc * H);
             Arrays.fill(w.dc, 0, Bc * H, 0f);
+            w.ac = grow(w.ac, H);
         } else {
             w.dgn = grow(w.dgn, K * H);
         }
@@ -439,7 +457,7 @@ public final class VectorBackend implements Backend {
                     int dyo = DY.offset + (b * T + t) * H;
                     int dgo = (r * T + t) * GH;
                     if (lstm) {
-                        lstmBackwardRow(H, tanh, res, go, eo, t > 0 ? eo - H : -1, dy, dyo, dh, dc, r * H, dg, dgo);
+                        lstmBackwardRow(H, tanh, res, go, eo, t > 0 ? eo - H : -1, dy, dyo, dh, dc, r * H, dg, dgo, w.ac);
                     } else {
                         int yo = Y.offset + (b * T + t) * H;
                         gruBackwardRow(H, tanh, res, go, eo, y, t > 0 ? yo - H : -1, dy, dyo, dh, r * H,
@@ -459,11 +477,11 @@ public final class VectorBackend implements Backend {
         // left operands with a ones row appended, so that the same GEMM also sums the bias gradients
         w.xT = grow(w.xT, (F + 1) * K);
         w.hT = grow(w.hT, (H + 1) * K);
-        Gemm.transpose(K, F, X.data, X.offset + b0 * T * F, F, w.xT, 0, K);    // (F, K)
+        Gemm.transpose(vector, K, F, X.data, X.offset + b0 * T * F, F, w.xT, 0, K);    // (F, K)
         Arrays.fill(w.xT, F * K, (F + 1) * K, 1f);
         for (int s = 0; s < Bc; s++) {                          // column s*T + t holds h(t-1); 0 at t = 0
             for (int u = 0; u < H; u++) w.hT[u * K + s * T] = 0f;
-            Gemm.transpose(T - 1, H, y, Y.offset + (b0 + s) * T * H, H, w.hT, s * T + 1, K);
+            Gemm.transpose(vector, T - 1, H, y, Y.offset + (b0 + s) * T * H, H, w.hT, s * T + 1, K);
         }
         Arrays.fill(w.hT, H * K, (H + 1) * K, 1f);
         int partR = (F + 1) * GH;
@@ -487,9 +505,11 @@ public final class VectorBackend implements Backend {
     /**
      * One LSTM row at step t: dh = dy + dh(t), then the pre-activation gate gradients into
      * dg[dgo..dgo+4H); dc(t-1) = dc f replaces dc in place. {@code cPrev < 0} means c(t-1) = 0.
+     * {@code ac} (H) is scratch for act(c).
      */
-    private void lstmBackwardRow(int H, boolean tanh, float[] res, int go, int eo, int cPrev,
-                                 float[] dy, int dyo, float[] dhs, float[] dcs, int so, float[] dg, int dgo) {
+    private void lstmBackwardRow(int H, boolean tanh, float[] res, int go, int eo, int cPrev, float[] dy, int dyo,
+                                 float[] dhs, float[] dcs, int so, float[] dg, int dgo, float[] ac) {
+        activate(tanh, res, eo, ac, 0, H);
         int u = 0;
         if (vector) {
             FloatVector one = FloatVector.broadcast(S, 1f), zero = FloatVector.zero(S);
@@ -499,27 +519,29 @@ public final class VectorBackend implements Backend {
                 FloatVector f = FloatVector.fromArray(S, res, go + H + u);
                 FloatVector g = FloatVector.fromArray(S, res, go + 2 * H + u);
                 FloatVector o = FloatVector.fromArray(S, res, go + 3 * H + u);
-                FloatVector ac = act(tanh, FloatVector.fromArray(S, res, eo + u));
+                FloatVector a = FloatVector.fromArray(S, ac, u);
                 FloatVector cp = cPrev >= 0 ? FloatVector.fromArray(S, res, cPrev + u) : zero;
-                FloatVector dc = dh.mul(o).mul(derivative(tanh, ac)).add(FloatVector.fromArray(S, dcs, so + u));
+                FloatVector da = tanh ? one.sub(a.mul(a)) : zero.blend(one, a.compare(VectorOperators.GT, 0f));
+                FloatVector dgg = tanh ? one.sub(g.mul(g)) : zero.blend(one, g.compare(VectorOperators.GT, 0f));
+                FloatVector dc = dh.mul(o).mul(da).add(FloatVector.fromArray(S, dcs, so + u));
                 dc.mul(f).intoArray(dcs, so + u);
                 dc.mul(g).mul(i).mul(one.sub(i)).intoArray(dg, dgo + u);
                 dc.mul(cp).mul(f).mul(one.sub(f)).intoArray(dg, dgo + H + u);
-                dc.mul(i).mul(derivative(tanh, g)).intoArray(dg, dgo + 2 * H + u);
-                dh.mul(ac).mul(o).mul(one.sub(o)).intoArray(dg, dgo + 3 * H + u);
+                dc.mul(i).mul(dgg).intoArray(dg, dgo + 2 * H + u);
+                dh.mul(a).mul(o).mul(one.sub(o)).intoArray(dg, dgo + 3 * H + u);
             }
         }
         for (; u < H; u++) {
             float dh = dy[dyo + u] + dhs[so + u];
             float i = res[go + u], f = res[go + H + u], g = res[go + 2 * H + u], o = res[go + 3 * H + u];
-            float ac = act(tanh, res[eo + u]);
+            float a = ac[u];
             float cp = cPrev >= 0 ? res[cPrev + u] : 0f;
-            float dc = dh * o * derivative(tanh, ac) + dcs[so + u];
+            float dc = dh * o * derivative(tanh, a) + dcs[so + u];
             dcs[so + u] = dc * f;
             dg[dgo + u] = dc * g * i * (1f - i);
             dg[dgo + H + u] = dc * cp * f * (1f - f);
             dg[dgo + 2 * H + u] = dc * i * derivative(tanh, g);
-            dg[dgo + 3 * H + u] = dh * ac * o * (1f - o);
+            dg[dgo + 3 * H + u] = dh * a * o * (1f - o);
         }
     }
 
@@ -540,7 +562,8 @@ public final class VectorBackend implements Backend {
                 FloatVector n = FloatVector.fromArray(S, res, go + 2 * H + u);
                 FloatVector ghn = FloatVector.fromArray(S, res, eo + u);
                 FloatVector hp = hPrev >= 0 ? FloatVector.fromArray(S, y, hPrev + u) : zero;
-                FloatVector dn = dh.mul(one.sub(z)).mul(derivative(tanh, n));
+                FloatVector dact = tanh ? one.sub(n.mul(n)) : zero.blend(one, n.compare(VectorOperators.GT, 0f));
+                FloatVector dn = dh.mul(one.sub(z)).mul(dact);
                 FloatVector dz = dh.mul(hp.sub(n)).mul(z).mul(one.sub(z));
                 FloatVector dr = dn.mul(ghn).mul(r).mul(one.sub(r));
                 dr.intoArray(dg, dgo + u);
@@ -720,64 +743,29 @@ public final class VectorBackend implements Backend {
         pool.run(tasks, body);
     }
 
-    private static FloatVector act(boolean tanh, FloatVector v) {
-        return tanh ? VectorMath.tanh(v) : VectorMath.relu(v);
+    /** dst[d..d+n) = act(src[s..s+n)) for the RNN cell activation (tanh or relu). */
+    private void activate(boolean tanh, float[] src, int s, float[] dst, int d, int n) {
+        if (tanh) {
+            VectorMath.tanh(vector, src, s, dst, d, n);
+        } else {
+            VectorMath.relu(vector, src, s, dst, d, n);
+        }
     }
 
-    private static float act(boolean tanh, float v) {
-        return tanh ? VectorMath.tanh(v) : VectorMath.relu(v);
+    /** dst[d..d+n) *= a[s..s+n). */
+    private void multiply(float[] a, int s, float[] dst, int d, int n) {
+        int i = 0;
+        if (vector) {
+            for (; i <= n - L; i += L) {
+                FloatVector.fromArray(S, a, s + i).mul(FloatVector.fromArray(S, dst, d + i)).intoArray(dst, d + i);
+            }
+        }
+        for (; i < n; i++) dst[d + i] = a[s + i] * dst[d + i];
     }
 
     /** act'(x) from y = act(x): tanh 1 - y^2, relu [y > 0]. */
-    private static FloatVector derivative(boolean tanh, FloatVector y) {
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        return tanh ? one.sub(y.mul(y)) : FloatVector.zero(S).blend(one, y.compare(VectorOperators.GT, 0f));
-    }
-
     private static float derivative(boolean tanh, float y) {
         return tanh ? 1f - y * y : (y > 0f ? 1f : 0f);
-    }
-
-    private static FloatVector activate(Activation act, FloatVector v) {
-        return switch (act) {
-            case LINEAR -> v;
-            case RELU -> VectorMath.relu(v);
-            case TANH -> VectorMath.tanh(v);
-            case SIGMOID -> VectorMath.sigmoid(v);
-            case SOFTMAX -> throw new IllegalArgumentException("softmax is not an element-wise activation");
-        };
-    }
-
-    private static float activate(Activation act, float v) {
-        return switch (act) {
-            case LINEAR -> v;
-            case RELU -> VectorMath.relu(v);
-            case TANH -> VectorMath.tanh(v);
-            case SIGMOID -> VectorMath.sigmoid(v);
-            case SOFTMAX -> throw new IllegalArgumentException("softmax is not an element-wise activation");
-        };
-    }
-
-    /** act'(x) from y = act(x). */
-    private static FloatVector derivative(Activation act, FloatVector y) {
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        return switch (act) {
-            case LINEAR -> one;
-            case RELU -> derivative(false, y);
-            case TANH -> derivative(true, y);
-            case SIGMOID -> y.mul(one.sub(y));
-            case SOFTMAX -> throw new IllegalArgumentException("softmax is not an element-wise activation");
-        };
-    }
-
-    private static float derivative(Activation act, float y) {
-        return switch (act) {
-            case LINEAR -> 1f;
-            case RELU -> derivative(false, y);
-            case TANH -> derivative(true, y);
-            case SIGMOID -> y * (1f - y);
-            case SOFTMAX -> throw new IllegalArgumentException("softmax is not an element-wise activation");
-        };
     }
 
     private static float[] grow(float[] a, int size) {
