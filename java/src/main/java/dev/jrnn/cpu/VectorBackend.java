@@ -58,13 +58,13 @@ public final class VectorBackend implements Backend {
 
     /** Per-task scratch, reused across calls. */
     private static final class Workspace {
-        float[] dg = new float[0];      // (Bc, T, G*H) pre-activation gate gradients (input side)
-        float[] dgn = new float[0];     // (Bc, T, H)   GRU: recurrent-side n-gate gradient r * dn
+        float[] dg = new float[0];      // (T, Bc, G*H) pre-activation gate gradients (input side)
+        float[] dgn = new float[0];     // (T, Bc, H)   GRU: recurrent-side n-gate gradient r * dn
         float[] dh = new float[0];      // (Bc, H)      gradient flowing into h(t-1)
         float[] dc = new float[0];      // (Bc, H)      LSTM: gradient flowing into c(t-1)
-        float[] ac = new float[0];      // (H)          LSTM: act(c(t)) of the row at hand
-        float[] xT = new float[0];      // (F+1, Bc*T)  inputs transposed, then a row of ones
-        float[] hT = new float[0];      // (H+1, Bc*T)  h(t-1) transposed (0 at t=0), then ones
+        float[] ac = new float[0];      // (ROW_BLOCK, H) LSTM: act(c(t)) of the rows at hand
+        float[] xT = new float[0];      // (F+1, T*Bc)  inputs transposed, then a row of ones
+        float[] hT = new float[0];      // (H+1, T*Bc)  h(t-1) transposed (0 at t=0), then ones
         float[] part = new float[0];    // (F+1, G*H) dW^T and input-side bias, then (H+1, G*H) dR^T and recurrent bias
     }
 
@@ -215,9 +215,9 @@ public final class VectorBackend implements Backend {
             for (; j < cols; j++) yd[yo + j] += bd[bt.offset + j];
             switch (act) {
                 case LINEAR -> { }
-                case RELU -> VectorMath.relu(vector, yd, yo, yd, yo, cols);
-                case TANH -> VectorMath.tanh(vector, yd, yo, yd, yo, cols);
-                case SIGMOID -> VectorMath.sigmoid(vector, yd, yo, yd, yo, cols);
+                case RELU -> VectorMath.relu(vector, 1, yd, yo, cols, yd, yo, cols, cols);
+                case TANH -> VectorMath.tanh(vector, 1, yd, yo, cols, yd, yo, cols, cols);
+                case SIGMOID -> VectorMath.sigmoid(vector, 1, yd, yo, cols, yd, yo, cols, cols);
                 case SOFTMAX -> throw new AssertionError();
             }
         }
@@ -331,119 +331,130 @@ public final class VectorBackend implements Backend {
         }
     }
 
-    /** Forward over batch rows [b0, b1). */
+    /**
+     * Forward over batch rows [b0, b1). The chunk's share of the reserve, rows [b0, b1) of
+     * (B, reservePerSample(T)), is used time-major: step t holds a (Bc, G*H + H) block whose
+     * rows are [activated gates, extra], so that every step's rows are evenly spaced.
+     */
     private void forwardChunk(RnnSpec spec, int T, int b0, int b1, FloatTensor X, FloatTensor Y, FloatTensor R) {
-        int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), ps = spec.reservePerSample(T);
+        int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), RS = GH + H;
+        int Bc = b1 - b0, base = R.offset + b0 * spec.reservePerSample(T);
         boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
         boolean tanh = spec.activation() == Activation.TANH;
         float[] x = X.data, y = Y.data, res = R.data;
-        // gates(b, t, :) = x(b, t, :) W^T + biasX                    (T, GH) per sample
-        for (int b = b0; b < b1; b++) {
-            Gemm.gemm(vector, T, GH, F, x, X.offset + b * T * F, F, wT, 0, GH,
-                    res, R.offset + b * ps, GH, 0f, biasX, 0);
-        }
         for (int t = 0; t < T; t++) {
-            for (int r0 = b0; r0 < b1; r0 += ROW_BLOCK) {
-                int rows = Math.min(ROW_BLOCK, b1 - r0);
-                int hPrev = Y.offset + r0 * T * H + (t - 1) * H; // h(t-1) rows, T*H apart
-                int gates = R.offset + r0 * ps + t * GH;          // gate rows, ps apart
-                int extra = R.offset + r0 * ps + T * GH + t * H;
+            for (int r0 = 0; r0 < Bc; r0 += ROW_BLOCK) {
+                int rows = Math.min(ROW_BLOCK, Bc - r0);
+                int g0 = base + (t * Bc + r0) * RS;               // (rows, RS) block: gates, then extra
+                int x0 = X.offset + ((b0 + r0) * T + t) * F;      // x(t) rows, T*F apart
+                int y0 = Y.offset + ((b0 + r0) * T + t) * H;      // h(t) rows, T*H apart; h(t-1) = y0 - H
+                // gates = x(t) W^T + biasX [+ h(t-1) R^T]
+                Gemm.gemm(vector, rows, GH, F, x, x0, T * F, wT, 0, GH, res, g0, RS, 0f, biasX, 0);
                 if (lstm) {
-                    if (t > 0) Gemm.gemm(vector, rows, GH, H, y, hPrev, T * H, rT, 0, GH, res, gates, ps, 1f, null, 0);
-                } else {
-                    int k = t > 0 ? H : 0;                          // t = 0: R_n h + b_Rn = b_Rn
-                    if (t > 0) Gemm.gemm(vector, rows, 2 * H, H, y, hPrev, T * H, rT, 0, GH, res, gates, ps, 1f, null, 0);
-                    Gemm.gemm(vector, rows, H, k, y, hPrev, T * H, rT, 2 * H, GH, res, extra, ps, 0f, biasRn, 0);
-                }
-                for (int b = r0; b < r0 + rows; b++) {
-                    int go = R.offset + b * ps + t * GH, eo = R.offset + b * ps + T * GH + t * H;
-                    int yo = Y.offset + (b * T + t) * H;
-                    if (lstm) {
-                        lstmForwardRow(H, tanh, res, go, eo, t > 0 ? eo - H : -1, y, yo);
-                    } else {
-                        gruForwardRow(H, tanh, res, go, eo, y, t > 0 ? yo - H : -1, yo);
-                    }
+                    if (t > 0) Gemm.gemm(vector, rows, GH, H, y, y0 - H, T * H, rT, 0, GH, res, g0, RS, 1f, null, 0);
+                    lstmForwardRows(rows, H, RS, tanh, res, g0, t > 0 ? g0 - Bc * RS + GH : -1, y, y0, T * H);
+                } else {                                           // extra = R_n h(t-1) + b_Rn (= b_Rn at t = 0)
+                    if (t > 0) Gemm.gemm(vector, rows, 2 * H, H, y, y0 - H, T * H, rT, 0, GH, res, g0, RS, 1f, null, 0);
+                    Gemm.gemm(vector, rows, H, t > 0 ? H : 0, y, y0 - H, T * H, rT, 2 * H, GH, res, g0 + GH, RS, 0f, biasRn, 0);
+                    gruForwardRows(rows, H, RS, tanh, res, g0, y, y0, t > 0 ? y0 - H : -1, T * H);
                 }
             }
         }
     }
 
     /**
-     * One LSTM row: pre-activations at res[go..go+4H) become i, f, g, o; c goes to res[eo..],
-     * h to y[yo..]. {@code cPrev < 0} means c(t-1) = 0.
+     * LSTM gates and cell for {@code rows} rows RS apart from res[g0]: pre-activations become
+     * i, f, g, o; c goes to the extra columns, h to y rows ys apart from y[y0]. {@code c0} is
+     * c(t-1) of the first row (RS apart), or -1 for c(t-1) = 0.
      */
-    private void lstmForwardRow(int H, boolean tanh, float[] res, int go, int eo, int cPrev, float[] y, int yo) {
-        VectorMath.sigmoid(vector, res, go, res, go, 2 * H);              // i, f
-        activate(tanh, res, go + 2 * H, res, go + 2 * H, H);              // g
-        VectorMath.sigmoid(vector, res, go + 3 * H, res, go + 3 * H, H);  // o
-        int i = go, f = go + H, g = go + 2 * H, o = go + 3 * H;
-        int u = 0;                                                        // c = f c(t-1) + i g
-        if (vector) {
-            for (; u <= H - L; u += L) {
-                FloatVector c = FloatVector.fromArray(S, res, i + u).mul(FloatVector.fromArray(S, res, g + u));
-                if (cPrev >= 0) c = FloatVector.fromArray(S, res, f + u).mul(FloatVector.fromArray(S, res, cPrev + u)).add(c);
-                c.intoArray(res, eo + u);
+    private void lstmForwardRows(int rows, int H, int RS, boolean tanh, float[] res, int g0, int c0,
+                                 float[] y, int y0, int ys) {
+        int GH = 4 * H;
+        VectorMath.sigmoid(vector, rows, res, g0, RS, res, g0, RS, 2 * H);                 // i, f
+        activate(tanh, rows, res, g0 + 2 * H, RS, res, g0 + 2 * H, RS, H);               // g
+        VectorMath.sigmoid(vector, rows, res, g0 + 3 * H, RS, res, g0 + 3 * H, RS, H);     // o
+        for (int r = 0; r < rows; r++) {                                                 // c = f c(t-1) + i g
+            int i = g0 + r * RS, f = i + H, g = i + 2 * H, c = i + GH, cp = c0 + r * RS;
+            int u = 0;
+            if (vector) {
+                for (; u <= H - L; u += L) {
+                    FloatVector cv = FloatVector.fromArray(S, res, i + u).mul(FloatVector.fromArray(S, res, g + u));
+                    if (c0 >= 0) cv = FloatVector.fromArray(S, res, f + u).mul(FloatVector.fromArray(S, res, cp + u)).add(cv);
+                    cv.intoArray(res, c + u);
+                }
+            }
+            for (; u < H; u++) {
+                float cv = res[i + u] * res[g + u];
+                if (c0 >= 0) cv = res[f + u] * res[cp + u] + cv;
+                res[c + u] = cv;
             }
         }
-        for (; u < H; u++) {
-            float c = res[i + u] * res[g + u];
-            if (cPrev >= 0) c = res[f + u] * res[cPrev + u] + c;
-            res[eo + u] = c;
-        }
-        activate(tanh, res, eo, y, yo, H);                                // h = o act(c)
-        multiply(res, o, y, yo, H);
+        activate(tanh, rows, res, g0 + GH, RS, y, y0, ys, H);                           // h = o act(c)
+        multiply(rows, res, g0 + 3 * H, RS, y, y0, ys, H);
     }
 
     /**
-     * One GRU row: res[go..go+3H) holds (W_r x + b, W_z x + b, W_n x + b_Wn) and res[eo..eo+H)
-     * holds R_n h + b_Rn; the gates become r, z, n and h goes to y[yo..]. {@code hPrev < 0}
-     * means h(t-1) = 0.
+     * GRU gates for {@code rows} rows RS apart from res[g0]: the gate columns hold
+     * (W_r x + b, W_z x + b, W_n x + b_Wn) and the extra columns R_n h + b_Rn; the gates become
+     * r, z, n and h goes to y rows ys apart from y[y0]. {@code h0} is h(t-1) of the first row
+     * (ys apart), or -1 for h(t-1) = 0.
      */
-    private void gruForwardRow(int H, boolean tanh, float[] res, int go, int eo, float[] y, int hPrev, int yo) {
-        VectorMath.sigmoid(vector, res, go, res, go, 2 * H);              // r, z
-        int r = go, z = go + H, n = go + 2 * H;
-        int u = 0;                                                        // n's pre-activation: W_n x + b_Wn + r (R_n h + b_Rn)
-        if (vector) {
-            for (; u <= H - L; u += L) {
-                FloatVector.fromArray(S, res, r + u).fma(FloatVector.fromArray(S, res, eo + u), FloatVector.fromArray(S, res, n + u))
-                        .intoArray(res, n + u);
+    private void gruForwardRows(int rows, int H, int RS, boolean tanh, float[] res, int g0,
+                                float[] y, int y0, int h0, int ys) {
+        int GH = 3 * H;
+        VectorMath.sigmoid(vector, rows, res, g0, RS, res, g0, RS, 2 * H);                 // r, z
+        for (int q = 0; q < rows; q++) {                                                 // n pre-activation += r (R_n h + b_Rn)
+            int r = g0 + q * RS, n = r + 2 * H, e = r + GH;
+            int u = 0;
+            if (vector) {
+                for (; u <= H - L; u += L) {
+                    FloatVector.fromArray(S, res, r + u)
+                            .fma(FloatVector.fromArray(S, res, e + u), FloatVector.fromArray(S, res, n + u))
+                            .intoArray(res, n + u);
+                }
             }
+            for (; u < H; u++) res[n + u] = Math.fma(res[r + u], res[e + u], res[n + u]);
         }
-        for (; u < H; u++) res[n + u] = Math.fma(res[r + u], res[eo + u], res[n + u]);
-        activate(tanh, res, n, res, n, H);
-        u = 0;                                                            // h = (1 - z) n + z h(t-1)
-        if (vector) {
-            FloatVector one = FloatVector.broadcast(S, 1f);
-            for (; u <= H - L; u += L) {
-                FloatVector zv = FloatVector.fromArray(S, res, z + u);
-                FloatVector h = one.sub(zv).mul(FloatVector.fromArray(S, res, n + u));
-                if (hPrev >= 0) h = zv.mul(FloatVector.fromArray(S, y, hPrev + u)).add(h);
-                h.intoArray(y, yo + u);
+        activate(tanh, rows, res, g0 + 2 * H, RS, res, g0 + 2 * H, RS, H);               // n
+        for (int q = 0; q < rows; q++) {                                                 // h = (1 - z) n + z h(t-1)
+            int z = g0 + q * RS + H, n = z + H, yo = y0 + q * ys, hp = h0 + q * ys;
+            int u = 0;
+            if (vector) {
+                FloatVector one = FloatVector.broadcast(S, 1f);
+                for (; u <= H - L; u += L) {
+                    FloatVector zv = FloatVector.fromArray(S, res, z + u);
+                    FloatVector h = one.sub(zv).mul(FloatVector.fromArray(S, res, n + u));
+                    if (h0 >= 0) h = zv.mul(FloatVector.fromArray(S, y, hp + u)).add(h);
+                    h.intoArray(y, yo + u);
+                }
             }
-        }
-        for (; u < H; u++) {
-            float h = (1f - res[z + u]) * res[n + u];
-            if (hPrev >= 0) h = res[z + u] * y[hPrev + u] + h;
-            y[yo + u] = h;
+            for (; u < H; u++) {
+                float h = (1f - res[z + u]) * res[n + u];
+                if (h0 >= 0) h = res[z + u] * y[hp + u] + h;
+                y[yo + u] = h;
+            }
         }
     }
 
-    /** Backward over batch rows [b0, b1) into the task's workspace; the partial gradients land in w.part. */
+    /**
+     * Backward over batch rows [b0, b1) into the task's workspace (reserve layout as in
+     * {@link #forwardChunk}); the partial weight gradients land in w.part.
+     */
     private void backwardChunk(RnnSpec spec, int T, int b0, int b1, FloatTensor X, FloatTensor P, FloatTensor Y,
                                FloatTensor R, FloatTensor DY, FloatTensor DX, Workspace w) {
-        int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), ps = spec.reservePerSample(T);
+        int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), RS = GH + H;
+        int Bc = b1 - b0, K = Bc * T, base = R.offset + b0 * spec.reservePerSample(T);
         boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
         boolean tanh = spec.activation() == Activation.TANH;
-        int Bc = b1 - b0, K = Bc * T;
         float[] p = P.data, y = Y.data, res = R.data, dy = DY.data;
-        int oR = P.offset + spec.offsetR();
+        int oR = P.offset + spec.offsetR(), oW = P.offset + spec.offsetW();
         w.dg = grow(w.dg, K * GH);
         w.dh = grow(w.dh, Bc * H);
         Arrays.fill(w.dh, 0, Bc * H, 0f);
         if (lstm) {
             w.dc = grow(w.dc, Bc * H);
             Arrays.fill(w.dc, 0, Bc * H, 0f);
-            w.ac = grow(w.ac, H);
+            w.ac = grow(w.ac, ROW_BLOCK * H);
         } else {
             w.dgn = grow(w.dgn, K * H);
         }
@@ -451,38 +462,42 @@ public final class VectorBackend implements Backend {
         for (int t = T - 1; t >= 0; t--) {
             for (int r0 = 0; r0 < Bc; r0 += ROW_BLOCK) {
                 int rows = Math.min(ROW_BLOCK, Bc - r0);
-                for (int r = r0; r < r0 + rows; r++) {
-                    int b = b0 + r;
-                    int go = R.offset + b * ps + t * GH, eo = R.offset + b * ps + T * GH + t * H;
-                    int dyo = DY.offset + (b * T + t) * H;
-                    int dgo = (r * T + t) * GH;
-                    if (lstm) {
-                        lstmBackwardRow(H, tanh, res, go, eo, t > 0 ? eo - H : -1, dy, dyo, dh, dc, r * H, dg, dgo, w.ac);
-                    } else {
-                        int yo = Y.offset + (b * T + t) * H;
-                        gruBackwardRow(H, tanh, res, go, eo, y, t > 0 ? yo - H : -1, dy, dyo, dh, r * H,
-                                dg, dgo, dgn, (r * T + t) * H);
-                    }
+                int g0 = base + (t * Bc + r0) * RS;
+                int dy0 = DY.offset + ((b0 + r0) * T + t) * H;
+                int q0 = t * Bc + r0;                              // first row of dG(t) in (T, Bc) order
+                if (lstm) {
+                    lstmBackwardRows(rows, H, RS, tanh, res, g0, t > 0 ? g0 - Bc * RS + GH : -1, dy, dy0, T * H,
+                            dh, dc, r0 * H, dg, q0 * GH, w.ac);
+                } else {
+                    int y0 = Y.offset + ((b0 + r0) * T + t) * H;
+                    gruBackwardRows(rows, H, RS, tanh, res, g0, y, t > 0 ? y0 - H : -1, T * H, dy, dy0,
+                            dh, r0 * H, dg, q0 * GH, dgn, q0 * H);
                 }
-                if (t == 0) continue;                           // dh(-1) is not needed
+                if (t == 0) continue;                              // dh(-1) is not needed
                 // dh(t-1) (rows, H) = dG_rec(t) (rows, GH) R (GH, H)  [+ dh z for GRU, already in dh]
                 if (lstm) {
-                    Gemm.gemm(vector, rows, H, GH, dg, (r0 * T + t) * GH, T * GH, p, oR, H, dh, r0 * H, H, 0f, null, 0);
+                    Gemm.gemm(vector, rows, H, GH, dg, q0 * GH, GH, p, oR, H, dh, r0 * H, H, 0f, null, 0);
                 } else {
-                    Gemm.gemm(vector, rows, H, 2 * H, dg, (r0 * T + t) * GH, T * GH, p, oR, H, dh, r0 * H, H, 1f, null, 0);
-                    Gemm.gemm(vector, rows, H, H, dgn, (r0 * T + t) * H, T * H, p, oR + 2 * H * H, H, dh, r0 * H, H, 1f, null, 0);
+                    Gemm.gemm(vector, rows, H, 2 * H, dg, q0 * GH, GH, p, oR, H, dh, r0 * H, H, 1f, null, 0);
+                    Gemm.gemm(vector, rows, H, H, dgn, q0 * H, H, p, oR + 2 * H * H, H, dh, r0 * H, H, 1f, null, 0);
                 }
             }
+            // dx(t) (Bc, F) = dG(t) (Bc, GH) W (GH, F), rows T*F apart
+            if (DX != null) {
+                Gemm.gemm(vector, Bc, F, GH, dg, t * Bc * GH, GH, p, oW, F,
+                        DX.data, DX.offset + (b0 * T + t) * F, T * F, 0f, null, 0);
+            }
         }
-        // left operands with a ones row appended, so that the same GEMM also sums the bias gradients
+        // left operands in the same (T, Bc) column order, with a ones row appended so that the
+        // same GEMM also sums the bias gradients
         w.xT = grow(w.xT, (F + 1) * K);
         w.hT = grow(w.hT, (H + 1) * K);
-        Gemm.transpose(vector, K, F, X.data, X.offset + b0 * T * F, F, w.xT, 0, K);    // (F, K)
-        Arrays.fill(w.xT, F * K, (F + 1) * K, 1f);
-        for (int s = 0; s < Bc; s++) {                          // column s*T + t holds h(t-1); 0 at t = 0
-            for (int u = 0; u < H; u++) w.hT[u * K + s * T] = 0f;
-            Gemm.transpose(vector, T - 1, H, y, Y.offset + (b0 + s) * T * H, H, w.hT, s * T + 1, K);
+        for (int t = 0; t < T; t++) {
+            Gemm.transpose(vector, Bc, F, X.data, X.offset + (b0 * T + t) * F, T * F, w.xT, t * Bc, K);
+            if (t > 0) Gemm.transpose(vector, Bc, H, y, Y.offset + (b0 * T + t - 1) * H, T * H, w.hT, t * Bc, K);
         }
+        Arrays.fill(w.xT, F * K, (F + 1) * K, 1f);
+        for (int u = 0; u < H; u++) Arrays.fill(w.hT, u * K, u * K + Bc, 0f);   // h(-1) = 0
         Arrays.fill(w.hT, H * K, (H + 1) * K, 1f);
         int partR = (F + 1) * GH;
         w.part = grow(w.part, partR + (H + 1) * GH);
@@ -495,96 +510,103 @@ public final class VectorBackend implements Backend {
             Gemm.gemm(vector, H + 1, 2 * H, K, w.hT, 0, K, dg, 0, GH, w.part, partR, GH, 0f, null, 0);
             Gemm.gemm(vector, H + 1, H, K, w.hT, 0, K, dgn, 0, H, w.part, partR + 2 * H, GH, 0f, null, 0);
         }
-        // dx (K, F) = dG (K, GH) W (GH, F)
-        if (DX != null) {
-            Gemm.gemm(vector, K, F, GH, dg, 0, GH, p, P.offset + spec.offsetW(), F,
-                    DX.data, DX.offset + b0 * T * F, F, 0f, null, 0);
+    }
+
+    /**
+     * LSTM backward at step t for {@code rows} rows: dh = dy + dh(t), then the pre-activation
+     * gate gradients into dg rows (GH apart from dg[q0]); dc(t-1) = dc f replaces dc in place.
+     * {@code c0} is c(t-1) of the first row (RS apart), or -1 for c(t-1) = 0; {@code ac}
+     * (rows, H) is scratch for act(c).
+     */
+    private void lstmBackwardRows(int rows, int H, int RS, boolean tanh, float[] res, int g0, int c0,
+                                  float[] dy, int dy0, int dys, float[] dhs, float[] dcs, int s0,
+                                  float[] dg, int q0, float[] ac) {
+        int GH = 4 * H;
+        activate(tanh, rows, res, g0 + GH, RS, ac, 0, H, H);
+        for (int r = 0; r < rows; r++) {
+            int go = g0 + r * RS, cp = c0 + r * RS, dyo = dy0 + r * dys, so = s0 + r * H, dgo = q0 + r * GH, ao = r * H;
+            int u = 0;
+            if (vector) {
+                FloatVector one = FloatVector.broadcast(S, 1f), zero = FloatVector.zero(S);
+                for (; u <= H - L; u += L) {
+                    FloatVector dh = FloatVector.fromArray(S, dy, dyo + u).add(FloatVector.fromArray(S, dhs, so + u));
+                    FloatVector i = FloatVector.fromArray(S, res, go + u);
+                    FloatVector f = FloatVector.fromArray(S, res, go + H + u);
+                    FloatVector g = FloatVector.fromArray(S, res, go + 2 * H + u);
+                    FloatVector o = FloatVector.fromArray(S, res, go + 3 * H + u);
+                    FloatVector a = FloatVector.fromArray(S, ac, ao + u);
+                    FloatVector cpv = c0 >= 0 ? FloatVector.fromArray(S, res, cp + u) : zero;
+                    FloatVector da = tanh ? one.sub(a.mul(a)) : zero.blend(one, a.compare(VectorOperators.GT, 0f));
+                    FloatVector dgg = tanh ? one.sub(g.mul(g)) : zero.blend(one, g.compare(VectorOperators.GT, 0f));
+                    FloatVector dc = dh.mul(o).mul(da).add(FloatVector.fromArray(S, dcs, so + u));
+                    dc.mul(f).intoArray(dcs, so + u);
+                    dc.mul(g).mul(i).mul(one.sub(i)).intoArray(dg, dgo + u);
+                    dc.mul(cpv).mul(f).mul(one.sub(f)).intoArray(dg, dgo + H + u);
+                    dc.mul(i).mul(dgg).intoArray(dg, dgo + 2 * H + u);
+                    dh.mul(a).mul(o).mul(one.sub(o)).intoArray(dg, dgo + 3 * H + u);
+                }
+            }
+            for (; u < H; u++) {
+                float dh = dy[dyo + u] + dhs[so + u];
+                float i = res[go + u], f = res[go + H + u], g = res[go + 2 * H + u], o = res[go + 3 * H + u];
+                float a = ac[ao + u];
+                float cpv = c0 >= 0 ? res[cp + u] : 0f;
+                float dc = dh * o * derivative(tanh, a) + dcs[so + u];
+                dcs[so + u] = dc * f;
+                dg[dgo + u] = dc * g * i * (1f - i);
+                dg[dgo + H + u] = dc * cpv * f * (1f - f);
+                dg[dgo + 2 * H + u] = dc * i * derivative(tanh, g);
+                dg[dgo + 3 * H + u] = dh * a * o * (1f - o);
+            }
         }
     }
 
     /**
-     * One LSTM row at step t: dh = dy + dh(t), then the pre-activation gate gradients into
-     * dg[dgo..dgo+4H); dc(t-1) = dc f replaces dc in place. {@code cPrev < 0} means c(t-1) = 0.
-     * {@code ac} (H) is scratch for act(c).
+     * GRU backward at step t for {@code rows} rows: dh = dy + dh(t); input-side gate gradients
+     * into dg rows (GH apart from dg[q0]), the recurrent n-gate gradient {@code r dn} into dgn
+     * rows (H apart from dgn[n0]), and dh(t-1) = dh z (the R-path is added by the caller's
+     * GEMM). {@code h0} is h(t-1) of the first row (ys apart), or -1 for h(t-1) = 0.
      */
-    private void lstmBackwardRow(int H, boolean tanh, float[] res, int go, int eo, int cPrev, float[] dy, int dyo,
-                                 float[] dhs, float[] dcs, int so, float[] dg, int dgo, float[] ac) {
-        activate(tanh, res, eo, ac, 0, H);
-        int u = 0;
-        if (vector) {
-            FloatVector one = FloatVector.broadcast(S, 1f), zero = FloatVector.zero(S);
-            for (; u <= H - L; u += L) {
-                FloatVector dh = FloatVector.fromArray(S, dy, dyo + u).add(FloatVector.fromArray(S, dhs, so + u));
-                FloatVector i = FloatVector.fromArray(S, res, go + u);
-                FloatVector f = FloatVector.fromArray(S, res, go + H + u);
-                FloatVector g = FloatVector.fromArray(S, res, go + 2 * H + u);
-                FloatVector o = FloatVector.fromArray(S, res, go + 3 * H + u);
-                FloatVector a = FloatVector.fromArray(S, ac, u);
-                FloatVector cp = cPrev >= 0 ? FloatVector.fromArray(S, res, cPrev + u) : zero;
-                FloatVector da = tanh ? one.sub(a.mul(a)) : zero.blend(one, a.compare(VectorOperators.GT, 0f));
-                FloatVector dgg = tanh ? one.sub(g.mul(g)) : zero.blend(one, g.compare(VectorOperators.GT, 0f));
-                FloatVector dc = dh.mul(o).mul(da).add(FloatVector.fromArray(S, dcs, so + u));
-                dc.mul(f).intoArray(dcs, so + u);
-                dc.mul(g).mul(i).mul(one.sub(i)).intoArray(dg, dgo + u);
-                dc.mul(cp).mul(f).mul(one.sub(f)).intoArray(dg, dgo + H + u);
-                dc.mul(i).mul(dgg).intoArray(dg, dgo + 2 * H + u);
-                dh.mul(a).mul(o).mul(one.sub(o)).intoArray(dg, dgo + 3 * H + u);
+    private void gruBackwardRows(int rows, int H, int RS, boolean tanh, float[] res, int g0, float[] y, int h0, int ys,
+                                 float[] dy, int dy0, float[] dhs, int s0, float[] dg, int q0, float[] dgn, int n0) {
+        int GH = 3 * H;
+        for (int q = 0; q < rows; q++) {
+            int go = g0 + q * RS, eo = go + GH, hp = h0 + q * ys, dyo = dy0 + q * ys, so = s0 + q * H;
+            int dgo = q0 + q * GH, dno = n0 + q * H;
+            int u = 0;
+            if (vector) {
+                FloatVector one = FloatVector.broadcast(S, 1f), zero = FloatVector.zero(S);
+                for (; u <= H - L; u += L) {
+                    FloatVector dh = FloatVector.fromArray(S, dy, dyo + u).add(FloatVector.fromArray(S, dhs, so + u));
+                    FloatVector r = FloatVector.fromArray(S, res, go + u);
+                    FloatVector z = FloatVector.fromArray(S, res, go + H + u);
+                    FloatVector n = FloatVector.fromArray(S, res, go + 2 * H + u);
+                    FloatVector ghn = FloatVector.fromArray(S, res, eo + u);
+                    FloatVector hpv = h0 >= 0 ? FloatVector.fromArray(S, y, hp + u) : zero;
+                    FloatVector dact = tanh ? one.sub(n.mul(n)) : zero.blend(one, n.compare(VectorOperators.GT, 0f));
+                    FloatVector dn = dh.mul(one.sub(z)).mul(dact);
+                    FloatVector dz = dh.mul(hpv.sub(n)).mul(z).mul(one.sub(z));
+                    FloatVector dr = dn.mul(ghn).mul(r).mul(one.sub(r));
+                    dr.intoArray(dg, dgo + u);
+                    dz.intoArray(dg, dgo + H + u);
+                    dn.intoArray(dg, dgo + 2 * H + u);
+                    dn.mul(r).intoArray(dgn, dno + u);
+                    dh.mul(z).intoArray(dhs, so + u);
+                }
             }
-        }
-        for (; u < H; u++) {
-            float dh = dy[dyo + u] + dhs[so + u];
-            float i = res[go + u], f = res[go + H + u], g = res[go + 2 * H + u], o = res[go + 3 * H + u];
-            float a = ac[u];
-            float cp = cPrev >= 0 ? res[cPrev + u] : 0f;
-            float dc = dh * o * derivative(tanh, a) + dcs[so + u];
-            dcs[so + u] = dc * f;
-            dg[dgo + u] = dc * g * i * (1f - i);
-            dg[dgo + H + u] = dc * cp * f * (1f - f);
-            dg[dgo + 2 * H + u] = dc * i * derivative(tanh, g);
-            dg[dgo + 3 * H + u] = dh * a * o * (1f - o);
-        }
-    }
-
-    /**
-     * One GRU row at step t: dh = dy + dh(t); input-side gate gradients into dg[dgo..dgo+3H),
-     * the recurrent n-gate gradient {@code r dn} into dgn[dno..], and dh(t-1) = dh z (the
-     * R-path is added by the caller's GEMM). {@code hPrev < 0} means h(t-1) = 0.
-     */
-    private void gruBackwardRow(int H, boolean tanh, float[] res, int go, int eo, float[] y, int hPrev,
-                                float[] dy, int dyo, float[] dhs, int so, float[] dg, int dgo, float[] dgn, int dno) {
-        int u = 0;
-        if (vector) {
-            FloatVector one = FloatVector.broadcast(S, 1f), zero = FloatVector.zero(S);
-            for (; u <= H - L; u += L) {
-                FloatVector dh = FloatVector.fromArray(S, dy, dyo + u).add(FloatVector.fromArray(S, dhs, so + u));
-                FloatVector r = FloatVector.fromArray(S, res, go + u);
-                FloatVector z = FloatVector.fromArray(S, res, go + H + u);
-                FloatVector n = FloatVector.fromArray(S, res, go + 2 * H + u);
-                FloatVector ghn = FloatVector.fromArray(S, res, eo + u);
-                FloatVector hp = hPrev >= 0 ? FloatVector.fromArray(S, y, hPrev + u) : zero;
-                FloatVector dact = tanh ? one.sub(n.mul(n)) : zero.blend(one, n.compare(VectorOperators.GT, 0f));
-                FloatVector dn = dh.mul(one.sub(z)).mul(dact);
-                FloatVector dz = dh.mul(hp.sub(n)).mul(z).mul(one.sub(z));
-                FloatVector dr = dn.mul(ghn).mul(r).mul(one.sub(r));
-                dr.intoArray(dg, dgo + u);
-                dz.intoArray(dg, dgo + H + u);
-                dn.intoArray(dg, dgo + 2 * H + u);
-                dn.mul(r).intoArray(dgn, dno + u);
-                dh.mul(z).intoArray(dhs, so + u);
+            for (; u < H; u++) {
+                float dh = dy[dyo + u] + dhs[so + u];
+                float r = res[go + u], z = res[go + H + u], n = res[go + 2 * H + u], ghn = res[eo + u];
+                float hpv = h0 >= 0 ? y[hp + u] : 0f;
+                float dn = dh * (1f - z) * derivative(tanh, n);
+                float dz = dh * (hpv - n) * z * (1f - z);
+                float dr = dn * ghn * r * (1f - r);
+                dg[dgo + u] = dr;
+                dg[dgo + H + u] = dz;
+                dg[dgo + 2 * H + u] = dn;
+                dgn[dno + u] = dn * r;
+                dhs[so + u] = dh * z;
             }
-        }
-        for (; u < H; u++) {
-            float dh = dy[dyo + u] + dhs[so + u];
-            float r = res[go + u], z = res[go + H + u], n = res[go + 2 * H + u], ghn = res[eo + u];
-            float hp = hPrev >= 0 ? y[hPrev + u] : 0f;
-            float dn = dh * (1f - z) * derivative(tanh, n);
-            float dz = dh * (hp - n) * z * (1f - z);
-            float dr = dn * ghn * r * (1f - r);
-            dg[dgo + u] = dr;
-            dg[dgo + H + u] = dz;
-            dg[dgo + 2 * H + u] = dn;
-            dgn[dno + u] = dn * r;
-            dhs[so + u] = dh * z;
         }
     }
 
@@ -743,24 +765,27 @@ public final class VectorBackend implements Backend {
         pool.run(tasks, body);
     }
 
-    /** dst[d..d+n) = act(src[s..s+n)) for the RNN cell activation (tanh or relu). */
-    private void activate(boolean tanh, float[] src, int s, float[] dst, int d, int n) {
+    /** act(src) into dst for the RNN cell activation (tanh or relu), rows ss and ds apart. */
+    private void activate(boolean tanh, int rows, float[] src, int s, int ss, float[] dst, int d, int ds, int n) {
         if (tanh) {
-            VectorMath.tanh(vector, src, s, dst, d, n);
+            VectorMath.tanh(vector, rows, src, s, ss, dst, d, ds, n);
         } else {
-            VectorMath.relu(vector, src, s, dst, d, n);
+            VectorMath.relu(vector, rows, src, s, ss, dst, d, ds, n);
         }
     }
 
-    /** dst[d..d+n) *= a[s..s+n). */
-    private void multiply(float[] a, int s, float[] dst, int d, int n) {
-        int i = 0;
-        if (vector) {
-            for (; i <= n - L; i += L) {
-                FloatVector.fromArray(S, a, s + i).mul(FloatVector.fromArray(S, dst, d + i)).intoArray(dst, d + i);
+    /** dst *= a over {@code rows} rows of n, as ss and ds apart. */
+    private void multiply(int rows, float[] a, int s, int ss, float[] dst, int d, int ds, int n) {
+        for (int r = 0; r < rows; r++) {
+            int ao = s + r * ss, o = d + r * ds;
+            int i = 0;
+            if (vector) {
+                for (; i <= n - L; i += L) {
+                    FloatVector.fromArray(S, a, ao + i).mul(FloatVector.fromArray(S, dst, o + i)).intoArray(dst, o + i);
+                }
             }
+            for (; i < n; i++) dst[o + i] = a[ao + i] * dst[o + i];
         }
-        for (; i < n; i++) dst[d + i] = a[s + i] * dst[d + i];
     }
 
     /** act'(x) from y = act(x): tanh 1 - y^2, relu [y > 0]. */

@@ -47,23 +47,29 @@ final class VectorMath {
 
     private VectorMath() {}
 
-    /** {@code dst[d..d+n) = sigmoid(src[s..s+n))}; src and dst may be the same range. */
-    static void sigmoid(boolean vector, float[] src, int s, float[] dst, int d, int n) {
-        logistic(vector, src, s, dst, d, n, 1f, 1f, 0f);
+    /**
+     * {@code sigmoid} of {@code rows} rows of n floats, ss apart from src[s], into rows ds apart
+     * from dst[d]; src and dst may be the same.
+     */
+    static void sigmoid(boolean vector, int rows, float[] src, int s, int ss, float[] dst, int d, int ds, int n) {
+        for (int r = 0; r < rows; r++) logistic(vector, src, s + r * ss, dst, d + r * ds, n, 1f, 1f, 0f);
     }
 
-    /** {@code dst[d..d+n) = tanh(src[s..s+n))}; src and dst may be the same range. */
-    static void tanh(boolean vector, float[] src, int s, float[] dst, int d, int n) {
-        logistic(vector, src, s, dst, d, n, 2f, 2f, -1f);
+    /** {@code tanh}, laid out as {@link #sigmoid(boolean, int, float[], int, int, float[], int, int, int)}. */
+    static void tanh(boolean vector, int rows, float[] src, int s, int ss, float[] dst, int d, int ds, int n) {
+        for (int r = 0; r < rows; r++) logistic(vector, src, s + r * ss, dst, d + r * ds, n, 2f, 2f, -1f);
     }
 
-    /** {@code dst[d..d+n) = max(src[s..s+n), 0)}; src and dst may be the same range. */
-    static void relu(boolean vector, float[] src, int s, float[] dst, int d, int n) {
-        int i = 0;
-        if (vector) {
-            for (; i <= n - L; i += L) FloatVector.fromArray(SPECIES, src, s + i).max(0f).intoArray(dst, d + i);
+    /** {@code max(x, 0)}, laid out as {@link #sigmoid(boolean, int, float[], int, int, float[], int, int, int)}. */
+    static void relu(boolean vector, int rows, float[] src, int s, int ss, float[] dst, int d, int ds, int n) {
+        for (int r = 0; r < rows; r++) {
+            int so = s + r * ss, o = d + r * ds;
+            int i = 0;
+            if (vector) {
+                for (; i <= n - L; i += L) FloatVector.fromArray(SPECIES, src, so + i).max(0f).intoArray(dst, o + i);
+            }
+            for (; i < n; i++) dst[o + i] = relu(src[so + i]);
         }
-        for (; i < n; i++) dst[d + i] = relu(src[s + i]);
     }
 
     /** {@code dst = a / (1 + exp(-k src)) + b}, the exp written out so no vector crosses a call. */
