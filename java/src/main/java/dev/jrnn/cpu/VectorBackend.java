@@ -58,13 +58,13 @@ public final class VectorBackend implements Backend {
 
     /** Per-task scratch, reused across calls. */
     private static final class Workspace {
-        float[] dg = new float[0];      // (T, Bc, G*H) pre-activation gate gradients (input side)
-        float[] dgn = new float[0];     // (T, Bc, H)   GRU: recurrent-side n-gate gradient r * dn
+        float[] dg = new float[0];      // (Bc, T, G*H) pre-activation gate gradients (input side)
+        float[] dgn = new float[0];     // (Bc, T, H)   GRU: recurrent-side n-gate gradient r * dn
         float[] dh = new float[0];      // (Bc, H)      gradient flowing into h(t-1)
         float[] dc = new float[0];      // (Bc, H)      LSTM: gradient flowing into c(t-1)
         float[] ac = new float[0];      // (ROW_BLOCK, H) LSTM: act(c(t)) of the rows at hand
-        float[] xT = new float[0];      // (F+1, T*Bc)  inputs transposed, then a row of ones
-        float[] hT = new float[0];      // (H+1, T*Bc)  h(t-1) transposed (0 at t=0), then ones
+        float[] xT = new float[0];      // (F+1, Bc*T)  inputs transposed, then a row of ones
+        float[] hT = new float[0];      // (H+1, Bc*T)  h(t-1) transposed (0 at t=0), then ones
         float[] part = new float[0];    // (F+1, G*H) dW^T and input-side bias, then (H+1, G*H) dR^T and recurrent bias
     }
 
@@ -464,40 +464,39 @@ public final class VectorBackend implements Backend {
                 int rows = Math.min(ROW_BLOCK, Bc - r0);
                 int g0 = base + (t * Bc + r0) * RS;
                 int dy0 = DY.offset + ((b0 + r0) * T + t) * H;
-                int q0 = t * Bc + r0;                              // first row of dG(t) in (T, Bc) order
+                int q0 = r0 * T + t;                               // dG row of (r0, t): (Bc, T) order
                 if (lstm) {
                     lstmBackwardRows(rows, H, RS, tanh, res, g0, t > 0 ? g0 - Bc * RS + GH : -1, dy, dy0, T * H,
-                            dh, dc, r0 * H, dg, q0 * GH, w.ac);
+                            dh, dc, r0 * H, dg, q0 * GH, T * GH, w.ac);
                 } else {
                     int y0 = Y.offset + ((b0 + r0) * T + t) * H;
                     gruBackwardRows(rows, H, RS, tanh, res, g0, y, t > 0 ? y0 - H : -1, T * H, dy, dy0,
-                            dh, r0 * H, dg, q0 * GH, dgn, q0 * H);
+                            dh, r0 * H, dg, q0 * GH, T * GH, dgn, q0 * H, T * H);
                 }
                 if (t == 0) continue;                              // dh(-1) is not needed
                 // dh(t-1) (rows, H) = dG_rec(t) (rows, GH) R (GH, H)  [+ dh z for GRU, already in dh]
                 if (lstm) {
-                    Gemm.gemm(vector, rows, H, GH, dg, q0 * GH, GH, p, oR, H, dh, r0 * H, H, 0f, null, 0);
+                    Gemm.gemm(vector, rows, H, GH, dg, q0 * GH, T * GH, p, oR, H, dh, r0 * H, H, 0f, null, 0);
                 } else {
-                    Gemm.gemm(vector, rows, H, 2 * H, dg, q0 * GH, GH, p, oR, H, dh, r0 * H, H, 1f, null, 0);
-                    Gemm.gemm(vector, rows, H, H, dgn, q0 * H, H, p, oR + 2 * H * H, H, dh, r0 * H, H, 1f, null, 0);
+                    Gemm.gemm(vector, rows, H, 2 * H, dg, q0 * GH, T * GH, p, oR, H, dh, r0 * H, H, 1f, null, 0);
+                    Gemm.gemm(vector, rows, H, H, dgn, q0 * H, T * H, p, oR + 2 * H * H, H, dh, r0 * H, H, 1f, null, 0);
                 }
             }
-            // dx(t) (Bc, F) = dG(t) (Bc, GH) W (GH, F), rows T*F apart
-            if (DX != null) {
-                Gemm.gemm(vector, Bc, F, GH, dg, t * Bc * GH, GH, p, oW, F,
-                        DX.data, DX.offset + (b0 * T + t) * F, T * F, 0f, null, 0);
-            }
         }
-        // left operands in the same (T, Bc) column order, with a ones row appended so that the
-        // same GEMM also sums the bias gradients
+        // dx (K, F) = dG (K, GH) W (GH, F)
+        if (DX != null) {
+            Gemm.gemm(vector, K, F, GH, dg, 0, GH, p, oW, F, DX.data, DX.offset + b0 * T * F, F, 0f, null, 0);
+        }
+        // left operands with a ones row appended, so that the same GEMM also sums the bias gradients
         w.xT = grow(w.xT, (F + 1) * K);
         w.hT = grow(w.hT, (H + 1) * K);
-        for (int t = 0; t < T; t++) {
-            Gemm.transpose(vector, Bc, F, X.data, X.offset + (b0 * T + t) * F, T * F, w.xT, t * Bc, K);
-            if (t > 0) Gemm.transpose(vector, Bc, H, y, Y.offset + (b0 * T + t - 1) * H, T * H, w.hT, t * Bc, K);
-        }
+        Gemm.transpose(vector, K, F, X.data, X.offset + b0 * T * F, F, w.xT, 0, K);
         Arrays.fill(w.xT, F * K, (F + 1) * K, 1f);
-        for (int u = 0; u < H; u++) Arrays.fill(w.hT, u * K, u * K + Bc, 0f);   // h(-1) = 0
+        // column (r, t) of hT holds h(t-1): y transposed one column to the right, then 0 at t = 0
+        Gemm.transpose(vector, K - 1, H, y, Y.offset + b0 * T * H, H, w.hT, 1, K);
+        for (int u = 0; u < H; u++) {
+            for (int r = 0; r < Bc; r++) w.hT[u * K + r * T] = 0f;
+        }
         Arrays.fill(w.hT, H * K, (H + 1) * K, 1f);
         int partR = (F + 1) * GH;
         w.part = grow(w.part, partR + (H + 1) * GH);
@@ -514,17 +513,17 @@ public final class VectorBackend implements Backend {
 
     /**
      * LSTM backward at step t for {@code rows} rows: dh = dy + dh(t), then the pre-activation
-     * gate gradients into dg rows (GH apart from dg[q0]); dc(t-1) = dc f replaces dc in place.
+     * gate gradients into dg rows (dgs apart from dg[q0]); dc(t-1) = dc f replaces dc in place.
      * {@code c0} is c(t-1) of the first row (RS apart), or -1 for c(t-1) = 0; {@code ac}
      * (rows, H) is scratch for act(c).
      */
     private void lstmBackwardRows(int rows, int H, int RS, boolean tanh, float[] res, int g0, int c0,
                                   float[] dy, int dy0, int dys, float[] dhs, float[] dcs, int s0,
-                                  float[] dg, int q0, float[] ac) {
+                                  float[] dg, int q0, int dgs, float[] ac) {
         int GH = 4 * H;
         activate(tanh, rows, res, g0 + GH, RS, ac, 0, H, H);
         for (int r = 0; r < rows; r++) {
-            int go = g0 + r * RS, cp = c0 + r * RS, dyo = dy0 + r * dys, so = s0 + r * H, dgo = q0 + r * GH, ao = r * H;
+            int go = g0 + r * RS, cp = c0 + r * RS, dyo = dy0 + r * dys, so = s0 + r * H, dgo = q0 + r * dgs, ao = r * H;
             int u = 0;
             if (vector) {
                 FloatVector one = FloatVector.broadcast(S, 1f), zero = FloatVector.zero(S);
@@ -563,16 +562,17 @@ public final class VectorBackend implements Backend {
 
     /**
      * GRU backward at step t for {@code rows} rows: dh = dy + dh(t); input-side gate gradients
-     * into dg rows (GH apart from dg[q0]), the recurrent n-gate gradient {@code r dn} into dgn
-     * rows (H apart from dgn[n0]), and dh(t-1) = dh z (the R-path is added by the caller's
+     * into dg rows (dgs apart from dg[q0]), the recurrent n-gate gradient {@code r dn} into dgn
+     * rows (dns apart from dgn[n0]), and dh(t-1) = dh z (the R-path is added by the caller's
      * GEMM). {@code h0} is h(t-1) of the first row (ys apart), or -1 for h(t-1) = 0.
      */
     private void gruBackwardRows(int rows, int H, int RS, boolean tanh, float[] res, int g0, float[] y, int h0, int ys,
-                                 float[] dy, int dy0, float[] dhs, int s0, float[] dg, int q0, float[] dgn, int n0) {
+                                 float[] dy, int dy0, float[] dhs, int s0, float[] dg, int q0, int dgs,
+                                 float[] dgn, int n0, int dns) {
         int GH = 3 * H;
         for (int q = 0; q < rows; q++) {
             int go = g0 + q * RS, eo = go + GH, hp = h0 + q * ys, dyo = dy0 + q * ys, so = s0 + q * H;
-            int dgo = q0 + q * GH, dno = n0 + q * H;
+            int dgo = q0 + q * dgs, dno = n0 + q * dns;
             int u = 0;
             if (vector) {
                 FloatVector one = FloatVector.broadcast(S, 1f), zero = FloatVector.zero(S);
