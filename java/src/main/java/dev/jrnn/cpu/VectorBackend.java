@@ -49,15 +49,16 @@ public final class VectorBackend implements Backend {
     private final WorkerPool pool;
     private final Workspace[] workspaces;                         // one per task, grow-only
     // packed per call on the caller thread, read by all tasks
-    private float[] wT = new float[0];                            // (F, G*H)  W transposed
-    private float[] rT = new float[0];                            // (H, G*H)  R transposed
-    private float[] biasX = new float[0];                         // (G*H) bias added to the input projection
-    private float[] biasRn = new float[0];                        // (H) GRU b_Rn
+    // (F+1+H+1, G*H) the right operand of the fused step product [x | 1 | h | 1] B:
+    //   rows [0, F) W^T; row F the input-side bias; rows [F+1, F+1+H) R^T; last row the
+    //   recurrent-side bias where it must stay apart (GRU b_Rn in the n columns), else 0
+    private float[] stepB = new float[0];
     private float[] packA = new float[0];                         // public gemm: op(A) as (m, k)
     private float[] packB = new float[0];                         // public gemm: op(B) as (k, n)
 
     /** Per-task scratch, reused across calls. */
     private static final class Workspace {
+        float[] xh = new float[0];      // (ROW_BLOCK, F+1+H+1) left operand of the fused step product
         float[] dg = new float[0];      // (Bc, T, G*H) pre-activation gate gradients (input side)
         float[] dgn = new float[0];     // (Bc, T, H)   GRU: recurrent-side n-gate gradient r * dn
         float[] dh = new float[0];      // (Bc, H)      gradient flowing into h(t-1)
@@ -287,7 +288,8 @@ public final class VectorBackend implements Backend {
         if (batch == 0 || T == 0) return;
         packForward(spec, P);
         int tasks = Math.min(threads, batch);
-        run(tasks, task -> forwardChunk(spec, T, chunkStart(batch, tasks, task), chunkStart(batch, tasks, task + 1), X, Y, R));
+        run(tasks, task -> forwardChunk(spec, T, chunkStart(batch, tasks, task), chunkStart(batch, tasks, task + 1),
+                X, Y, R, workspaces[task]));
     }
 
     @Override
@@ -312,22 +314,20 @@ public final class VectorBackend implements Backend {
         return (int) ((long) batch * task / tasks);
     }
 
-    /** W^T, R^T and the folded biases, shared read-only by the tasks of one forward call. */
+    /** {@link #stepB} from the canonical parameters, shared read-only by the tasks of one forward call. */
     private void packForward(RnnSpec spec, FloatTensor P) {
         int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth();
-        int oB = P.offset + spec.offsetBias();
-        wT = grow(wT, F * GH);
-        rT = grow(rT, H * GH);
-        biasX = grow(biasX, GH);
-        Gemm.transpose(vector, GH, F, P.data, P.offset + spec.offsetW(), F, wT, 0, GH);
-        Gemm.transpose(vector, GH, H, P.data, P.offset + spec.offsetR(), H, rT, 0, GH);
+        int oB = P.offset + spec.offsetBias(), bx = F * GH, rt = (F + 1) * GH, br = (F + 1 + H) * GH;
+        stepB = grow(stepB, (F + H + 2) * GH);
+        Gemm.transpose(vector, GH, F, P.data, P.offset + spec.offsetW(), F, stepB, 0, GH);
+        Gemm.transpose(vector, GH, H, P.data, P.offset + spec.offsetR(), H, stepB, rt, GH);
+        Arrays.fill(stepB, br, br + GH, 0f);
         if (spec.cell() == RnnSpec.Cell.LSTM) {
-            System.arraycopy(P.data, oB, biasX, 0, GH);
-        } else {                                               // r, z: b_W + b_R; n: b_Wn only (b_Rn sits inside r *)
-            for (int j = 0; j < 2 * H; j++) biasX[j] = P.data[oB + j] + P.data[oB + GH + j];
-            System.arraycopy(P.data, oB + 2 * H, biasX, 2 * H, H);
-            biasRn = grow(biasRn, H);
-            System.arraycopy(P.data, oB + GH + 2 * H, biasRn, 0, H);
+            System.arraycopy(P.data, oB, stepB, bx, GH);
+        } else {                                               // r, z: b_W + b_R; n: b_Wn, and b_Rn apart (it sits inside r *)
+            for (int j = 0; j < 2 * H; j++) stepB[bx + j] = P.data[oB + j] + P.data[oB + GH + j];
+            System.arraycopy(P.data, oB + 2 * H, stepB, bx + 2 * H, H);
+            System.arraycopy(P.data, oB + GH + 2 * H, stepB, br + 2 * H, H);
         }
     }
 
@@ -336,26 +336,40 @@ public final class VectorBackend implements Backend {
      * (B, reservePerSample(T)), is used time-major: step t holds a (Bc, G*H + H) block whose
      * rows are [activated gates, extra], so that every step's rows are evenly spaced.
      */
-    private void forwardChunk(RnnSpec spec, int T, int b0, int b1, FloatTensor X, FloatTensor Y, FloatTensor R) {
-        int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), RS = GH + H;
+    private void forwardChunk(RnnSpec spec, int T, int b0, int b1, FloatTensor X, FloatTensor Y, FloatTensor R,
+                              Workspace w) {
+        int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), RS = GH + H, KS = F + H + 2;
         int Bc = b1 - b0, base = R.offset + b0 * spec.reservePerSample(T);
         boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
         boolean tanh = spec.activation() == Activation.TANH;
-        float[] x = X.data, y = Y.data, res = R.data;
+        float[] x = X.data, y = Y.data, res = R.data, b = stepB;
+        w.xh = grow(w.xh, ROW_BLOCK * KS);
+        float[] xh = w.xh;                                     // (rows, F+1+H+1) [x(t) | 1 | h(t-1) | 1]
         for (int t = 0; t < T; t++) {
             for (int r0 = 0; r0 < Bc; r0 += ROW_BLOCK) {
                 int rows = Math.min(ROW_BLOCK, Bc - r0);
                 int g0 = base + (t * Bc + r0) * RS;               // (rows, RS) block: gates, then extra
                 int x0 = X.offset + ((b0 + r0) * T + t) * F;      // x(t) rows, T*F apart
                 int y0 = Y.offset + ((b0 + r0) * T + t) * H;      // h(t) rows, T*H apart; h(t-1) = y0 - H
-                // gates = x(t) W^T + biasX [+ h(t-1) R^T]
-                Gemm.gemm(vector, rows, GH, F, x, x0, T * F, wT, 0, GH, res, g0, RS, 0f, biasX, 0);
-                if (lstm) {
-                    if (t > 0) Gemm.gemm(vector, rows, GH, H, y, y0 - H, T * H, rT, 0, GH, res, g0, RS, 1f, null, 0);
+                for (int r = 0; r < rows; r++) {
+                    int o = r * KS;
+                    System.arraycopy(x, x0 + r * T * F, xh, o, F);
+                    xh[o + F] = 1f;
+                    if (t > 0) {
+                        System.arraycopy(y, y0 - H + r * T * H, xh, o + F + 1, H);
+                    } else {
+                        Arrays.fill(xh, o + F + 1, o + F + 1 + H, 0f);
+                    }
+                    xh[o + KS - 1] = 1f;
+                }
+                if (lstm) {                                        // gates = x W^T + b + h R^T
+                    Gemm.gemm(vector, rows, GH, KS, xh, 0, KS, b, 0, GH, res, g0, RS, 0f, null, 0);
                     lstmForwardRows(rows, H, RS, tanh, res, g0, t > 0 ? g0 - Bc * RS + GH : -1, y, y0, T * H);
-                } else {                                           // extra = R_n h(t-1) + b_Rn (= b_Rn at t = 0)
-                    if (t > 0) Gemm.gemm(vector, rows, 2 * H, H, y, y0 - H, T * H, rT, 0, GH, res, g0, RS, 1f, null, 0);
-                    Gemm.gemm(vector, rows, H, t > 0 ? H : 0, y, y0 - H, T * H, rT, 2 * H, GH, res, g0 + GH, RS, 0f, biasRn, 0);
+                } else {
+                    // r, z: x W^T + b_W + h R^T + b_R; n: x W_n^T + b_Wn; extra: h R_n^T + b_Rn
+                    Gemm.gemm(vector, rows, 2 * H, KS, xh, 0, KS, b, 0, GH, res, g0, RS, 0f, null, 0);
+                    Gemm.gemm(vector, rows, H, F + 1, xh, 0, KS, b, 2 * H, GH, res, g0 + 2 * H, RS, 0f, null, 0);
+                    Gemm.gemm(vector, rows, H, H + 1, xh, F + 1, KS, b, (F + 1) * GH + 2 * H, GH, res, g0 + GH, RS, 0f, null, 0);
                     gruForwardRows(rows, H, RS, tanh, res, g0, y, y0, t > 0 ? y0 - H : -1, T * H);
                 }
             }

@@ -42,6 +42,8 @@ public final class VectorBackendBench {
         Tensor dy = filled(be, rnd, batch * steps * H, 1e-2), dx = be.allocate(batch * steps * F);
         Tensor dp = be.allocate(spec.paramCount());
         long[] fwdNs = new long[1 << 16], bwdNs = new long[1 << 16];
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        long cpu0 = 0;
         int iters = 0;
         long warmEnd = System.nanoTime() + (long) (seconds * 0.4e9), end = warmEnd + (long) (seconds * 1e9);
         boolean warm = true;
@@ -52,7 +54,10 @@ public final class VectorBackendBench {
             be.rnnBackward(spec, batch, steps, x, p, y, reserve, dy, dx, dp);
             long t2 = System.nanoTime();
             if (warm) {
-                if (t2 > warmEnd) warm = false;
+                if (t2 > warmEnd) {
+                    warm = false;
+                    cpu0 = mx.getCurrentThreadCpuTime();
+                }
                 continue;
             }
             fwdNs[iters] = t1 - t0;
@@ -61,9 +66,11 @@ public final class VectorBackendBench {
             if (t2 > end) break;
         }
         // NB: medians, so that a neighbour's burst on a shared machine does not skew the figure
+        double cpuMs = (mx.getCurrentThreadCpuTime() - cpu0) / 1e6 / iters;
         double fwd = median(fwdNs, iters) / 1e6, bwd = median(bwdNs, iters) / 1e6;
-        System.out.printf("  %-4s B=%d T=%d F=%d H=%d: forward %.2f ms, backward %.2f ms (medians), %,.0f samples/s (%d iterations)%n",
-                spec.cell(), batch, steps, F, H, fwd, bwd, batch / ((fwd + bwd) / 1e3), iters);
+        System.out.printf("  %-4s B=%d T=%d F=%d H=%d: forward %.2f ms, backward %.2f ms (medians), %,.0f samples/s"
+                        + " (%d iterations; caller thread busy %.2f ms per iteration)%n",
+                spec.cell(), batch, steps, F, H, fwd, bwd, batch / ((fwd + bwd) / 1e3), iters, cpuMs);
     }
 
     private static double median(long[] values, int n) {
