@@ -671,18 +671,36 @@ public final class VectorBackend implements Backend {
         double scale = 1.0 / (1.0 - rate);
         int blocks = (n + 3) / 4;
         int tasks = n < PARALLEL_DROPOUT ? 1 : Math.min(threads, blocks);
-        run(tasks, task -> {
-            int q0 = (int) ((long) blocks * task / tasks), q1 = (int) ((long) blocks * (task + 1) / tasks);
-            int[] word = new int[4];
-            float[] id = I.data, od = O.data;
-            for (int q = q0; q < q1; q++) {                    // one Philox block gives 4 elements
-                Philox.block(q, salt, (int) step, (int) (step >>> 32), (int) seed, (int) (seed >>> 32), word);
-                for (int l = 0, i = 4 * q; l < 4 && i < n; l++, i++) {
-                    boolean keep = Philox.toUniform(word[l]) >= rate;
-                    od[O.offset + i] = keep ? (float) (id[I.offset + i] * scale) : 0f;
+        run(tasks, task -> dropoutBlocks(blocks * (long) task / tasks, blocks * (long) (task + 1) / tasks,
+                seed, step, salt, rate, scale, n, I.data, I.offset, O.data, O.offset));
+    }
+
+    /** Dropout of Philox blocks [q0, q1), 4 elements each, of the n elements. */
+    private void dropoutBlocks(long q0, long q1, long seed, long step, int salt, float rate, double scale, int n,
+                               float[] in, int io, float[] out, int oo) {
+        int c2 = (int) step, c3 = (int) (step >>> 32), k0 = (int) seed, k1 = (int) (seed >>> 32);
+        int q = (int) q0, qEnd = (int) q1;
+        if (vector) {                                          // PhiloxLanes.LANES blocks at a time
+            final int lanes = PhiloxLanes.LANES;
+            long[] words = new long[4 * lanes];
+            for (; q <= qEnd - lanes; q += lanes) {
+                PhiloxLanes.blocks(q, salt, c2, c3, k0, k1, words);
+                for (int b = 0; b < lanes; b++) {
+                    for (int l = 0, i = 4 * (q + b); l < 4 && i < n; l++, i++) {
+                        float v = (float) (in[io + i] * scale);       // NB: a select, not a branch: keep is random
+                        out[oo + i] = Philox.toUniform((int) words[l * lanes + b]) >= rate ? v : 0f;
+                    }
                 }
             }
-        });
+        }
+        int[] word = new int[4];
+        for (; q < qEnd; q++) {                                // one Philox block gives 4 elements
+            Philox.block(q, salt, c2, c3, k0, k1, word);
+            for (int l = 0, i = 4 * q; l < 4 && i < n; l++, i++) {
+                float v = (float) (in[io + i] * scale);
+                out[oo + i] = Philox.toUniform(word[l]) >= rate ? v : 0f;
+            }
+        }
     }
 
     @Override
