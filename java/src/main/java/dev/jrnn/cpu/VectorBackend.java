@@ -17,19 +17,26 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Determinism: the batch is cut into {@code threads} contiguous chunks (chunk {@code c} is
  * rows {@code [c*B/n, (c+1)*B/n)}), each chunk always runs the same code on the same rows, and
- * per-chunk weight gradients are added into {@code dParams} in chunk order. So a given thread
- * count gives bit-identical results on every run. Everything but the weight gradients (y, dx,
- * dense products, losses) is also independent of the thread count.
+ * per-chunk weight gradients are added into {@code dParams} in chunk order; nothing uses
+ * atomics or unordered reductions. So a given thread count gives bit-identical results on
+ * every run. Everything but the RNN weight gradients (y, dx, dense products, losses, masks) is
+ * also independent of the thread count, and of vectorisation being on.
  *
- * <p>RNN structure, as in cuDNN: per chunk, one GEMM projects the inputs of all timesteps into
- * the gate area, then each timestep adds {@code h(t-1) R^T} and applies the gate nonlinearities.
- * Backward walks time in reverse writing pre-activation gate gradients dG for the whole chunk,
- * with one small GEMM per step for {@code dh(t-1) = dG(t) R}; after the loop, three large GEMMs
- * give {@code dW}, {@code dR}, the biases (as a row of ones appended to the left operand) and
- * {@code dx}.
+ * <p>RNN forward, per chunk and timestep, on blocks of 48 rows: one GEMM
+ * {@code [x(t) | 1 | h(t-1) | 1] (rows, F+H+2) x [W^T; b; R^T; b'] (F+H+2, G*H)} gives the
+ * gate pre-activations (the ones columns carry the biases; for GRU the n gate's
+ * {@code R_n h + b_Rn} is kept apart), then the gate nonlinearities run as passes over the
+ * rows while they are in L1. Backward walks time in reverse writing the pre-activation gate
+ * gradients dG (Bc, T, G*H) of the chunk, with one small GEMM per step and row block for
+ * {@code dh(t-1) = dG(t) R}; after the loop three large GEMMs give
+ * {@code [dW^T; db] = [X^T; 1] dG}, {@code [dR^T; db_R] = [H(t-1)^T; 1] dG} and
+ * {@code dx = dG W}.
  *
- * <p>Reserve layout per sample is the reference's: activated gates (T, G*H), then for LSTM the
- * cell states c (T, H), for GRU {@code R_n h(t-1) + b_Rn} (T, H).
+ * <p>Reserve layout: each chunk keeps its rows' share of the reserve (rows [b0, b1) of
+ * (B, reservePerSample(T))) time-major, step t being a (Bc, G*H + H) block of rows
+ * [activated gates, extra]; extra is the LSTM cell state c or the GRU {@code R_n h + b_Rn},
+ * as in the reference. So a reserve is only meaningful to a backend with the same thread
+ * count, and only for the batch size it was written with.
  *
  * <p>Vectorisation can be switched off ({@code -Djrnn.cpu.vector=false} or the constructor):
  * every op then runs the scalar loops that otherwise only handle loop tails.
@@ -37,10 +44,13 @@ import jdk.incubator.vector.VectorSpecies;
 public final class VectorBackend implements Backend {
     private static final VectorSpecies<Float> S = VectorMath.SPECIES;
     private static final int L = S.length();
-    /** GEMMs with fewer multiply-adds run on the caller only: waking the workers costs more. */
-    private static final long PARALLEL_GEMM_FMAS = 1L << 18;
-    /** Dropout calls with fewer elements run on the caller only. */
-    private static final int PARALLEL_DROPOUT = 1 << 13;
+    /**
+     * GEMMs with fewer multiply-adds run on the caller only. NB: handing work to a pool thread
+     * and waiting for it costs some 20-50 us on a VM, about what 2^21 multiply-adds take.
+     */
+    private static final long PARALLEL_GEMM_FMAS = 1L << 21;
+    /** Dropout calls with fewer elements run on the caller only (same reason). */
+    private static final int PARALLEL_DROPOUT = 1 << 15;
     /** Batch rows per block inside an RNN step: GEMM then gate math while the rows are in L1. */
     private static final int ROW_BLOCK = 8 * Gemm.MR;
 
