@@ -74,9 +74,8 @@ public final class VectorBackend implements Backend {
         float[] dh = new float[0];      // (Bc, H)      gradient flowing into h(t-1)
         float[] dc = new float[0];      // (Bc, H)      LSTM: gradient flowing into c(t-1)
         float[] ac = new float[0];      // (ROW_BLOCK, H) LSTM: act(c(t)) of the rows at hand
-        float[] xT = new float[0];      // (F+1, Bc*T)  inputs transposed, then a row of ones
-        float[] hT = new float[0];      // (H+1, Bc*T)  h(t-1) transposed (0 at t=0), then ones
-        float[] part = new float[0];    // (F+1, G*H) dW^T and input-side bias, then (H+1, G*H) dR^T and recurrent bias
+        float[] lhs = new float[0];     // (F+1+H+1, Bc*T) [X^T; 1; H(t-1)^T; 1], columns in (Bc, T) order
+        float[] part = new float[0];    // (F+1+H+1, G*H) [dW^T; db_x; dR^T; db_rec] of the chunk
     }
 
     /** {@code Runtime.availableProcessors()} threads, vectorised unless {@code -Djrnn.cpu.vector=false}. */
@@ -511,27 +510,26 @@ public final class VectorBackend implements Backend {
         if (DX != null) {
             Gemm.gemm(vector, K, F, GH, dg, 0, GH, p, oW, F, DX.data, DX.offset + b0 * T * F, F, 0f, null, 0);
         }
-        // left operands with a ones row appended, so that the same GEMM also sums the bias gradients
-        w.xT = grow(w.xT, (F + 1) * K);
-        w.hT = grow(w.hT, (H + 1) * K);
-        Gemm.transpose(vector, K, F, X.data, X.offset + b0 * T * F, F, w.xT, 0, K);
-        Arrays.fill(w.xT, F * K, (F + 1) * K, 1f);
-        // column (r, t) of hT holds h(t-1): y transposed one column to the right, then 0 at t = 0
-        Gemm.transpose(vector, K - 1, H, y, Y.offset + b0 * T * H, H, w.hT, 1, K);
-        for (int u = 0; u < H; u++) {
-            for (int r = 0; r < Bc; r++) w.hT[u * K + r * T] = 0f;
+        // left operand [X^T; 1; H(t-1)^T; 1] (F+1+H+1, K): the ones rows make the same GEMM sum
+        // the bias gradients; column (r, t) of H(t-1)^T holds h(t-1), 0 at t = 0
+        int hRow = F + 1, M = F + H + 2;
+        w.lhs = grow(w.lhs, M * K);
+        float[] lhs = w.lhs;
+        Gemm.transpose(vector, K, F, X.data, X.offset + b0 * T * F, F, lhs, 0, K);
+        Arrays.fill(lhs, F * K, hRow * K, 1f);
+        Gemm.transpose(vector, K - 1, H, y, Y.offset + b0 * T * H, H, lhs, hRow * K + 1, K);
+        for (int u = hRow; u < hRow + H; u++) {
+            for (int r = 0; r < Bc; r++) lhs[u * K + r * T] = 0f;
         }
-        Arrays.fill(w.hT, H * K, (H + 1) * K, 1f);
-        int partR = (F + 1) * GH;
-        w.part = grow(w.part, partR + (H + 1) * GH);
-        // [dW^T; db_x] (F+1, GH) = [X^T; 1] (F+1, K) dG (K, GH)
-        Gemm.gemm(vector, F + 1, GH, K, w.xT, 0, K, dg, 0, GH, w.part, 0, GH, 0f, null, 0);
-        // [dR^T; db_rec] (H+1, GH) = [Hprev^T; 1] (H+1, K) dG_rec (K, GH)
+        Arrays.fill(lhs, (M - 1) * K, M * K, 1f);
+        w.part = grow(w.part, M * GH);
+        // [dW^T; db_x; dR^T; db_rec] (M, GH) = lhs (M, K) dG (K, GH): one pass over dG
         if (lstm) {
-            Gemm.gemm(vector, H + 1, GH, K, w.hT, 0, K, dg, 0, GH, w.part, partR, GH, 0f, null, 0);
-        } else {
-            Gemm.gemm(vector, H + 1, 2 * H, K, w.hT, 0, K, dg, 0, GH, w.part, partR, GH, 0f, null, 0);
-            Gemm.gemm(vector, H + 1, H, K, w.hT, 0, K, dgn, 0, H, w.part, partR + 2 * H, GH, 0f, null, 0);
+            Gemm.gemm(vector, M, GH, K, lhs, 0, K, dg, 0, GH, w.part, 0, GH, 0f, null, 0);
+        } else {                                               // GRU n columns: dG for W, r dn for R
+            Gemm.gemm(vector, M, 2 * H, K, lhs, 0, K, dg, 0, GH, w.part, 0, GH, 0f, null, 0);
+            Gemm.gemm(vector, hRow, H, K, lhs, 0, K, dg, 2 * H, GH, w.part, 2 * H, GH, 0f, null, 0);
+            Gemm.gemm(vector, H + 1, H, K, lhs, hRow * K, K, dgn, 0, H, w.part, hRow * GH + 2 * H, GH, 0f, null, 0);
         }
     }
 
