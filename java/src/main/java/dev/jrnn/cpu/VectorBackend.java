@@ -17,19 +17,26 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Determinism: the batch is cut into {@code threads} contiguous chunks (chunk {@code c} is
  * rows {@code [c*B/n, (c+1)*B/n)}), each chunk always runs the same code on the same rows, and
- * per-chunk weight gradients are added into {@code dParams} in chunk order. So a given thread
- * count gives bit-identical results on every run. Everything but the weight gradients (y, dx,
- * dense products, losses) is also independent of the thread count.
+ * per-chunk weight gradients are added into {@code dParams} in chunk order; nothing uses
+ * atomics or unordered reductions. So a given thread count gives bit-identical results on
+ * every run. Everything but the RNN weight gradients (y, dx, dense products, losses, masks) is
+ * also independent of the thread count, and of vectorisation being on.
  *
- * <p>RNN structure, as in cuDNN: per chunk, one GEMM projects the inputs of all timesteps into
- * the gate area, then each timestep adds {@code h(t-1) R^T} and applies the gate nonlinearities.
- * Backward walks time in reverse writing pre-activation gate gradients dG for the whole chunk,
- * with one small GEMM per step for {@code dh(t-1) = dG(t) R}; after the loop, three large GEMMs
- * give {@code dW}, {@code dR}, the biases (as a row of ones appended to the left operand) and
- * {@code dx}.
+ * <p>RNN forward, per chunk and timestep, on blocks of 48 rows: one GEMM
+ * {@code [x(t) | 1 | h(t-1) | 1] (rows, F+H+2) x [W^T; b; R^T; b'] (F+H+2, G*H)} gives the
+ * gate pre-activations (the ones columns carry the biases; for GRU the n gate's
+ * {@code R_n h + b_Rn} is kept apart), then the gate nonlinearities run as passes over the
+ * rows while they are in L1. Backward walks time in reverse writing the pre-activation gate
+ * gradients dG (Bc, T, G*H) of the chunk, with one small GEMM per step and row block for
+ * {@code dh(t-1) = dG(t) R}; after the loop three large GEMMs give
+ * {@code [dW^T; db] = [X^T; 1] dG}, {@code [dR^T; db_R] = [H(t-1)^T; 1] dG} and
+ * {@code dx = dG W}.
  *
- * <p>Reserve layout per sample is the reference's: activated gates (T, G*H), then for LSTM the
- * cell states c (T, H), for GRU {@code R_n h(t-1) + b_Rn} (T, H).
+ * <p>Reserve layout: each chunk keeps its rows' share of the reserve (rows [b0, b1) of
+ * (B, reservePerSample(T))) time-major, step t being a (Bc, G*H + H) block of rows
+ * [activated gates, extra]; extra is the LSTM cell state c or the GRU {@code R_n h + b_Rn},
+ * as in the reference. So a reserve is only meaningful to a backend with the same thread
+ * count, and only for the batch size it was written with.
  *
  * <p>Vectorisation can be switched off ({@code -Djrnn.cpu.vector=false} or the constructor):
  * every op then runs the scalar loops that otherwise only handle loop tails.
@@ -37,10 +44,13 @@ import jdk.incubator.vector.VectorSpecies;
 public final class VectorBackend implements Backend {
     private static final VectorSpecies<Float> S = VectorMath.SPECIES;
     private static final int L = S.length();
-    /** GEMMs with fewer multiply-adds run on the caller only: waking the workers costs more. */
-    private static final long PARALLEL_GEMM_FMAS = 1L << 18;
-    /** Dropout calls with fewer elements run on the caller only. */
-    private static final int PARALLEL_DROPOUT = 1 << 13;
+    /**
+     * GEMMs with fewer multiply-adds run on the caller only. NB: handing work to a pool thread
+     * and waiting for it costs some 20-50 us on a VM, about what 2^21 multiply-adds take.
+     */
+    private static final long PARALLEL_GEMM_FMAS = 1L << 21;
+    /** Dropout calls with fewer elements run on the caller only (same reason). */
+    private static final int PARALLEL_DROPOUT = 1 << 15;
     /** Batch rows per block inside an RNN step: GEMM then gate math while the rows are in L1. */
     private static final int ROW_BLOCK = 8 * Gemm.MR;
 
@@ -49,22 +59,23 @@ public final class VectorBackend implements Backend {
     private final WorkerPool pool;
     private final Workspace[] workspaces;                         // one per task, grow-only
     // packed per call on the caller thread, read by all tasks
-    private float[] wT = new float[0];                            // (F, G*H)  W transposed
-    private float[] rT = new float[0];                            // (H, G*H)  R transposed
-    private float[] biasX = new float[0];                         // (G*H) bias added to the input projection
-    private float[] biasRn = new float[0];                        // (H) GRU b_Rn
+    // (F+1+H+1, G*H) the right operand of the fused step product [x | 1 | h | 1] B:
+    //   rows [0, F) W^T; row F the input-side bias; rows [F+1, F+1+H) R^T; last row the
+    //   recurrent-side bias where it must stay apart (GRU b_Rn in the n columns), else 0
+    private float[] stepB = new float[0];
     private float[] packA = new float[0];                         // public gemm: op(A) as (m, k)
     private float[] packB = new float[0];                         // public gemm: op(B) as (k, n)
 
     /** Per-task scratch, reused across calls. */
     private static final class Workspace {
+        float[] xh = new float[0];      // (ROW_BLOCK, F+1+H+1) left operand of the fused step product
         float[] dg = new float[0];      // (Bc, T, G*H) pre-activation gate gradients (input side)
         float[] dgn = new float[0];     // (Bc, T, H)   GRU: recurrent-side n-gate gradient r * dn
         float[] dh = new float[0];      // (Bc, H)      gradient flowing into h(t-1)
         float[] dc = new float[0];      // (Bc, H)      LSTM: gradient flowing into c(t-1)
-        float[] xT = new float[0];      // (F+1, Bc*T)  inputs transposed, then a row of ones
-        float[] hT = new float[0];      // (H+1, Bc*T)  h(t-1) transposed (0 at t=0), then ones
-        float[] part = new float[0];    // (F+1, G*H) dW^T and input-side bias, then (H+1, G*H) dR^T and recurrent bias
+        float[] ac = new float[0];      // (ROW_BLOCK, H) LSTM: act(c(t)) of the rows at hand
+        float[] lhs = new float[0];     // (F+1+H+1, Bc*T) [X^T; 1; H(t-1)^T; 1], columns in (Bc, T) order
+        float[] part = new float[0];    // (F+1+H+1, G*H) [dW^T; db_x; dR^T; db_rec] of the chunk
     }
 
     /** {@code Runtime.availableProcessors()} threads, vectorised unless {@code -Djrnn.cpu.vector=false}. */
@@ -164,15 +175,22 @@ public final class VectorBackend implements Backend {
         FloatTensor C = need(c, m * n, "gemm C (m, n) for m=" + m + " n=" + n);
         float[] ad = A.data, bd = B.data;
         int aOff = A.offset, bOff = B.offset;
-        if (transA) {                                          // (k, m) -> (m, k)
+        if (transA || alpha != 1f) {                           // op(A) as (m, k), times alpha
             packA = grow(packA, m * k);
-            Gemm.transpose(k, m, A.data, A.offset, m, packA, 0, k);
+            if (transA) {
+                Gemm.transpose(vector, k, m, A.data, A.offset, m, packA, 0, k);
+            } else {
+                System.arraycopy(A.data, A.offset, packA, 0, m * k);
+            }
+            // NB: alpha scales A rather than the sums, so the kernels stay minimal; the rounding
+            // differs from alpha * (A B) by an ulp or so
+            if (alpha != 1f) for (int i = 0; i < m * k; i++) packA[i] *= alpha;
             ad = packA;
             aOff = 0;
         }
         if (transB) {                                          // (n, k) -> (k, n)
             packB = grow(packB, k * n);
-            Gemm.transpose(n, k, B.data, B.offset, k, packB, 0, n);
+            Gemm.transpose(vector, n, k, B.data, B.offset, k, packB, 0, n);
             bd = packB;
             bOff = 0;
         }
@@ -184,7 +202,7 @@ public final class VectorBackend implements Backend {
             int r0 = Math.min(m, (int) ((long) blocks * task / tasks) * Gemm.MR);
             int r1 = Math.min(m, (int) ((long) blocks * (task + 1) / tasks) * Gemm.MR);
             Gemm.gemm(vector, r1 - r0, n, k, fa, fao + r0 * k, k, fb, fbo, n,
-                    C.data, C.offset + r0 * n, n, alpha, beta, null, 0);
+                    C.data, C.offset + r0 * n, n, beta, null, 0);
         });
     }
 
@@ -201,11 +219,17 @@ public final class VectorBackend implements Backend {
             int j = 0;
             if (vector) {
                 for (; j <= cols - L; j += L) {
-                    FloatVector v = FloatVector.fromArray(S, yd, yo + j).add(FloatVector.fromArray(S, bd, bt.offset + j));
-                    activate(act, v).intoArray(yd, yo + j);
+                    FloatVector.fromArray(S, yd, yo + j).add(FloatVector.fromArray(S, bd, bt.offset + j)).intoArray(yd, yo + j);
                 }
             }
-            for (; j < cols; j++) yd[yo + j] = activate(act, yd[yo + j] + bd[bt.offset + j]);
+            for (; j < cols; j++) yd[yo + j] += bd[bt.offset + j];
+            switch (act) {
+                case LINEAR -> { }
+                case RELU -> VectorMath.relu(vector, 1, yd, yo, cols, yd, yo, cols, cols);
+                case TANH -> VectorMath.tanh(vector, 1, yd, yo, cols, yd, yo, cols, cols);
+                case SIGMOID -> VectorMath.sigmoid(vector, 1, yd, yo, cols, yd, yo, cols, cols);
+                case SOFTMAX -> throw new AssertionError();
+            }
         }
     }
 
@@ -214,16 +238,32 @@ public final class VectorBackend implements Backend {
         if (act == Activation.SOFTMAX) {
             throw new IllegalArgumentException("activationBackward takes an element-wise activation, found softmax");
         }
+        if (act == Activation.LINEAR) return;
         FloatTensor Y = need(y, n, "activationBackward y"), D = need(dy, n, "activationBackward dy");
         float[] yd = Y.data, dd = D.data;
+        int yo = Y.offset, d = D.offset;
         int i = 0;
         if (vector) {
+            FloatVector one = FloatVector.broadcast(S, 1f), zero = FloatVector.zero(S);
             for (; i <= n - L; i += L) {
-                FloatVector g = derivative(act, FloatVector.fromArray(S, yd, Y.offset + i));
-                FloatVector.fromArray(S, dd, D.offset + i).mul(g).intoArray(dd, D.offset + i);
+                FloatVector v = FloatVector.fromArray(S, yd, yo + i);
+                FloatVector g = switch (act) {                 // act'(x) from y = act(x)
+                    case RELU -> zero.blend(one, v.compare(VectorOperators.GT, 0f));
+                    case TANH -> one.sub(v.mul(v));
+                    default -> v.mul(one.sub(v));              // sigmoid
+                };
+                FloatVector.fromArray(S, dd, d + i).mul(g).intoArray(dd, d + i);
             }
         }
-        for (; i < n; i++) dd[D.offset + i] *= derivative(act, yd[Y.offset + i]);
+        for (; i < n; i++) {
+            float v = yd[yo + i];
+            float g = switch (act) {
+                case RELU -> v > 0f ? 1f : 0f;
+                case TANH -> 1f - v * v;
+                default -> v * (1f - v);
+            };
+            dd[d + i] *= g;
+        }
     }
 
     @Override
@@ -257,7 +297,8 @@ public final class VectorBackend implements Backend {
         if (batch == 0 || T == 0) return;
         packForward(spec, P);
         int tasks = Math.min(threads, batch);
-        run(tasks, task -> forwardChunk(spec, T, chunkStart(batch, tasks, task), chunkStart(batch, tasks, task + 1), X, Y, R));
+        run(tasks, task -> forwardChunk(spec, T, chunkStart(batch, tasks, task), chunkStart(batch, tasks, task + 1),
+                X, Y, R, workspaces[task]));
     }
 
     @Override
@@ -282,150 +323,161 @@ public final class VectorBackend implements Backend {
         return (int) ((long) batch * task / tasks);
     }
 
-    /** W^T, R^T and the folded biases, shared read-only by the tasks of one forward call. */
+    /** {@link #stepB} from the canonical parameters, shared read-only by the tasks of one forward call. */
     private void packForward(RnnSpec spec, FloatTensor P) {
         int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth();
-        int oB = P.offset + spec.offsetBias();
-        wT = grow(wT, F * GH);
-        rT = grow(rT, H * GH);
-        biasX = grow(biasX, GH);
-        Gemm.transpose(GH, F, P.data, P.offset + spec.offsetW(), F, wT, 0, GH);
-        Gemm.transpose(GH, H, P.data, P.offset + spec.offsetR(), H, rT, 0, GH);
+        int oB = P.offset + spec.offsetBias(), bx = F * GH, rt = (F + 1) * GH, br = (F + 1 + H) * GH;
+        stepB = grow(stepB, (F + H + 2) * GH);
+        Gemm.transpose(vector, GH, F, P.data, P.offset + spec.offsetW(), F, stepB, 0, GH);
+        Gemm.transpose(vector, GH, H, P.data, P.offset + spec.offsetR(), H, stepB, rt, GH);
+        Arrays.fill(stepB, br, br + GH, 0f);
         if (spec.cell() == RnnSpec.Cell.LSTM) {
-            System.arraycopy(P.data, oB, biasX, 0, GH);
-        } else {                                               // r, z: b_W + b_R; n: b_Wn only (b_Rn sits inside r *)
-            for (int j = 0; j < 2 * H; j++) biasX[j] = P.data[oB + j] + P.data[oB + GH + j];
-            System.arraycopy(P.data, oB + 2 * H, biasX, 2 * H, H);
-            biasRn = grow(biasRn, H);
-            System.arraycopy(P.data, oB + GH + 2 * H, biasRn, 0, H);
+            System.arraycopy(P.data, oB, stepB, bx, GH);
+        } else {                                               // r, z: b_W + b_R; n: b_Wn, and b_Rn apart (it sits inside r *)
+            for (int j = 0; j < 2 * H; j++) stepB[bx + j] = P.data[oB + j] + P.data[oB + GH + j];
+            System.arraycopy(P.data, oB + 2 * H, stepB, bx + 2 * H, H);
+            System.arraycopy(P.data, oB + GH + 2 * H, stepB, br + 2 * H, H);
         }
     }
 
-    /** Forward over batch rows [b0, b1). */
-    private void forwardChunk(RnnSpec spec, int T, int b0, int b1, FloatTensor X, FloatTensor Y, FloatTensor R) {
-        int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), ps = spec.reservePerSample(T);
+    /**
+     * Forward over batch rows [b0, b1). The chunk's share of the reserve, rows [b0, b1) of
+     * (B, reservePerSample(T)), is used time-major: step t holds a (Bc, G*H + H) block whose
+     * rows are [activated gates, extra], so that every step's rows are evenly spaced.
+     */
+    private void forwardChunk(RnnSpec spec, int T, int b0, int b1, FloatTensor X, FloatTensor Y, FloatTensor R,
+                              Workspace w) {
+        int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), RS = GH + H, KS = F + H + 2;
+        int Bc = b1 - b0, base = R.offset + b0 * spec.reservePerSample(T);
         boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
         boolean tanh = spec.activation() == Activation.TANH;
-        float[] x = X.data, y = Y.data, res = R.data;
-        // gates(b, t, :) = x(b, t, :) W^T + biasX                    (T, GH) per sample
-        for (int b = b0; b < b1; b++) {
-            Gemm.gemm(vector, T, GH, F, x, X.offset + b * T * F, F, wT, 0, GH,
-                    res, R.offset + b * ps, GH, 0f, biasX, 0);
-        }
+        float[] x = X.data, y = Y.data, res = R.data, b = stepB;
+        w.xh = grow(w.xh, ROW_BLOCK * KS);
+        float[] xh = w.xh;                                     // (rows, F+1+H+1) [x(t) | 1 | h(t-1) | 1]
         for (int t = 0; t < T; t++) {
-            for (int r0 = b0; r0 < b1; r0 += ROW_BLOCK) {
-                int rows = Math.min(ROW_BLOCK, b1 - r0);
-                int hPrev = Y.offset + r0 * T * H + (t - 1) * H; // h(t-1) rows, T*H apart
-                int gates = R.offset + r0 * ps + t * GH;          // gate rows, ps apart
-                int extra = R.offset + r0 * ps + T * GH + t * H;
-                if (lstm) {
-                    if (t > 0) Gemm.gemm(vector, rows, GH, H, y, hPrev, T * H, rT, 0, GH, res, gates, ps, 1f, null, 0);
-                } else {
-                    int k = t > 0 ? H : 0;                          // t = 0: R_n h + b_Rn = b_Rn
-                    if (t > 0) Gemm.gemm(vector, rows, 2 * H, H, y, hPrev, T * H, rT, 0, GH, res, gates, ps, 1f, null, 0);
-                    Gemm.gemm(vector, rows, H, k, y, hPrev, T * H, rT, 2 * H, GH, res, extra, ps, 0f, biasRn, 0);
-                }
-                for (int b = r0; b < r0 + rows; b++) {
-                    int go = R.offset + b * ps + t * GH, eo = R.offset + b * ps + T * GH + t * H;
-                    int yo = Y.offset + (b * T + t) * H;
-                    if (lstm) {
-                        lstmForwardRow(H, tanh, res, go, eo, t > 0 ? eo - H : -1, y, yo);
+            for (int r0 = 0; r0 < Bc; r0 += ROW_BLOCK) {
+                int rows = Math.min(ROW_BLOCK, Bc - r0);
+                int g0 = base + (t * Bc + r0) * RS;               // (rows, RS) block: gates, then extra
+                int x0 = X.offset + ((b0 + r0) * T + t) * F;      // x(t) rows, T*F apart
+                int y0 = Y.offset + ((b0 + r0) * T + t) * H;      // h(t) rows, T*H apart; h(t-1) = y0 - H
+                for (int r = 0; r < rows; r++) {
+                    int o = r * KS;
+                    System.arraycopy(x, x0 + r * T * F, xh, o, F);
+                    xh[o + F] = 1f;
+                    if (t > 0) {
+                        System.arraycopy(y, y0 - H + r * T * H, xh, o + F + 1, H);
                     } else {
-                        gruForwardRow(H, tanh, res, go, eo, y, t > 0 ? yo - H : -1, yo);
+                        Arrays.fill(xh, o + F + 1, o + F + 1 + H, 0f);
                     }
+                    xh[o + KS - 1] = 1f;
+                }
+                if (lstm) {                                        // gates = x W^T + b + h R^T
+                    Gemm.gemm(vector, rows, GH, KS, xh, 0, KS, b, 0, GH, res, g0, RS, 0f, null, 0);
+                    lstmForwardRows(rows, H, RS, tanh, res, g0, t > 0 ? g0 - Bc * RS + GH : -1, y, y0, T * H);
+                } else {
+                    // r, z: x W^T + b_W + h R^T + b_R; n: x W_n^T + b_Wn; extra: h R_n^T + b_Rn
+                    Gemm.gemm(vector, rows, 2 * H, KS, xh, 0, KS, b, 0, GH, res, g0, RS, 0f, null, 0);
+                    Gemm.gemm(vector, rows, H, F + 1, xh, 0, KS, b, 2 * H, GH, res, g0 + 2 * H, RS, 0f, null, 0);
+                    Gemm.gemm(vector, rows, H, H + 1, xh, F + 1, KS, b, (F + 1) * GH + 2 * H, GH, res, g0 + GH, RS, 0f, null, 0);
+                    gruForwardRows(rows, H, RS, tanh, res, g0, y, y0, t > 0 ? y0 - H : -1, T * H);
                 }
             }
         }
     }
 
     /**
-     * One LSTM row: pre-activations at res[go..go+4H) become i, f, g, o; c goes to res[eo..],
-     * h to y[yo..]. {@code cPrev < 0} means c(t-1) = 0.
+     * LSTM gates and cell for {@code rows} rows RS apart from res[g0]: pre-activations become
+     * i, f, g, o; c goes to the extra columns, h to y rows ys apart from y[y0]. {@code c0} is
+     * c(t-1) of the first row (RS apart), or -1 for c(t-1) = 0.
      */
-    private void lstmForwardRow(int H, boolean tanh, float[] res, int go, int eo, int cPrev, float[] y, int yo) {
-        int u = 0;
-        if (vector) {
-            for (; u <= H - L; u += L) {
-                FloatVector i = VectorMath.sigmoid(FloatVector.fromArray(S, res, go + u));
-                FloatVector f = VectorMath.sigmoid(FloatVector.fromArray(S, res, go + H + u));
-                FloatVector g = act(tanh, FloatVector.fromArray(S, res, go + 2 * H + u));
-                FloatVector o = VectorMath.sigmoid(FloatVector.fromArray(S, res, go + 3 * H + u));
-                FloatVector c = i.mul(g);
-                if (cPrev >= 0) c = f.mul(FloatVector.fromArray(S, res, cPrev + u)).add(c);
-                i.intoArray(res, go + u);
-                f.intoArray(res, go + H + u);
-                g.intoArray(res, go + 2 * H + u);
-                o.intoArray(res, go + 3 * H + u);
-                c.intoArray(res, eo + u);
-                o.mul(act(tanh, c)).intoArray(y, yo + u);
+    private void lstmForwardRows(int rows, int H, int RS, boolean tanh, float[] res, int g0, int c0,
+                                 float[] y, int y0, int ys) {
+        int GH = 4 * H;
+        VectorMath.sigmoid(vector, rows, res, g0, RS, res, g0, RS, 2 * H);                 // i, f
+        activate(tanh, rows, res, g0 + 2 * H, RS, res, g0 + 2 * H, RS, H);               // g
+        VectorMath.sigmoid(vector, rows, res, g0 + 3 * H, RS, res, g0 + 3 * H, RS, H);     // o
+        for (int r = 0; r < rows; r++) {                                                 // c = f c(t-1) + i g
+            int i = g0 + r * RS, f = i + H, g = i + 2 * H, c = i + GH, cp = c0 + r * RS;
+            int u = 0;
+            if (vector) {
+                for (; u <= H - L; u += L) {
+                    FloatVector cv = FloatVector.fromArray(S, res, i + u).mul(FloatVector.fromArray(S, res, g + u));
+                    if (c0 >= 0) cv = FloatVector.fromArray(S, res, f + u).mul(FloatVector.fromArray(S, res, cp + u)).add(cv);
+                    cv.intoArray(res, c + u);
+                }
+            }
+            for (; u < H; u++) {
+                float cv = res[i + u] * res[g + u];
+                if (c0 >= 0) cv = res[f + u] * res[cp + u] + cv;
+                res[c + u] = cv;
             }
         }
-        for (; u < H; u++) {
-            float i = VectorMath.sigmoid(res[go + u]);
-            float f = VectorMath.sigmoid(res[go + H + u]);
-            float g = act(tanh, res[go + 2 * H + u]);
-            float o = VectorMath.sigmoid(res[go + 3 * H + u]);
-            float c = i * g;
-            if (cPrev >= 0) c = f * res[cPrev + u] + c;
-            res[go + u] = i;
-            res[go + H + u] = f;
-            res[go + 2 * H + u] = g;
-            res[go + 3 * H + u] = o;
-            res[eo + u] = c;
-            y[yo + u] = o * act(tanh, c);
+        activate(tanh, rows, res, g0 + GH, RS, y, y0, ys, H);                           // h = o act(c)
+        multiply(rows, res, g0 + 3 * H, RS, y, y0, ys, H);
+    }
+
+    /**
+     * GRU gates for {@code rows} rows RS apart from res[g0]: the gate columns hold
+     * (W_r x + b, W_z x + b, W_n x + b_Wn) and the extra columns R_n h + b_Rn; the gates become
+     * r, z, n and h goes to y rows ys apart from y[y0]. {@code h0} is h(t-1) of the first row
+     * (ys apart), or -1 for h(t-1) = 0.
+     */
+    private void gruForwardRows(int rows, int H, int RS, boolean tanh, float[] res, int g0,
+                                float[] y, int y0, int h0, int ys) {
+        int GH = 3 * H;
+        VectorMath.sigmoid(vector, rows, res, g0, RS, res, g0, RS, 2 * H);                 // r, z
+        for (int q = 0; q < rows; q++) {                                                 // n pre-activation += r (R_n h + b_Rn)
+            int r = g0 + q * RS, n = r + 2 * H, e = r + GH;
+            int u = 0;
+            if (vector) {
+                for (; u <= H - L; u += L) {
+                    FloatVector.fromArray(S, res, r + u)
+                            .fma(FloatVector.fromArray(S, res, e + u), FloatVector.fromArray(S, res, n + u))
+                            .intoArray(res, n + u);
+                }
+            }
+            for (; u < H; u++) res[n + u] = Math.fma(res[r + u], res[e + u], res[n + u]);
+        }
+        activate(tanh, rows, res, g0 + 2 * H, RS, res, g0 + 2 * H, RS, H);               // n
+        for (int q = 0; q < rows; q++) {                                                 // h = (1 - z) n + z h(t-1)
+            int z = g0 + q * RS + H, n = z + H, yo = y0 + q * ys, hp = h0 + q * ys;
+            int u = 0;
+            if (vector) {
+                FloatVector one = FloatVector.broadcast(S, 1f);
+                for (; u <= H - L; u += L) {
+                    FloatVector zv = FloatVector.fromArray(S, res, z + u);
+                    FloatVector h = one.sub(zv).mul(FloatVector.fromArray(S, res, n + u));
+                    if (h0 >= 0) h = zv.mul(FloatVector.fromArray(S, y, hp + u)).add(h);
+                    h.intoArray(y, yo + u);
+                }
+            }
+            for (; u < H; u++) {
+                float h = (1f - res[z + u]) * res[n + u];
+                if (h0 >= 0) h = res[z + u] * y[hp + u] + h;
+                y[yo + u] = h;
+            }
         }
     }
 
     /**
-     * One GRU row: res[go..go+3H) holds (W_r x + b, W_z x + b, W_n x + b_Wn) and res[eo..eo+H)
-     * holds R_n h + b_Rn; the gates become r, z, n and h goes to y[yo..]. {@code hPrev < 0}
-     * means h(t-1) = 0.
+     * Backward over batch rows [b0, b1) into the task's workspace (reserve layout as in
+     * {@link #forwardChunk}); the partial weight gradients land in w.part.
      */
-    private void gruForwardRow(int H, boolean tanh, float[] res, int go, int eo, float[] y, int hPrev, int yo) {
-        int u = 0;
-        if (vector) {
-            FloatVector one = FloatVector.broadcast(S, 1f);
-            for (; u <= H - L; u += L) {
-                FloatVector r = VectorMath.sigmoid(FloatVector.fromArray(S, res, go + u));
-                FloatVector z = VectorMath.sigmoid(FloatVector.fromArray(S, res, go + H + u));
-                FloatVector ghn = FloatVector.fromArray(S, res, eo + u);
-                FloatVector n = act(tanh, r.fma(ghn, FloatVector.fromArray(S, res, go + 2 * H + u)));
-                FloatVector h = one.sub(z).mul(n);
-                if (hPrev >= 0) h = z.mul(FloatVector.fromArray(S, y, hPrev + u)).add(h);
-                r.intoArray(res, go + u);
-                z.intoArray(res, go + H + u);
-                n.intoArray(res, go + 2 * H + u);
-                h.intoArray(y, yo + u);
-            }
-        }
-        for (; u < H; u++) {
-            float r = VectorMath.sigmoid(res[go + u]);
-            float z = VectorMath.sigmoid(res[go + H + u]);
-            float n = act(tanh, Math.fma(r, res[eo + u], res[go + 2 * H + u]));
-            float h = (1f - z) * n;
-            if (hPrev >= 0) h = z * y[hPrev + u] + h;
-            res[go + u] = r;
-            res[go + H + u] = z;
-            res[go + 2 * H + u] = n;
-            y[yo + u] = h;
-        }
-    }
-
-    /** Backward over batch rows [b0, b1) into the task's workspace; the partial gradients land in w.part. */
     private void backwardChunk(RnnSpec spec, int T, int b0, int b1, FloatTensor X, FloatTensor P, FloatTensor Y,
                                FloatTensor R, FloatTensor DY, FloatTensor DX, Workspace w) {
-        int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), ps = spec.reservePerSample(T);
+        int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), RS = GH + H;
+        int Bc = b1 - b0, K = Bc * T, base = R.offset + b0 * spec.reservePerSample(T);
         boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
         boolean tanh = spec.activation() == Activation.TANH;
-        int Bc = b1 - b0, K = Bc * T;
         float[] p = P.data, y = Y.data, res = R.data, dy = DY.data;
-        int oR = P.offset + spec.offsetR();
+        int oR = P.offset + spec.offsetR(), oW = P.offset + spec.offsetW();
         w.dg = grow(w.dg, K * GH);
         w.dh = grow(w.dh, Bc * H);
         Arrays.fill(w.dh, 0, Bc * H, 0f);
         if (lstm) {
             w.dc = grow(w.dc, Bc * H);
             Arrays.fill(w.dc, 0, Bc * H, 0f);
+            w.ac = grow(w.ac, ROW_BLOCK * H);
         } else {
             w.dgn = grow(w.dgn, K * H);
         }
@@ -433,135 +485,150 @@ public final class VectorBackend implements Backend {
         for (int t = T - 1; t >= 0; t--) {
             for (int r0 = 0; r0 < Bc; r0 += ROW_BLOCK) {
                 int rows = Math.min(ROW_BLOCK, Bc - r0);
-                for (int r = r0; r < r0 + rows; r++) {
-                    int b = b0 + r;
-                    int go = R.offset + b * ps + t * GH, eo = R.offset + b * ps + T * GH + t * H;
-                    int dyo = DY.offset + (b * T + t) * H;
-                    int dgo = (r * T + t) * GH;
-                    if (lstm) {
-                        lstmBackwardRow(H, tanh, res, go, eo, t > 0 ? eo - H : -1, dy, dyo, dh, dc, r * H, dg, dgo);
-                    } else {
-                        int yo = Y.offset + (b * T + t) * H;
-                        gruBackwardRow(H, tanh, res, go, eo, y, t > 0 ? yo - H : -1, dy, dyo, dh, r * H,
-                                dg, dgo, dgn, (r * T + t) * H);
-                    }
+                int g0 = base + (t * Bc + r0) * RS;
+                int dy0 = DY.offset + ((b0 + r0) * T + t) * H;
+                int q0 = r0 * T + t;                               // dG row of (r0, t): (Bc, T) order
+                if (lstm) {
+                    lstmBackwardRows(rows, H, RS, tanh, res, g0, t > 0 ? g0 - Bc * RS + GH : -1, dy, dy0, T * H,
+                            dh, dc, r0 * H, dg, q0 * GH, T * GH, w.ac);
+                } else {
+                    int y0 = Y.offset + ((b0 + r0) * T + t) * H;
+                    gruBackwardRows(rows, H, RS, tanh, res, g0, y, t > 0 ? y0 - H : -1, T * H, dy, dy0,
+                            dh, r0 * H, dg, q0 * GH, T * GH, dgn, q0 * H, T * H);
                 }
-                if (t == 0) continue;                           // dh(-1) is not needed
+                if (t == 0) continue;                              // dh(-1) is not needed
                 // dh(t-1) (rows, H) = dG_rec(t) (rows, GH) R (GH, H)  [+ dh z for GRU, already in dh]
                 if (lstm) {
-                    Gemm.gemm(vector, rows, H, GH, dg, (r0 * T + t) * GH, T * GH, p, oR, H, dh, r0 * H, H, 0f, null, 0);
+                    Gemm.gemm(vector, rows, H, GH, dg, q0 * GH, T * GH, p, oR, H, dh, r0 * H, H, 0f, null, 0);
                 } else {
-                    Gemm.gemm(vector, rows, H, 2 * H, dg, (r0 * T + t) * GH, T * GH, p, oR, H, dh, r0 * H, H, 1f, null, 0);
-                    Gemm.gemm(vector, rows, H, H, dgn, (r0 * T + t) * H, T * H, p, oR + 2 * H * H, H, dh, r0 * H, H, 1f, null, 0);
+                    Gemm.gemm(vector, rows, H, 2 * H, dg, q0 * GH, T * GH, p, oR, H, dh, r0 * H, H, 1f, null, 0);
+                    Gemm.gemm(vector, rows, H, H, dgn, q0 * H, T * H, p, oR + 2 * H * H, H, dh, r0 * H, H, 1f, null, 0);
                 }
             }
-        }
-        // left operands with a ones row appended, so that the same GEMM also sums the bias gradients
-        w.xT = grow(w.xT, (F + 1) * K);
-        w.hT = grow(w.hT, (H + 1) * K);
-        Gemm.transpose(K, F, X.data, X.offset + b0 * T * F, F, w.xT, 0, K);    // (F, K)
-        Arrays.fill(w.xT, F * K, (F + 1) * K, 1f);
-        for (int s = 0; s < Bc; s++) {                          // column s*T + t holds h(t-1); 0 at t = 0
-            for (int u = 0; u < H; u++) w.hT[u * K + s * T] = 0f;
-            Gemm.transpose(T - 1, H, y, Y.offset + (b0 + s) * T * H, H, w.hT, s * T + 1, K);
-        }
-        Arrays.fill(w.hT, H * K, (H + 1) * K, 1f);
-        int partR = (F + 1) * GH;
-        w.part = grow(w.part, partR + (H + 1) * GH);
-        // [dW^T; db_x] (F+1, GH) = [X^T; 1] (F+1, K) dG (K, GH)
-        Gemm.gemm(vector, F + 1, GH, K, w.xT, 0, K, dg, 0, GH, w.part, 0, GH, 0f, null, 0);
-        // [dR^T; db_rec] (H+1, GH) = [Hprev^T; 1] (H+1, K) dG_rec (K, GH)
-        if (lstm) {
-            Gemm.gemm(vector, H + 1, GH, K, w.hT, 0, K, dg, 0, GH, w.part, partR, GH, 0f, null, 0);
-        } else {
-            Gemm.gemm(vector, H + 1, 2 * H, K, w.hT, 0, K, dg, 0, GH, w.part, partR, GH, 0f, null, 0);
-            Gemm.gemm(vector, H + 1, H, K, w.hT, 0, K, dgn, 0, H, w.part, partR + 2 * H, GH, 0f, null, 0);
         }
         // dx (K, F) = dG (K, GH) W (GH, F)
         if (DX != null) {
-            Gemm.gemm(vector, K, F, GH, dg, 0, GH, p, P.offset + spec.offsetW(), F,
-                    DX.data, DX.offset + b0 * T * F, F, 0f, null, 0);
+            Gemm.gemm(vector, K, F, GH, dg, 0, GH, p, oW, F, DX.data, DX.offset + b0 * T * F, F, 0f, null, 0);
+        }
+        // left operand [X^T; 1; H(t-1)^T; 1] (F+1+H+1, K): the ones rows make the same GEMM sum
+        // the bias gradients; column (r, t) of H(t-1)^T holds h(t-1), 0 at t = 0
+        int hRow = F + 1, M = F + H + 2;
+        w.lhs = grow(w.lhs, M * K);
+        float[] lhs = w.lhs;
+        Gemm.transpose(vector, K, F, X.data, X.offset + b0 * T * F, F, lhs, 0, K);
+        Arrays.fill(lhs, F * K, hRow * K, 1f);
+        Gemm.transpose(vector, K - 1, H, y, Y.offset + b0 * T * H, H, lhs, hRow * K + 1, K);
+        for (int u = hRow; u < hRow + H; u++) {
+            for (int r = 0; r < Bc; r++) lhs[u * K + r * T] = 0f;
+        }
+        Arrays.fill(lhs, (M - 1) * K, M * K, 1f);
+        w.part = grow(w.part, M * GH);
+        // [dW^T; db_x; dR^T; db_rec] (M, GH) = lhs (M, K) dG (K, GH): one pass over dG
+        if (lstm) {
+            Gemm.gemm(vector, M, GH, K, lhs, 0, K, dg, 0, GH, w.part, 0, GH, 0f, null, 0);
+        } else {                                               // GRU n columns: dG for W, r dn for R
+            Gemm.gemm(vector, M, 2 * H, K, lhs, 0, K, dg, 0, GH, w.part, 0, GH, 0f, null, 0);
+            Gemm.gemm(vector, hRow, H, K, lhs, 0, K, dg, 2 * H, GH, w.part, 2 * H, GH, 0f, null, 0);
+            Gemm.gemm(vector, H + 1, H, K, lhs, hRow * K, K, dgn, 0, H, w.part, hRow * GH + 2 * H, GH, 0f, null, 0);
         }
     }
 
     /**
-     * One LSTM row at step t: dh = dy + dh(t), then the pre-activation gate gradients into
-     * dg[dgo..dgo+4H); dc(t-1) = dc f replaces dc in place. {@code cPrev < 0} means c(t-1) = 0.
+     * LSTM backward at step t for {@code rows} rows: dh = dy + dh(t), then the pre-activation
+     * gate gradients into dg rows (dgs apart from dg[q0]); dc(t-1) = dc f replaces dc in place.
+     * {@code c0} is c(t-1) of the first row (RS apart), or -1 for c(t-1) = 0; {@code ac}
+     * (rows, H) is scratch for act(c).
      */
-    private void lstmBackwardRow(int H, boolean tanh, float[] res, int go, int eo, int cPrev,
-                                 float[] dy, int dyo, float[] dhs, float[] dcs, int so, float[] dg, int dgo) {
-        int u = 0;
-        if (vector) {
-            FloatVector one = FloatVector.broadcast(S, 1f), zero = FloatVector.zero(S);
-            for (; u <= H - L; u += L) {
-                FloatVector dh = FloatVector.fromArray(S, dy, dyo + u).add(FloatVector.fromArray(S, dhs, so + u));
-                FloatVector i = FloatVector.fromArray(S, res, go + u);
-                FloatVector f = FloatVector.fromArray(S, res, go + H + u);
-                FloatVector g = FloatVector.fromArray(S, res, go + 2 * H + u);
-                FloatVector o = FloatVector.fromArray(S, res, go + 3 * H + u);
-                FloatVector ac = act(tanh, FloatVector.fromArray(S, res, eo + u));
-                FloatVector cp = cPrev >= 0 ? FloatVector.fromArray(S, res, cPrev + u) : zero;
-                FloatVector dc = dh.mul(o).mul(derivative(tanh, ac)).add(FloatVector.fromArray(S, dcs, so + u));
-                dc.mul(f).intoArray(dcs, so + u);
-                dc.mul(g).mul(i).mul(one.sub(i)).intoArray(dg, dgo + u);
-                dc.mul(cp).mul(f).mul(one.sub(f)).intoArray(dg, dgo + H + u);
-                dc.mul(i).mul(derivative(tanh, g)).intoArray(dg, dgo + 2 * H + u);
-                dh.mul(ac).mul(o).mul(one.sub(o)).intoArray(dg, dgo + 3 * H + u);
+    private void lstmBackwardRows(int rows, int H, int RS, boolean tanh, float[] res, int g0, int c0,
+                                  float[] dy, int dy0, int dys, float[] dhs, float[] dcs, int s0,
+                                  float[] dg, int q0, int dgs, float[] ac) {
+        int GH = 4 * H;
+        activate(tanh, rows, res, g0 + GH, RS, ac, 0, H, H);
+        for (int r = 0; r < rows; r++) {
+            int go = g0 + r * RS, cp = c0 + r * RS, dyo = dy0 + r * dys, so = s0 + r * H, dgo = q0 + r * dgs, ao = r * H;
+            int u = 0;
+            if (vector) {
+                FloatVector one = FloatVector.broadcast(S, 1f), zero = FloatVector.zero(S);
+                for (; u <= H - L; u += L) {
+                    FloatVector dh = FloatVector.fromArray(S, dy, dyo + u).add(FloatVector.fromArray(S, dhs, so + u));
+                    FloatVector i = FloatVector.fromArray(S, res, go + u);
+                    FloatVector f = FloatVector.fromArray(S, res, go + H + u);
+                    FloatVector g = FloatVector.fromArray(S, res, go + 2 * H + u);
+                    FloatVector o = FloatVector.fromArray(S, res, go + 3 * H + u);
+                    FloatVector a = FloatVector.fromArray(S, ac, ao + u);
+                    FloatVector cpv = c0 >= 0 ? FloatVector.fromArray(S, res, cp + u) : zero;
+                    FloatVector da = tanh ? one.sub(a.mul(a)) : zero.blend(one, a.compare(VectorOperators.GT, 0f));
+                    FloatVector dgg = tanh ? one.sub(g.mul(g)) : zero.blend(one, g.compare(VectorOperators.GT, 0f));
+                    FloatVector dc = dh.mul(o).mul(da).add(FloatVector.fromArray(S, dcs, so + u));
+                    dc.mul(f).intoArray(dcs, so + u);
+                    dc.mul(g).mul(i).mul(one.sub(i)).intoArray(dg, dgo + u);
+                    dc.mul(cpv).mul(f).mul(one.sub(f)).intoArray(dg, dgo + H + u);
+                    dc.mul(i).mul(dgg).intoArray(dg, dgo + 2 * H + u);
+                    dh.mul(a).mul(o).mul(one.sub(o)).intoArray(dg, dgo + 3 * H + u);
+                }
             }
-        }
-        for (; u < H; u++) {
-            float dh = dy[dyo + u] + dhs[so + u];
-            float i = res[go + u], f = res[go + H + u], g = res[go + 2 * H + u], o = res[go + 3 * H + u];
-            float ac = act(tanh, res[eo + u]);
-            float cp = cPrev >= 0 ? res[cPrev + u] : 0f;
-            float dc = dh * o * derivative(tanh, ac) + dcs[so + u];
-            dcs[so + u] = dc * f;
-            dg[dgo + u] = dc * g * i * (1f - i);
-            dg[dgo + H + u] = dc * cp * f * (1f - f);
-            dg[dgo + 2 * H + u] = dc * i * derivative(tanh, g);
-            dg[dgo + 3 * H + u] = dh * ac * o * (1f - o);
+            for (; u < H; u++) {
+                float dh = dy[dyo + u] + dhs[so + u];
+                float i = res[go + u], f = res[go + H + u], g = res[go + 2 * H + u], o = res[go + 3 * H + u];
+                float a = ac[ao + u];
+                float cpv = c0 >= 0 ? res[cp + u] : 0f;
+                float dc = dh * o * derivative(tanh, a) + dcs[so + u];
+                dcs[so + u] = dc * f;
+                dg[dgo + u] = dc * g * i * (1f - i);
+                dg[dgo + H + u] = dc * cpv * f * (1f - f);
+                dg[dgo + 2 * H + u] = dc * i * derivative(tanh, g);
+                dg[dgo + 3 * H + u] = dh * a * o * (1f - o);
+            }
         }
     }
 
     /**
-     * One GRU row at step t: dh = dy + dh(t); input-side gate gradients into dg[dgo..dgo+3H),
-     * the recurrent n-gate gradient {@code r dn} into dgn[dno..], and dh(t-1) = dh z (the
-     * R-path is added by the caller's GEMM). {@code hPrev < 0} means h(t-1) = 0.
+     * GRU backward at step t for {@code rows} rows: dh = dy + dh(t); input-side gate gradients
+     * into dg rows (dgs apart from dg[q0]), the recurrent n-gate gradient {@code r dn} into dgn
+     * rows (dns apart from dgn[n0]), and dh(t-1) = dh z (the R-path is added by the caller's
+     * GEMM). {@code h0} is h(t-1) of the first row (ys apart), or -1 for h(t-1) = 0.
      */
-    private void gruBackwardRow(int H, boolean tanh, float[] res, int go, int eo, float[] y, int hPrev,
-                                float[] dy, int dyo, float[] dhs, int so, float[] dg, int dgo, float[] dgn, int dno) {
-        int u = 0;
-        if (vector) {
-            FloatVector one = FloatVector.broadcast(S, 1f), zero = FloatVector.zero(S);
-            for (; u <= H - L; u += L) {
-                FloatVector dh = FloatVector.fromArray(S, dy, dyo + u).add(FloatVector.fromArray(S, dhs, so + u));
-                FloatVector r = FloatVector.fromArray(S, res, go + u);
-                FloatVector z = FloatVector.fromArray(S, res, go + H + u);
-                FloatVector n = FloatVector.fromArray(S, res, go + 2 * H + u);
-                FloatVector ghn = FloatVector.fromArray(S, res, eo + u);
-                FloatVector hp = hPrev >= 0 ? FloatVector.fromArray(S, y, hPrev + u) : zero;
-                FloatVector dn = dh.mul(one.sub(z)).mul(derivative(tanh, n));
-                FloatVector dz = dh.mul(hp.sub(n)).mul(z).mul(one.sub(z));
-                FloatVector dr = dn.mul(ghn).mul(r).mul(one.sub(r));
-                dr.intoArray(dg, dgo + u);
-                dz.intoArray(dg, dgo + H + u);
-                dn.intoArray(dg, dgo + 2 * H + u);
-                dn.mul(r).intoArray(dgn, dno + u);
-                dh.mul(z).intoArray(dhs, so + u);
+    private void gruBackwardRows(int rows, int H, int RS, boolean tanh, float[] res, int g0, float[] y, int h0, int ys,
+                                 float[] dy, int dy0, float[] dhs, int s0, float[] dg, int q0, int dgs,
+                                 float[] dgn, int n0, int dns) {
+        int GH = 3 * H;
+        for (int q = 0; q < rows; q++) {
+            int go = g0 + q * RS, eo = go + GH, hp = h0 + q * ys, dyo = dy0 + q * ys, so = s0 + q * H;
+            int dgo = q0 + q * dgs, dno = n0 + q * dns;
+            int u = 0;
+            if (vector) {
+                FloatVector one = FloatVector.broadcast(S, 1f), zero = FloatVector.zero(S);
+                for (; u <= H - L; u += L) {
+                    FloatVector dh = FloatVector.fromArray(S, dy, dyo + u).add(FloatVector.fromArray(S, dhs, so + u));
+                    FloatVector r = FloatVector.fromArray(S, res, go + u);
+                    FloatVector z = FloatVector.fromArray(S, res, go + H + u);
+                    FloatVector n = FloatVector.fromArray(S, res, go + 2 * H + u);
+                    FloatVector ghn = FloatVector.fromArray(S, res, eo + u);
+                    FloatVector hpv = h0 >= 0 ? FloatVector.fromArray(S, y, hp + u) : zero;
+                    FloatVector dact = tanh ? one.sub(n.mul(n)) : zero.blend(one, n.compare(VectorOperators.GT, 0f));
+                    FloatVector dn = dh.mul(one.sub(z)).mul(dact);
+                    FloatVector dz = dh.mul(hpv.sub(n)).mul(z).mul(one.sub(z));
+                    FloatVector dr = dn.mul(ghn).mul(r).mul(one.sub(r));
+                    dr.intoArray(dg, dgo + u);
+                    dz.intoArray(dg, dgo + H + u);
+                    dn.intoArray(dg, dgo + 2 * H + u);
+                    dn.mul(r).intoArray(dgn, dno + u);
+                    dh.mul(z).intoArray(dhs, so + u);
+                }
             }
-        }
-        for (; u < H; u++) {
-            float dh = dy[dyo + u] + dhs[so + u];
-            float r = res[go + u], z = res[go + H + u], n = res[go + 2 * H + u], ghn = res[eo + u];
-            float hp = hPrev >= 0 ? y[hPrev + u] : 0f;
-            float dn = dh * (1f - z) * derivative(tanh, n);
-            float dz = dh * (hp - n) * z * (1f - z);
-            float dr = dn * ghn * r * (1f - r);
-            dg[dgo + u] = dr;
-            dg[dgo + H + u] = dz;
-            dg[dgo + 2 * H + u] = dn;
-            dgn[dno + u] = dn * r;
-            dhs[so + u] = dh * z;
+            for (; u < H; u++) {
+                float dh = dy[dyo + u] + dhs[so + u];
+                float r = res[go + u], z = res[go + H + u], n = res[go + 2 * H + u], ghn = res[eo + u];
+                float hpv = h0 >= 0 ? y[hp + u] : 0f;
+                float dn = dh * (1f - z) * derivative(tanh, n);
+                float dz = dh * (hpv - n) * z * (1f - z);
+                float dr = dn * ghn * r * (1f - r);
+                dg[dgo + u] = dr;
+                dg[dgo + H + u] = dz;
+                dg[dgo + 2 * H + u] = dn;
+                dgn[dno + u] = dn * r;
+                dhs[so + u] = dh * z;
+            }
         }
     }
 
@@ -612,18 +679,36 @@ public final class VectorBackend implements Backend {
         double scale = 1.0 / (1.0 - rate);
         int blocks = (n + 3) / 4;
         int tasks = n < PARALLEL_DROPOUT ? 1 : Math.min(threads, blocks);
-        run(tasks, task -> {
-            int q0 = (int) ((long) blocks * task / tasks), q1 = (int) ((long) blocks * (task + 1) / tasks);
-            int[] word = new int[4];
-            float[] id = I.data, od = O.data;
-            for (int q = q0; q < q1; q++) {                    // one Philox block gives 4 elements
-                Philox.block(q, salt, (int) step, (int) (step >>> 32), (int) seed, (int) (seed >>> 32), word);
-                for (int l = 0, i = 4 * q; l < 4 && i < n; l++, i++) {
-                    boolean keep = Philox.toUniform(word[l]) >= rate;
-                    od[O.offset + i] = keep ? (float) (id[I.offset + i] * scale) : 0f;
+        run(tasks, task -> dropoutBlocks(blocks * (long) task / tasks, blocks * (long) (task + 1) / tasks,
+                seed, step, salt, rate, scale, n, I.data, I.offset, O.data, O.offset));
+    }
+
+    /** Dropout of Philox blocks [q0, q1), 4 elements each, of the n elements. */
+    private void dropoutBlocks(long q0, long q1, long seed, long step, int salt, float rate, double scale, int n,
+                               float[] in, int io, float[] out, int oo) {
+        int c2 = (int) step, c3 = (int) (step >>> 32), k0 = (int) seed, k1 = (int) (seed >>> 32);
+        int q = (int) q0, qEnd = (int) q1;
+        if (vector) {                                          // PhiloxLanes.LANES blocks at a time
+            final int lanes = PhiloxLanes.LANES;
+            long[] words = new long[4 * lanes];
+            for (; q <= qEnd - lanes; q += lanes) {
+                PhiloxLanes.blocks(q, salt, c2, c3, k0, k1, words);
+                for (int b = 0; b < lanes; b++) {
+                    for (int l = 0, i = 4 * (q + b); l < 4 && i < n; l++, i++) {
+                        float v = (float) (in[io + i] * scale);       // NB: a select, not a branch: keep is random
+                        out[oo + i] = Philox.toUniform((int) words[l * lanes + b]) >= rate ? v : 0f;
+                    }
                 }
             }
-        });
+        }
+        int[] word = new int[4];
+        for (; q < qEnd; q++) {                                // one Philox block gives 4 elements
+            Philox.block(q, salt, c2, c3, k0, k1, word);
+            for (int l = 0, i = 4 * q; l < 4 && i < n; l++, i++) {
+                float v = (float) (in[io + i] * scale);
+                out[oo + i] = Philox.toUniform(word[l]) >= rate ? v : 0f;
+            }
+        }
     }
 
     @Override
@@ -720,64 +805,32 @@ public final class VectorBackend implements Backend {
         pool.run(tasks, body);
     }
 
-    private static FloatVector act(boolean tanh, FloatVector v) {
-        return tanh ? VectorMath.tanh(v) : VectorMath.relu(v);
+    /** act(src) into dst for the RNN cell activation (tanh or relu), rows ss and ds apart. */
+    private void activate(boolean tanh, int rows, float[] src, int s, int ss, float[] dst, int d, int ds, int n) {
+        if (tanh) {
+            VectorMath.tanh(vector, rows, src, s, ss, dst, d, ds, n);
+        } else {
+            VectorMath.relu(vector, rows, src, s, ss, dst, d, ds, n);
+        }
     }
 
-    private static float act(boolean tanh, float v) {
-        return tanh ? VectorMath.tanh(v) : VectorMath.relu(v);
+    /** dst *= a over {@code rows} rows of n, as ss and ds apart. */
+    private void multiply(int rows, float[] a, int s, int ss, float[] dst, int d, int ds, int n) {
+        for (int r = 0; r < rows; r++) {
+            int ao = s + r * ss, o = d + r * ds;
+            int i = 0;
+            if (vector) {
+                for (; i <= n - L; i += L) {
+                    FloatVector.fromArray(S, a, ao + i).mul(FloatVector.fromArray(S, dst, o + i)).intoArray(dst, o + i);
+                }
+            }
+            for (; i < n; i++) dst[o + i] = a[ao + i] * dst[o + i];
+        }
     }
 
     /** act'(x) from y = act(x): tanh 1 - y^2, relu [y > 0]. */
-    private static FloatVector derivative(boolean tanh, FloatVector y) {
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        return tanh ? one.sub(y.mul(y)) : FloatVector.zero(S).blend(one, y.compare(VectorOperators.GT, 0f));
-    }
-
     private static float derivative(boolean tanh, float y) {
         return tanh ? 1f - y * y : (y > 0f ? 1f : 0f);
-    }
-
-    private static FloatVector activate(Activation act, FloatVector v) {
-        return switch (act) {
-            case LINEAR -> v;
-            case RELU -> VectorMath.relu(v);
-            case TANH -> VectorMath.tanh(v);
-            case SIGMOID -> VectorMath.sigmoid(v);
-            case SOFTMAX -> throw new IllegalArgumentException("softmax is not an element-wise activation");
-        };
-    }
-
-    private static float activate(Activation act, float v) {
-        return switch (act) {
-            case LINEAR -> v;
-            case RELU -> VectorMath.relu(v);
-            case TANH -> VectorMath.tanh(v);
-            case SIGMOID -> VectorMath.sigmoid(v);
-            case SOFTMAX -> throw new IllegalArgumentException("softmax is not an element-wise activation");
-        };
-    }
-
-    /** act'(x) from y = act(x). */
-    private static FloatVector derivative(Activation act, FloatVector y) {
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        return switch (act) {
-            case LINEAR -> one;
-            case RELU -> derivative(false, y);
-            case TANH -> derivative(true, y);
-            case SIGMOID -> y.mul(one.sub(y));
-            case SOFTMAX -> throw new IllegalArgumentException("softmax is not an element-wise activation");
-        };
-    }
-
-    private static float derivative(Activation act, float y) {
-        return switch (act) {
-            case LINEAR -> 1f;
-            case RELU -> derivative(false, y);
-            case TANH -> derivative(true, y);
-            case SIGMOID -> y * (1f - y);
-            case SOFTMAX -> throw new IllegalArgumentException("softmax is not an element-wise activation");
-        };
     }
 
     private static float[] grow(float[] a, int size) {

@@ -6,19 +6,29 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Float32 {@code exp}, {@code sigmoid} and {@code tanh} as Vector API lanes and as scalar twins.
+ * Float32 {@code sigmoid}, {@code tanh} and {@code relu} over ranges of float arrays, with
+ * scalar twins for loop tails and the non-vector path.
  *
- * <p>{@code exp} is Cephes' {@code expf}: {@code x = n ln2 + r} with {@code |r| <= ln2/2}
- * (ln2 split in two for an exact reduction), a degree-7 polynomial in {@code r}, then
- * {@code 2^n} built in the exponent bits. Relative error is below 2e-7 on the clamped range
- * [-87.3, 88.3]; inputs beyond it are clamped, which only matters where the result is
- * already 0 or near {@code Float.MAX_VALUE}.
+ * <p>Both sigmoid and tanh are the logistic {@code a / (1 + exp(-k x)) + b}: sigmoid with
+ * (k, a, b) = (1, 1, 0), tanh with (2, 2, -1). {@code exp} is Cephes' {@code expf}:
+ * {@code x = n ln2 + r} with {@code |r| <= ln2/2} (ln2 split in two for an exact reduction),
+ * a degree-7 polynomial in {@code r}, then {@code 2^n} built in the exponent bits. Its relative
+ * error is below 2e-7 on the clamped range [-87.3, 88.3]; clamping only matters where the
+ * result is already 0 or near {@code Float.MAX_VALUE}, and it keeps {@code 1 + exp} finite.
+ * The absolute error of sigmoid and tanh is about 1e-7.
+ *
+ * <p>NB: the API is array ranges, not vectors, on purpose. C2 stops inlining ordinary methods
+ * once the caller's node count passes a cutoff; a helper that takes or returns a
+ * {@code FloatVector} and is not inlined boxes its vectors and runs the Vector API's slow
+ * fallback. Array-range helpers are safe to leave un-inlined, and the Vector API's own
+ * methods are force-inlined regardless.
  *
  * <p>NB: every scalar twin performs the same float operations in the same order (with
  * {@link Math#fma}), so a loop's scalar tail returns bit-for-bit what a vector lane would.
  */
 final class VectorMath {
     static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final int L = SPECIES.length();
 
     private static final float LOG2E = 1.44269504088896341f;
     private static final float LN2_HI = 0.693359375f;
@@ -34,35 +44,90 @@ final class VectorMath {
     private static final float P5 = 5.0000001201e-1f;
     private static final float MIN_X = -87.3f;
     private static final float MAX_X = 88.3f;
+    private static final int MIN_X_BITS = Float.floatToRawIntBits(MIN_X);
+    private static final int MAX_X_BITS = Float.floatToRawIntBits(MAX_X);
 
     private VectorMath() {}
 
-    static FloatVector exp(FloatVector x) {
-        VectorSpecies<Float> s = x.species();
-        x = x.max(MIN_X).min(MAX_X);
-        FloatVector t = x.fma(FloatVector.broadcast(s, LOG2E), FloatVector.broadcast(s, ROUNDER));
-        FloatVector n = t.sub(ROUNDER);
-        FloatVector r = n.fma(FloatVector.broadcast(s, -LN2_HI), x);
-        r = n.fma(FloatVector.broadcast(s, -LN2_LO), r);
-        FloatVector p = FloatVector.broadcast(s, P0);
-        p = p.fma(r, FloatVector.broadcast(s, P1));
-        p = p.fma(r, FloatVector.broadcast(s, P2));
-        p = p.fma(r, FloatVector.broadcast(s, P3));
-        p = p.fma(r, FloatVector.broadcast(s, P4));
-        p = p.fma(r, FloatVector.broadcast(s, P5));
-        p = p.fma(r.mul(r), r.add(1f));
-        // t's low mantissa bits hold n (two's complement offset by ROUNDER); shift them into the exponent
-        IntVector scale = ((IntVector) t.reinterpretAsInts()).sub(ROUNDER_BITS - 127)
-                .lanewise(VectorOperators.LSHL, 23);
-        return p.mul(scale.reinterpretAsFloats());
+    /**
+     * {@code sigmoid} of {@code rows} rows of n floats, ss apart from src[s], into rows ds apart
+     * from dst[d]; src and dst may be the same.
+     */
+    static void sigmoid(boolean vector, int rows, float[] src, int s, int ss, float[] dst, int d, int ds, int n) {
+        for (int r = 0; r < rows; r++) logistic(vector, src, s + r * ss, dst, d + r * ds, n, 1f, 1f, 0f);
+    }
+
+    /** {@code tanh}, laid out as {@link #sigmoid(boolean, int, float[], int, int, float[], int, int, int)}. */
+    static void tanh(boolean vector, int rows, float[] src, int s, int ss, float[] dst, int d, int ds, int n) {
+        for (int r = 0; r < rows; r++) logistic(vector, src, s + r * ss, dst, d + r * ds, n, 2f, 2f, -1f);
+    }
+
+    /** {@code max(x, 0)}, laid out as {@link #sigmoid(boolean, int, float[], int, int, float[], int, int, int)}. */
+    static void relu(boolean vector, int rows, float[] src, int s, int ss, float[] dst, int d, int ds, int n) {
+        for (int r = 0; r < rows; r++) {
+            int so = s + r * ss, o = d + r * ds;
+            int i = 0;
+            if (vector) {
+                for (; i <= n - L; i += L) {           // a signed int max with 0 zeroes every negative float
+                    ((IntVector) FloatVector.fromArray(SPECIES, src, so + i).reinterpretAsInts()).max(0)
+                            .reinterpretAsFloats().intoArray(dst, o + i);
+                }
+            }
+            for (; i < n; i++) dst[o + i] = relu(src[so + i]);
+        }
+    }
+
+    /** {@code dst = a / (1 + exp(-k src)) + b}, the exp written out so no vector crosses a call. */
+    private static void logistic(boolean vector, float[] src, int s, float[] dst, int d, int n,
+                                 float k, float a, float b) {
+        int i = 0;
+        if (vector) {
+            VectorSpecies<Float> sp = SPECIES;
+            FloatVector one = FloatVector.broadcast(sp, 1f);
+            for (; i <= n - L; i += L) {
+                FloatVector x = clamp(FloatVector.fromArray(sp, src, s + i).mul(-k));
+                FloatVector t = x.fma(FloatVector.broadcast(sp, LOG2E), FloatVector.broadcast(sp, ROUNDER));
+                FloatVector m = t.sub(ROUNDER);
+                FloatVector r = m.fma(FloatVector.broadcast(sp, -LN2_HI), x);
+                r = m.fma(FloatVector.broadcast(sp, -LN2_LO), r);
+                FloatVector p = FloatVector.broadcast(sp, P0);
+                p = p.fma(r, FloatVector.broadcast(sp, P1));
+                p = p.fma(r, FloatVector.broadcast(sp, P2));
+                p = p.fma(r, FloatVector.broadcast(sp, P3));
+                p = p.fma(r, FloatVector.broadcast(sp, P4));
+                p = p.fma(r, FloatVector.broadcast(sp, P5));
+                p = p.fma(r.mul(r), r.add(one));
+                // t's low mantissa bits hold m (offset by ROUNDER); shift them into the exponent
+                FloatVector scale = ((IntVector) t.reinterpretAsInts()).sub(ROUNDER_BITS - 127)
+                        .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+                FloatVector e = p.mul(scale);
+                FloatVector.broadcast(sp, a).div(e.add(one)).add(b).intoArray(dst, d + i);
+            }
+        }
+        for (; i < n; i++) dst[d + i] = logistic(src[s + i], k, a, b);
+    }
+
+    /**
+     * {@code min(max(x, MIN_X), MAX_X)} on the bit patterns: a signed int min caps positive
+     * floats, an unsigned one caps negative floats (whose unsigned bits grow with magnitude).
+     * NB: FloatVector.max/min must honour Java's NaN and signed-zero rules, which costs x86 a
+     * handful of instructions each; the integer forms are one instruction.
+     */
+    private static FloatVector clamp(FloatVector x) {
+        return ((IntVector) x.reinterpretAsInts()).min(MAX_X_BITS).lanewise(VectorOperators.UMIN, MIN_X_BITS)
+                .reinterpretAsFloats();
+    }
+
+    private static float logistic(float x, float k, float a, float b) {
+        return a / (exp(x * -k) + 1f) + b;
     }
 
     static float exp(float x) {
         x = Math.min(Math.max(x, MIN_X), MAX_X);
         float t = Math.fma(x, LOG2E, ROUNDER);
-        float n = t - ROUNDER;
-        float r = Math.fma(n, -LN2_HI, x);
-        r = Math.fma(n, -LN2_LO, r);
+        float m = t - ROUNDER;
+        float r = Math.fma(m, -LN2_HI, x);
+        r = Math.fma(m, -LN2_LO, r);
         float p = P0;
         p = Math.fma(p, r, P1);
         p = Math.fma(p, r, P2);
@@ -75,34 +140,16 @@ final class VectorMath {
     }
 
     /** {@code 1 / (1 + exp(-x))}. */
-    static FloatVector sigmoid(FloatVector x) {
-        FloatVector one = FloatVector.broadcast(x.species(), 1f);
-        return one.div(exp(x.neg()).add(one));
-    }
-
     static float sigmoid(float x) {
-        return 1f / (exp(-x) + 1f);
+        return logistic(x, 1f, 1f, 0f);
     }
 
-    /** {@code sign(x) (1 - e) / (1 + e)} with {@code e = exp(-2|x|)}, which never overflows. */
-    static FloatVector tanh(FloatVector x) {
-        FloatVector one = FloatVector.broadcast(x.species(), 1f);
-        FloatVector e = exp(x.abs().mul(-2f));
-        FloatVector r = one.sub(e).div(one.add(e));
-        return r.blend(r.neg(), x.lt(0f));
-    }
-
+    /** {@code 2 / (1 + exp(-2x)) - 1}. */
     static float tanh(float x) {
-        float e = exp(Math.abs(x) * -2f);
-        float r = (1f - e) / (1f + e);
-        return x < 0f ? -r : r;
+        return logistic(x, 2f, 2f, -1f);
     }
 
     /** {@code max(x, 0)}. */
-    static FloatVector relu(FloatVector x) {
-        return x.max(0f);
-    }
-
     static float relu(float x) {
         return x > 0f ? x : 0f;
     }

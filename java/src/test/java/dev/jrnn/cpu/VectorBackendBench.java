@@ -41,28 +41,42 @@ public final class VectorBackendBench {
         Tensor y = be.allocate(batch * steps * H), reserve = be.allocate(batch * spec.reservePerSample(steps));
         Tensor dy = filled(be, rnd, batch * steps * H, 1e-2), dx = be.allocate(batch * steps * F);
         Tensor dp = be.allocate(spec.paramCount());
-        long fwdNs = 0, bwdNs = 0;
+        long[] fwdNs = new long[1 << 16], bwdNs = new long[1 << 16];
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        long cpu0 = 0;
         int iters = 0;
         long warmEnd = System.nanoTime() + (long) (seconds * 0.4e9), end = warmEnd + (long) (seconds * 1e9);
         boolean warm = true;
-        while (true) {
+        while (iters < fwdNs.length) {
             long t0 = System.nanoTime();
             be.rnnForward(spec, batch, steps, x, p, y, reserve);
             long t1 = System.nanoTime();
             be.rnnBackward(spec, batch, steps, x, p, y, reserve, dy, dx, dp);
             long t2 = System.nanoTime();
             if (warm) {
-                if (t2 > warmEnd) warm = false;
+                if (t2 > warmEnd) {
+                    warm = false;
+                    cpu0 = mx.getCurrentThreadCpuTime();
+                }
                 continue;
             }
-            fwdNs += t1 - t0;
-            bwdNs += t2 - t1;
+            fwdNs[iters] = t1 - t0;
+            bwdNs[iters] = t2 - t1;
             iters++;
             if (t2 > end) break;
         }
-        double fwd = fwdNs / 1e6 / iters, bwd = bwdNs / 1e6 / iters;
-        System.out.printf("  %-4s B=%d T=%d F=%d H=%d: forward %.2f ms, backward %.2f ms, %,.0f samples/s (%d iterations)%n",
-                spec.cell(), batch, steps, F, H, fwd, bwd, batch / ((fwd + bwd) / 1e3), iters);
+        // NB: medians, so that a neighbour's burst on a shared machine does not skew the figure
+        double cpuMs = (mx.getCurrentThreadCpuTime() - cpu0) / 1e6 / iters;
+        double fwd = median(fwdNs, iters) / 1e6, bwd = median(bwdNs, iters) / 1e6;
+        System.out.printf("  %-4s B=%d T=%d F=%d H=%d: forward %.2f ms, backward %.2f ms (medians), %,.0f samples/s"
+                        + " (%d iterations; caller thread busy %.2f ms per iteration)%n",
+                spec.cell(), batch, steps, F, H, fwd, bwd, batch / ((fwd + bwd) / 1e3), iters, cpuMs);
+    }
+
+    private static double median(long[] values, int n) {
+        long[] v = java.util.Arrays.copyOf(values, n);
+        java.util.Arrays.sort(v);
+        return v[n / 2];
     }
 
     private static Tensor filled(VectorBackend be, SplittableRandom rnd, int n, double scale) {

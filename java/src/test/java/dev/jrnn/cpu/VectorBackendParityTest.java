@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.jrnn.backend.Activation;
 import dev.jrnn.backend.Backend;
+import dev.jrnn.backend.Philox;
 import dev.jrnn.backend.RnnSpec;
 import dev.jrnn.backend.Tensor;
 import java.util.ArrayList;
@@ -92,7 +93,9 @@ class VectorBackendParityTest {
 
     static Stream<Arguments> gemmCases() {
         List<Arguments> cases = new ArrayList<>();
-        int[][] sizes = {{7, 13, 5}, {33, 70, 29}, {1, 1, 1}, {6, 64, 3}, {13, 97, 40}, {300, 70, 600}};
+        // n covers every column path: 64-wide blocks, 32 and 16 exactly, ragged ends padded to 16 or 32
+        int[][] sizes = {{7, 13, 5}, {33, 70, 29}, {1, 1, 1}, {6, 64, 3}, {13, 97, 40}, {5, 28, 9}, {50, 48, 7},
+                {9, 16, 0}, {300, 70, 600}};
         for (int[] s : sizes) {
             for (boolean ta : new boolean[] {false, true}) {
                 for (boolean tb : new boolean[] {false, true}) {
@@ -348,6 +351,25 @@ class VectorBackendParityTest {
             int zeros = 0;
             for (float v : want) if (v == 0f) zeros++;
             if (n > 1000) assertEquals(rate, zeros / (double) n, 0.05, "fraction dropped");
+        }
+    }
+
+    @Test
+    void philoxLanesMatchTheScalarGenerator() {
+        SplittableRandom rnd = rng("philoxLanes");
+        long[] words = new long[4 * PhiloxLanes.LANES];
+        int[] want = new int[4];
+        for (int trial = 0; trial < 50; trial++) {
+            int q0 = trial == 0 ? -3 : rnd.nextInt();           // includes a counter that wraps past 2^32
+            int c1 = rnd.nextInt(), c2 = rnd.nextInt(), c3 = rnd.nextInt(), k0 = rnd.nextInt(), k1 = rnd.nextInt();
+            PhiloxLanes.blocks(q0, c1, c2, c3, k0, k1, words);
+            for (int b = 0; b < PhiloxLanes.LANES; b++) {
+                Philox.block(q0 + b, c1, c2, c3, k0, k1, want);
+                for (int l = 0; l < 4; l++) {
+                    assertEquals(want[l], (int) words[l * PhiloxLanes.LANES + b], "block " + (q0 + b) + " word " + l);
+                    assertEquals(0, words[l * PhiloxLanes.LANES + b] >>> 32, "words are zero-extended");
+                }
+            }
         }
     }
 
