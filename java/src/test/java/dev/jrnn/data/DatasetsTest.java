@@ -106,4 +106,16 @@ class DatasetsTest {
         var e = assertThrows(IllegalArgumentException.class, () -> DatasetCatalog.get("cifar"));
         assertTrue(e.getMessage().contains("mnist, fashion-mnist"), e.getMessage());
     }
+
+    @Test
+    void rangeCopiesSamplesAndChecksBounds() {
+        Dataset d = new Dataset("d", new float[] {0, 1, 2, 3, 4, 5}, new int[] {0, 1, 2}, 1, 2, 3);
+        Dataset r = d.range(1, 3);
+        assertEquals(2, r.size());
+        assertEquals(2f, r.x()[0]);
+        assertEquals(2, r.y()[1]);
+        assertEquals("d[1:3]", r.name());
+        assertThrows(IllegalArgumentException.class, () -> d.range(2, 4));
+        assertThrows(IllegalArgumentException.class, () -> d.range(2, 1));
+    }
 }
