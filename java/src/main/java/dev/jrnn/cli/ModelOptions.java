@@ -7,7 +7,7 @@ import picocli.CommandLine.Option;
 
 /** The model flags shared by {@code summary}, {@code train} and {@code bench}: the seed notebook's model family. */
 final class ModelOptions {
-    @Option(names = "--cell", required = true, description = "Recurrent cell: lstm or gru.",
+    @Option(names = "--cell", description = "Recurrent cell: lstm or gru (required).",
             converter = CellConverter.class)
     RnnSpec.Cell cell;
 
@@ -25,6 +25,7 @@ final class ModelOptions {
     double dropout;
 
     Sequential build(int steps, int features, int classes) {
+        if (cell == null) throw new IllegalArgumentException("missing required option: '--cell=<cell>' (lstm or gru)");
         if (units <= 0) throw new IllegalArgumentException("--units must be positive, found " + units);
         if (layers <= 0) throw new IllegalArgumentException("--layers must be positive, found " + layers);
         return Sequential.notebook(cell, units, layers, activation, dropout, steps, features, classes);
