@@ -4,10 +4,10 @@ import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code jrnn} command line: summary, train, evaluate, predict, export, import, bench. */
+/** The {@code jrnn} command line: summary, train, sweep, evaluate, predict, export, import, bench. */
 @Command(name = "jrnn", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Train and benchmark LSTM and GRU networks on the CPU or an NVIDIA GPU.",
-        subcommands = {SummaryCommand.class, TrainCommand.class, EvaluateCommand.class,
+        subcommands = {SummaryCommand.class, TrainCommand.class, SweepCommand.class, EvaluateCommand.class,
                 PredictCommand.class, ExportCommand.class, ImportCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
