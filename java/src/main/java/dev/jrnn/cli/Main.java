@@ -22,6 +22,8 @@ public final class Main implements Runnable {
 
     /** Runs the CLI and returns its exit code: 0 ok, 1 failure, 2 bad usage. */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
+        // NB: plots and PNG reading need AWT, never a display.
+        if (System.getProperty("java.awt.headless") == null) System.setProperty("java.awt.headless", "true");
         CommandLine cl = new CommandLine(new Main());
         cl.setOut(out);
         cl.setErr(err);

@@ -110,6 +110,7 @@ final class TrainCommand implements Callable<Integer> {
             selection = resumed.training().data();
             if (!spec.commandLine().getParseResult().hasMatchedOption("--epochs")) epochs = resumed.training().epochs();
         } else {
+            model.check();
             if (limit != null && limit <= 0) throw new IllegalArgumentException("--limit must be positive, found " + limit);
             selection = new DataSelection(dataset, limit == null ? 0 : limit, validationSplit,
                     binarize == null ? Preprocess.SCALE : Preprocess.binarize(binarize));
