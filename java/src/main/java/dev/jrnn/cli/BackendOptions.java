@@ -16,6 +16,11 @@ final class BackendOptions {
     int threads;
 
     Backend create(PrintWriter log) {
+        return create(backend, threads, log);
+    }
+
+    /** Creates the named backend, logging the one-line choice to {@code log}. */
+    static Backend create(String backend, int threads, PrintWriter log) {
         if (threads < 0) throw new IllegalArgumentException("--threads must be 0 or positive, found " + threads);
         return Backends.create(backend, threads, line -> {
             log.println(line);

@@ -1,7 +1,8 @@
 package dev.jrnn.cli;
 
+import dev.jrnn.experiment.TrainingRun;
 import dev.jrnn.train.EpochMetrics;
-import dev.jrnn.train.TrainingListener;
+import dev.jrnn.train.EpochRecord;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.util.Locale;
@@ -12,14 +13,15 @@ import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
  * Keras-like output: a live progress bar per epoch on stderr (batches done, ETA, running loss
- * and accuracy), then one line per epoch on stdout.
+ * and accuracy), then one line per epoch on stdout, with {@code val_loss} and {@code val_accuracy}
+ * when the run holds data out.
  */
-final class KerasProgress implements TrainingListener {
+final class KerasProgress implements TrainingRun.Listener {
     private final PrintWriter out;
     private final PrintStream barStream;
     private final boolean bar;
     private ProgressBar pb;
-    private int epochs, batches;
+    private int batches;
 
     KerasProgress(PrintWriter out, PrintStream barStream, boolean bar) {
         this.out = out;
@@ -29,7 +31,6 @@ final class KerasProgress implements TrainingListener {
 
     @Override
     public void onEpochStart(int epoch, int epochs, int batches) {
-        this.epochs = epochs;
         this.batches = batches;
         if (bar) {
             pb = new ProgressBarBuilder().setTaskName(String.format(Locale.ROOT, "Epoch %d/%d", epoch, epochs))
@@ -53,8 +54,13 @@ final class KerasProgress implements TrainingListener {
             pb.close();
             pb = null;
         }
-        out.printf(Locale.ROOT, "Epoch %d/%d - %d/%d - %.1fs - %,.0f samples/s - loss: %.4f - accuracy: %.4f%n",
-                m.epoch(), epochs, batches, batches, m.seconds(), m.samplesPerSecond(), m.loss(), m.accuracy());
+    }
+
+    @Override
+    public void onEpochRecord(EpochRecord r, int epochs) {
+        out.printf(Locale.ROOT, "Epoch %d/%d - %d/%d - %.1fs - %,.0f samples/s - loss: %.4f - accuracy: %.4f%s%n",
+                r.epoch(), epochs, batches, batches, r.seconds(), r.samplesPerSecond(), r.loss(), r.accuracy(),
+                r.hasValidation() ? String.format(Locale.ROOT, " - val_loss: %.4f - val_accuracy: %.4f", r.valLoss(), r.valAccuracy()) : "");
         out.flush();
     }
 }

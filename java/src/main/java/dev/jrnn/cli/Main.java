@@ -4,10 +4,12 @@ import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code jrnn} command line: {@code summary}, {@code train}, {@code bench}. */
+/** The {@code jrnn} command line: summary, train, sweep, evaluate, predict, export, import, bench. */
 @Command(name = "jrnn", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Train and benchmark LSTM and GRU networks on the CPU or an NVIDIA GPU.",
-        subcommands = {SummaryCommand.class, TrainCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {SummaryCommand.class, TrainCommand.class, SweepCommand.class, EvaluateCommand.class,
+                PredictCommand.class, ExportCommand.class, ImportCommand.class, BenchCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
@@ -20,6 +22,8 @@ public final class Main implements Runnable {
 
     /** Runs the CLI and returns its exit code: 0 ok, 1 failure, 2 bad usage. */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
+        // NB: plots and PNG reading need AWT, never a display.
+        if (System.getProperty("java.awt.headless") == null) System.setProperty("java.awt.headless", "true");
         CommandLine cl = new CommandLine(new Main());
         cl.setOut(out);
         cl.setErr(err);

@@ -7,7 +7,7 @@ import picocli.CommandLine.Option;
 
 /** The model flags shared by {@code summary}, {@code train} and {@code bench}: the seed notebook's model family. */
 final class ModelOptions {
-    @Option(names = "--cell", required = true, description = "Recurrent cell: lstm or gru.",
+    @Option(names = "--cell", description = "Recurrent cell: lstm or gru (required).",
             converter = CellConverter.class)
     RnnSpec.Cell cell;
 
@@ -24,9 +24,15 @@ final class ModelOptions {
     @Option(names = "--dropout", defaultValue = "0.2", description = "Dropout rate after the RNN and Dense(64) (default: ${DEFAULT-VALUE}).")
     double dropout;
 
-    Sequential build(int steps, int features, int classes) {
+    /** Fails unless the model is fully specified; call before slow work such as loading data. */
+    void check() {
+        if (cell == null) throw new IllegalArgumentException("missing required option: '--cell=<cell>' (lstm or gru)");
         if (units <= 0) throw new IllegalArgumentException("--units must be positive, found " + units);
         if (layers <= 0) throw new IllegalArgumentException("--layers must be positive, found " + layers);
+    }
+
+    Sequential build(int steps, int features, int classes) {
+        check();
         return Sequential.notebook(cell, units, layers, activation, dropout, steps, features, classes);
     }
 

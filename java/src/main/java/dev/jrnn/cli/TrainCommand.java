@@ -4,21 +4,20 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.jrnn.backend.Backend;
-import dev.jrnn.data.Dataset;
-import dev.jrnn.data.Datasets;
+import dev.jrnn.data.DataSelection;
 import dev.jrnn.data.Preprocess;
-import dev.jrnn.data.Split;
+import dev.jrnn.experiment.TrainingRun;
+import dev.jrnn.io.AtomicFiles;
+import dev.jrnn.io.Checkpoint;
+import dev.jrnn.io.Checkpointer;
 import dev.jrnn.nn.Sequential;
-import dev.jrnn.train.EpochMetrics;
+import dev.jrnn.train.EpochRecord;
 import dev.jrnn.train.Evaluation;
 import dev.jrnn.train.TrainConfig;
 import dev.jrnn.train.Trainer;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -38,7 +37,7 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
-    @Option(names = "--epochs", defaultValue = "10", description = "Epochs (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--epochs", defaultValue = "10", description = "Epochs (default: ${DEFAULT-VALUE}); with --resume, the total to reach.")
     int epochs;
 
     @Option(names = "--batch-size", defaultValue = "256", description = "Batch size (default: ${DEFAULT-VALUE}).")
@@ -60,11 +59,25 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--limit", description = "Train on the first N training samples only (quick runs).")
     Integer limit;
 
+    @Option(names = "--validation-split", defaultValue = "0", paramLabel = "F",
+            description = "Hold out the last fraction F of the training samples (before shuffling, as Keras) and report"
+                    + " val_loss and val_accuracy after every epoch (default: ${DEFAULT-VALUE}).")
+    double validationSplit;
+
     @Mixin
     BackendOptions backendOptions;
 
     @Option(names = "--seed", defaultValue = "42", description = "Seed for weights, shuffling and dropout (default: ${DEFAULT-VALUE}).")
     long seed;
+
+    @Option(names = "--checkpoint", paramLabel = "FILE",
+            description = "Save a checkpoint (safetensors) here after every epoch and on Ctrl-C.")
+    Path checkpoint;
+
+    @Option(names = "--resume", paramLabel = "FILE",
+            description = "Continue the run saved in FILE (its model, data and settings) up to --epochs; saves back to FILE"
+                    + " unless --checkpoint says otherwise.")
+    Path resume;
 
     @Option(names = "--metrics-out", paramLabel = "FILE.json", description = "Write per-epoch and test metrics as JSON.")
     Path metricsOut;
@@ -72,67 +85,87 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "No live progress bar (the per-epoch lines remain).")
     boolean noProgress;
 
+    /** Options a checkpoint fixes; naming one with --resume is an error rather than silently ignored. */
+    private static final List<String> FIXED_BY_CHECKPOINT = List.of("--cell", "--units", "--layers", "--activation",
+            "--dropout", "--batch-size", "--lr", "--dataset", "--binarize", "--limit", "--validation-split", "--seed");
+
     @Override
     public Integer call() throws IOException {
         if (epochs <= 0 || batchSize <= 0) {
             throw new IllegalArgumentException("--epochs and --batch-size must be positive, found " + epochs + " and " + batchSize);
         }
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
-        Preprocess pre = binarize == null ? Preprocess.SCALE : Preprocess.binarize(binarize);
-        Dataset train, test;
-        try {
-            train = Datasets.load(dataset, dataDir, Split.TRAIN, pre);
-            test = Datasets.load(dataset, dataDir, Split.TEST, pre);
-        } catch (IOException e) {
-            throw new IOException(e.getMessage() + "\nTo train anyway: --dataset fashion-mnist (Debian: apt-get install"
-                    + " dataset-fashion-mnist), or --data-dir DIR holding the IDX files.", e);
+        Checkpoint resumed = null;
+        DataSelection selection;
+        if (resume != null) {
+            List<String> given = FIXED_BY_CHECKPOINT.stream().filter(o -> spec.commandLine().getParseResult().hasMatchedOption(o)).toList();
+            if (!given.isEmpty()) {
+                throw new IllegalArgumentException(String.join(", ", given) + " cannot be combined with --resume: the checkpoint"
+                        + " fixes the model, the data and the optimiser settings");
+            }
+            resumed = Checkpoint.load(resume);
+            if (resumed.training() == null) {
+                throw new IllegalArgumentException(resume + " holds weights only (no training state) and cannot be resumed");
+            }
+            selection = resumed.training().data();
+            if (!spec.commandLine().getParseResult().hasMatchedOption("--epochs")) epochs = resumed.training().epochs();
+        } else {
+            model.check();
+            if (limit != null && limit <= 0) throw new IllegalArgumentException("--limit must be positive, found " + limit);
+            selection = new DataSelection(dataset, limit == null ? 0 : limit, validationSplit,
+                    binarize == null ? Preprocess.SCALE : Preprocess.binarize(binarize));
         }
-        if (limit != null) train = train.head(limit);
-        Sequential m = model.build(train.steps(), train.features(), train.classes());
-        out.printf(Locale.ROOT, "%s: %,d train / %,d test samples; model %s, %,d params%n",
-                dataset, train.size(), test.size(), m.shortName(), m.paramCount());
+        DataSelection.Splits data = Commands.load(selection, dataDir);
+        Sequential m = resumed != null ? resumed.model()
+                : model.build(data.train().steps(), data.train().features(), data.train().classes());
+        out.printf(Locale.ROOT, "%s: %,d train / %s%,d test samples; model %s, %,d params%n", selection.dataset(),
+                data.train().size(), data.validation() == null ? "" : String.format(Locale.ROOT, "%,d validation / ", data.validation().size()),
+                data.test().size(), m.shortName(), m.paramCount());
         out.flush();
-        TrainConfig cfg = TrainConfig.defaults().withBatchSize(batchSize).withLearningRate(lr).withSeed(seed);
-        try (Backend be = backendOptions.create(err); Trainer t = new Trainer(m, be, cfg)) {
-            List<EpochMetrics> history = t.fit(train, epochs, new KerasProgress(out, System.err, !noProgress));
-            Evaluation ev = t.evaluate(test);
+        TrainConfig cfg = resumed != null ? resumed.training().config()
+                : TrainConfig.defaults().withBatchSize(batchSize).withLearningRate(lr).withSeed(seed);
+        Path saveTo = checkpoint != null ? checkpoint : resume;
+        try (Backend be = backendOptions.create(err); Trainer t = new Trainer(m, be, cfg);
+             Checkpointer ck = saveTo == null ? null : new Checkpointer(saveTo)) {
+            TrainingRun run;
+            if (resumed != null) {
+                run = TrainingRun.resume(resumed, t, epochs, be.name(), ck);
+                out.printf(Locale.ROOT, "Resuming %s from %s: %d of %d epochs done%s%n", m.shortName(), resume,
+                        run.epochsDone(), epochs, Commands.backendNote(resumed.training().backend(), be.name()));
+            } else {
+                run = new TrainingRun(t, epochs, selection, be.name(), List.of(), null, ck);
+            }
+            if (ck != null) {
+                ck.cleanStale();
+                ck.installShutdownHook(c -> Commands.reportInterrupted(c, saveTo, "jrnn train --resume " + saveTo));
+            }
+            TrainingRun.Result r = run.run(data.train(), data.validation(), data.test(), new KerasProgress(out, System.err, !noProgress));
+            Evaluation ev = r.test();
             out.printf(Locale.ROOT, "Test loss: %.4f - test accuracy: %.4f (%,d samples, %.1fs)%n",
                     ev.loss(), ev.accuracy(), ev.samples(), ev.seconds());
+            if (ck != null) out.println("Checkpoint: " + saveTo);
             out.flush();
-            if (metricsOut != null) writeMetrics(m, be, train, history, ev);
+            if (metricsOut != null) writeMetrics(m, be, cfg, selection, data.train().size(), r.history(), ev);
         }
         return 0;
     }
 
-    private void writeMetrics(Sequential m, Backend be, Dataset train, List<EpochMetrics> history, Evaluation ev) throws IOException {
+    private void writeMetrics(Sequential m, Backend be, TrainConfig cfg, DataSelection sel, int trainSamples,
+                              List<EpochRecord> history, Evaluation ev) throws IOException {
         JsonObject root = new JsonObject();
         root.addProperty("model", m.shortName());
         root.addProperty("params", m.paramCount());
         root.addProperty("backend", be.name());
-        root.addProperty("dataset", dataset);
-        root.addProperty("train_samples", train.size());
-        root.addProperty("batch_size", batchSize);
-        root.addProperty("learning_rate", lr);
-        root.addProperty("seed", seed);
+        root.addProperty("dataset", sel.dataset());
+        root.addProperty("train_samples", trainSamples);
+        root.addProperty("validation_split", sel.validationSplit());
+        root.addProperty("batch_size", cfg.batchSize());
+        root.addProperty("learning_rate", cfg.learningRate());
+        root.addProperty("seed", cfg.seed());
         JsonArray eps = new JsonArray();
-        for (EpochMetrics e : history) {
-            JsonObject o = new JsonObject();
-            o.addProperty("epoch", e.epoch());
-            o.addProperty("loss", e.loss());
-            o.addProperty("accuracy", e.accuracy());
-            o.addProperty("seconds", e.seconds());
-            o.addProperty("samples_per_second", e.samplesPerSecond());
-            eps.add(o);
-        }
+        for (EpochRecord e : history) eps.add(Checkpoint.epochJson(e));
         root.add("epochs", eps);
-        JsonObject test = new JsonObject();
-        test.addProperty("loss", ev.loss());
-        test.addProperty("accuracy", ev.accuracy());
-        root.add("test", test);
-        Path target = metricsOut.toAbsolutePath();
-        Files.createDirectories(target.getParent());
-        Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
-        Files.writeString(tmp, new GsonBuilder().setPrettyPrinting().create().toJson(root) + "\n", StandardCharsets.UTF_8);
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        root.add("test", Checkpoint.evaluationJson(ev));
+        AtomicFiles.writeString(metricsOut, new GsonBuilder().setPrettyPrinting().serializeNulls().create().toJson(root) + "\n");
     }
 }

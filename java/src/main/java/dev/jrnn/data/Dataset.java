@@ -38,6 +38,19 @@ public record Dataset(String name, float[] x, int[] y, int steps, int features, 
         return steps * features;
     }
 
+    /**
+     * Samples {@code [from, to)} (copies), named {@code name[from:to]}; e.g. Keras'
+     * {@code validation_split} holds out the last samples.
+     */
+    public Dataset range(int from, int to) {
+        if (from < 0 || to > size() || from > to) {
+            throw new IllegalArgumentException(name + ": range [" + from + ", " + to + ") is outside [0, " + size() + "]");
+        }
+        float[] xs = java.util.Arrays.copyOfRange(x, from * sampleSize(), to * sampleSize());
+        int[] ys = java.util.Arrays.copyOfRange(y, from, to);
+        return new Dataset(name + "[" + from + ":" + to + "]", xs, ys, steps, features, classes);
+    }
+
     /** The first {@code n} samples (copies), for quick runs. */
     public Dataset head(int n) {
         int k = Math.min(n, size());

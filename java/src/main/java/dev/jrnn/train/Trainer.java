@@ -70,6 +70,62 @@ public final class Trainer implements AutoCloseable {
         return step;
     }
 
+    /** Epochs trained so far (the next {@link #fit} epoch is {@code epochsDone() + 1}). */
+    public int epochsDone() {
+        return epochsDone;
+    }
+
+    /**
+     * Everything that determines how training continues, copied to the host: restoring it into a
+     * trainer with the same model and configuration and calling {@link #fit} gives the same
+     * weights, bit for bit, as never having stopped (shuffles are keyed by (seed, epoch) and
+     * dropout masks by (seed, step)).
+     *
+     * @param params     (P) parameters, canonical layout
+     * @param m          (P) Adam first moments
+     * @param v          (P) Adam second moments
+     * @param step       optimiser steps taken (Adam's t and the dropout counter)
+     * @param epochsDone epochs completed
+     */
+    public record State(float[] params, float[] m, float[] v, long step, int epochsDone) {
+        public State {
+            if (params.length != m.length || params.length != v.length) {
+                throw new IllegalArgumentException("params, m and v must have one length, found "
+                        + params.length + ", " + m.length + ", " + v.length);
+            }
+            if (step < 0 || epochsDone < 0) {
+                throw new IllegalArgumentException("step and epochsDone must be >= 0, found " + step + ", " + epochsDone);
+            }
+        }
+    }
+
+    /** A host copy of the training state; call between epochs or batches, never from another thread. */
+    public State state() {
+        int n = model.paramCount();
+        float[] mh = new float[n], vh = new float[n];
+        backend.read(m, mh, 0, n);
+        backend.read(v, vh, 0, n);
+        return new State(net.getParameters(), mh, vh, step, epochsDone);
+    }
+
+    /**
+     * Replaces the parameters, Adam moments, step and epoch counters with {@code s}.
+     *
+     * @throws IllegalArgumentException when {@code s} holds another number of parameters than the model
+     */
+    public void restore(State s) {
+        int n = model.paramCount();
+        if (s.params().length != n) {
+            throw new IllegalArgumentException("expected a state of " + n + " parameters for " + model.shortName()
+                    + ", found " + s.params().length);
+        }
+        net.setParameters(s.params());
+        backend.write(s.m(), 0, m, n);
+        backend.write(s.v(), 0, v, n);
+        step = s.step();
+        epochsDone = s.epochsDone();
+    }
+
     /**
      * Trains for {@code epochs} more epochs.
      *

@@ -50,6 +50,19 @@ class MainTest {
             assertTrue(r.out().contains("--cell"), c + ": " + r.out());
         }
         assertTrue(run("--help").out().contains("train"));
+        for (String c : new String[] {"sweep", "evaluate", "predict", "export", "import"}) {
+            Result r = run(c, "--help");
+            assertEquals(0, r.code(), c);
+            assertTrue(run("--help").out().contains(c), c);
+        }
+        assertTrue(run("sweep", "--help").out().contains("--resume"));
+    }
+
+    @Test
+    void trainWithoutCellFailsBeforeLoadingData(@TempDir Path dir) {
+        Result r = run("train", "--dataset", "nope", "--data-dir", dir.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--cell"), r.err());
     }
 
     @Test

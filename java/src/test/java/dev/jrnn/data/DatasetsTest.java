@@ -106,4 +106,38 @@ class DatasetsTest {
         var e = assertThrows(IllegalArgumentException.class, () -> DatasetCatalog.get("cifar"));
         assertTrue(e.getMessage().contains("mnist, fashion-mnist"), e.getMessage());
     }
+
+    @Test
+    void rangeCopiesSamplesAndChecksBounds() {
+        Dataset d = new Dataset("d", new float[] {0, 1, 2, 3, 4, 5}, new int[] {0, 1, 2}, 1, 2, 3);
+        Dataset r = d.range(1, 3);
+        assertEquals(2, r.size());
+        assertEquals(2f, r.x()[0]);
+        assertEquals(2, r.y()[1]);
+        assertEquals("d[1:3]", r.name());
+        assertThrows(IllegalArgumentException.class, () -> d.range(2, 4));
+        assertThrows(IllegalArgumentException.class, () -> d.range(2, 1));
+    }
+
+    @Test
+    void validationSplitHoldsOutTheLastFractionAsKeras() {
+        float[] x = new float[12];
+        int[] y = new int[12];
+        for (int i = 0; i < 12; i++) {
+            x[i] = i;
+            y[i] = i % 3;
+        }
+        Dataset train = new Dataset("t", x, y, 1, 1, 3), test = train.head(2);
+        // limit 10, then split_at = floor(10 * (1 - 0.25)) = 7
+        DataSelection.Splits s = new DataSelection("t", 10, 0.25, Preprocess.SCALE).split(train, test);
+        assertEquals(7, s.train().size());
+        assertEquals(3, s.validation().size());
+        assertEquals(7f, s.validation().x()[0]);
+        assertEquals(6f, s.train().x()[6]);
+        assertEquals(test, s.test());
+        assertEquals(null, new DataSelection("t", 0, 0, Preprocess.SCALE).split(train, test).validation());
+        var e = assertThrows(IllegalArgumentException.class, () -> new DataSelection("t", 1, 0.5, Preprocess.SCALE).split(train, test));
+        assertTrue(e.getMessage().contains("leaves 0 for training"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new DataSelection("t", 0, 1.0, Preprocess.SCALE));
+    }
 }

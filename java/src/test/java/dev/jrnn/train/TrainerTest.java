@@ -101,6 +101,45 @@ class TrainerTest {
     }
 
     @Test
+    void restoredStateContinuesBitForBit() {
+        Dataset d = toy(100, 8, 5, 7);
+        TrainConfig cfg = TrainConfig.defaults().withBatchSize(32).withSeed(9).withLearningRate(1e-2f);
+        for (Cell cell : Cell.values()) {
+            Trainer.State whole, half, resumed;
+            try (var be = new dev.jrnn.cpu.VectorBackend(2); Trainer t = new Trainer(model(cell), be, cfg)) {
+                t.fit(d, 2, null);
+                whole = t.state();
+            }
+            try (var be = new dev.jrnn.cpu.VectorBackend(2); Trainer t = new Trainer(model(cell), be, cfg)) {
+                t.fit(d, 1, null);
+                half = t.state();
+            }
+            try (var be = new dev.jrnn.cpu.VectorBackend(2); Trainer t = new Trainer(model(cell), be, cfg)) {
+                t.restore(half);
+                assertEquals(1, t.epochsDone());
+                assertEquals(half.step(), t.step());
+                t.fit(d, 1, null);
+                resumed = t.state();
+            }
+            assertEquals(2, whole.epochsDone());
+            assertEquals(whole.step(), resumed.step());
+            assertArrayEquals(whole.params(), resumed.params(), cell + " params");
+            assertArrayEquals(whole.m(), resumed.m(), cell + " Adam m");
+            assertArrayEquals(whole.v(), resumed.v(), cell + " Adam v");
+            assertTrue(!java.util.Arrays.equals(half.params(), whole.params()), "the second epoch changed the weights");
+        }
+    }
+
+    @Test
+    void restoreRejectsAnotherModelsState() {
+        try (Trainer t = new Trainer(model(Cell.LSTM), new ReferenceBackend(), TrainConfig.defaults())) {
+            float[] p = new float[3];
+            var e = assertThrows(IllegalArgumentException.class, () -> t.restore(new Trainer.State(p, p, p, 0, 0)));
+            assertTrue(e.getMessage().contains("found 3"), e.getMessage());
+        }
+    }
+
+    @Test
     void rejectsMismatchedData() {
         try (Trainer t = new Trainer(model(Cell.LSTM), new ReferenceBackend(), TrainConfig.defaults())) {
             var e = assertThrows(IllegalArgumentException.class, () -> t.fit(toy(8, 4, 10, 1), 1, null));

@@ -1,0 +1,64 @@
+package dev.jrnn.data;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * Which data a run trains and tests on, as stored in checkpoints so a resumed run reloads the
+ * same samples.
+ *
+ * <p>The training set is cut to its first {@code limit} samples (0 = all), then Keras'
+ * {@code validation_split} holds out its last fraction, before any shuffling:
+ * {@code split_at = floor(n * (1 - validationSplit))}, training on {@code [0, split_at)} and
+ * validating on {@code [split_at, n)}.
+ *
+ * @param dataset         catalogue name, e.g. {@code fashion-mnist}
+ * @param limit           train on the first {@code limit} training samples; 0 for all
+ * @param validationSplit fraction held out for validation, in [0, 1)
+ * @param preprocess      pixel scaling / binarisation
+ */
+public record DataSelection(String dataset, int limit, double validationSplit, Preprocess preprocess) {
+
+    public DataSelection {
+        Objects.requireNonNull(dataset, "dataset");
+        Objects.requireNonNull(preprocess, "preprocess");
+        if (limit < 0) throw new IllegalArgumentException("limit must be 0 (all) or positive, found " + limit);
+        if (!(validationSplit >= 0 && validationSplit < 1)) {
+            throw new IllegalArgumentException("validation split must be in [0, 1), found " + validationSplit);
+        }
+    }
+
+    /**
+     * The three parts of a run's data.
+     *
+     * @param train      training samples
+     * @param validation held-out training samples, or null when {@code validationSplit == 0}
+     * @param test       the dataset's test split
+     */
+    public record Splits(Dataset train, Dataset validation, Dataset test) {}
+
+    /**
+     * Loads the dataset (see {@link Datasets#load(String, Path, Split, Preprocess)}) and splits it.
+     *
+     * @throws IllegalArgumentException when the split leaves no training or no validation samples
+     */
+    public Splits load(Path dataDir) throws IOException {
+        Dataset train = Datasets.load(dataset, dataDir, Split.TRAIN, preprocess);
+        Dataset test = Datasets.load(dataset, dataDir, Split.TEST, preprocess);
+        return split(train, test);
+    }
+
+    /** Applies the limit and the validation split to already loaded data. */
+    public Splits split(Dataset train, Dataset test) {
+        if (limit > 0) train = train.head(limit);
+        if (validationSplit == 0) return new Splits(train, null, test);
+        int n = train.size();
+        int at = (int) Math.floor(n * (1.0 - validationSplit));
+        if (at == 0 || at == n) {
+            throw new IllegalArgumentException("validation split " + validationSplit + " of " + n
+                    + " samples leaves " + at + " for training and " + (n - at) + " for validation");
+        }
+        return new Splits(train.range(0, at), train.range(at, n), test);
+    }
+}

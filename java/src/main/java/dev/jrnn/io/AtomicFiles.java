@@ -1,0 +1,80 @@
+package dev.jrnn.io;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Writes files so that readers see either the old or the new contents, never a mix: the bytes go
+ * to a hidden temporary file in the target's directory ({@code .NAME.<random>.tmp}), are forced
+ * to the device, and the temporary file is renamed over the target in one atomic step.
+ */
+public final class AtomicFiles {
+    private AtomicFiles() {}
+
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
+    /**
+     * Replaces {@code target} with {@code bytes} atomically, creating its directory if needed.
+     * On failure the target is left as it was and the temporary file is removed.
+     */
+    public static void write(Path target, byte[] bytes) throws IOException {
+        Path abs = target.toAbsolutePath();
+        Path dir = abs.getParent();
+        Files.createDirectories(dir);
+        // NB: not Files.createTempFile, which makes the file owner-only (0600); this keeps the umask's permissions.
+        Path tmp = dir.resolve("." + abs.getFileName() + "." + Long.toUnsignedString(RANDOM.nextLong(), 36) + ".tmp");
+        boolean moved = false;
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                ByteBuffer b = ByteBuffer.wrap(bytes);
+                while (b.hasRemaining()) ch.write(b);
+                ch.force(true);
+            }
+            Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            moved = true;
+            forceDirectory(dir);
+        } finally {
+            if (!moved) Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** Replaces {@code target} with the UTF-8 bytes of {@code text} atomically. */
+    public static void writeString(Path target, String text) throws IOException {
+        write(target, text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Deletes temporary files that an interrupted {@link #write} of {@code target} left behind
+     * (a process killed between creating and renaming them).
+     *
+     * @return how many were deleted
+     */
+    public static int deleteStaleTemporaries(Path target) throws IOException {
+        Path abs = target.toAbsolutePath();
+        Path dir = abs.getParent();
+        if (!Files.isDirectory(dir)) return 0;
+        int n = 0;
+        String glob = "." + abs.getFileName() + ".*.tmp";
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, glob.replace("[", "\\[").replace("{", "\\{"))) {
+            for (Path p : ds) {
+                if (Files.deleteIfExists(p)) n++;
+            }
+        }
+        return n;
+    }
+
+    /** NB: makes the rename itself durable on Linux; other systems may refuse to open a directory, which is harmless. */
+    private static void forceDirectory(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException | UnsupportedOperationException e) {
+            // best effort
+        }
+    }
+}

@@ -1,0 +1,101 @@
+package dev.jrnn.io;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import dev.jrnn.backend.Activation;
+import dev.jrnn.nn.Dense;
+import dev.jrnn.nn.Dropout;
+import dev.jrnn.nn.GRU;
+import dev.jrnn.nn.LSTM;
+import dev.jrnn.nn.Layer;
+import dev.jrnn.nn.Recurrent;
+import dev.jrnn.nn.Sequential;
+
+/**
+ * A {@link Sequential} as JSON, enough to rebuild it:
+ * <pre>
+ * {"input": [28, 28],
+ *  "layers": [{"type": "lstm", "units": 32, "activation": "tanh", "return_sequences": false},
+ *             {"type": "dropout", "rate": 0.2},
+ *             {"type": "dense", "units": 64, "activation": "relu"}, ...]}
+ * </pre>
+ */
+public final class ModelJson {
+    private ModelJson() {}
+
+    /** The model's description. */
+    public static JsonObject toJson(Sequential model) {
+        JsonObject o = new JsonObject();
+        JsonArray input = new JsonArray();
+        for (int d : model.inputShape().dims()) input.add(d);
+        o.add("input", input);
+        JsonArray layers = new JsonArray();
+        for (Layer l : model.layers()) {
+            JsonObject j = new JsonObject();
+            j.addProperty("type", l.kind());
+            switch (l) {
+                case Recurrent r -> {
+                    j.addProperty("units", r.units());
+                    j.addProperty("activation", r.activation().keyword());
+                    j.addProperty("return_sequences", r.returnSequences());
+                }
+                case Dropout d -> j.addProperty("rate", d.rate());
+                case Dense d -> {
+                    j.addProperty("units", d.units());
+                    j.addProperty("activation", d.activation().keyword());
+                }
+            }
+            layers.add(j);
+        }
+        o.add("layers", layers);
+        return o;
+    }
+
+    /**
+     * Rebuilds a model.
+     *
+     * @throws IllegalArgumentException naming the field that is missing or invalid
+     */
+    public static Sequential fromJson(JsonObject o) {
+        try {
+            Sequential.Builder b = Sequential.builder();
+            JsonArray input = required(o, "input").getAsJsonArray();
+            int[] dims = new int[input.size()];
+            for (int i = 0; i < dims.length; i++) dims[i] = input.get(i).getAsInt();
+            b.input(dims);
+            JsonArray layers = required(o, "layers").getAsJsonArray();
+            for (int i = 0; i < layers.size(); i++) {
+                JsonObject j = layers.get(i).getAsJsonObject();
+                String type = required(j, "type").getAsString();
+                try {
+                    b.add(switch (type) {
+                        case "lstm" -> new LSTM(required(j, "units").getAsInt(), activation(j),
+                                required(j, "return_sequences").getAsBoolean());
+                        case "gru" -> new GRU(required(j, "units").getAsInt(), activation(j),
+                                required(j, "return_sequences").getAsBoolean());
+                        case "dropout" -> new Dropout(required(j, "rate").getAsDouble());
+                        case "dense" -> new Dense(required(j, "units").getAsInt(), activation(j));
+                        default -> throw new IllegalArgumentException("unknown type '" + type
+                                + "', expected lstm, gru, dropout or dense");
+                    });
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("layer " + i + ": " + e.getMessage(), e);
+                }
+            }
+            return b.build();
+        } catch (IllegalStateException | UnsupportedOperationException | NumberFormatException e) {
+            throw new IllegalArgumentException("invalid model description " + o + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Activation activation(JsonObject j) {
+        return Activation.parse(required(j, "activation").getAsString());
+    }
+
+    private static JsonElement required(JsonObject o, String key) {
+        JsonElement e = o.get(key);
+        if (e == null || e.isJsonNull()) throw new IllegalArgumentException("missing '" + key + "' in " + o);
+        return e;
+    }
+}

@@ -1,0 +1,298 @@
+package dev.jrnn.io;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import com.google.gson.JsonPrimitive;
+import com.google.gson.Strictness;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
+import dev.jrnn.io.CheckpointFormatException.Problem;
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The safetensors container (Hugging Face), F32 tensors only:
+ * <pre>
+ *   u64 little-endian N | N bytes of UTF-8 JSON header | data section
+ *   header = { "__metadata__": {string: string},
+ *              "&lt;name&gt;": {"dtype": "F32", "shape": [d0, d1, ...], "data_offsets": [begin, end]}, ... }
+ * </pre>
+ * Offsets are byte positions in the data section; tensors are row-major little-endian and must
+ * tile the data section exactly (no gaps, overlaps or trailing bytes). The header is padded with
+ * spaces to a multiple of 8 bytes, as the reference writer does.
+ */
+public final class SafeTensors {
+    private SafeTensors() {}
+
+    /** Largest header this reader accepts (the reference implementation uses 100 MB). */
+    static final long MAX_HEADER = 100L << 20;
+
+    /**
+     * One F32 tensor.
+     *
+     * @param name  tensor name, e.g. {@code lstm.W}
+     * @param shape dimensions, row-major
+     * @param data  product(shape) floats
+     */
+    public record Tensor(String name, int[] shape, float[] data) {
+        public Tensor {
+            long n = elements(shape);
+            if (n != data.length) {
+                throw new IllegalArgumentException("tensor " + name + ": shape " + Arrays.toString(shape)
+                        + " holds " + n + " elements, found " + data.length);
+            }
+        }
+
+        /** Number of elements of a shape (1 for a scalar). */
+        static long elements(int[] shape) {
+            long n = 1;
+            for (int d : shape) {
+                if (d < 0) throw new IllegalArgumentException("negative dimension in " + Arrays.toString(shape));
+                n *= d;
+            }
+            return n;
+        }
+    }
+
+    /**
+     * A file's contents.
+     *
+     * @param metadata the header's {@code __metadata__} (empty when absent)
+     * @param tensors  tensors by name, in the order of their offsets
+     */
+    public record Contents(Map<String, String> metadata, Map<String, Tensor> tensors) {}
+
+    /** Writes {@code tensors} (in list order) and {@code metadata} to {@code file}, atomically. */
+    public static void write(Path file, Map<String, String> metadata, List<Tensor> tensors) throws IOException {
+        AtomicFiles.write(file, encode(metadata, tensors));
+    }
+
+    /** The bytes of a safetensors file holding {@code tensors} in list order. */
+    public static byte[] encode(Map<String, String> metadata, List<Tensor> tensors) {
+        JsonObject header = new JsonObject();
+        if (!metadata.isEmpty()) {
+            JsonObject md = new JsonObject();
+            metadata.forEach(md::addProperty);
+            header.add("__metadata__", md);
+        }
+        long offset = 0;
+        for (Tensor t : tensors) {
+            if (header.has(t.name())) throw new IllegalArgumentException("duplicate tensor name " + t.name());
+            JsonObject e = new JsonObject();
+            e.addProperty("dtype", "F32");
+            JsonArray shape = new JsonArray();
+            for (int d : t.shape()) shape.add(d);
+            e.add("shape", shape);
+            JsonArray off = new JsonArray();
+            off.add(offset);
+            offset += 4L * t.data().length;
+            off.add(offset);
+            e.add("data_offsets", off);
+            header.add(t.name(), e);
+        }
+        byte[] json = header.toString().getBytes(StandardCharsets.UTF_8);
+        int padded = (json.length + 7) / 8 * 8;
+        long total = 8L + padded + offset;
+        if (total > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("tensors too large for one file: " + total + " bytes");
+        ByteBuffer b = ByteBuffer.allocate((int) total).order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(padded).put(json);
+        for (int i = json.length; i < padded; i++) b.put((byte) ' ');
+        for (Tensor t : tensors) {
+            b.asFloatBuffer().put(t.data());
+            b.position(b.position() + 4 * t.data().length);
+        }
+        return b.array();
+    }
+
+    /**
+     * Reads and checks a safetensors file.
+     *
+     * @throws CheckpointFormatException when the header length, the header, a dtype or the data
+     *                                   section is not as the format requires
+     * @throws IOException               when the file cannot be read
+     */
+    public static Contents read(Path file) throws IOException {
+        long size = Files.size(file);
+        if (size < 8) {
+            throw new CheckpointFormatException(file, Problem.HEADER_LENGTH,
+                    "expected a safetensors file (8-byte header length, JSON header, data), found only " + size + " bytes");
+        }
+        if (size > Integer.MAX_VALUE - 8) {
+            throw new CheckpointFormatException(file, Problem.HEADER_LENGTH, "file of " + size
+                    + " bytes is larger than this reader supports (2 GiB)");
+        }
+        return decode(file, Files.readAllBytes(file));
+    }
+
+    /** {@link #read} on bytes in memory; {@code file} only names them in errors. */
+    static Contents decode(Path file, byte[] bytes) throws CheckpointFormatException {
+        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        if (bytes.length < 8) {
+            throw new CheckpointFormatException(file, Problem.HEADER_LENGTH,
+                    "expected at least 8 bytes (the header length), found " + bytes.length);
+        }
+        long n = b.getLong(0);
+        long rest = bytes.length - 8L;
+        if (n < 2 || n > rest || n > MAX_HEADER) {
+            throw new CheckpointFormatException(file, Problem.HEADER_LENGTH, "header length " + Long.toUnsignedString(n)
+                    + " does not fit: the file has " + rest + " bytes after the length field"
+                    + (n > rest ? " (truncated, or not a safetensors file)" : ""));
+        }
+        String json = new String(bytes, 8, (int) n, StandardCharsets.UTF_8);
+        JsonObject header = parseHeader(file, json);
+        int dataStart = 8 + (int) n;
+        long dataLength = bytes.length - dataStart;
+
+        Map<String, String> metadata = new LinkedHashMap<>();
+        List<Entry> entries = new ArrayList<>();
+        for (Map.Entry<String, JsonElement> e : header.entrySet()) {
+            if (e.getKey().equals("__metadata__")) {
+                metadata = metadata(file, e.getValue());
+                continue;
+            }
+            entries.add(entry(file, e.getKey(), e.getValue()));
+        }
+        entries.sort((x, y) -> Long.compare(x.begin, y.begin));
+        long expect = 0;
+        for (Entry e : entries) {
+            if (e.begin != expect) {
+                throw new CheckpointFormatException(file, Problem.MALFORMED_HEADER, "tensor " + e.name + " starts at byte "
+                        + e.begin + " of the data section, expected " + expect + " (tensors must tile the data without gaps or overlaps)");
+            }
+            expect = e.end;
+        }
+        if (expect > dataLength) {
+            Entry last = entries.get(entries.size() - 1);
+            throw new CheckpointFormatException(file, Problem.TRUNCATED, "truncated: the header places tensor " + last.name
+                    + " at bytes [" + last.begin + ", " + last.end + ") of the data section, which has only "
+                    + dataLength + " bytes (" + (expect - dataLength) + " missing)");
+        }
+        if (expect < dataLength) {
+            throw new CheckpointFormatException(file, Problem.MALFORMED_HEADER, "the data section has "
+                    + dataLength + " bytes but the tensors use only " + expect);
+        }
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        for (Entry e : entries) {
+            float[] data = new float[(int) ((e.end - e.begin) / 4)];
+            ByteBuffer slice = ByteBuffer.wrap(bytes, dataStart + (int) e.begin, (int) (e.end - e.begin)).order(ByteOrder.LITTLE_ENDIAN);
+            slice.asFloatBuffer().get(data);
+            tensors.put(e.name, new Tensor(e.name, e.shape, data));
+        }
+        return new Contents(Collections.unmodifiableMap(metadata), Collections.unmodifiableMap(tensors));
+    }
+
+    private record Entry(String name, int[] shape, long begin, long end) {}
+
+    private static JsonObject parseHeader(Path file, String json) throws CheckpointFormatException {
+        try {
+            JsonReader r = new JsonReader(new StringReader(json));
+            r.setStrictness(Strictness.STRICT);
+            JsonElement root = JsonParser.parseReader(r);
+            if (r.peek() != JsonToken.END_DOCUMENT) throw new JsonParseException("text after the JSON object");
+            if (!root.isJsonObject()) throw new JsonParseException("expected a JSON object, found " + kind(root));
+            return root.getAsJsonObject();
+        } catch (JsonParseException | IOException | IllegalStateException e) {
+            String start = json.length() > 40 ? json.substring(0, 40) + "..." : json;
+            throw new CheckpointFormatException(file, Problem.MALFORMED_HEADER, "the header is not a safetensors JSON object ("
+                    + e.getMessage() + "); it starts with " + new JsonPrimitive(start), e);
+        }
+    }
+
+    private static Map<String, String> metadata(Path file, JsonElement md) throws CheckpointFormatException {
+        if (!md.isJsonObject()) {
+            throw new CheckpointFormatException(file, Problem.MALFORMED_HEADER,
+                    "__metadata__ must be an object of strings, found " + kind(md));
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonElement> e : md.getAsJsonObject().entrySet()) {
+            JsonElement v = e.getValue();
+            if (!v.isJsonPrimitive() || !v.getAsJsonPrimitive().isString()) {
+                throw new CheckpointFormatException(file, Problem.MALFORMED_HEADER, "__metadata__." + e.getKey()
+                        + " must be a string, found " + kind(v));
+            }
+            out.put(e.getKey(), v.getAsString());
+        }
+        return out;
+    }
+
+    private static Entry entry(Path file, String name, JsonElement el) throws CheckpointFormatException {
+        String where = "tensor " + name + ": ";
+        if (!el.isJsonObject()) {
+            throw new CheckpointFormatException(file, Problem.MALFORMED_HEADER, where + "expected an object with dtype, shape and data_offsets, found " + kind(el));
+        }
+        JsonObject o = el.getAsJsonObject();
+        for (String k : new String[] {"dtype", "shape", "data_offsets"}) {
+            if (!o.has(k)) throw new CheckpointFormatException(file, Problem.MALFORMED_HEADER, where + "missing '" + k + "'");
+        }
+        JsonElement dtype = o.get("dtype");
+        if (!dtype.isJsonPrimitive() || !dtype.getAsJsonPrimitive().isString()) {
+            throw new CheckpointFormatException(file, Problem.MALFORMED_HEADER, where + "dtype must be a string, found " + kind(dtype));
+        }
+        if (!dtype.getAsString().equals("F32")) {
+            throw new CheckpointFormatException(file, Problem.UNSUPPORTED_DTYPE, where + "expected dtype F32, found " + dtype.getAsString());
+        }
+        long[] shape = longs(file, where + "shape", o.get("shape"), -1);
+        long[] off = longs(file, where + "data_offsets", o.get("data_offsets"), 2);
+        int[] dims = new int[shape.length];
+        long elements = 1;
+        for (int i = 0; i < shape.length; i++) {
+            if (shape[i] > Integer.MAX_VALUE) {
+                throw new CheckpointFormatException(file, Problem.MALFORMED_HEADER, where + "dimension " + shape[i] + " is too large");
+            }
+            dims[i] = (int) shape[i];
+            elements = Math.multiplyHigh(elements, shape[i]) != 0 ? Long.MAX_VALUE : elements * shape[i];
+        }
+        if (off[1] < off[0] || elements > Integer.MAX_VALUE || off[1] - off[0] != 4 * elements) {
+            throw new CheckpointFormatException(file, Problem.MALFORMED_HEADER, where + "shape " + Arrays.toString(dims)
+                    + " of F32 needs " + (elements > Integer.MAX_VALUE ? "more than 8 GiB" : (4 * elements) + " bytes")
+                    + ", data_offsets [" + off[0] + ", " + off[1] + "] span " + (off[1] - off[0]));
+        }
+        return new Entry(name, dims, off[0], off[1]);
+    }
+
+    private static long[] longs(Path file, String what, JsonElement el, int length) throws CheckpointFormatException {
+        if (!el.isJsonArray() || (length >= 0 && el.getAsJsonArray().size() != length)) {
+            throw new CheckpointFormatException(file, Problem.MALFORMED_HEADER, what + " must be an array of "
+                    + (length >= 0 ? length + " " : "") + "non-negative integers, found " + el);
+        }
+        JsonArray a = el.getAsJsonArray();
+        long[] out = new long[a.size()];
+        for (int i = 0; i < out.length; i++) {
+            JsonElement x = a.get(i);
+            long v;
+            try {
+                if (!x.isJsonPrimitive() || !x.getAsJsonPrimitive().isNumber()) throw new NumberFormatException();
+                v = x.getAsJsonPrimitive().getAsBigDecimal().longValueExact();
+            } catch (NumberFormatException | ArithmeticException e) {
+                v = -1;
+            }
+            if (v < 0) {
+                throw new CheckpointFormatException(file, Problem.MALFORMED_HEADER, what
+                        + " must hold non-negative integers, found " + el);
+            }
+            out[i] = v;
+        }
+        return out;
+    }
+
+    private static String kind(JsonElement e) {
+        if (e.isJsonObject()) return "an object";
+        if (e.isJsonArray()) return "an array";
+        if (e.isJsonNull()) return "null";
+        return e.toString();
+    }
+}
