@@ -58,12 +58,14 @@ public final class VectorBackend implements Backend {
     private final boolean vector;
     private final WorkerPool pool;
     private final Workspace[] workspaces;                         // one per task, grow-only
-    // packed per call on the caller thread, read by all tasks
-    // (F+1+H+1, G*H) the right operand of the fused step product [x | 1 | h | 1] B:
-    //   rows [0, F) W^T; row F the input-side bias; rows [F+1, F+1+H) R^T; last row the
-    //   recurrent-side bias where it must stay apart (GRU b_Rn in the n columns), else 0
+    // Packed on the caller thread, then read by all tasks of the call:
+    /**
+     * (F+1+H+1, G*H) right operand of the fused step product {@code [x | 1 | h | 1] stepB}:
+     * rows [0, F) W^T, row F the input-side bias, rows [F+1, F+1+H) R^T, last row the
+     * recurrent-side bias where it must stay apart (GRU b_Rn in the n columns), else 0.
+     */
     private float[] stepB = new float[0];
-    private float[] packA = new float[0];                         // public gemm: op(A) as (m, k)
+    private float[] packA = new float[0];                         // public gemm: alpha op(A) as (m, k)
     private float[] packB = new float[0];                         // public gemm: op(B) as (k, n)
 
     /** Per-task scratch, reused across calls. */

@@ -17,6 +17,7 @@ final class WorkerPool implements AutoCloseable {
 
     private final int threads;
     private final ExecutorService helpers;                       // threads - 1 of them; null for 1
+    private volatile boolean closed;
 
     WorkerPool(int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be at least 1, found " + threads);
@@ -43,6 +44,7 @@ final class WorkerPool implements AutoCloseable {
         if (tasks > threads) {
             throw new IllegalArgumentException("at most " + threads + " tasks per call, asked for " + tasks);
         }
+        if (closed) throw new IllegalStateException("the cpu backend's worker threads were closed");
         if (tasks <= 1 || helpers == null) {
             for (int i = 0; i < tasks; i++) body.accept(i);
             return;
@@ -75,6 +77,7 @@ final class WorkerPool implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         if (helpers != null) helpers.shutdownNow();
     }
 }

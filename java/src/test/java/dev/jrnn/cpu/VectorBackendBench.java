@@ -7,21 +7,26 @@ import java.util.SplittableRandom;
 
 /**
  * A quick timer for iterating on the CPU kernels, not a test: rnnForward + rnnBackward of the
- * seed notebook's recurrent layer (B=256, T=28, F=28, H=32) for LSTM and GRU, printed as
- * samples per second. Proper measurements belong to the JMH module.
+ * seed notebook's recurrent layer (B=256, T=28, F=28, H=32, tanh) for LSTM and GRU, printed
+ * as medians over the timed iterations and samples per second. Proper measurements belong to
+ * the JMH module.
  *
  * <pre>
  *   mvn -q -o test-compile -pl java
  *   java --add-modules jdk.incubator.vector -cp java/target/classes:java/target/test-classes \
- *        dev.jrnn.cpu.VectorBackendBench [threads...] [-Dbench.seconds=3] [-Djrnn.cpu.vector=false]
+ *        [-Dbench.seconds=6] [-Djrnn.cpu.vector=false] dev.jrnn.cpu.VectorBackendBench [threads...]
  * </pre>
+ * A warm-up of 0.4 x {@code bench.seconds} per cell precedes the timed {@code bench.seconds}:
+ * the very first call runs the Vector API in the interpreter and takes about a second, and
+ * C2 needs a few seconds to settle.
  */
 public final class VectorBackendBench {
     private VectorBackendBench() {}
 
     public static void main(String[] args) {
-        int[] threadCounts = args.length == 0 ? new int[] {1, 2} : java.util.Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
-        double seconds = Double.parseDouble(System.getProperty("bench.seconds", "3"));
+        int[] threadCounts = args.length == 0 ? new int[] {1, 2}
+                : java.util.Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
+        double seconds = Double.parseDouble(System.getProperty("bench.seconds", "6"));
         int batch = 256, steps = 28, features = 28, units = 32;
         for (int threads : threadCounts) {
             try (VectorBackend be = new VectorBackend(threads)) {

@@ -447,5 +447,10 @@ class VectorBackendParityTest {
             assertTrue(e.getMessage().contains("16") && e.getMessage().contains("15"), e.getMessage());
             assertThrows(IllegalArgumentException.class, () -> vb.fill(ref.allocate(3), 1f));
         }
+        VectorBackend closed = new VectorBackend(2);
+        closed.close();
+        RnnSpec spec = new RnnSpec(RnnSpec.Cell.GRU, 2, 3, Activation.TANH);
+        assertThrows(IllegalStateException.class, () -> closed.rnnForward(spec, 4, 2, closed.allocate(16),
+                closed.allocate(spec.paramCount()), closed.allocate(24), closed.allocate(4 * spec.reservePerSample(2))));
     }
 }
