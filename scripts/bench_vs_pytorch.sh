@@ -18,7 +18,7 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 declare -A J T S
 for model in lstm gru; do
   for r in $(seq "$rounds"); do
-    j=$("$here/jrnn" bench --cell "$model" --units 32 --batch-size 256 --steps "$steps" --warmup 5 --repeats 1 --backend cpu 2>/dev/null \
+    j=$("$here/jrnn" bench --cell "$model" --units 32 --batch-size 256 --steps "$steps" --repeats 1 --backend cpu 2>/dev/null \
         | sed -n 's/.*median \([0-9.]*\).*/\1/p')
     t=$("$py" "$here/scripts/pytorch_peer.py" bench --cell "$model" --units 32 --batch-size 256 --steps "$steps" --warmup 5 --threads 2 --blas-threads 1 2>/dev/null \
         | sed -n 's/.*samples_per_s=\([0-9.]*\).*/\1/p')

@@ -36,7 +36,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "20", description = "Timed training steps (default: ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--warmup", defaultValue = "5", description = "Untimed warm-up steps (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", defaultValue = "300",
+            description = "Untimed warm-up steps; the JIT needs a few hundred calls of each Vector API kernel (default: ${DEFAULT-VALUE}).")
     int warmup;
 
     @Option(names = "--repeats", defaultValue = "3",
