@@ -3,7 +3,6 @@ package dev.jrnn.cli;
 import dev.jrnn.backend.Activation;
 import dev.jrnn.backend.Backend;
 import dev.jrnn.data.DataSelection;
-import dev.jrnn.data.Preprocess;
 import dev.jrnn.experiment.ModelName;
 import dev.jrnn.experiment.RunResult;
 import dev.jrnn.experiment.Sweep;
@@ -24,6 +23,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.stream.LongStream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -64,23 +64,12 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--lr", defaultValue = "0.001", description = "Adam learning rate (default: ${DEFAULT-VALUE}).")
     float lr;
 
-    @Option(names = "--dataset", defaultValue = "mnist", description = "mnist or fashion-mnist (default: ${DEFAULT-VALUE}).")
-    String dataset;
 
-    @Option(names = "--data-dir", description = "Directory holding the four IDX files (downloaded into it when missing).")
-    Path dataDir;
 
-    @Option(names = "--binarize", arity = "0..1", fallbackValue = "0.1", paramLabel = "THRESHOLD",
-            description = "Binarise pixels as the notebook's binarize() (default threshold 0.1).")
-    Float binarize;
 
-    @Option(names = "--limit", description = "Train on the first N training samples only (quick runs).")
-    Integer limit;
 
-    @Option(names = "--validation-split", defaultValue = "0", paramLabel = "F",
-            description = "Hold out the last fraction F of the training samples (before shuffling, as Keras) for the"
-                    + " per-epoch val_* metrics; 0 reports them on the test set, as the notebook's plots (default: ${DEFAULT-VALUE}).")
-    double validationSplit;
+    @Mixin
+    DataOptions dataOptions;
 
     @Option(names = "--seed", defaultValue = "42", description = "Seed of the first repeat (default: ${DEFAULT-VALUE}).")
     long seed;
@@ -89,11 +78,9 @@ final class SweepCommand implements Callable<Integer> {
             description = "Runs per model with seeds seed..seed+R-1; tables show mean ± std (default: ${DEFAULT-VALUE}).")
     int repeats;
 
-    @Option(names = "--backend", defaultValue = "auto", description = "auto, cpu, cuda or reference (default: ${DEFAULT-VALUE}).")
-    String backend;
 
-    @Option(names = "--threads", defaultValue = "0", description = "CPU threads; 0 = all available processors (default: ${DEFAULT-VALUE}).")
-    int threads;
+    @Mixin
+    BackendOptions backendOptions;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default: runs/sweep-<date>-<time>).")
     Path out;
@@ -131,22 +118,20 @@ final class SweepCommand implements Callable<Integer> {
             }
             if (explicitBackend) {
                 config = new SweepConfig(config.models(), config.epochs(), config.activation(), config.dropout(), config.batchSize(),
-                        config.learningRate(), config.data(), config.seeds(), backend, threads);
+                        config.learningRate(), config.data(), config.seeds(), backendOptions.backend, backendOptions.threads);
             }
         } else {
             if (repeats <= 0) throw new IllegalArgumentException("--repeats must be positive, found " + repeats);
-            if (limit != null && limit <= 0) throw new IllegalArgumentException("--limit must be positive, found " + limit);
-            DataSelection sel = new DataSelection(dataset, limit == null ? 0 : limit, validationSplit,
-                    binarize == null ? Preprocess.SCALE : Preprocess.binarize(binarize));
+            DataSelection sel = dataOptions.selection();
             List<Long> seeds = LongStream.range(0, repeats).map(i -> seed + i).boxed().toList();
-            config = new SweepConfig(ModelName.parseList(models), epochs, activation, dropout, batchSize, lr, sel, seeds, backend, threads);
+            config = new SweepConfig(ModelName.parseList(models), epochs, activation, dropout, batchSize, lr, sel, seeds, backendOptions.backend, backendOptions.threads);
             dir = out != null ? out : Path.of("runs", "sweep-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
             if (Files.exists(Sweep.configFile(dir))) {
                 throw new IllegalArgumentException(dir + " already holds a sweep: continue it with --resume " + dir
                         + ", or choose another --out");
             }
         }
-        DataSelection.Splits data = Commands.load(config.data(), dataDir);
+        DataSelection.Splits data = Commands.load(config.data(), dataOptions.dataDir);
         SweepConfig cfg = config;
         Path outDir = dir;
         Sweep sweep = new Sweep(config, dir);

@@ -5,7 +5,6 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.jrnn.backend.Backend;
 import dev.jrnn.data.DataSelection;
-import dev.jrnn.data.Preprocess;
 import dev.jrnn.experiment.TrainingRun;
 import dev.jrnn.io.AtomicFiles;
 import dev.jrnn.io.Checkpoint;
@@ -46,23 +45,12 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--lr", defaultValue = "0.001", description = "Adam learning rate (default: ${DEFAULT-VALUE}).")
     float lr;
 
-    @Option(names = "--dataset", defaultValue = "mnist", description = "mnist or fashion-mnist (default: ${DEFAULT-VALUE}).")
-    String dataset;
 
-    @Option(names = "--data-dir", description = "Directory holding the four IDX files (downloaded into it when missing).")
-    Path dataDir;
 
-    @Option(names = "--binarize", arity = "0..1", fallbackValue = "0.1", paramLabel = "THRESHOLD",
-            description = "Binarise pixels as the notebook's binarize(): 1 where pixel/255 > THRESHOLD (default 0.1), else 0.")
-    Float binarize;
 
-    @Option(names = "--limit", description = "Train on the first N training samples only (quick runs).")
-    Integer limit;
 
-    @Option(names = "--validation-split", defaultValue = "0", paramLabel = "F",
-            description = "Hold out the last fraction F of the training samples (before shuffling, as Keras) and report"
-                    + " val_loss and val_accuracy after every epoch (default: ${DEFAULT-VALUE}).")
-    double validationSplit;
+    @Mixin
+    DataOptions dataOptions;
 
     @Mixin
     BackendOptions backendOptions;
@@ -111,11 +99,9 @@ final class TrainCommand implements Callable<Integer> {
             if (!spec.commandLine().getParseResult().hasMatchedOption("--epochs")) epochs = resumed.training().epochs();
         } else {
             model.check();
-            if (limit != null && limit <= 0) throw new IllegalArgumentException("--limit must be positive, found " + limit);
-            selection = new DataSelection(dataset, limit == null ? 0 : limit, validationSplit,
-                    binarize == null ? Preprocess.SCALE : Preprocess.binarize(binarize));
+            selection = dataOptions.selection();
         }
-        DataSelection.Splits data = Commands.load(selection, dataDir);
+        DataSelection.Splits data = Commands.load(selection, dataOptions.dataDir);
         Sequential m = resumed != null ? resumed.model()
                 : model.build(data.train().steps(), data.train().features(), data.train().classes());
         out.printf(Locale.ROOT, "%s: %,d train / %s%,d test samples; model %s, %,d params%n", selection.dataset(),
