@@ -7,6 +7,7 @@ import dev.jrnn.backend.Activation;
 import dev.jrnn.backend.Philox;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -73,5 +74,7 @@ class KernelSourcesTest {
         for (String module : Kernels.FUNCTIONS.keySet()) {
             assertTrue(Files.isRegularFile(NativeBuild.sources().resolve(module + ".cu")), module);
         }
+        Path tests = NativeBuild.sources().resolve("tests");
+        assertTrue(Files.isRegularFile(tests.resolve("fake_cuda.cpp")));
     }
 }
