@@ -3,6 +3,7 @@ package dev.jrnn.cuda;
 import static dev.jrnn.cuda.Driver.check;
 import static jcuda.driver.JCudaDriver.cuEventCreate;
 import static jcuda.driver.JCudaDriver.cuEventDestroy;
+import static jcuda.driver.JCudaDriver.cuEventElapsedTime;
 import static jcuda.driver.JCudaDriver.cuEventRecord;
 import static jcuda.driver.JCudaDriver.cuEventSynchronize;
 import static jcuda.driver.JCudaDriver.cuMemAllocHost;
@@ -148,6 +149,33 @@ public final class CudaBackend implements Backend {
     /** Bytes this backend holds from the driver (its arena), and bytes in live tensors. */
     public long[] arenaBytes() {
         return new long[] {arena.reservedBytes(), arena.inUseBytes()};
+    }
+
+    /**
+     * Device time of the work {@code ops} queues, in milliseconds, measured with CUDA events recorded
+     * on the backend's stream before and after it (waits for the work to finish).
+     */
+    public float timeMillis(Runnable ops) {
+        open();
+        CUevent start = new CUevent(), stop = new CUevent();
+        check(cuEventCreate(start, CUevent_flags.CU_EVENT_DEFAULT), "cuEventCreate");
+        try {
+            check(cuEventCreate(stop, CUevent_flags.CU_EVENT_DEFAULT), "cuEventCreate");
+            try {
+                check(cuEventRecord(start, ctx.stream), "cuEventRecord");
+                ops.run();
+                ctx.makeCurrent();
+                check(cuEventRecord(stop, ctx.stream), "cuEventRecord");
+                check(cuEventSynchronize(stop), "cuEventSynchronize");
+                float[] ms = {0};
+                check(cuEventElapsedTime(ms, start, stop), "cuEventElapsedTime");
+                return ms[0];
+            } finally {
+                cuEventDestroy(stop);
+            }
+        } finally {
+            cuEventDestroy(start);
+        }
     }
 
     // ---- memory ------------------------------------------------------------------------------

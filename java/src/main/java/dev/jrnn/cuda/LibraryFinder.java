@@ -38,8 +38,10 @@ public final class LibraryFinder {
      * @param property     system property naming a file or folder
      * @param envVar       environment variable naming a file or folder
      * @param wheelPackage the folder under a wheel's {@code site-packages/nvidia}
+     * @param pipPackage   the pip package that installs it for CUDA 13, for the error message
      */
-    public record Library(String name, List<String> fileNames, String property, String envVar, String wheelPackage) {
+    public record Library(String name, List<String> fileNames, String property, String envVar, String wheelPackage,
+                          String pipPackage) {
         public Library {
             fileNames = List.copyOf(fileNames);
         }
@@ -47,11 +49,11 @@ public final class LibraryFinder {
 
     /** cuDNN 9, else 8: both have the v8 RNN API jrnn calls. */
     public static final Library CUDNN = new Library("cuDNN", List.of("libcudnn.so.9", "libcudnn.so.8"),
-            "jrnn.cudnn.path", "JRNN_CUDNN_PATH", "cudnn");
+            "jrnn.cudnn.path", "JRNN_CUDNN_PATH", "cudnn", "nvidia-cudnn-cu13");
 
     /** cuBLAS 13 (CUDA 13), else 12. */
     public static final Library CUBLAS = new Library("cuBLAS", List.of("libcublas.so.13", "libcublas.so.12"),
-            "jrnn.cublas.path", "JRNN_CUBLAS_PATH", "cublas");
+            "jrnn.cublas.path", "JRNN_CUBLAS_PATH", "cublas", "nvidia-cublas");
 
     /**
      * Where to look: injectable so tests can build fake trees.
@@ -137,7 +139,7 @@ public final class LibraryFinder {
         throw new CudaLibraryException(lib.name(), CudaLibraryException.Problem.NOT_FOUND, lib.fileNames(), looked,
                 lib.name() + " not found: looked for " + String.join(", ", lib.fileNames()) + " in "
                         + looked.size() + " places: " + String.join("; ", looked) + ". Install it (e.g. pip install "
-                        + "nvidia-" + lib.wheelPackage() + "-cu13), or set -D" + lib.property() + " or $" + lib.envVar()
+                        + lib.pipPackage() + "), or set -D" + lib.property() + " or $" + lib.envVar()
                         + " to the file or its folder, or add its folder to LD_LIBRARY_PATH");
     }
 

@@ -81,6 +81,16 @@ class CudaOpsParityTest {
         assertThrows(IllegalStateException.class, () -> cuda.fill(closed, 1f));
     }
 
+    @Test
+    void eventsTimeQueuedWork() {
+        Tensor t = cuda.allocate(1 << 20);
+        float ms = cuda.timeMillis(() -> {
+            for (int i = 0; i < 10; i++) cuda.fill(t, i);
+        });
+        assertTrue(ms >= 0 && Float.isFinite(ms), "elapsed " + ms);
+        assertEquals(9f, get(cuda, t)[12345]);
+    }
+
     @ParameterizedTest(name = "transA={0} transB={1} m={2} n={3} k={4}")
     @CsvSource({"false,false,7,5,3", "true,false,7,5,3", "false,true,7,5,3", "true,true,7,5,3",
             "false,true,256,64,28", "true,false,64,28,256", "false,false,256,28,64", "false,true,1,10,64"})

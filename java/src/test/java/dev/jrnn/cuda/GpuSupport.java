@@ -27,6 +27,7 @@ final class GpuSupport {
         String why = CudaSupport.unavailableReason();
         if (why == null) return;
         if (NativeBuild.fakeDevice()) fail("the fake CUDA device was promised (jrnn.fakeDevice) but: " + why);
+        if (Boolean.getBoolean("jrnn.requireDevice")) fail("a CUDA device was required (jrnn.requireDevice) but: " + why);
         System.out.println("SKIPPED: no CUDA device: " + CudaSupport.unavailableSummary());
         Assumptions.abort("no CUDA device: " + why);
     }
