@@ -52,6 +52,9 @@ import jcuda.driver.CUevent_flags;
  * freed when the {@code reserve} tensor is closed, or with the backend. The {@code reserve} tensor
  * itself is not written.
  *
+ * <p>{@code -Djrnn.cuda.weights=copy}, read when a backend is created, forces the copy-and-map path
+ * even where cuDNN's layout is the canonical one (the tests use it to cover both paths).
+ *
  * <p>One thread at a time, as the {@link Backend} contract says; the backend makes its context
  * current on whichever thread calls it.
  */
