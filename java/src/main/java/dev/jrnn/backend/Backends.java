@@ -2,6 +2,9 @@ package dev.jrnn.backend;
 
 import dev.jrnn.cpu.ReferenceBackend;
 import dev.jrnn.cpu.VectorBackend;
+import dev.jrnn.cuda.CudaBackend;
+import dev.jrnn.cuda.CudaSupport;
+import dev.jrnn.cuda.CudaUnavailableException;
 import java.util.Locale;
 import java.util.function.Consumer;
 
@@ -29,8 +32,18 @@ public final class Backends {
         int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         return switch (name.toLowerCase(Locale.ROOT).trim()) {
             case "auto" -> {
+                String missing = CudaSupport.unavailableSummary();
+                if (missing == null) {
+                    try {
+                        Backend b = CudaBackend.create();
+                        log.accept("backend: " + b.description() + " (auto: driver, cuDNN, cuBLAS and kernels loaded)");
+                        yield b;
+                    } catch (RuntimeException e) {
+                        missing = "CUDA failed to start: " + e.getMessage();
+                    }
+                }
                 Backend b = new VectorBackend(n);
-                log.accept("backend: " + b.description() + " (auto: " + CUDA_MISSING + ")");
+                log.accept("backend: " + b.description() + " (auto: " + missing + ")");
                 yield b;
             }
             case "cpu" -> {
@@ -43,12 +56,18 @@ public final class Backends {
                 log.accept("backend: " + b.description());
                 yield b;
             }
-            case "cuda" -> throw new UnsupportedOperationException("--backend cuda: " + CUDA_MISSING
-                    + "; use --backend cpu (or auto)");
+            case "cuda" -> {
+                try {
+                    Backend b = CudaBackend.create();
+                    log.accept("backend: " + b.description());
+                    yield b;
+                } catch (RuntimeException e) {
+                    String what = e instanceof CudaUnavailableException ? e.getMessage()
+                            : "CUDA failed to start: " + e.getMessage();
+                    throw new UnsupportedOperationException("--backend cuda: " + what + "; use --backend cpu (or auto)", e);
+                }
+            }
             default -> throw new IllegalArgumentException("unknown backend '" + name + "': expected one of " + NAMES);
         };
     }
-
-    // NB: replaced by real driver/cuDNN/cuBLAS probing when the GPU backend lands (issue 3).
-    private static final String CUDA_MISSING = "this build of jrnn has no CUDA backend yet";
 }

@@ -4,11 +4,11 @@ import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code jrnn} command line: summary, train, sweep, evaluate, predict, export, import, bench. */
+/** The {@code jrnn} command line: summary, train, sweep, evaluate, predict, export, import, bench, info. */
 @Command(name = "jrnn", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Train and benchmark LSTM and GRU networks on the CPU or an NVIDIA GPU.",
         subcommands = {SummaryCommand.class, TrainCommand.class, SweepCommand.class, EvaluateCommand.class,
-                PredictCommand.class, ExportCommand.class, ImportCommand.class, BenchCommand.class,
+                PredictCommand.class, ExportCommand.class, ImportCommand.class, BenchCommand.class, InfoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

@@ -50,7 +50,7 @@ class MainTest {
             assertTrue(r.out().contains("--cell"), c + ": " + r.out());
         }
         assertTrue(run("--help").out().contains("train"));
-        for (String c : new String[] {"sweep", "evaluate", "predict", "export", "import"}) {
+        for (String c : new String[] {"sweep", "evaluate", "predict", "export", "import", "info"}) {
             Result r = run(c, "--help");
             assertEquals(0, r.code(), c);
             assertTrue(run("--help").out().contains(c), c);
@@ -70,6 +70,16 @@ class MainTest {
         Result r = run("bench", "--cell", "lstm", "--backend", "cuda", "--steps", "1");
         assertEquals(1, r.code());
         assertTrue(r.err().contains("CUDA") && r.err().contains("--backend cpu"), r.err());
+    }
+
+    @Test
+    void infoReportsEveryPieceOfTheGpuStack() {
+        Result r = run("info");
+        assertEquals(0, r.code(), r.err());
+        for (String s : new String[] {"jrnn ", "CUDA driver:", "cuBLAS:", "cuDNN:", "kernels:", "backend:"}) {
+            assertTrue(r.out().contains(s), "no '" + s + "' in: " + r.out());
+        }
+        assertTrue(r.out().contains("unavailable") || r.out().contains("cuda works"), r.out());
     }
 
     @Test

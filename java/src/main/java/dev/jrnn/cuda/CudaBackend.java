@@ -1,0 +1,614 @@
+package dev.jrnn.cuda;
+
+import static dev.jrnn.cuda.Driver.check;
+import static jcuda.driver.JCudaDriver.cuEventCreate;
+import static jcuda.driver.JCudaDriver.cuEventDestroy;
+import static jcuda.driver.JCudaDriver.cuEventElapsedTime;
+import static jcuda.driver.JCudaDriver.cuEventRecord;
+import static jcuda.driver.JCudaDriver.cuEventSynchronize;
+import static jcuda.driver.JCudaDriver.cuMemAllocHost;
+import static jcuda.driver.JCudaDriver.cuMemFreeHost;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
+import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
+import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
+
+import dev.jrnn.backend.Activation;
+import dev.jrnn.backend.Backend;
+import dev.jrnn.backend.RnnSpec;
+import dev.jrnn.backend.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import jcuda.Pointer;
+import jcuda.driver.CUevent;
+import jcuda.driver.CUevent_flags;
+
+/**
+ * The GPU backend: cuDNN's fused LSTM/GRU for the recurrent layers, cuBLAS SGEMM for the dense
+ * layers, jrnn's kernels ({@code native/*.cu}) for dropout, softmax and cross-entropy, Adam and the
+ * element-wise ops. All work is queued in order on one stream of the device's primary context;
+ * {@link #read} and {@link #synchronize} wait for it. Memory comes from a grow-only arena.
+ *
+ * <p>Numerics: FP32 throughout, no TF32 (cuBLAS {@code CUBLAS_DEFAULT_MATH}, cuDNN
+ * {@code CUDNN_FMA_MATH}); dropout masks are bit-identical to the CPU backends' (same Philox
+ * counters) and the Adam update rounds like {@code VectorBackend}'s. Cells use tanh only (cuDNN
+ * fuses nothing else): a relu recurrent layer is an error that says to use the CPU.
+ *
+ * <p>cuDNN's reserve space. The interface's {@code reserve} tensor is sized for the CPU backends;
+ * cuDNN needs its own reserve, of a size only cuDNN knows. NB: the backend keeps, per
+ * {@code reserve} tensor (keyed by its device address, i.e. one per layer), a grow-only device
+ * buffer of cuDNN's reserve size, together with the plan the forward pass used and, where cuDNN's
+ * weight layout differs from the canonical one, the packed weights and their gradient buffer.
+ * The forward pass fills it and the backward pass with the same {@code reserve} consumes it; it is
+ * freed when the {@code reserve} tensor is closed, or with the backend. The {@code reserve} tensor
+ * itself is not written.
+ *
+ * <p>{@code -Djrnn.cuda.weights=copy}, read when a backend is created, forces the copy-and-map path
+ * even where cuDNN's layout is the canonical one (the tests use it to cover both paths).
+ *
+ * <p>One thread at a time, as the {@link Backend} contract says; the backend makes its context
+ * current on whichever thread calls it.
+ */
+public final class CudaBackend implements Backend {
+    final CudaContext ctx;
+    final DeviceArena arena;
+    final Kernels kernels;
+    final CudnnLibrary cudnn;
+    final CublasLibrary cublas;
+    final MemorySegment cudnnHandle, cublasHandle, noDropout;
+    private final Driver.DeviceInfo device;
+    private final Arena hostArena = Arena.ofShared();
+    private final MemorySegment gemmScalars;        // {alpha, beta} for cuBLAS (host pointer mode)
+    private final Map<RnnPlan.Key, RnnPlan> plans = new HashMap<>();
+    private final Map<Long, LayerState> layers = new HashMap<>();   // by the reserve tensor's address
+    private final Staging[] staging = new Staging[4];
+    private int nextStaging;
+    private DeviceArena.Block work, scratch;        // cuDNN workspace; dx when the caller wants none
+    private final boolean forceWeightCopy = "copy".equals(System.getProperty("jrnn.cuda.weights"));
+    private boolean closed;
+
+    /**
+     * Opens device {@code ordinal}: driver, primary context, stream, kernels, cuDNN and cuBLAS.
+     *
+     * @throws CudaUnavailableException naming what is missing
+     */
+    public static CudaBackend create(int ordinal) {
+        String why = CudaSupport.unavailableReason();
+        if (why != null) throw new CudaUnavailableException(why);
+        return new CudaBackend(ordinal);
+    }
+
+    /** Device 0; see {@link #create(int)}. */
+    public static CudaBackend create() {
+        return create(0);
+    }
+
+    private CudaBackend(int ordinal) {
+        cudnn = CudnnLibrary.load();
+        cublas = CublasLibrary.load();
+        device = Driver.device(ordinal);
+        ctx = new CudaContext(ordinal);
+        List<AutoCloseable> opened = new ArrayList<>();
+        opened.add(ctx);
+        try {
+            arena = new DeviceArena(ctx);
+            opened.add(arena);
+            kernels = new Kernels(ctx);
+            opened.add(kernels);
+            cublasHandle = cublas.create();
+            opened.add(() -> cublas.destroy(cublasHandle));
+            cublas.setStream(cublasHandle, ctx.streamHandle);
+            cublas.setMathMode(cublasHandle, CublasLibrary.CUBLAS_DEFAULT_MATH);
+            cudnnHandle = cudnn.create();
+            opened.add(() -> cudnn.destroy(cudnnHandle));
+            cudnn.setStream(cudnnHandle, ctx.streamHandle);
+            noDropout = cudnn.createDropoutDescriptor();
+            opened.add(() -> cudnn.destroyDropoutDescriptor(noDropout));
+            cudnn.setNoDropout(noDropout, cudnnHandle);
+            gemmScalars = hostArena.allocate(ValueLayout.JAVA_FLOAT, 2);
+        } catch (RuntimeException e) {
+            for (int i = opened.size() - 1; i >= 0; i--) {
+                try {
+                    opened.get(i).close();
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            hostArena.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public String name() {
+        return "cuda";
+    }
+
+    @Override
+    public String description() {
+        return "cuda (" + device + "; driver " + Driver.versionString(Driver.status().driverVersion())
+                + ", cuDNN " + CudnnLibrary.versionString(cudnn.version) + ", cuBLAS " + cublas.version + ")";
+    }
+
+    /** The device this backend runs on. */
+    public String deviceName() {
+        return device.name();
+    }
+
+    /** {free, total} device memory in bytes, as the driver reports it. */
+    public long[] memoryInfo() {
+        return ctx.memoryInfo();
+    }
+
+    /** Bytes this backend holds from the driver (its arena), and bytes in live tensors. */
+    public long[] arenaBytes() {
+        return new long[] {arena.reservedBytes(), arena.inUseBytes()};
+    }
+
+    /**
+     * Device time of the work {@code ops} queues, in milliseconds, measured with CUDA events recorded
+     * on the backend's stream before and after it (waits for the work to finish).
+     */
+    public float timeMillis(Runnable ops) {
+        open();
+        CUevent start = new CUevent(), stop = new CUevent();
+        check(cuEventCreate(start, CUevent_flags.CU_EVENT_DEFAULT), "cuEventCreate");
+        try {
+            check(cuEventCreate(stop, CUevent_flags.CU_EVENT_DEFAULT), "cuEventCreate");
+            try {
+                check(cuEventRecord(start, ctx.stream), "cuEventRecord");
+                ops.run();
+                ctx.makeCurrent();
+                check(cuEventRecord(stop, ctx.stream), "cuEventRecord");
+                check(cuEventSynchronize(stop), "cuEventSynchronize");
+                float[] ms = {0};
+                check(cuEventElapsedTime(ms, start, stop), "cuEventElapsedTime");
+                return ms[0];
+            } finally {
+                cuEventDestroy(stop);
+            }
+        } finally {
+            cuEventDestroy(start);
+        }
+    }
+
+    // ---- memory ------------------------------------------------------------------------------
+
+    @Override
+    public CudaTensor allocate(int size) {
+        if (size < 0) throw new IllegalArgumentException("tensor size must be >= 0, found " + size);
+        open();
+        DeviceArena.Block b = arena.allocate(4L * Math.max(1, size));
+        check(cuMemsetD32Async(b.pointer(0), 0, b.bytes() / 4, ctx.stream), "cuMemsetD32Async(" + b.bytes() + " bytes)");
+        return new CudaTensor(this, b, size);
+    }
+
+    /** Called by {@link CudaTensor#close()} on a root tensor. */
+    void release(CudaTensor t, DeviceArena.Block block) {
+        if (closed) return;
+        long lo = block.address(), hi = lo + block.bytes();
+        for (Iterator<Map.Entry<Long, LayerState>> it = layers.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<Long, LayerState> e = it.next();
+            if (e.getKey() >= lo && e.getKey() < hi) {
+                e.getValue().release();
+                it.remove();
+            }
+        }
+        // NB: queued work may still read the block; the stream orders any later reuse after it.
+        arena.release(block);
+    }
+
+    @Override
+    public void write(float[] src, int srcOffset, Tensor dst, int length) {
+        Objects.checkFromIndexSize(srcOffset, length, src.length);
+        CudaTensor d = dev(dst, length, "write destination");
+        if (length == 0) return;
+        Staging s = staging(4L * length);
+        s.buffer.clear();
+        s.buffer.asFloatBuffer().put(src, srcOffset, length);
+        check(cuMemcpyHtoDAsync(d.pointer(0), s.host, 4L * length, ctx.stream), "cuMemcpyHtoDAsync(" + 4L * length + " bytes)");
+        s.record();
+    }
+
+    @Override
+    public void read(Tensor src, float[] dst, int dstOffset, int length) {
+        Objects.checkFromIndexSize(dstOffset, length, dst.length);
+        CudaTensor s = dev(src, length, "read source");
+        if (length == 0) return;
+        Staging st = staging(4L * length);
+        check(cuMemcpyDtoHAsync(st.host, s.pointer(0), 4L * length, ctx.stream), "cuMemcpyDtoHAsync(" + 4L * length + " bytes)");
+        st.record();
+        st.await();
+        st.buffer.clear();
+        st.buffer.asFloatBuffer().get(dst, dstOffset, length);
+    }
+
+    @Override
+    public void fill(Tensor t, float value) {
+        CudaTensor d = dev(t, 0, "fill");
+        kernels.fill(d.size(), d.address(), value);
+    }
+
+    /** Sets every element of {@code t} to the int32 {@code value} (sequence lengths). */
+    void fillInt(CudaTensor t, int value) {
+        check(cuMemsetD32Async(t.pointer(0), value, t.size(), ctx.stream), "cuMemsetD32Async");
+    }
+
+    @Override
+    public void synchronize() {
+        open();
+        ctx.synchronize();
+    }
+
+    // ---- dense algebra -----------------------------------------------------------------------
+
+    /**
+     * Row-major {@code C (m, n) = alpha op(A) op(B) + beta C} on column-major cuBLAS: a row-major
+     * (r, c) matrix is its column-major transpose, so cuBLAS computes
+     * {@code C^T (n, m) = op(B)^T op(A)^T} with the operands swapped and their leading dimensions
+     * the row lengths as stored.
+     */
+    @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k,
+                     float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        if (m < 0 || n < 0 || k < 0) throw new IllegalArgumentException("gemm sizes must be >= 0, found m=" + m + ", n=" + n + ", k=" + k);
+        CudaTensor A = dev(a, (long) m * k, transA ? "gemm A (k, m)" : "gemm A (m, k)");
+        CudaTensor B = dev(b, (long) k * n, transB ? "gemm B (n, k)" : "gemm B (k, n)");
+        CudaTensor C = dev(c, (long) m * n, "gemm C (m, n)");
+        if (m == 0 || n == 0) return;
+        gemmScalars.setAtIndex(ValueLayout.JAVA_FLOAT, 0, alpha);
+        gemmScalars.setAtIndex(ValueLayout.JAVA_FLOAT, 1, beta);
+        int ldb = transB ? k : n, lda = transA ? m : k;
+        cublas.sgemm(cublasHandle, transB ? CublasLibrary.CUBLAS_OP_T : CublasLibrary.CUBLAS_OP_N,
+                transA ? CublasLibrary.CUBLAS_OP_T : CublasLibrary.CUBLAS_OP_N, n, m, Math.max(k, 0), gemmScalars,
+                B.address(), Math.max(1, ldb), A.address(), Math.max(1, lda), C.address(), Math.max(1, n));
+    }
+
+    @Override
+    public void biasActivation(int rows, int cols, Tensor y, Tensor bias, Activation act) {
+        if (act == Activation.SOFTMAX) throw new IllegalArgumentException("biasActivation does not take softmax");
+        CudaTensor Y = dev(y, (long) rows * cols, "biasActivation y (rows, cols)");
+        CudaTensor b = dev(bias, cols, "biasActivation bias (cols)");
+        kernels.biasActivation(rows, cols, Y.address(), b.address(), act);
+    }
+
+    @Override
+    public void activationBackward(int n, Activation act, Tensor y, Tensor dy) {
+        CudaTensor Y = dev(y, n, "activationBackward y (n)"), D = dev(dy, n, "activationBackward dy (n)");
+        kernels.activationBackward(n, act, Y.address(), D.address());
+    }
+
+    @Override
+    public void biasGradient(int rows, int cols, Tensor dy, Tensor db) {
+        CudaTensor D = dev(dy, (long) rows * cols, "biasGradient dy (rows, cols)"), B = dev(db, cols, "biasGradient db (cols)");
+        kernels.biasGradient(rows, cols, D.address(), B.address());
+    }
+
+    // ---- recurrent layers --------------------------------------------------------------------
+
+    /** What one layer's forward pass left for its backward pass (see the class comment). */
+    private final class LayerState {
+        RnnPlan plan;
+        DeviceArena.Block reserve, packed, dPacked;
+        long weights;   // the weight space the forward pass used
+
+        void ensure(RnnPlan p) {
+            plan = p;
+            reserve = grow(reserve, p.reserveBytes);
+        }
+
+        void ensurePacked(RnnPlan p) {
+            if (packed == null || packed.bytes() < p.weightSpaceBytes) {
+                packed = grow(packed, p.weightSpaceBytes);
+                zero(packed);   // cuDNN's padding, if any, stays 0
+                dPacked = grow(dPacked, p.weightSpaceBytes);
+            }
+        }
+
+        void release() {
+            for (DeviceArena.Block b : new DeviceArena.Block[] {reserve, packed, dPacked}) if (b != null) arena.release(b);
+            reserve = packed = dPacked = null;
+        }
+    }
+
+    private DeviceArena.Block grow(DeviceArena.Block b, long bytes) {
+        if (b != null && b.bytes() >= bytes) return b;
+        if (b != null) arena.release(b);
+        return arena.allocate(Math.max(1, bytes));
+    }
+
+    private void zero(DeviceArena.Block b) {
+        check(cuMemsetD32Async(b.pointer(0), 0, b.bytes() / 4, ctx.stream), "cuMemsetD32Async");
+    }
+
+    private boolean usesCanonicalWeights(RnnPlan p, long paramsAddress) {
+        return p.identity && !forceWeightCopy && paramsAddress % DeviceArena.ALIGN == 0;
+    }
+
+    private RnnPlan plan(RnnSpec spec, int batch, int steps) {
+        RnnPlan.Key key = RnnPlan.Key.of(spec, batch, steps);
+        RnnPlan p = plans.get(key);
+        if (p == null) {
+            p = new RnnPlan(this, spec, batch, steps);
+            plans.put(key, p);
+        }
+        return p;
+    }
+
+    private static void requireTanh(RnnSpec spec) {
+        if (spec.activation() != Activation.TANH) {
+            throw new UnsupportedOperationException("the CUDA backend runs " + spec.cell() + " cells with tanh only"
+                    + " (cuDNN fuses no other cell activation), found activation=" + spec.activation().keyword()
+                    + ": use --backend cpu for relu cells, or --activation tanh");
+        }
+    }
+
+    @Override
+    public void rnnForward(RnnSpec spec, int batch, int steps, Tensor x, Tensor params, Tensor y, Tensor reserve) {
+        requireTanh(spec);
+        checkBatchSteps(batch, steps);
+        CudaTensor X = dev(x, (long) batch * steps * spec.inputSize(), "rnnForward x (B, T, F)");
+        CudaTensor P = dev(params, spec.paramCount(), "rnnForward params");
+        CudaTensor Y = dev(y, (long) batch * steps * spec.units(), "rnnForward y (B, T, H)");
+        CudaTensor R = dev(reserve, 0, "rnnForward reserve");
+        RnnPlan p = plan(spec, batch, steps);
+        LayerState s = layers.computeIfAbsent(R.address(), k -> new LayerState());
+        s.ensure(p);
+        s.weights = weightsFor(p, s, P);
+        work = grow(work, p.workBytes);
+        // NB: always the training mode: the interface does not say whether a backward pass follows.
+        cudnn.forward(cudnnHandle, p.rnn, CudnnLibrary.CUDNN_FWD_MODE_TRAINING, p.seqLengths.address(),
+                p.xDesc, X.address(), p.yDesc, Y.address(), p.hDesc, p.hDesc, p.weightSpaceBytes, s.weights,
+                p.workBytes, work.address(), p.reserveBytes, s.reserve.address());
+    }
+
+    /** The weight space to hand cuDNN: the canonical params themselves, or a packed copy. */
+    private long weightsFor(RnnPlan p, LayerState s, CudaTensor params) {
+        if (usesCanonicalWeights(p, params.address())) return params.address();
+        s.ensurePacked(p);
+        for (RnnPlan.Segment seg : p.segments) {
+            check(cuMemcpyDtoDAsync(s.packed.pointer(4 * seg.weightSpace()), params.pointer(seg.canonical()),
+                    4L * seg.length(), ctx.stream), "cuMemcpyDtoDAsync(weights into cuDNN's layout)");
+        }
+        return s.packed.address();
+    }
+
+    @Override
+    public void rnnBackward(RnnSpec spec, int batch, int steps, Tensor x, Tensor params, Tensor y,
+                            Tensor reserve, Tensor dy, Tensor dx, Tensor dParams) {
+        requireTanh(spec);
+        checkBatchSteps(batch, steps);
+        long n = (long) batch * steps;
+        CudaTensor X = dev(x, n * spec.inputSize(), "rnnBackward x (B, T, F)");
+        CudaTensor P = dev(params, spec.paramCount(), "rnnBackward params");
+        CudaTensor Y = dev(y, n * spec.units(), "rnnBackward y (B, T, H)");
+        CudaTensor R = dev(reserve, 0, "rnnBackward reserve");
+        CudaTensor DY = dev(dy, n * spec.units(), "rnnBackward dy (B, T, H)");
+        CudaTensor DX = dx == null ? null : dev(dx, n * spec.inputSize(), "rnnBackward dx (B, T, F)");
+        CudaTensor DP = dev(dParams, spec.paramCount(), "rnnBackward dParams");
+        LayerState s = layers.get(R.address());
+        RnnPlan.Key key = RnnPlan.Key.of(spec, batch, steps);
+        if (s == null || !s.plan.key.equals(key)) {
+            throw new IllegalStateException("rnnBackward for " + key + " needs the rnnForward of the same shape with the"
+                    + " same reserve tensor first; " + (s == null ? "there was none" : "the last one was " + s.plan.key));
+        }
+        RnnPlan p = s.plan;
+        long weights = usesCanonicalWeights(p, P.address()) ? P.address() : s.packed.address();
+        if (weights != s.weights) {
+            throw new IllegalStateException("rnnBackward for " + key + ": params are not the tensor rnnForward used");
+        }
+        work = grow(work, p.workBytes);
+        long dxAddress;
+        if (DX != null) {
+            dxAddress = DX.address();
+        } else {
+            scratch = grow(scratch, 4 * n * spec.inputSize());
+            dxAddress = scratch.address();
+        }
+        cudnn.backwardData(cudnnHandle, p.rnn, p.seqLengths.address(), p.yDesc, Y.address(), DY.address(),
+                p.xDesc, dxAddress, p.hDesc, p.hDesc, p.weightSpaceBytes, weights, p.workBytes, work.address(),
+                p.reserveBytes, s.reserve.address());
+        if (weights == P.address()) {
+            // CUDNN_WGRAD_MODE_ADD accumulates straight into the canonical gradients, as the interface asks
+            cudnn.backwardWeights(cudnnHandle, p.rnn, p.seqLengths.address(), p.xDesc, X.address(), p.hDesc,
+                    p.yDesc, Y.address(), p.weightSpaceBytes, DP.address(), p.workBytes, work.address(),
+                    p.reserveBytes, s.reserve.address());
+        } else {
+            zero(s.dPacked);
+            cudnn.backwardWeights(cudnnHandle, p.rnn, p.seqLengths.address(), p.xDesc, X.address(), p.hDesc,
+                    p.yDesc, Y.address(), p.weightSpaceBytes, s.dPacked.address(), p.workBytes, work.address(),
+                    p.reserveBytes, s.reserve.address());
+            for (RnnPlan.Segment seg : p.segments) {
+                kernels.add(seg.length(), s.dPacked.address() + 4 * seg.weightSpace(), DP.address() + 4L * seg.canonical());
+            }
+        }
+    }
+
+    private static void checkBatchSteps(int batch, int steps) {
+        if (batch <= 0 || steps <= 0) {
+            throw new IllegalArgumentException("batch and steps must be positive, found " + batch + " and " + steps);
+        }
+    }
+
+    @Override
+    public void lastStep(int batch, int steps, int width, Tensor seq, Tensor out) {
+        CudaTensor S = dev(seq, (long) batch * steps * width, "lastStep seq (B, T, W)");
+        CudaTensor O = dev(out, (long) batch * width, "lastStep out (B, W)");
+        kernels.lastStep(batch, steps, width, S.address(), O.address());
+    }
+
+    @Override
+    public void lastStepBackward(int batch, int steps, int width, Tensor dOut, Tensor dSeq) {
+        CudaTensor D = dev(dOut, (long) batch * width, "lastStepBackward dOut (B, W)");
+        CudaTensor S = dev(dSeq, (long) batch * steps * width, "lastStepBackward dSeq (B, T, W)");
+        kernels.lastStepBackward(batch, steps, width, D.address(), S.address());
+    }
+
+    // ---- regularisation, loss, optimiser -----------------------------------------------------
+
+    @Override
+    public void dropout(long seed, long step, int salt, float rate, int n, Tensor in, Tensor out) {
+        if (!(rate >= 0 && rate < 1)) throw new IllegalArgumentException("dropout rate must be in [0, 1), found " + rate);
+        CudaTensor I = dev(in, n, "dropout in (n)"), O = dev(out, n, "dropout out (n)");
+        // NB: the scale in double, as the CPU backends: the kept values then match them bit for bit
+        kernels.dropout(n, I.address(), O.address(), seed, step, salt, rate, 1.0 / (1.0 - rate));
+    }
+
+    @Override
+    public void softmaxCrossEntropy(int batch, int classes, Tensor logits, Tensor labels,
+                                    float gradScale, Tensor dLogits, Tensor stats) {
+        if (batch <= 0 || classes <= 0) {
+            throw new IllegalArgumentException("batch and classes must be positive, found " + batch + " and " + classes);
+        }
+        CudaTensor L = dev(logits, (long) batch * classes, "softmaxCrossEntropy logits (B, C)");
+        CudaTensor Y = dev(labels, batch, "softmaxCrossEntropy labels (B)");
+        CudaTensor S = dev(stats, 2, "softmaxCrossEntropy stats (2)");
+        long d = dLogits == null ? 0L : dev(dLogits, (long) batch * classes, "softmaxCrossEntropy dLogits (B, C)").address();
+        kernels.softmaxXent(batch, classes, L.address(), Y.address(), gradScale, d, S.address());
+    }
+
+    @Override
+    public void softmax(int rows, int cols, Tensor logits, Tensor probs) {
+        CudaTensor L = dev(logits, (long) rows * cols, "softmax logits (rows, cols)");
+        CudaTensor P = dev(probs, (long) rows * cols, "softmax probs (rows, cols)");
+        kernels.softmaxRows(rows, cols, L.address(), P.address());
+    }
+
+    @Override
+    public void adam(int n, Tensor params, Tensor grads, Tensor m, Tensor v,
+                     float lr, float beta1, float beta2, float eps, long t) {
+        if (t < 1) throw new IllegalArgumentException("adam step t is 1-based, found " + t);
+        CudaTensor P = dev(params, n, "adam params"), G = dev(grads, n, "adam grads");
+        CudaTensor M = dev(m, n, "adam m"), V = dev(v, n, "adam v");
+        float alpha = (float) (lr * Math.sqrt(1 - Math.pow(beta2, t)) / (1 - Math.pow(beta1, t)));
+        kernels.adam(n, P.address(), G.address(), M.address(), V.address(), alpha, beta1, beta2, 1f - beta1, 1f - beta2, eps);
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------
+
+    private void open() {
+        if (closed) throw new IllegalStateException("the CUDA backend is closed");
+        ctx.makeCurrent();
+    }
+
+    /** {@code t} as one of this backend's live tensors holding at least {@code need} floats. */
+    private CudaTensor dev(Tensor t, long need, String what) {
+        open();
+        if (!(t instanceof CudaTensor c) || c.owner != this) {
+            throw new IllegalArgumentException(what + ": the CUDA backend takes its own tensors, found "
+                    + (t == null ? "null" : t.getClass().getSimpleName() + (t instanceof CudaTensor ? " of another backend" : "")));
+        }
+        if (c.isClosed()) throw new IllegalStateException(what + ": the tensor was closed");
+        if (c.size() < need) {
+            throw new IllegalArgumentException(what + ": expected at least " + need + " elements, found " + c.size());
+        }
+        return c;
+    }
+
+    /** A pinned host buffer for one transfer, with an event marking when its last copy is done. */
+    private final class Staging {
+        Pointer host;
+        ByteBuffer buffer;
+        long bytes;
+        final CUevent done = new CUevent();
+        boolean pending;
+
+        Staging() {
+            check(cuEventCreate(done, CUevent_flags.CU_EVENT_DISABLE_TIMING), "cuEventCreate");
+        }
+
+        void ensure(long need) {
+            if (need <= bytes) return;
+            await();
+            if (host != null) check(cuMemFreeHost(host), "cuMemFreeHost");
+            long size = Math.max(need, 1L << 20);
+            host = new Pointer();
+            check(cuMemAllocHost(host, size), "cuMemAllocHost(" + size + " bytes)");
+            buffer = host.getByteBuffer(0, size).order(ByteOrder.nativeOrder());
+            bytes = size;
+        }
+
+        void record() {
+            check(cuEventRecord(done, ctx.stream), "cuEventRecord");
+            pending = true;
+        }
+
+        void await() {
+            if (pending) check(cuEventSynchronize(done), "cuEventSynchronize");
+            pending = false;
+        }
+
+        void free() {
+            await();
+            if (host != null) check(cuMemFreeHost(host), "cuMemFreeHost");
+            check(cuEventDestroy(done), "cuEventDestroy");
+        }
+    }
+
+    /**
+     * The next of a small ring of staging buffers, once its previous copy has finished. NB: a ring,
+     * so that writing the next batch does not wait for the device to finish the previous step.
+     */
+    private Staging staging(long bytes) {
+        int i = nextStaging;
+        nextStaging = (i + 1) % staging.length;
+        if (staging[i] == null) staging[i] = new Staging();
+        Staging s = staging[i];
+        s.await();
+        s.ensure(bytes);
+        return s;
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        ctx.makeCurrent();
+        List<Throwable> errors = new ArrayList<>();
+        Runnable[] steps = {
+            ctx::synchronize,
+            () -> {
+                for (RnnPlan p : plans.values()) p.close();
+                plans.clear();
+            },
+            () -> {
+                for (LayerState s : layers.values()) s.release();
+                layers.clear();
+            },
+            () -> {
+                for (Staging s : staging) if (s != null) s.free();
+            },
+            () -> cudnn.destroyDropoutDescriptor(noDropout),
+            () -> cudnn.destroy(cudnnHandle),
+            () -> cublas.destroy(cublasHandle),
+            kernels::close,
+            () -> {
+                closed = true;
+                arena.close();
+            },
+            hostArena::close,
+            ctx::close,
+        };
+        for (Runnable r : steps) {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                errors.add(e);
+            }
+        }
+        closed = true;
+        if (!errors.isEmpty()) {
+            RuntimeException e = new CudaException("closing the CUDA backend", -1, errors.get(0).getMessage());
+            errors.forEach(e::addSuppressed);
+            throw e;
+        }
+    }
+}

@@ -1,0 +1,228 @@
+package dev.jrnn.cuda;
+
+import static dev.jrnn.cuda.Driver.check;
+import static jcuda.driver.JCudaDriver.cuLaunchKernel;
+import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
+import static jcuda.driver.JCudaDriver.cuModuleLoadData;
+import static jcuda.driver.JCudaDriver.cuModuleUnload;
+
+import dev.jrnn.backend.Activation;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import jcuda.NativePointerObject;
+import jcuda.Pointer;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUmodule;
+import jcuda.driver.CUresult;
+
+/**
+ * jrnn's own CUDA kernels ({@code native/*.cu}): loaded from the jar's resources with
+ * {@code cuModuleLoadData}, looked up by name, launched on the backend's stream. Each launcher
+ * lays out the kernel's parameters in the order of its {@code extern "C"} signature.
+ */
+final class Kernels implements AutoCloseable {
+    /** Where the build puts the modules, as classpath resources. */
+    static final String RESOURCE_DIR = "/dev/jrnn/cuda/kernels/";
+
+    /** Module (= .cu file) to the kernels it defines; KernelResourcesTest checks the built PTX has each. */
+    static final Map<String, List<String>> FUNCTIONS;
+
+    static {
+        Map<String, List<String>> m = new LinkedHashMap<>();
+        m.put("dropout", List.of("jrnn_dropout"));
+        m.put("softmax", List.of("jrnn_softmax_rows", "jrnn_softmax_xent"));
+        m.put("elementwise", List.of("jrnn_fill", "jrnn_add", "jrnn_bias_activation", "jrnn_activation_backward",
+                "jrnn_bias_gradient", "jrnn_last_step", "jrnn_last_step_backward"));
+        m.put("adam", List.of("jrnn_adam"));
+        FUNCTIONS = java.util.Collections.unmodifiableMap(m);
+    }
+
+    /** Threads per block: JRNN_BLOCK in native/common.cuh (jrnn_softmax_xent's shared arrays are that long). */
+    static final int BLOCK = 256;
+    /** Grid-stride kernels need no more blocks than this to fill any current GPU. */
+    static final int MAX_GRID = 65535;
+
+    /** Activation codes of native/common.cuh (JRNN_ACT_*). */
+    static int activationCode(Activation a) {
+        return switch (a) {
+            case LINEAR -> 0;
+            case RELU -> 1;
+            case TANH -> 2;
+            case SIGMOID -> 3;
+            case SOFTMAX -> throw new IllegalArgumentException("softmax is not an element-wise activation");
+        };
+    }
+
+    /** Null when every module's PTX is in the jar, else what is missing. */
+    static String missingResources() {
+        List<String> missing = new ArrayList<>();
+        for (String module : FUNCTIONS.keySet()) {
+            if (Kernels.class.getResource(RESOURCE_DIR + module + ".ptx") == null) missing.add(module + ".ptx");
+        }
+        if (missing.isEmpty()) return null;
+        return "jrnn's CUDA kernels are not in this build (missing " + String.join(", ", missing) + " under "
+                + RESOURCE_DIR + "): it was built without nvcc; rebuild where nvcc is installed "
+                + "(/usr/local/cuda/bin/nvcc, or -Pcuda-kernels -Djrnn.nvcc=PATH)";
+    }
+
+    private final CudaContext ctx;
+    private final List<CUmodule> modules = new ArrayList<>();
+    private final Map<String, CUfunction> functions = new HashMap<>();
+    /** Which image each module was loaded from (fatbin or ptx), for {@code jrnn info}. */
+    final Map<String, String> loadedFrom = new LinkedHashMap<>();
+
+    Kernels(CudaContext ctx) {
+        this.ctx = ctx;
+        String missing = missingResources();
+        if (missing != null) throw new CudaUnavailableException(missing);
+        ctx.makeCurrent();
+        try {
+            for (var e : FUNCTIONS.entrySet()) {
+                CUmodule module = load(e.getKey());
+                for (String fn : e.getValue()) {
+                    CUfunction f = new CUfunction();
+                    check(cuModuleGetFunction(f, module, fn), "cuModuleGetFunction(" + e.getKey() + ", " + fn + ")");
+                    functions.put(fn, f);
+                }
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /**
+     * Loads the fatbin (SASS for the GPUs it was built for, else the driver JITs its PTX), and
+     * falls back to the plain PTX when the fatbin is absent or refused.
+     */
+    private CUmodule load(String module) {
+        List<String> errors = new ArrayList<>();
+        for (String ext : new String[] {".fatbin", ".ptx"}) {
+            byte[] image = resource(module + ext);
+            if (image == null) continue;
+            if (ext.equals(".ptx")) image = java.util.Arrays.copyOf(image, image.length + 1);   // NUL-terminated text
+            CUmodule m = new CUmodule();
+            int rc = cuModuleLoadData(m, image);
+            if (rc == CUresult.CUDA_SUCCESS) {
+                modules.add(m);
+                loadedFrom.put(module, module + ext);
+                return m;
+            }
+            errors.add("cuModuleLoadData(" + module + ext + ") failed: " + CUresult.stringFor(rc));
+        }
+        throw new CudaUnavailableException("jrnn's CUDA kernels did not load: " + String.join("; ", errors)
+                + " (their PTX is ISA 9.0 from nvcc 13 and needs a CUDA 13 driver; this one is "
+                + Driver.versionString(Driver.status().driverVersion()) + ")");
+    }
+
+    private static byte[] resource(String name) {
+        try (InputStream in = Kernels.class.getResourceAsStream(RESOURCE_DIR + name)) {
+            return in == null ? null : in.readAllBytes();
+        } catch (IOException e) {
+            throw new CudaUnavailableException("cannot read kernel resource " + RESOURCE_DIR + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    // ---- launchers: one per kernel, parameters in the kernel's order -------------------------
+
+    private static int grid(long work) {
+        return (int) Math.max(1, Math.min(MAX_GRID, (work + BLOCK - 1) / BLOCK));
+    }
+
+    private void launch(String name, int grid, int block, Object... args) {
+        NativePointerObject[] params = new NativePointerObject[args.length];
+        for (int i = 0; i < args.length; i++) {
+            params[i] = switch (args[i]) {
+                case Integer v -> Pointer.to(new int[] {v});
+                case Long v -> Pointer.to(new long[] {v});       // device pointers and 64-bit integers
+                case Float v -> Pointer.to(new float[] {v});
+                case Double v -> Pointer.to(new double[] {v});
+                default -> throw new IllegalArgumentException("kernel argument of type " + args[i].getClass());
+            };
+        }
+        ctx.makeCurrent();
+        check(cuLaunchKernel(functions.get(name), grid, 1, 1, block, 1, 1, 0, ctx.stream, Pointer.to(params), null),
+                "cuLaunchKernel(" + name + ", grid " + grid + ", block " + block + ")");
+    }
+
+    /** jrnn_fill(int n, float *p, float value) */
+    void fill(int n, long p, float value) {
+        if (n > 0) launch("jrnn_fill", grid(n), BLOCK, n, p, value);
+    }
+
+    /** jrnn_add(int n, const float *src, float *dst): dst += src */
+    void add(int n, long src, long dst) {
+        if (n > 0) launch("jrnn_add", grid(n), BLOCK, n, src, dst);
+    }
+
+    /** jrnn_bias_activation(int rows, int cols, float *y, const float *bias, int act) */
+    void biasActivation(int rows, int cols, long y, long bias, Activation act) {
+        if ((long) rows * cols > 0) {
+            launch("jrnn_bias_activation", grid((long) rows * cols), BLOCK, rows, cols, y, bias, activationCode(act));
+        }
+    }
+
+    /** jrnn_activation_backward(int n, int act, const float *y, float *dy) */
+    void activationBackward(int n, Activation act, long y, long dy) {
+        if (n > 0) launch("jrnn_activation_backward", grid(n), BLOCK, n, activationCode(act), y, dy);
+    }
+
+    /** jrnn_bias_gradient(int rows, int cols, const float *dy, float *db) */
+    void biasGradient(int rows, int cols, long dy, long db) {
+        if (cols > 0) launch("jrnn_bias_gradient", grid(cols), BLOCK, rows, cols, dy, db);
+    }
+
+    /** jrnn_last_step(int batch, int steps, int width, const float *seq, float *out) */
+    void lastStep(int batch, int steps, int width, long seq, long out) {
+        long work = (long) batch * width;
+        if (work > 0) launch("jrnn_last_step", grid(work), BLOCK, batch, steps, width, seq, out);
+    }
+
+    /** jrnn_last_step_backward(int batch, int steps, int width, const float *dOut, float *dSeq) */
+    void lastStepBackward(int batch, int steps, int width, long dOut, long dSeq) {
+        long work = (long) batch * steps * width;
+        if (work > 0) launch("jrnn_last_step_backward", grid(work), BLOCK, batch, steps, width, dOut, dSeq);
+    }
+
+    /**
+     * jrnn_dropout(int n, const float *in, float *out, unsigned long long seed, unsigned long long step,
+     * unsigned int salt, float rate, double scale)
+     */
+    void dropout(int n, long in, long out, long seed, long step, int salt, float rate, double scale) {
+        if (n > 0) launch("jrnn_dropout", grid((n + 3L) / 4), BLOCK, n, in, out, seed, step, salt, rate, scale);
+    }
+
+    /** jrnn_softmax_rows(int rows, int cols, const float *logits, float *probs) */
+    void softmaxRows(int rows, int cols, long logits, long probs) {
+        if (rows > 0) launch("jrnn_softmax_rows", grid(rows), BLOCK, rows, cols, logits, probs);
+    }
+
+    /**
+     * jrnn_softmax_xent(int batch, int classes, const float *logits, const float *labels, float gradScale,
+     * float *dLogits, float *stats): one block of {@link #BLOCK} threads (the kernel reduces in a fixed order).
+     */
+    void softmaxXent(int batch, int classes, long logits, long labels, float gradScale, long dLogits, long stats) {
+        launch("jrnn_softmax_xent", 1, BLOCK, batch, classes, logits, labels, gradScale, dLogits, stats);
+    }
+
+    /**
+     * jrnn_adam(int n, float *p, const float *g, float *m, float *v, float alpha, float b1, float b2, float c1,
+     * float c2, float eps)
+     */
+    void adam(int n, long p, long g, long m, long v, float alpha, float b1, float b2, float c1, float c2, float eps) {
+        if (n > 0) launch("jrnn_adam", grid(n), BLOCK, n, p, g, m, v, alpha, b1, b2, c1, c2, eps);
+    }
+
+    @Override
+    public void close() {
+        ctx.makeCurrent();
+        for (CUmodule m : modules) cuModuleUnload(m);
+        modules.clear();
+        functions.clear();
+    }
+}

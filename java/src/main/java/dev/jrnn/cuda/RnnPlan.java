@@ -1,0 +1,185 @@
+package dev.jrnn.cuda;
+
+import dev.jrnn.backend.RnnSpec;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * The cuDNN side of one recurrent layer shape at one (batch, steps): the descriptors every call
+ * takes, the sizes of cuDNN's weight, work and reserve spaces, and where each canonical parameter
+ * lives in cuDNN's weight space (from {@code cudnnGetRNNWeightParams}).
+ *
+ * <p>Canonical layout (RnnSpec): {@code W (G*H, F)}, {@code R (G*H, H)}, then {@code b (G*H)}
+ * (LSTM, single input bias) or {@code bW (G*H), bR (G*H)} (GRU, double bias); gates in cuDNN's
+ * order (LSTM i, f, g, o; GRU r, z, n). cuDNN's {@code linLayerID} for a one-layer unidirectional
+ * network: {@code 0..G-1} are the input matrices W_g with their input biases, {@code G..2G-1} the
+ * recurrent matrices R_g with their recurrent biases (cuDNN's documentation of
+ * cudnnGetRNNWeightParams; the same numbering PyTorch and ONNX Runtime map to). Each matrix is a
+ * row-major (H, F) or (H, H) block, so a gate's rows of W or R copy over as one piece.
+ */
+final class RnnPlan implements AutoCloseable {
+
+    /** What a plan is built for. */
+    record Key(RnnSpec.Cell cell, int inputSize, int units, int batch, int steps) {
+        static Key of(RnnSpec spec, int batch, int steps) {
+            return new Key(spec.cell(), spec.inputSize(), spec.units(), batch, steps);
+        }
+
+        @Override
+        public String toString() {
+            return cell + "(F " + inputSize + ", H " + units + ") batch " + batch + " steps " + steps;
+        }
+    }
+
+    /** {@code length} floats at canonical offset {@code canonical} sit at float {@code weightSpace} of cuDNN's space. */
+    record Segment(int canonical, long weightSpace, int length) {}
+
+    final Key key;
+    final int paramCount;
+    final MemorySegment rnn, xDesc, yDesc, hDesc;
+    final long weightSpaceBytes, workBytes, reserveBytes;
+    final List<Segment> segments;
+    /** Whether cuDNN's weight space is exactly the canonical layout, so the canonical buffers can be passed as is. */
+    final boolean identity;
+    /** (B) int32, every entry {@code steps}: cuDNN reads sequence lengths from device memory. */
+    final CudaTensor seqLengths;
+    private final CudnnLibrary cudnn;
+
+    RnnPlan(CudaBackend be, RnnSpec spec, int batch, int steps) {
+        this.key = Key.of(spec, batch, steps);
+        this.paramCount = spec.paramCount();
+        this.cudnn = be.cudnn;
+        MemorySegment handle = be.cudnnHandle;
+        rnn = cudnn.createRnnDescriptor();
+        xDesc = cudnn.createRnnDataDescriptor();
+        yDesc = cudnn.createRnnDataDescriptor();
+        hDesc = cudnn.createTensorDescriptor();
+        CudaTensor lengths = null;
+        try {
+            boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
+            cudnn.setRnn(rnn, lstm ? CudnnLibrary.CUDNN_LSTM : CudnnLibrary.CUDNN_GRU,
+                    lstm ? CudnnLibrary.CUDNN_RNN_SINGLE_INP_BIAS : CudnnLibrary.CUDNN_RNN_DOUBLE_BIAS,
+                    spec.inputSize(), spec.units(), be.noDropout);
+            cudnn.setRnnData(xDesc, steps, batch, spec.inputSize());
+            cudnn.setRnnData(yDesc, steps, batch, spec.units());
+            cudnn.setTensor(hDesc, 1, batch, spec.units());   // (layers, B, H); also the cell state's shape
+            weightSpaceBytes = cudnn.weightSpaceSize(handle, rnn);
+            long[] temp = cudnn.tempSpaceSizes(handle, rnn, CudnnLibrary.CUDNN_FWD_MODE_TRAINING, xDesc);
+            workBytes = temp[0];
+            reserveBytes = temp[1];
+            segments = mapWeights(be, spec);
+            identity = isIdentity(segments, weightSpaceBytes, paramCount);
+            lengths = be.allocate(batch);
+            be.fillInt(lengths, steps);
+            seqLengths = lengths;
+        } catch (RuntimeException e) {
+            if (lengths != null) lengths.close();
+            destroyDescriptors();
+            throw e;
+        }
+    }
+
+    /** Asks cuDNN where each matrix and bias lives, and checks the answer covers the canonical layout once. */
+    private List<Segment> mapWeights(CudaBackend be, RnnSpec spec) {
+        int G = spec.gates(), H = spec.units(), F = spec.inputSize(), GH = spec.gateWidth();
+        boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
+        List<Segment> out = new ArrayList<>();
+        DeviceArena.Block probe = be.arena.allocate(Math.max(1, weightSpaceBytes));
+        MemorySegment mDesc = cudnn.createTensorDescriptor(), bDesc = cudnn.createTensorDescriptor();
+        try {
+            long base = probe.address();
+            int[] lstmBias = new int[G];
+            for (int id = 0; id < 2 * G; id++) {
+                boolean input = id < G;
+                int g = input ? id : id - G, cols = input ? F : H;
+                long[] addr = cudnn.weightParams(be.cudnnHandle, rnn, weightSpaceBytes, base, id, mDesc, bDesc);
+                String where = key + " linLayerID " + id + " (" + (input ? "W" : "R") + " gate " + g + ")";
+                out.add(segment(addr[0], base, input ? spec.offsetW() + g * H * F : spec.offsetR() + g * H * H,
+                        H * cols, cudnn.tensorDims(mDesc), where + " matrix"));
+                if (addr[1] == 0) continue;
+                int canonical;
+                if (lstm) {
+                    if (lstmBias[g]++ > 0) throw layout(where + ": a second bias for an LSTM gate (expected CUDNN_RNN_SINGLE_INP_BIAS)");
+                    canonical = spec.offsetBias() + g * H;
+                } else {
+                    canonical = spec.offsetBias() + (input ? 0 : GH) + g * H;
+                }
+                out.add(segment(addr[1], base, canonical, H, cudnn.tensorDims(bDesc), where + " bias"));
+            }
+            if (lstm) {
+                for (int g = 0; g < G; g++) if (lstmBias[g] != 1) throw layout(key + ": no bias found for LSTM gate " + g);
+            }
+        } finally {
+            cudnn.destroyTensorDescriptor(mDesc);
+            cudnn.destroyTensorDescriptor(bDesc);
+            be.arena.release(probe);
+        }
+        check(out, weightSpaceBytes, paramCount, key);
+        return List.copyOf(out);
+    }
+
+    private static Segment segment(long addr, long base, int canonical, int expected, int[] dims, String where) {
+        long bytes = addr - base;
+        if (addr == 0 || bytes < 0 || bytes % 4 != 0) {
+            throw layout(where + " at byte " + bytes + " of the weight space (expected a float offset >= 0)");
+        }
+        long numel = 1;
+        for (int d : dims) numel *= d;
+        if (numel != expected) {
+            throw layout(where + " has shape " + Arrays.toString(dims) + " = " + numel + " floats, expected " + expected);
+        }
+        return new Segment(canonical, bytes / 4, expected);
+    }
+
+    /** Every segment inside the weight space, none overlapping, together exactly the canonical parameters. */
+    static void check(List<Segment> segments, long weightSpaceBytes, int paramCount, Object key) {
+        long total = 0;
+        List<Segment> byWs = new ArrayList<>(segments);
+        byWs.sort(Comparator.comparingLong(Segment::weightSpace));
+        long end = 0;
+        for (Segment s : byWs) {
+            if (s.weightSpace() < end) throw layout(key + ": weight-space pieces overlap at float " + s.weightSpace());
+            end = s.weightSpace() + s.length();
+            total += s.length();
+        }
+        if (end * 4 > weightSpaceBytes) {
+            throw layout(key + ": pieces end at byte " + end * 4 + ", beyond the weight space of " + weightSpaceBytes);
+        }
+        List<Segment> byCanon = new ArrayList<>(segments);
+        byCanon.sort(Comparator.comparingInt(Segment::canonical));
+        long next = 0;
+        for (Segment s : byCanon) {
+            if (s.canonical() != next) throw layout(key + ": canonical parameters not covered once at " + next);
+            next += s.length();
+        }
+        if (total != paramCount || next != paramCount) {
+            throw layout(key + ": pieces hold " + total + " floats, the layer has " + paramCount);
+        }
+    }
+
+    static boolean isIdentity(List<Segment> segments, long weightSpaceBytes, int paramCount) {
+        if (weightSpaceBytes != 4L * paramCount) return false;
+        for (Segment s : segments) if (s.canonical() != s.weightSpace()) return false;
+        return true;
+    }
+
+    private static IllegalStateException layout(String what) {
+        return new IllegalStateException("unexpected cuDNN RNN weight layout: " + what);
+    }
+
+    private void destroyDescriptors() {
+        cudnn.destroyTensorDescriptor(hDesc);
+        cudnn.destroyRnnDataDescriptor(yDesc);
+        cudnn.destroyRnnDataDescriptor(xDesc);
+        cudnn.destroyRnnDescriptor(rnn);
+    }
+
+    @Override
+    public void close() {
+        seqLengths.close();
+        destroyDescriptors();
+    }
+}

@@ -1,0 +1,109 @@
+package dev.jrnn.cuda;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.jrnn.backend.Backend;
+import dev.jrnn.backend.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * For the @Tag("gpu") tests: skip loudly without a CUDA device, fail where one is promised (the
+ * fake-device run), and small helpers shared by them.
+ */
+@SuppressWarnings("restricted")
+final class GpuSupport {
+    private GpuSupport() {}
+
+    /** Skips the calling test class, printing why, unless the CUDA backend can start. */
+    static void requireDevice() {
+        String why = CudaSupport.unavailableReason();
+        if (why == null) return;
+        if (NativeBuild.fakeDevice()) fail("the fake CUDA device was promised (jrnn.fakeDevice) but: " + why);
+        if (Boolean.getBoolean("jrnn.requireDevice")) fail("a CUDA device was required (jrnn.requireDevice) but: " + why);
+        System.out.println("SKIPPED: no CUDA device: " + CudaSupport.unavailableSummary());
+        Assumptions.abort("no CUDA device: " + why);
+    }
+
+    static float[] uniform(SplittableRandom r, int n, double scale) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) ((r.nextDouble() * 2 - 1) * scale);
+        return a;
+    }
+
+    static Tensor put(Backend be, float[] v) {
+        Tensor t = be.allocate(v.length);
+        be.write(v, 0, t, v.length);
+        return t;
+    }
+
+    static float[] get(Backend be, Tensor t) {
+        float[] out = new float[t.size()];
+        be.read(t, out, 0, out.length);
+        return out;
+    }
+
+    /** {@code |actual - expected| <= abs + rel * |expected|} for every element, and nothing NaN. */
+    static void assertClose(double[] expected, float[] actual, double abs, double rel, String what) {
+        if (expected.length != actual.length) fail(what + ": " + actual.length + " elements, expected " + expected.length);
+        int bad = 0;
+        StringBuilder first = new StringBuilder();
+        for (int i = 0; i < expected.length; i++) {
+            double tol = abs + rel * Math.abs(expected[i]);
+            if (!(Math.abs(actual[i] - expected[i]) <= tol)) {
+                if (bad++ < 5) first.append(String.format(" [%d] expected %.8g found %.8g;", i, expected[i], actual[i]));
+            }
+        }
+        if (bad > 0) fail(what + ": " + bad + " of " + expected.length + " elements off (abs " + abs + ", rel " + rel + "):" + first);
+    }
+
+    static double[] toDouble(float[] f) {
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) d[i] = f[i];
+        return d;
+    }
+
+    /**
+     * On the fake device: switches the fake cuDNN's weight layout for RNN descriptors set from now on
+     * (true: shuffled and padded, so the backend must copy and map). A no-op returning false elsewhere.
+     */
+    static boolean fakeShuffledCudnnLayout(boolean shuffled) {
+        Path fakes = NativeBuild.fakes();
+        if (!NativeBuild.fakeDevice() || fakes == null) return false;
+        SymbolLookup lib = SymbolLookup.libraryLookup(fakes.resolve("libcudnn.so.9"), Arena.global());
+        MethodHandle set = Linker.nativeLinker().downcallHandle(lib.find("jrnn_fake_cudnn_set_layout").orElseThrow(),
+                FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
+        try {
+            set.invokeExact(shuffled ? 1 : 0);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        return true;
+    }
+
+    /** On the fake device: live cuDNN objects plus cuBLAS handles; -1 elsewhere. */
+    static int fakeLiveLibraryObjects() {
+        Path fakes = NativeBuild.fakes();
+        if (!NativeBuild.fakeDevice() || fakes == null) return -1;
+        int total = 0;
+        for (String[] f : new String[][] {{"libcudnn.so.9", "jrnn_fake_cudnn_live_objects"},
+                {"libcublas.so.13", "jrnn_fake_cublas_live_handles"}}) {
+            SymbolLookup lib = SymbolLookup.libraryLookup(fakes.resolve(f[0]), Arena.global());
+            MethodHandle h = Linker.nativeLinker().downcallHandle(lib.find(f[1]).orElseThrow(),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT));
+            try {
+                total += (int) h.invokeExact();
+            } catch (Throwable t) {
+                throw new AssertionError(t);
+            }
+        }
+        return total;
+    }
+}

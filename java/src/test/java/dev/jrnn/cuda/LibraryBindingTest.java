@@ -1,0 +1,71 @@
+package dev.jrnn.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Binding cuDNN and cuBLAS through Panama when the file found is not what it should be: each
+ * failure is a typed {@link CudaLibraryException} naming the file and what is wrong. (Binding
+ * every function is exercised by the @Tag("gpu") tests, against the fake libraries or a GPU.)
+ */
+class LibraryBindingTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void anEmptyFileIsNotALibrary() throws IOException {
+        Path f = Files.createFile(dir.resolve("libcudnn.so.9"));
+        CudaLibraryException e = assertThrows(CudaLibraryException.class, () -> CudnnLibrary.open(f));
+        assertEquals(CudaLibraryException.Problem.NOT_LOADABLE, e.problem());
+        assertTrue(e.getMessage().contains(f.toString()) && e.getMessage().contains("0 bytes"), e.getMessage());
+        Path b = Files.write(dir.resolve("libcublas.so.13"), "not ELF".getBytes());
+        e = assertThrows(CudaLibraryException.class, () -> CublasLibrary.open(b));
+        assertTrue(e.getMessage().contains("libcublas.so.13") && e.getMessage().contains("no ELF header"), e.getMessage());
+    }
+
+    @Test
+    void aLibraryThatDoesNotLoadReportsTheLoadersReason() throws IOException {
+        byte[] elf = new byte[64];
+        elf[0] = 0x7f;
+        elf[1] = 'E';
+        elf[2] = 'L';
+        elf[3] = 'F';
+        Path f = Files.write(dir.resolve("libcudnn.so.9"), elf);
+        CudaLibraryException e = assertThrows(CudaLibraryException.class, () -> CudnnLibrary.open(f));
+        assertEquals(CudaLibraryException.Problem.NOT_LOADABLE, e.problem());
+        assertTrue(e.getMessage().contains("did not load: ") && e.getMessage().contains(f.toString()), e.getMessage());
+    }
+
+    @Test
+    void aLibraryWithoutTheFunctionsSaysWhichOneIsMissing() throws IOException {
+        Path libm = Path.of("/lib/x86_64-linux-gnu/libm.so.6");
+        if (!Files.exists(libm)) libm = Path.of("/usr/lib64/libm.so.6");
+        Assumptions.assumeTrue(Files.exists(libm), "no libm.so.6 to stand in for a wrong library");
+        Path fake = Files.createSymbolicLink(dir.resolve("libcudnn.so.9"), libm);
+        CudaLibraryException e = assertThrows(CudaLibraryException.class, () -> CudnnLibrary.open(fake));
+        assertEquals(CudaLibraryException.Problem.UNSUPPORTED, e.problem());
+        assertTrue(e.getMessage().contains("lacks cudnnGetVersion") && e.getMessage().contains("cuDNN 8.0 or newer"),
+                e.getMessage());
+        Path fakeBlas = Files.createSymbolicLink(dir.resolve("libcublas.so.13"), libm);
+        e = assertThrows(CudaLibraryException.class, () -> CublasLibrary.open(fakeBlas));
+        assertTrue(e.getMessage().contains("lacks cublasGetProperty"), e.getMessage());
+    }
+
+    @Test
+    void versionNumbersDecodeForBothEncodings() {
+        assertEquals("9.1.0", CudnnLibrary.versionString(90100));
+        assertEquals("8.9.6", CudnnLibrary.versionString(8906));
+        assertEquals(9, CudnnLibrary.major(91002));
+        assertEquals(8, CudnnLibrary.major(8907));
+        assertEquals("13.0", Driver.versionString(13000));
+        assertEquals("12.4", Driver.versionString(12040));
+    }
+}

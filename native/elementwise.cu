@@ -1,0 +1,94 @@
+// The small element-wise ops of the Dense layers and the sequence plumbing: fill, bias +
+// activation, activation backward, bias-gradient column sums, last-step gather/scatter, add.
+#include "common.cuh"
+#include <math.h>
+
+// act(x) for the codes in common.cuh. relu passes NaN through, as the reference does.
+JRNN_HD float jrnn_activate(int act, float x) {
+    switch (act) {
+        case JRNN_ACT_LINEAR: return x;
+        case JRNN_ACT_RELU: return x < 0.0f ? 0.0f : x;
+        case JRNN_ACT_TANH: return tanhf(x);
+        case JRNN_ACT_SIGMOID: return 1.0f / (1.0f + expf(-x));
+        default: return NAN;
+    }
+}
+
+// act'(x) written through the output y = act(x); relu's derivative at 0 is 0.
+JRNN_HD float jrnn_derivative(int act, float y) {
+    switch (act) {
+        case JRNN_ACT_LINEAR: return 1.0f;
+        case JRNN_ACT_RELU: return y > 0.0f ? 1.0f : 0.0f;
+        case JRNN_ACT_TANH: return 1.0f - y * y;
+        case JRNN_ACT_SIGMOID: return y * (1.0f - y);
+        default: return NAN;
+    }
+}
+
+// Body: y[i] = act(y[i] + bias[i % cols]); y (rows, cols), bias (cols).
+JRNN_HD void jrnn_bias_activation_element(long long i, int cols, float* y, const float* bias, int act) {
+    y[i] = jrnn_activate(act, y[i] + bias[i % cols]);
+}
+
+// Body: dy[i] *= act'(y[i]); y, dy (n).
+JRNN_HD void jrnn_activation_backward_element(long long i, int act, const float* y, float* dy) {
+    dy[i] = dy[i] * jrnn_derivative(act, y[i]);
+}
+
+// Body: db[j] += sum_i dy[i, j], summed in double in row order; dy (rows, cols), db (cols).
+JRNN_HD void jrnn_bias_gradient_column(long long j, int rows, int cols, const float* dy, float* db) {
+    double s = 0;
+    for (long long i = 0; i < rows; i++) s += dy[i * cols + j];
+    db[j] = (float)((double)db[j] + s);
+}
+
+// Body: out[b, j] = seq[b, T-1, j] for flat index i = b * width + j; seq (B, T, W), out (B, W).
+JRNN_HD void jrnn_last_step_element(long long i, int steps, int width, const float* seq, float* out) {
+    long long b = i / width, j = i % width;
+    out[i] = seq[(b * steps + steps - 1) * width + j];
+}
+
+// Body: dSeq[b, t, j] = t == T-1 ? dOut[b, j] : 0 for flat index i of dSeq (B, T, W); dOut (B, W).
+JRNN_HD void jrnn_last_step_backward_element(long long i, int steps, int width, const float* dOut, float* dSeq) {
+    long long j = i % width, t = (i / width) % steps, b = i / ((long long)width * steps);
+    dSeq[i] = t == steps - 1 ? dOut[b * width + j] : 0.0f;
+}
+
+#ifdef __CUDACC__
+// p (n) = value.
+extern "C" __global__ void jrnn_fill(int n, float* p, float value) {
+    JRNN_FOR_EACH(i, n) p[i] = value;
+}
+
+// dst (n) += src (n); maps cuDNN weight-space gradients into the canonical layout.
+extern "C" __global__ void jrnn_add(int n, const float* src, float* dst) {
+    JRNN_FOR_EACH(i, n) dst[i] = dst[i] + src[i];
+}
+
+// y (rows, cols) = act(y + bias (cols)).
+extern "C" __global__ void jrnn_bias_activation(int rows, int cols, float* y, const float* bias, int act) {
+    JRNN_FOR_EACH(i, (long long)rows * cols) jrnn_bias_activation_element(i, cols, y, bias, act);
+}
+
+// dy (n) *= act'(y (n)).
+extern "C" __global__ void jrnn_activation_backward(int n, int act, const float* y, float* dy) {
+    JRNN_FOR_EACH(i, n) jrnn_activation_backward_element(i, act, y, dy);
+}
+
+// db (cols) += column sums of dy (rows, cols); one thread per column (deterministic order,
+// coalesced: neighbouring threads read neighbouring columns).
+extern "C" __global__ void jrnn_bias_gradient(int rows, int cols, const float* dy, float* db) {
+    JRNN_FOR_EACH(j, cols) jrnn_bias_gradient_column(j, rows, cols, dy, db);
+}
+
+// out (B, W) = seq (B, T, W) at t = T-1.
+extern "C" __global__ void jrnn_last_step(int batch, int steps, int width, const float* seq, float* out) {
+    JRNN_FOR_EACH(i, (long long)batch * width) jrnn_last_step_element(i, steps, width, seq, out);
+}
+
+// dSeq (B, T, W) = dOut (B, W) at t = T-1, zero elsewhere.
+extern "C" __global__ void jrnn_last_step_backward(int batch, int steps, int width, const float* dOut,
+                                                   float* dSeq) {
+    JRNN_FOR_EACH(i, (long long)batch * steps * width) jrnn_last_step_backward_element(i, steps, width, dOut, dSeq);
+}
+#endif

@@ -1,0 +1,551 @@
+// A fake CUDA driver (libcuda.so.1) for tests on machines without a GPU: "device" memory is host
+// memory, streams run every call at once, and kernel launches run the kernel bodies of native/*.cu
+// (compiled here for the host) over the index space the kernel would cover. It implements only
+// what jrnn calls through JCuda, and checks what a real driver would reject or what would crash
+// there: a context must be current, streams must be live, every pointer a kernel or copy touches
+// must lie inside a live allocation, frees must match allocations and leave their guard bytes
+// intact, and a module must contain the kernel names looked up in it.
+//
+// Used by the Maven profile cuda-kernels (surefire execution fake-device): LD_LIBRARY_PATH points
+// at target/native-build/fakes, so JCuda's native library binds to this file.
+#include "fake_cuda.h"
+
+#include "../adam.cu"
+#include "../dropout.cu"
+#include "../elementwise.cu"
+#include "../softmax.cu"
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+typedef int CUresult;
+typedef int CUdevice;
+typedef unsigned long long CUdeviceptr;
+typedef void* CUcontext;
+typedef void* CUstream;
+typedef void* CUevent;
+typedef void* CUmodule;
+typedef void* CUfunction;
+
+enum {
+    CUDA_SUCCESS = 0,
+    CUDA_ERROR_INVALID_VALUE = 1,
+    CUDA_ERROR_OUT_OF_MEMORY = 2,
+    CUDA_ERROR_INVALID_DEVICE = 101,
+    CUDA_ERROR_INVALID_IMAGE = 200,
+    CUDA_ERROR_INVALID_CONTEXT = 201,
+    CUDA_ERROR_INVALID_HANDLE = 400,
+    CUDA_ERROR_NOT_FOUND = 500,
+    CUDA_ERROR_ILLEGAL_ADDRESS = 700,
+    CUDA_ERROR_LAUNCH_FAILED = 719,
+};
+
+namespace {
+
+const size_t kGuard = 256;            // bytes after each allocation that must stay untouched
+const unsigned char kGuardByte = 0xA5;
+const size_t kTotal = 16ULL << 30;    // what cuMemGetInfo reports as the device's size
+
+struct Context {
+    int retains = 0;
+} primary;
+
+thread_local Context* current = nullptr;
+
+std::mutex mu;
+std::map<uintptr_t, size_t> allocations;   // device "address" -> bytes
+std::set<void*> streams, events, hostAllocations;
+size_t allocated = 0;
+
+struct Module {
+    std::vector<unsigned char> image;
+};
+struct Function {
+    std::string name;
+};
+std::set<Module*> modules;
+
+bool contextOk() {
+    return current == &primary && primary.retains > 0;
+}
+
+}  // namespace
+
+extern "C" int jrnn_fake_check(const void* p, size_t bytes, const char* what) {
+    std::lock_guard<std::mutex> lock(mu);
+    uintptr_t a = (uintptr_t)p;
+    auto it = allocations.upper_bound(a);
+    if (it != allocations.begin()) {
+        --it;
+        if (a >= it->first && a + bytes <= it->first + it->second) return 0;
+    }
+    std::fprintf(stderr, "fake CUDA: %s: [%p, +%zu bytes) is not inside a live device allocation\n", what, p, bytes);
+    return 1;
+}
+
+extern "C" int jrnn_fake_stream_valid(const void* s) {
+    std::lock_guard<std::mutex> lock(mu);
+    return s == nullptr || streams.count((void*)s) > 0;
+}
+
+extern "C" int jrnn_fake_context_current(void) {
+    return contextOk() ? 1 : 0;
+}
+
+#define NEED_CONTEXT() \
+    do { \
+        if (!contextOk()) { \
+            std::fprintf(stderr, "fake CUDA: %s without a current context\n", __func__); \
+            return CUDA_ERROR_INVALID_CONTEXT; \
+        } \
+    } while (0)
+
+#define NEED_STREAM(s) \
+    do { \
+        if (!jrnn_fake_stream_valid(s)) { \
+            std::fprintf(stderr, "fake CUDA: %s on a stream that is not live\n", __func__); \
+            return CUDA_ERROR_INVALID_HANDLE; \
+        } \
+    } while (0)
+
+#define NEED_DEVICE(p, bytes, what) \
+    do { \
+        if (jrnn_fake_check((const void*)(uintptr_t)(p), (bytes), (what)) != 0) return CUDA_ERROR_ILLEGAL_ADDRESS; \
+    } while (0)
+
+extern "C" {
+
+CUresult cuInit(unsigned int flags) {
+    return flags == 0 ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+
+CUresult cuDriverGetVersion(int* v) {
+    *v = 13000;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuDeviceGetCount(int* n) {
+    *n = 1;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuDeviceGet(CUdevice* d, int ordinal) {
+    if (ordinal != 0) return CUDA_ERROR_INVALID_DEVICE;
+    *d = 0;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuDeviceGetName(char* name, int len, CUdevice d) {
+    if (d != 0) return CUDA_ERROR_INVALID_DEVICE;
+    std::snprintf(name, (size_t)len, "jrnn fake CUDA device (host memory)");
+    return CUDA_SUCCESS;
+}
+
+CUresult cuDeviceTotalMem_v2(size_t* bytes, CUdevice d) {
+    if (d != 0) return CUDA_ERROR_INVALID_DEVICE;
+    *bytes = kTotal;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuDeviceGetAttribute(int* v, int attribute, CUdevice d) {
+    if (d != 0) return CUDA_ERROR_INVALID_DEVICE;
+    *v = attribute == 75 ? 9 : 0;   // CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75, MINOR = 76
+    return CUDA_SUCCESS;
+}
+
+CUresult cuDevicePrimaryCtxRetain(CUcontext* c, CUdevice d) {
+    if (d != 0) return CUDA_ERROR_INVALID_DEVICE;
+    std::lock_guard<std::mutex> lock(mu);
+    primary.retains++;
+    *c = &primary;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuDevicePrimaryCtxRelease_v2(CUdevice d) {
+    if (d != 0) return CUDA_ERROR_INVALID_DEVICE;
+    std::lock_guard<std::mutex> lock(mu);
+    if (primary.retains == 0) return CUDA_ERROR_INVALID_CONTEXT;
+    primary.retains--;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuCtxSetCurrent(CUcontext c) {
+    if (c != nullptr && c != &primary) return CUDA_ERROR_INVALID_CONTEXT;
+    current = (Context*)c;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuCtxGetCurrent(CUcontext* c) {
+    *c = current;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuCtxSynchronize(void) {
+    NEED_CONTEXT();
+    return CUDA_SUCCESS;
+}
+
+CUresult cuStreamCreate(CUstream* s, unsigned int flags) {
+    NEED_CONTEXT();
+    if (flags > 1) return CUDA_ERROR_INVALID_VALUE;
+    std::lock_guard<std::mutex> lock(mu);
+    *s = std::malloc(1);
+    streams.insert(*s);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuStreamDestroy_v2(CUstream s) {
+    NEED_CONTEXT();
+    std::lock_guard<std::mutex> lock(mu);
+    if (s == nullptr || streams.erase(s) == 0) return CUDA_ERROR_INVALID_HANDLE;
+    std::free(s);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuStreamSynchronize(CUstream s) {
+    NEED_CONTEXT();
+    NEED_STREAM(s);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuEventCreate(CUevent* e, unsigned int flags) {
+    NEED_CONTEXT();
+    (void)flags;
+    std::lock_guard<std::mutex> lock(mu);
+    *e = std::calloc(1, sizeof(double));
+    events.insert(*e);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuEventRecord(CUevent e, CUstream s) {
+    NEED_CONTEXT();
+    NEED_STREAM(s);
+    std::lock_guard<std::mutex> lock(mu);
+    if (events.count(e) == 0) return CUDA_ERROR_INVALID_HANDLE;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuEventSynchronize(CUevent e) {
+    NEED_CONTEXT();
+    std::lock_guard<std::mutex> lock(mu);
+    return events.count(e) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+}
+
+CUresult cuEventElapsedTime(float* ms, CUevent a, CUevent b) {
+    NEED_CONTEXT();
+    std::lock_guard<std::mutex> lock(mu);
+    if (events.count(a) == 0 || events.count(b) == 0) return CUDA_ERROR_INVALID_HANDLE;
+    *ms = 0.0f;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuEventDestroy_v2(CUevent e) {
+    NEED_CONTEXT();
+    std::lock_guard<std::mutex> lock(mu);
+    if (events.erase(e) == 0) return CUDA_ERROR_INVALID_HANDLE;
+    std::free(e);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemAlloc_v2(CUdeviceptr* p, size_t bytes) {
+    NEED_CONTEXT();
+    if (bytes == 0) return CUDA_ERROR_INVALID_VALUE;
+    std::lock_guard<std::mutex> lock(mu);
+    if (allocated + bytes > kTotal) return CUDA_ERROR_OUT_OF_MEMORY;
+    size_t total = (bytes + kGuard + 255) / 256 * 256;
+    unsigned char* m = (unsigned char*)std::aligned_alloc(256, total);
+    if (m == nullptr) return CUDA_ERROR_OUT_OF_MEMORY;
+    std::memset(m, 0xCD, bytes);                   // garbage, as fresh device memory
+    std::memset(m + bytes, kGuardByte, total - bytes);
+    allocations[(uintptr_t)m] = bytes;
+    allocated += bytes;
+    *p = (CUdeviceptr)(uintptr_t)m;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemFree_v2(CUdeviceptr p) {
+    NEED_CONTEXT();
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = allocations.find((uintptr_t)p);
+    if (it == allocations.end()) {
+        std::fprintf(stderr, "fake CUDA: cuMemFree of %llx, which cuMemAlloc did not return\n", p);
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    unsigned char* m = (unsigned char*)(uintptr_t)p;
+    size_t bytes = it->second, total = (bytes + kGuard + 255) / 256 * 256;
+    for (size_t i = bytes; i < total; i++) {
+        if (m[i] != kGuardByte) {
+            std::fprintf(stderr, "fake CUDA: a write past the end of the %zu-byte allocation at %llx\n", bytes, p);
+            return CUDA_ERROR_ILLEGAL_ADDRESS;
+        }
+    }
+    allocated -= bytes;
+    allocations.erase(it);
+    std::free(m);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemGetInfo_v2(size_t* freeBytes, size_t* total) {
+    NEED_CONTEXT();
+    std::lock_guard<std::mutex> lock(mu);
+    *freeBytes = kTotal - allocated;
+    *total = kTotal;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemAllocHost_v2(void** p, size_t bytes) {
+    NEED_CONTEXT();
+    std::lock_guard<std::mutex> lock(mu);
+    *p = std::aligned_alloc(4096, (bytes + 4095) / 4096 * 4096);
+    hostAllocations.insert(*p);
+    return *p ? CUDA_SUCCESS : CUDA_ERROR_OUT_OF_MEMORY;
+}
+
+CUresult cuMemFreeHost(void* p) {
+    NEED_CONTEXT();
+    std::lock_guard<std::mutex> lock(mu);
+    if (hostAllocations.erase(p) == 0) return CUDA_ERROR_INVALID_VALUE;
+    std::free(p);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void* src, size_t bytes, CUstream s) {
+    NEED_CONTEXT();
+    NEED_STREAM(s);
+    NEED_DEVICE(dst, bytes, "cuMemcpyHtoDAsync destination");
+    std::memcpy((void*)(uintptr_t)dst, src, bytes);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemcpyDtoHAsync_v2(void* dst, CUdeviceptr src, size_t bytes, CUstream s) {
+    NEED_CONTEXT();
+    NEED_STREAM(s);
+    NEED_DEVICE(src, bytes, "cuMemcpyDtoHAsync source");
+    std::memcpy(dst, (const void*)(uintptr_t)src, bytes);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr dst, CUdeviceptr src, size_t bytes, CUstream s) {
+    NEED_CONTEXT();
+    NEED_STREAM(s);
+    NEED_DEVICE(dst, bytes, "cuMemcpyDtoDAsync destination");
+    NEED_DEVICE(src, bytes, "cuMemcpyDtoDAsync source");
+    std::memmove((void*)(uintptr_t)dst, (const void*)(uintptr_t)src, bytes);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemsetD32Async(CUdeviceptr dst, unsigned int value, size_t n, CUstream s) {
+    NEED_CONTEXT();
+    NEED_STREAM(s);
+    NEED_DEVICE(dst, 4 * n, "cuMemsetD32Async destination");
+    uint32_t* d = (uint32_t*)(uintptr_t)dst;
+    for (size_t i = 0; i < n; i++) d[i] = value;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuModuleLoadData(CUmodule* m, const void* image) {
+    NEED_CONTEXT();
+    const unsigned char* b = (const unsigned char*)image;
+    size_t size;
+    uint32_t magic;
+    std::memcpy(&magic, b, 4);
+    if (magic == 0xBA55ED50u) {   // fatbin: magic, version (2), header size (2), payload size (8)
+        uint16_t header;
+        uint64_t payload;
+        std::memcpy(&header, b + 6, 2);
+        std::memcpy(&payload, b + 8, 8);
+        size = header + payload;
+    } else if (std::strstr((const char*)b, ".version") != nullptr) {   // PTX text, NUL-terminated
+        size = std::strlen((const char*)b);
+    } else {
+        return CUDA_ERROR_INVALID_IMAGE;
+    }
+    Module* mod = new Module();
+    mod->image.assign(b, b + size);
+    std::lock_guard<std::mutex> lock(mu);
+    modules.insert(mod);
+    *m = mod;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuModuleUnload(CUmodule m) {
+    NEED_CONTEXT();
+    std::lock_guard<std::mutex> lock(mu);
+    if (modules.erase((Module*)m) == 0) return CUDA_ERROR_INVALID_HANDLE;
+    delete (Module*)m;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuModuleGetFunction(CUfunction* f, CUmodule m, const char* name) {
+    NEED_CONTEXT();
+    Module* mod = (Module*)m;
+    {
+        std::lock_guard<std::mutex> lock(mu);
+        if (modules.count(mod) == 0) return CUDA_ERROR_INVALID_HANDLE;
+    }
+    // the name must be in the image: as ".entry name(" in PTX, as a NUL-terminated symbol in a fatbin
+    std::string needle = std::string(name);
+    const std::vector<unsigned char>& img = mod->image;
+    bool found = false;
+    for (size_t i = 0; !found && i + needle.size() < img.size(); i++) {
+        if (std::memcmp(img.data() + i, needle.data(), needle.size()) == 0) {
+            unsigned char after = img[i + needle.size()];
+            found = after == '(' || after == 0;
+        }
+    }
+    if (!found) return CUDA_ERROR_NOT_FOUND;
+    Function* fn = new Function();   // NB: leaked on purpose: a real driver frees them with the module
+    fn->name = name;
+    *f = fn;
+    return CUDA_SUCCESS;
+}
+
+}  // extern "C"
+
+namespace {
+
+template <typename T>
+T arg(void** params, int i) {
+    T v;
+    std::memcpy(&v, params[i], sizeof(T));
+    return v;
+}
+
+#define DEV(p, bytes, what) \
+    do { \
+        if ((p) != 0 && jrnn_fake_check((const void*)(p), (bytes), (what)) != 0) return CUDA_ERROR_ILLEGAL_ADDRESS; \
+    } while (0)
+
+CUresult launch(const std::string& k, unsigned grid, unsigned block, void** a) {
+    if (grid == 0 || block == 0 || block > 1024) return CUDA_ERROR_INVALID_VALUE;
+    if (k == "jrnn_fill") {
+        int n = arg<int>(a, 0);
+        float* p = arg<float*>(a, 1);
+        DEV(p, 4L * n, k.c_str());
+        for (long long i = 0; i < n; i++) p[i] = arg<float>(a, 2);
+    } else if (k == "jrnn_add") {
+        int n = arg<int>(a, 0);
+        const float* src = arg<const float*>(a, 1);
+        float* dst = arg<float*>(a, 2);
+        DEV(src, 4L * n, "jrnn_add src");
+        DEV(dst, 4L * n, "jrnn_add dst");
+        for (long long i = 0; i < n; i++) dst[i] = dst[i] + src[i];
+    } else if (k == "jrnn_bias_activation") {
+        int rows = arg<int>(a, 0), cols = arg<int>(a, 1), act = arg<int>(a, 4);
+        float* y = arg<float*>(a, 2);
+        const float* bias = arg<const float*>(a, 3);
+        DEV(y, 4L * rows * cols, "jrnn_bias_activation y");
+        DEV(bias, 4L * cols, "jrnn_bias_activation bias");
+        for (long long i = 0; i < (long long)rows * cols; i++) jrnn_bias_activation_element(i, cols, y, bias, act);
+    } else if (k == "jrnn_activation_backward") {
+        int n = arg<int>(a, 0), act = arg<int>(a, 1);
+        const float* y = arg<const float*>(a, 2);
+        float* dy = arg<float*>(a, 3);
+        DEV(y, 4L * n, "jrnn_activation_backward y");
+        DEV(dy, 4L * n, "jrnn_activation_backward dy");
+        for (long long i = 0; i < n; i++) jrnn_activation_backward_element(i, act, y, dy);
+    } else if (k == "jrnn_bias_gradient") {
+        int rows = arg<int>(a, 0), cols = arg<int>(a, 1);
+        const float* dy = arg<const float*>(a, 2);
+        float* db = arg<float*>(a, 3);
+        DEV(dy, 4L * rows * cols, "jrnn_bias_gradient dy");
+        DEV(db, 4L * cols, "jrnn_bias_gradient db");
+        for (long long j = 0; j < cols; j++) jrnn_bias_gradient_column(j, rows, cols, dy, db);
+    } else if (k == "jrnn_last_step") {
+        int batch = arg<int>(a, 0), steps = arg<int>(a, 1), width = arg<int>(a, 2);
+        const float* seq = arg<const float*>(a, 3);
+        float* out = arg<float*>(a, 4);
+        DEV(seq, 4L * batch * steps * width, "jrnn_last_step seq");
+        DEV(out, 4L * batch * width, "jrnn_last_step out");
+        for (long long i = 0; i < (long long)batch * width; i++) jrnn_last_step_element(i, steps, width, seq, out);
+    } else if (k == "jrnn_last_step_backward") {
+        int batch = arg<int>(a, 0), steps = arg<int>(a, 1), width = arg<int>(a, 2);
+        const float* dOut = arg<const float*>(a, 3);
+        float* dSeq = arg<float*>(a, 4);
+        DEV(dOut, 4L * batch * width, "jrnn_last_step_backward dOut");
+        DEV(dSeq, 4L * batch * steps * width, "jrnn_last_step_backward dSeq");
+        for (long long i = 0; i < (long long)batch * steps * width; i++) {
+            jrnn_last_step_backward_element(i, steps, width, dOut, dSeq);
+        }
+    } else if (k == "jrnn_dropout") {
+        int n = arg<int>(a, 0);
+        const float* in = arg<const float*>(a, 1);
+        float* out = arg<float*>(a, 2);
+        DEV(in, 4L * n, "jrnn_dropout in");
+        DEV(out, 4L * n, "jrnn_dropout out");
+        uint64_t seed = arg<unsigned long long>(a, 3), step = arg<unsigned long long>(a, 4);
+        uint32_t salt = arg<unsigned int>(a, 5);
+        float rate = arg<float>(a, 6);
+        double scale = arg<double>(a, 7);
+        for (long long q = 0; q < jrnn_dropout_blocks(n); q++) jrnn_dropout_block(q, n, in, out, seed, step, salt, rate, scale);
+    } else if (k == "jrnn_softmax_rows") {
+        int rows = arg<int>(a, 0), cols = arg<int>(a, 1);
+        const float* logits = arg<const float*>(a, 2);
+        float* probs = arg<float*>(a, 3);
+        DEV(logits, 4L * rows * cols, "jrnn_softmax_rows logits");
+        DEV(probs, 4L * rows * cols, "jrnn_softmax_rows probs");
+        for (long long r = 0; r < rows; r++) jrnn_softmax_row(r, cols, logits, probs);
+    } else if (k == "jrnn_softmax_xent") {
+        // the kernel reduces in shared arrays of JRNN_BLOCK entries: exactly one block of that size
+        if (grid != 1 || block != JRNN_BLOCK) {
+            std::fprintf(stderr, "fake CUDA: jrnn_softmax_xent launched with grid %u, block %u\n", grid, block);
+            return CUDA_ERROR_INVALID_VALUE;
+        }
+        int batch = arg<int>(a, 0), classes = arg<int>(a, 1);
+        const float* logits = arg<const float*>(a, 2);
+        const float* labels = arg<const float*>(a, 3);
+        float gradScale = arg<float>(a, 4);
+        float* d = arg<float*>(a, 5);
+        float* stats = arg<float*>(a, 6);
+        DEV(logits, 4L * batch * classes, "jrnn_softmax_xent logits");
+        DEV(labels, 4L * batch, "jrnn_softmax_xent labels");
+        DEV(d, 4L * batch * classes, "jrnn_softmax_xent dLogits");
+        DEV(stats, 8, "jrnn_softmax_xent stats");
+        double loss = 0;
+        int correct = 0;
+        for (long long b = 0; b < batch; b++) {
+            int c;
+            loss += jrnn_xent_row(b, classes, logits, labels, gradScale, d, &c);
+            correct += c;
+        }
+        stats[0] = (float)((double)stats[0] + loss);
+        stats[1] = (float)((double)stats[1] + (double)correct);
+    } else if (k == "jrnn_adam") {
+        int n = arg<int>(a, 0);
+        float* p = arg<float*>(a, 1);
+        const float* g = arg<const float*>(a, 2);
+        float* m = arg<float*>(a, 3);
+        float* v = arg<float*>(a, 4);
+        DEV(p, 4L * n, "jrnn_adam p");
+        DEV(g, 4L * n, "jrnn_adam g");
+        DEV(m, 4L * n, "jrnn_adam m");
+        DEV(v, 4L * n, "jrnn_adam v");
+        for (long long i = 0; i < n; i++) {
+            jrnn_adam_element(i, p, g, m, v, arg<float>(a, 5), arg<float>(a, 6), arg<float>(a, 7), arg<float>(a, 8),
+                              arg<float>(a, 9), arg<float>(a, 10));
+        }
+    } else {
+        std::fprintf(stderr, "fake CUDA: no host version of kernel %s\n", k.c_str());
+        return CUDA_ERROR_LAUNCH_FAILED;
+    }
+    return CUDA_SUCCESS;
+}
+
+}  // namespace
+
+extern "C" CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
+                                   unsigned bz, unsigned shmem, CUstream s, void** params, void** extra) {
+    NEED_CONTEXT();
+    NEED_STREAM(s);
+    if (gy != 1 || gz != 1 || by != 1 || bz != 1 || shmem != 0 || extra != nullptr || params == nullptr) {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    return launch(((Function*)f)->name, gx, bx, params);
+}

@@ -1,0 +1,24 @@
+// Shared by the fake CUDA libraries of native/tests (see fake_cuda.cpp): the checks the fake
+// driver exports for the fake cuBLAS and cuDNN.
+#ifndef JRNN_FAKE_CUDA_H
+#define JRNN_FAKE_CUDA_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// 0 when [p, p + bytes) lies inside one live device allocation, else prints what was wrong
+// (naming `what`) to stderr and returns nonzero.
+int jrnn_fake_check(const void* p, size_t bytes, const char* what);
+// 1 when s is NULL (the legacy default stream) or a live stream of the fake driver.
+int jrnn_fake_stream_valid(const void* s);
+// 1 when the calling thread has the (primary) context current.
+int jrnn_fake_context_current(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# The GPU check in two halves (README.md, "Checking the GPU backend on a GPU machine").
+#
+#   scripts/gpu-check.sh build   here (a machine with JDK 25, Maven, nvcc, CMake; no GPU needed):
+#                                packs what the GPU machine needs into out/gpu-check/:
+#                                  jrnn-all.jar        the shaded jar, with the kernels (PTX + sm_90 fatbin)
+#                                  test-classes/       the compiled tests (the @Tag("gpu") ones run there)
+#                                  junit-platform-console-standalone-<v>.jar
+#                                  jdk.tar.xz          a jlinked JDK 25 runtime
+#                                  mnist/              MNIST's test set (10k images) as train and test split
+#                                and checks the whole stays under the 64 MiB a device call carries.
+#   scripts/gpu-check.sh run     on the GPU machine, from the repository root, with out/gpu-check carried:
+#                                jrnn info, the GPU tests, one epoch of LSTM-32 and GRU-32, and a
+#                                throughput table against PyTorch on the same GPU; results under
+#                                $OUT (default out/gpu-check/results); a short summary last.
+#                                Ends within 8 minutes (each step has its own time limit).
+#
+# Environment: JRNN_MNIST (build) the folder with t10k-images/labels-idx*-ubyte.gz
+# (default /work/shared/datasets/mnist); PYTHON (run) a python with torch.cuda (default: the first
+# of /opt/torch/.venv/bin/python3 and python3 that imports torch).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bundle="$here/out/gpu-check"
+limit=$((64 * 1024 * 1024))
+die() { echo "gpu-check: $*" >&2; exit 1; }
+
+build() {
+  source "$here/scripts/java-env.sh"
+  local mnist="${JRNN_MNIST:-/work/shared/datasets/mnist}"
+  [ -x /usr/local/cuda/bin/nvcc ] || die "needs nvcc at /usr/local/cuda/bin/nvcc so the jar carries the kernels"
+  for f in t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz; do
+    [ -f "$mnist/$f" ] || die "no $mnist/$f (set JRNN_MNIST to a folder with MNIST's test set)"
+  done
+  local junit_platform
+  junit_platform="1.$(sed -n 's:.*<junit.version>5\.\([0-9.]*\)</junit.version>.*:\1:p' "$here/pom.xml")"
+  [ "$junit_platform" != "1." ] || die "cannot read junit.version from pom.xml"
+
+  echo "gpu-check: building the jar and the test classes (mvn package, tests not run) ..."
+  (cd "$here" && mvn -B -ntp -q -DskipTests -pl java -am package)
+  local jar="$here/java/target/jrnn-all.jar"
+  for m in dropout softmax elementwise adam; do
+    unzip -l "$jar" "dev/jrnn/cuda/kernels/$m.ptx" "dev/jrnn/cuda/kernels/$m.fatbin" >/dev/null \
+      || die "$jar lacks the $m kernels"
+  done
+
+  rm -rf "$bundle"
+  mkdir -p "$bundle/mnist"
+  cp "$jar" "$bundle/"
+  cp -r "$here/java/target/test-classes" "$bundle/test-classes"
+  echo "gpu-check: JUnit console launcher $junit_platform ..."
+  (cd "$here" && mvn -B -ntp -q org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
+      -Dartifact="org.junit.platform:junit-platform-console-standalone:$junit_platform" -DoutputDirectory="$bundle")
+  [ -f "$bundle/junit-platform-console-standalone-$junit_platform.jar" ] || die "the console launcher was not copied"
+
+  echo "gpu-check: jlink a JDK 25 runtime ..."
+  local tmp
+  tmp="$(mktemp -d)"
+  trap 'rm -rf "$tmp"' RETURN
+  # NB: --compress=zip-0, then xz over the whole runtime: 22 MB, where zip-9 alone leaves 64 MB
+  # (java.desktop and libjvm.so) and would not fit the 64 MiB a device call carries.
+  "$JAVA_HOME/bin/jlink" --add-modules java.base,java.logging,java.desktop,java.net.http,jdk.incubator.vector,jdk.httpserver,jdk.unsupported,java.management \
+    --strip-debug --no-man-pages --no-header-files --compress=zip-0 --output "$tmp/jdk" 2>&1 | { grep -v "incubator modules" || true; }
+  "$tmp/jdk/bin/java" --add-modules=jdk.incubator.vector -jar "$jar" --version >/dev/null 2>&1 || die "the jlinked runtime does not run jrnn"
+  tar -C "$tmp" -cf - jdk | xz -T0 -6 > "$bundle/jdk.tar.xz"
+
+  # MNIST's 60k training images are not on these machines: the 10k test images serve as both splits
+  # (a plumbing and speed check, not an accuracy figure).
+  for s in images-idx3 labels-idx1; do
+    cp "$mnist/t10k-$s-ubyte.gz" "$bundle/mnist/t10k-$s-ubyte.gz"
+    cp "$mnist/t10k-$s-ubyte.gz" "$bundle/mnist/train-$s-ubyte.gz"
+  done
+
+  local packed tree total
+  packed=$(du -sb "$bundle" | cut -f1)
+  tree=$(cd "$here" && git ls-files -co --exclude-standard -z | du -cb --files0-from=- | tail -1 | cut -f1)
+  total=$((packed + tree))
+  awk -v p="$packed" -v t="$tree" 'BEGIN { printf "gpu-check: out/gpu-check is %.1f MiB, the rest of the working tree %.1f MiB: %.1f of 64 MiB\n", p / 1048576, t / 1048576, (p + t) / 1048576 }'
+  [ "$total" -lt "$limit" ] || die "too big to carry: $total bytes (limit $limit)"
+  echo "gpu-check: ready. On the GPU machine, from the repository root, with out/gpu-check carried:"
+  echo "    scripts/gpu-check.sh run"
+}
+
+# Runs "$@" with a time limit (its own, cut to what is left before $deadline), its output to the
+# console and $log; never stops the script.
+step() {
+  local name="$1" secs="$2"
+  shift 2
+  local left=$(( deadline - $(date +%s) ))
+  [ "$left" -lt "$secs" ] && secs=$left
+  if [ "$secs" -lt 5 ]; then
+    echo "=== $name: skipped, the 8-minute budget is spent" | tee -a "$log"
+    return 0
+  fi
+  echo "=== $name (limit ${secs}s)" | tee -a "$log"
+  local t0 rc
+  t0=$(date +%s)
+  set +e
+  timeout "$secs" "$@" 2>&1 | tee -a "$log"
+  rc=${PIPESTATUS[0]}
+  set -e
+  echo "=== $name: exit $rc after $(( $(date +%s) - t0 ))s" | tee -a "$log"
+}
+
+run() {
+  [ -f "$bundle/jrnn-all.jar" ] || die "no $bundle/jrnn-all.jar: run 'scripts/gpu-check.sh build' first and carry out/gpu-check"
+  local out="${OUT:-$bundle/results}"
+  mkdir -p "$out"
+  log="$out/gpu-check.log"
+  : > "$log"
+  local t_start
+  t_start=$(date +%s)
+  deadline=$((t_start + 450))   # leaves the summary and the device call's own overhead inside 8 minutes
+
+  local jdk=/tmp/jrnn-gpu-check-jdk
+  if [ ! -x "$jdk/jdk/bin/java" ]; then
+    mkdir -p "$jdk"
+    if command -v xz >/dev/null; then
+      xz -dc "$bundle/jdk.tar.xz" | tar -C "$jdk" -xf -
+    else
+      python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$bundle/jdk.tar.xz" "$jdk"
+    fi
+  fi
+  local java="$jdk/jdk/bin/java"
+  local flags=(--add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC)
+
+  local py="${PYTHON:-}"
+  if [ -z "$py" ]; then
+    for c in /opt/torch/.venv/bin/python3 python3; do
+      if command -v "$c" >/dev/null && "$c" -c 'import torch' 2>/dev/null; then py="$c"; break; fi
+    done
+  fi
+
+  # The driver's folder and every NVIDIA wheel's lib folder (cuDNN 9, cuBLAS 13 and their companions).
+  local dirs=() d
+  for d in /usr/local/nvidia/lib64 /usr/local/nvidia/lib /usr/lib/x86_64-linux-gnu /usr/lib64; do
+    [ -e "$d/libcuda.so.1" ] && dirs+=("$d")
+  done
+  local sites=()
+  [ -n "$py" ] && read -r -a sites < <("$py" -c 'import site; print(" ".join(site.getsitepackages()))')
+  while IFS= read -r d; do dirs+=("$d"); done < <( {
+      [ ${#sites[@]} -gt 0 ] && find "${sites[@]}" -maxdepth 3 -type d -path '*/nvidia/*/lib' 2>/dev/null
+      find /opt /usr/local/lib /usr/lib -maxdepth 9 -type d -path '*-packages/nvidia/*/lib' 2>/dev/null
+    } | awk '!seen[$0]++')
+  local joined
+  joined=$(IFS=:; echo "${dirs[*]}")
+  export LD_LIBRARY_PATH="$joined${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH" | tee -a "$log"
+  command -v nvidia-smi >/dev/null && nvidia-smi -L 2>&1 | tee -a "$log" || true
+
+  local jrnn=("$java" "${flags[@]}" -jar "$bundle/jrnn-all.jar")
+  echo "python: ${py:-none with torch}" | tee -a "$log"
+  step "jrnn info" 60 "${jrnn[@]}" info
+  cp "$log" "$out/info.txt"
+
+  local console
+  console=$(ls "$bundle"/junit-platform-console-standalone-*.jar | head -1)
+  # NB: -Djrnn.requireDevice: here a GPU test that cannot find the device fails instead of skipping
+  step "GPU tests (@Tag gpu)" 240 "$java" "${flags[@]}" -Djrnn.requireDevice=true -jar "$console" execute \
+    --disable-banner --details=tree \
+    --details-theme=ascii --class-path "$bundle/jrnn-all.jar:$bundle/test-classes" --scan-class-path \
+    --include-tag gpu --reports-dir "$out/junit"
+
+  local cell
+  for cell in lstm gru; do
+    step "train ${cell}32, 1 epoch" 60 "${jrnn[@]}" train --cell "$cell" --units 32 --epochs 1 --dataset mnist \
+      --data-dir "$bundle/mnist" --backend cuda --no-progress --metrics-out "$out/train-${cell}32.json"
+  done
+
+  for cell in lstm gru; do
+    step "jrnn bench ${cell}32" 60 "${jrnn[@]}" bench --cell "$cell" --units 32 --batch-size 256 --steps 50 \
+      --warmup 10 --repeats 3 --backend cuda
+  done
+  if [ -n "$py" ]; then
+    step "PyTorch peer" 120 "$py" "$here/scripts/pytorch_cuda_peer.py" --cells lstm,gru --units 32 --batch-size 256 \
+      --steps 50 --warmup 10 --repeats 3
+  else
+    echo "=== PyTorch peer: skipped, no python with torch" | tee -a "$log"
+  fi
+  summary "$out" "$(( $(date +%s) - t_start ))" "${py:-python3}"
+}
+
+summary() {
+  local out="$1" secs="$2" py="$3" cell j p
+  echo
+  echo "================ gpu-check summary (${secs}s) ================"
+  grep -E '^(CUDA driver|device 0|cuDNN|cuBLAS|kernels|backend):' "$out/info.txt" | cut -c1-220 || true
+  local tests
+  tests=$(grep -E '\[ *[0-9]+ tests (successful|failed|skipped|aborted)' "$log" | tr -s ' ' | tr '\n' ';' || true)
+  echo "GPU tests: ${tests:-no JUnit summary (see $log)}"
+  for cell in lstm gru; do
+    if [ -f "$out/train-${cell}32.json" ]; then
+      "$py" - "$out/train-${cell}32.json" "$cell" <<'PY' 2>/dev/null || echo "train ${cell}32: see $out/train-${cell}32.json"
+import json, sys
+m = json.load(open(sys.argv[1])); e = m["epochs"][-1]; t = m.get("test") or {}
+f = lambda v: "n/a" if v is None else "%.4f" % v
+print("train %s32 on %s: loss %.4f acc %.4f, %.1f s/epoch, %.0f samples/s; test loss %s acc %s"
+      % (sys.argv[2], m.get("backend"), e["loss"], e["accuracy"], e["seconds"], e["samples_per_second"],
+         f(t.get("loss")), f(t.get("accuracy"))))
+PY
+    else
+      echo "train ${cell}32: failed (see $log)"
+    fi
+  done
+  echo
+  echo "| model | jrnn cuda samples/s | PyTorch samples/s | jrnn / PyTorch |"
+  echo "|---|---:|---:|---:|"
+  for cell in lstm gru; do
+    j=$(grep -E "^${cell}32 params=.*backend=cuda" "$log" | sed -n 's/.*samples\/s: median \([0-9.]*\).*/\1/p' | tail -1)
+    p=$(grep -E "^pytorch_cuda cell=${cell} " "$log" | sed -n 's/.*samples_per_s=\([0-9.]*\).*/\1/p' | tail -1)
+    awk -v m="${cell^^}-32" -v j="${j:-0}" -v p="${p:-0}" \
+      'BEGIN { a = (j > 0) ? sprintf("%.0f", j) : "n/a"; b = (p > 0) ? sprintf("%.0f", p) : "n/a"
+               r = (j > 0 && p > 0) ? sprintf("%.2fx", j / p) : "n/a"; printf "| %s | %s | %s | %s |\n", m, a, b, r }'
+  done
+}
+
+case "${1:-}" in
+  build) build ;;
+  run) run ;;
+  *) echo "usage: scripts/gpu-check.sh build | run   (see the comment at the top)" >&2; exit 2 ;;
+esac
