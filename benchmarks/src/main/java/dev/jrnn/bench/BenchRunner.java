@@ -57,9 +57,9 @@ public final class BenchRunner {
     private BenchRunner() {}
 
     /** What {@code --quick} runs, for help texts and the report. */
-    public static final String QUICK_NOTE = "quick profile: LSTM and GRU, 32 units, 1 layer, batch 256 "
-            + "(train step, inference, RNN forward+backward), dropout forward and softmax + cross-entropy at "
-            + "256x10 and 1024x1024; 1 fork, 2 warm-up and 3 measured iterations of 1 s";
+    public static final String QUICK_NOTE = "quick (LSTM and GRU with 32 units, 1 layer, batch 256: train step, "
+            + "inference, RNN forward+backward; dropout forward and softmax + cross-entropy at 256x10 and 1024x1024; "
+            + "1 fork, 2 warm-up and 3 measured iterations of 1 s)";
 
     /** The JSON file JMH writes in the output folder. */
     public static final String RESULT_FILE = "jmh-result.json";
@@ -98,7 +98,7 @@ public final class BenchRunner {
                 case "--include" -> includes.add(value(argv, ++i, a));
                 case "-h", "--help" -> {
                     System.out.println(USAGE);
-                    System.out.println("  --quick: " + QUICK_NOTE + "; without it the full grid.");
+                    System.out.println("  --quick  the " + QUICK_NOTE.replace("quick (", "quick profile (") + "; without it, the full grid");
                     return null;
                 }
                 default -> throw new IllegalArgumentException("unknown argument '" + a + "'");
@@ -122,7 +122,10 @@ public final class BenchRunner {
 
     static int run(Args args) throws IOException, RunnerException {
         Files.createDirectories(args.out());
-        List<String> machine = new ArrayList<>(machineLines());
+        List<String> machine = new ArrayList<>();
+        machine.add("Profile: " + (args.quick() ? QUICK_NOTE : "full grid (forks and iterations of each class's annotations)")
+                + (args.includes().isEmpty() ? "" : "; only " + String.join(", ", args.includes())));
+        machine.addAll(machineLines());
         List<String> usable = new ArrayList<>();
         for (String b : args.backends()) {
             try {
@@ -151,7 +154,7 @@ public final class BenchRunner {
         long secs = (System.nanoTime() - t0) / 1_000_000_000L;
         System.out.printf(Locale.ROOT, "BenchRunner: %d result rows in %d min %d s%n", results.size(), secs / 60, secs % 60);
         if (results.isEmpty()) throw new IOException("JMH produced no result (see its output above); no report written");
-        List<Path> files = JmhReport.write(json, args.out(), args.quick() ? QUICK_NOTE : "full grid");
+        List<Path> files = JmhReport.write(json, args.out());
         System.out.println("BenchRunner: wrote " + json);
         for (Path f : files) System.out.println("BenchRunner: wrote " + f);
         return 0;

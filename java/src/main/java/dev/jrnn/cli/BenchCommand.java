@@ -154,7 +154,7 @@ final class BenchCommand implements Callable<Integer> {
         if (!Files.isRegularFile(report)) throw new IOException("--report " + report + ": no such file");
         PrintWriter o = spec.commandLine().getOut();
         Path dir = out != null ? out : report.toAbsolutePath().getParent();
-        for (Path f : JmhReport.write(report, dir, null)) o.println("wrote " + f);
+        for (Path f : JmhReport.write(report, dir)) o.println("wrote " + f);
         o.flush();
         return 0;
     }

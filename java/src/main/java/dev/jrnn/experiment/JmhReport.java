@@ -61,12 +61,12 @@ public final class JmhReport {
 
     /**
      * Writes {@code report.md} and the charts into {@code outDir}; {@code machine.txt} beside the
-     * JSON, when present, describes the machine.
+     * JSON, when present, describes the run and the machine (one fact per line, e.g.
+     * {@code Profile: ...}, {@code CPU: ...}, {@code Skipped backend cuda: <reason>}).
      *
-     * @param profile one line saying what was run, e.g. the quick profile
      * @return the files written: the report first, then the charts
      */
-    public static List<Path> write(Path json, Path outDir, String profile) throws IOException {
+    public static List<Path> write(Path json, Path outDir) throws IOException {
         Results results = JmhResults.read(json);
         Path machineFile = json.toAbsolutePath().getParent().resolve(MACHINE_FILE);
         List<String> machine = Files.isRegularFile(machineFile) ? Files.readAllLines(machineFile) : List.of();
@@ -74,7 +74,7 @@ public final class JmhReport {
         List<Path> charts = JmhCharts.write(outDir, results.rows());
         Path report = outDir.resolve(REPORT_FILE);
         List<String> names = charts.stream().map(p -> p.getFileName().toString()).toList();
-        AtomicFiles.writeString(report, markdown(results, machine, profile, json.getFileName().toString(), names));
+        AtomicFiles.writeString(report, markdown(results, machine, json.getFileName().toString(), names));
         List<Path> all = new ArrayList<>();
         all.add(report);
         all.addAll(charts);
@@ -177,7 +177,7 @@ public final class JmhReport {
 
     // ---- Markdown ------------------------------------------------------------------------------
 
-    static String markdown(Results results, List<String> machine, String profile, String source, List<String> charts) {
+    static String markdown(Results results, List<String> machine, String source, List<String> charts) {
         List<Row> rows = results.rows();
         List<Row> model = rows.stream().filter(JmhReport::isModel).toList();
         List<Row> kernels = rows.stream().filter(JmhReport::isKernel).toList();
@@ -189,7 +189,6 @@ public final class JmhReport {
 
         StringBuilder md = new StringBuilder();
         md.append("# jrnn benchmarks (JMH)\n\n");
-        md.append(profile == null || profile.isBlank() ? "" : "Profile: " + profile + ". ");
         md.append("Source: `").append(source).append("` (").append(rows.size()).append(" rows).\n\n");
 
         md.append("## At a glance\n\n");

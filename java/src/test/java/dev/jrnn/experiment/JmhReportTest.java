@@ -76,9 +76,9 @@ class JmhReportTest {
     void cpuOnlyReportHasGruLstmRatiosAndSaysThereAreNoGpuRows(@TempDir Path dir) throws IOException {
         Path json = fixture("cpu-only.json", dir);
         Files.writeString(dir.resolve(JmhReport.MACHINE_FILE),
-                "CPU: Test CPU, 2 logical processors\nSkipped backend cuda: no GPU in the test\n");
+                "Profile: quick\nCPU: Test CPU, 2 logical processors\nSkipped backend cuda: no GPU in the test\n");
         Path out = dir.resolve("report");
-        List<Path> files = JmhReport.write(json, out, "quick profile");
+        List<Path> files = JmhReport.write(json, out);
         String md = Files.readString(out.resolve("report.md"));
 
         // 12500/10000 = 1.25; δ = 1.25 sqrt(0.04² + 0.05²) = 0.080
@@ -96,7 +96,7 @@ class JmhReportTest {
 
         assertTrue(md.contains("| dropout fwd | 1024x1024 | 1,048,576 | 2.50 ± 0.10 |"), md);
         assertTrue(md.contains("| softmax + CE | 256x10 | 2,560 | 0.250 ± 0.010 |"), md);
-        assertTrue(md.contains("- CPU: Test CPU, 2 logical processors"), md);
+        assertTrue(md.contains("- Profile: quick\n- CPU: Test CPU, 2 logical processors"), md);
         assertTrue(md.contains("relative errors added in quadrature"), md);
 
         List<String> names = files.stream().map(p -> p.getFileName().toString()).toList();
@@ -111,7 +111,7 @@ class JmhReportTest {
     @Test
     void gpuRowsGiveGpuCpuRatiosPerShape(@TempDir Path dir) throws IOException {
         Path json = fixture("with-gpu.json", dir);
-        List<Path> files = JmhReport.write(json, dir, null);
+        List<Path> files = JmhReport.write(json, dir);
         String md = Files.readString(dir.resolve("report.md"));
         // 200000/10000 = 20, δ = 20 sqrt(0.05² + 0.05²) = 1.41; 300000/12500 = 24, δ = 24 sqrt(0.1² + 0.04²) = 2.58
         assertTrue(md.contains("| train step | LSTM | 32 | 1 | 256 | 10,000 ± 500 | 200,000 ± 10,000 | 20.0 ± 1.4 |"), md);
@@ -152,7 +152,7 @@ class JmhReportTest {
         }
         Path p = dir.resolve("grid.json");
         Files.writeString(p, json.append("]").toString());
-        List<Path> files = JmhReport.write(p, dir, "full grid");
+        List<Path> files = JmhReport.write(p, dir);
         List<String> names = files.stream().map(f -> f.getFileName().toString()).toList();
         assertEquals(List.of("report.md", "gru-vs-lstm-cpu-train-step.png", "gru-vs-lstm-cpu-inference.png"), names);
         String md = Files.readString(files.get(0));
@@ -166,7 +166,7 @@ class JmhReportTest {
         Files.writeString(p, """
                 [{"benchmark": "org.example.Foo.bar", "primaryMetric": {"score": 3.5, "scoreError": 0.25, "scoreUnit": "us/op"}}]
                 """);
-        JmhReport.write(p, dir, null);
+        JmhReport.write(p, dir);
         String md = Files.readString(dir.resolve("report.md"));
         assertTrue(md.contains("| Foo.bar |  | 3.50 ± 0.25 | us/op |"), md);
         assertTrue(md.contains("No rows of jrnn's model benchmarks"), md);
