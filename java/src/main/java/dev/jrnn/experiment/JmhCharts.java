@@ -20,8 +20,8 @@ import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.style.Styler;
 
 /**
- * The charts of {@link JmhReport}, grouped bars drawn headless with XChart, error bars = JMH's
- * error:
+ * The charts of {@link JmhReport}, grouped bars drawn headless with XChart, with JMH's error as
+ * error bars on a linear axis:
  *
  * <pre>
  *   gru-vs-lstm-BACKEND[-BENCH].png   samples/s by shape, LSTM next to GRU, one chart per backend
@@ -109,8 +109,10 @@ public final class JmhCharts {
             }
         }
         boolean many = cats.size() > 6;
+        boolean log = max / min > 20;
+        // NB: XChart 3.8 draws error bars wrongly on a logarithmic axis; there the tables carry the errors.
         CategoryChart c = new CategoryChartBuilder().width(many ? 1100 : 800).height(many ? 600 : 480).title(title)
-                .yAxisTitle(yTitle + " (error bars: JMH 99.9% CI)").build();
+                .yAxisTitle(yTitle + (log ? " (log scale; errors in report.md)" : " (error bars: JMH 99.9% CI)")).build();
         var st = c.getStyler();
         st.setChartBackgroundColor(Color.WHITE);
         st.setPlotBackgroundColor(Color.WHITE);
@@ -122,11 +124,10 @@ public final class JmhCharts {
         st.setErrorBarsColor(Color.DARK_GRAY);
         st.setAvailableSpaceFill(0.7);
         if (many) st.setXAxisLabelRotation(30);
-        boolean log = max / min > 20;
         st.setYAxisLogarithmic(log);
         // NB: bars start at the axis minimum, which XChart puts at 0 unless told; a log axis needs it positive.
         if (log) st.setYAxisMin(Math.pow(10, Math.floor(Math.log10(min * 0.5))));
-        st.setYAxisDecimalPattern(max >= 100 ? "#,##0" : "#,##0.###");
+        st.setYAxisDecimalPattern((log ? min : max) >= 100 ? "#,##0" : "#,##0.###");
         int bars = cats.size() * values.size();
         st.setLabelsVisible(bars <= 12);
         st.setLabelsFontColorAutomaticEnabled(false);
@@ -137,7 +138,7 @@ public final class JmhCharts {
             List<Double> ys = Arrays.asList(e.getValue()), es = Arrays.asList(errors.get(e.getKey()));
             // NB: XChart draws no bar for a null value (a shape measured for one series only), but
             // cannot draw error bars in a series with one.
-            var s = ys.contains(null) ? c.addSeries(e.getKey(), cats, ys) : c.addSeries(e.getKey(), cats, ys, es);
+            var s = log || ys.contains(null) ? c.addSeries(e.getKey(), cats, ys) : c.addSeries(e.getKey(), cats, ys, es);
             s.setFillColor(colors.getOrDefault(e.getKey(), fallback[k++ % fallback.length]));
         }
         return c;
