@@ -59,7 +59,7 @@ public final class BenchRunner {
     /** What {@code --quick} runs, for help texts and the report. */
     public static final String QUICK_NOTE = "quick (LSTM and GRU with 32 units, 1 layer, batch 256: train step, "
             + "inference, RNN forward+backward; dropout forward and softmax + cross-entropy at 256x10 and 1024x1024; "
-            + "1 fork, 2 warm-up and 3 measured iterations of 1 s)";
+            + "1 fork, 3 warm-up iterations of 1 s, 10 measured iterations of 0.5 s)";
 
     /** The JSON file JMH writes in the output folder. */
     public static final String RESULT_FILE = "jmh-result.json";
@@ -138,6 +138,7 @@ public final class BenchRunner {
             }
         }
         if (usable.isEmpty()) throw new IOException("no backend of " + args.backends() + " can run here");
+        double loadBefore = load();
         Files.write(args.out().resolve("machine.txt"), machine);
 
         ChainedOptionsBuilder o = options(args, usable);
@@ -154,6 +155,10 @@ public final class BenchRunner {
         long secs = (System.nanoTime() - t0) / 1_000_000_000L;
         System.out.printf(Locale.ROOT, "BenchRunner: %d result rows in %d min %d s%n", results.size(), secs / 60, secs % 60);
         if (results.isEmpty()) throw new IOException("JMH produced no result (see its output above); no report written");
+        // NB: other work on the machine shows up as noise and bias; the load average makes it visible.
+        machine.add(String.format(Locale.ROOT, "Run: %d min %d s; system load average (1 min) %.2f before, %.2f after,"
+                + " on %d logical processors", secs / 60, secs % 60, loadBefore, load(), Runtime.getRuntime().availableProcessors()));
+        Files.write(args.out().resolve("machine.txt"), machine);
         List<Path> files = JmhReport.write(json, args.out());
         System.out.println("BenchRunner: wrote " + json);
         for (Path f : files) System.out.println("BenchRunner: wrote " + f);
@@ -174,8 +179,10 @@ public final class BenchRunner {
             o.param("cell", "lstm", "gru").param("units", "32").param("layers", "1").param("batch", "256")
                     .param("shape", "256x10", "1024x1024")
                     .forks(1)
-                    .warmupIterations(2).warmupTime(TimeValue.seconds(1))
-                    .measurementIterations(3).measurementTime(TimeValue.seconds(1));
+                    // NB: 10 short iterations rather than 3 long ones: JMH's 99.9% interval uses Student's t,
+                    // which is 31.6 at 2 degrees of freedom and 4.8 at 9, for the same 5 s of measurement.
+                    .warmupIterations(3).warmupTime(TimeValue.seconds(1))
+                    .measurementIterations(10).measurementTime(TimeValue.milliseconds(500));
         } else if (includes.isEmpty()) {
             includes = List.of("dev\\.jrnn\\.bench\\.");
         }
@@ -254,6 +261,10 @@ public final class BenchRunner {
                 + System.getProperty("os.arch") + ")");
         lines.add("Java: " + System.getProperty("java.vm.name") + " " + Runtime.version());
         return lines;
+    }
+
+    private static double load() {
+        return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     }
 
     private static String cpuModel() {
