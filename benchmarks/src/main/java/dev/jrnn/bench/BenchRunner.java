@@ -59,7 +59,7 @@ public final class BenchRunner {
     /** What {@code --quick} runs, for help texts and the report. */
     public static final String QUICK_NOTE = "quick (LSTM and GRU with 32 units, 1 layer, batch 256: train step, "
             + "inference, RNN forward+backward; dropout forward and softmax + cross-entropy at 256x10 and 1024x1024; "
-            + "1 fork, 3 warm-up iterations of 1 s, 10 measured iterations of 0.5 s)";
+            + "1 fork; the classes' warm-up (8 x 1 s, kernels 3 x 1 s), then 10 measured iterations of 0.5 s)";
 
     /** The JSON file JMH writes in the output folder. */
     public static final String RESULT_FILE = "jmh-result.json";
@@ -179,9 +179,9 @@ public final class BenchRunner {
             o.param("cell", "lstm", "gru").param("units", "32").param("layers", "1").param("batch", "256")
                     .param("shape", "256x10", "1024x1024")
                     .forks(1)
-                    // NB: 10 short iterations rather than 3 long ones: JMH's 99.9% interval uses Student's t,
+                    // NB: the warm-up stays as each class sets it (the JIT needs it, quick or not); 10 short
+                    // iterations rather than 3 long ones, because JMH's 99.9% interval uses Student's t,
                     // which is 31.6 at 2 degrees of freedom and 4.8 at 9, for the same 5 s of measurement.
-                    .warmupIterations(3).warmupTime(TimeValue.seconds(1))
                     .measurementIterations(10).measurementTime(TimeValue.milliseconds(500));
         } else if (includes.isEmpty()) {
             includes = List.of("dev\\.jrnn\\.bench\\.");

@@ -41,7 +41,8 @@ import org.openjdk.jmh.infra.Blackhole;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Fork(value = 2, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
         "-XX:+UseParallelGC"})
-@Warmup(iterations = 3, time = 2)
+// NB: until C2 has compiled the Vector API code a step runs 10-40x slower; 8 s of warm-up covers it.
+@Warmup(iterations = 8, time = 1)
 @Measurement(iterations = 5, time = 2)
 public class RnnLayerBenchmark {
     @Param({"lstm", "gru"})

@@ -53,6 +53,14 @@ public final class JmhReport {
 
     static final String CPU = "cpu", GPU = "cuda";
 
+    /** A row whose second half of measured iterations differs from the first by more than this factor is marked. */
+    static final double DRIFT = 1.15;
+
+    /** Whether a row's measurement drifted: warm-up too short, or the machine's load changed. */
+    static boolean drifted(Row r) {
+        return Double.isFinite(r.drift()) && Math.abs(Math.log(r.drift())) > Math.log(DRIFT);
+    }
+
     private static Map<String, String> labels(String... kv) {
         Map<String, String> m = new LinkedHashMap<>();
         for (int i = 0; i < kv.length; i += 2) m.put(kv[i], kv[i + 1]);
@@ -209,6 +217,14 @@ public final class JmhReport {
         } else {
             glance.add("GPU/CPU: no GPU rows in this run" + (skipped == null ? "." : " (" + skipped + ")."));
         }
+        List<Row> drifting = rows.stream().filter(JmhReport::drifted).sorted(ORDER).toList();
+        if (!drifting.isEmpty()) {
+            StringBuilder w = new StringBuilder(String.format(Locale.ROOT, "Caution: %d of %d rows (marked †) drift: the"
+                    + " second half of their measured iterations is more than %.0f%% away from the first (warm-up too"
+                    + " short, or the machine's load changed):", drifting.size(), rows.size(), (DRIFT - 1) * 100));
+            for (Row r : drifting) w.append(String.format(Locale.ROOT, " %s (x%.2f),", describe(r), r.drift()));
+            glance.add(w.substring(0, w.length() - 1) + ".");
+        }
         for (String g : glance) md.append("- ").append(g).append('\n');
         if (glance.isEmpty()) md.append("- no rows of jrnn's model benchmarks in this run.\n");
         md.append('\n');
@@ -340,9 +356,16 @@ public final class JmhReport {
 
     // ---- numbers -------------------------------------------------------------------------------
 
-    /** {@code 13,084 ± 210}; an em dash for a missing row. */
+    /** {@code 13,084 ± 210}, with † when the row drifted; an em dash for a missing row. */
     static String score(Row r) {
-        return r == null ? "—" : estimate(r.score(), 3);
+        return r == null ? "—" : estimate(r.score(), 3) + (drifted(r) ? " †" : "");
+    }
+
+    /** {@code train step LSTM H32 L1 B256 cpu} or {@code dropout fwd 256x10 cpu}. */
+    static String describe(Row r) {
+        if (isModel(r)) return label(r) + " " + r.param("cell").toUpperCase(Locale.ROOT) + " " + shape(r) + " " + r.param("backend");
+        if (isKernel(r)) return label(r) + " " + r.param("shape") + " " + r.param("backend");
+        return r.name() + (r.params().isEmpty() ? "" : " " + r.params());
     }
 
     /** {@code 1.17 ± 0.05} (3 significant digits); an em dash when either side is missing. */

@@ -55,9 +55,12 @@ public final class JmhResults {
      * @param score      the row's score (see the class comment)
      * @param unit       its unit, e.g. {@code samples/s}
      * @param timing     how it was measured, e.g. {@code 1 fork x (2 x 1 s warm-up + 3 x 1 s measured)}
+     * @param drift      mean of the second half of the measured iterations over the mean of the
+     *                   first half (averaged over forks): near 1 for a steady measurement; NaN
+     *                   with fewer than 4 iterations per fork
      */
     public record Row(String benchmark, String method, Map<String, String> params, Estimate score, String unit,
-                      String timing) {
+                      String timing, double drift) {
         /** {@code benchmark.method}. */
         public String name() {
             return benchmark + "." + method;
@@ -158,7 +161,25 @@ public final class JmhResults {
         String timing = String.format(Locale.ROOT, "%d fork%s x (%s x %s warm-up + %s x %s measured)", forks,
                 forks == 1 ? "" : "s", str(o, "warmupIterations"), str(o, "warmupTime"),
                 str(o, "measurementIterations"), str(o, "measurementTime"));
-        return new Row(cls, method, Collections.unmodifiableMap(params), score, unit, timing);
+        return new Row(cls, method, Collections.unmodifiableMap(params), score, unit, timing, drift(metric));
+    }
+
+    /** Second-half over first-half mean of each fork's iterations, averaged over forks; NaN if too few. */
+    static double drift(JsonObject metric) {
+        if (!metric.has("rawData") || !metric.get("rawData").isJsonArray()) return Double.NaN;
+        double sum = 0;
+        int forks = 0;
+        for (JsonElement fork : metric.getAsJsonArray("rawData")) {
+            if (!fork.isJsonArray() || fork.getAsJsonArray().size() < 4) return Double.NaN;
+            JsonArray it = fork.getAsJsonArray();
+            int n = it.size(), h = n / 2;
+            double first = 0, second = 0;
+            for (int i = 0; i < h; i++) first += it.get(i).getAsDouble() / h;
+            for (int i = n - h; i < n; i++) second += it.get(i).getAsDouble() / h;
+            sum += second / first;
+            forks++;
+        }
+        return forks == 0 ? Double.NaN : sum / forks;
     }
 
     private static JsonElement need(JsonObject o, String key) {

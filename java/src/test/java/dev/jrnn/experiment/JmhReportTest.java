@@ -180,6 +180,30 @@ class JmhReportTest {
         assertTrue(e.getMessage().contains("primaryMetric"), e.getMessage());
     }
 
+    @Test
+    void driftingRowsAreMarked(@TempDir Path dir) throws IOException {
+        Path p = dir.resolve("drift.json");
+        Files.writeString(p, """
+                [{"benchmark": "dev.jrnn.bench.TrainingBenchmark.trainStep", "forks": 1,
+                  "params": {"backend": "cpu", "batch": "256", "cell": "lstm", "layers": "1", "units": "32"},
+                  "primaryMetric": {"score": 1, "scoreError": 0.1, "scoreUnit": "ops/s"},
+                  "secondaryMetrics": {"samples": {"score": 150, "scoreError": 60, "scoreUnit": "ops/s",
+                                                   "rawData": [[100, 100, 200, 200]]}}},
+                 {"benchmark": "dev.jrnn.bench.TrainingBenchmark.trainStep", "forks": 2,
+                  "params": {"backend": "cpu", "batch": "256", "cell": "gru", "layers": "1", "units": "32"},
+                  "primaryMetric": {"score": 1, "scoreError": 0.1, "scoreUnit": "ops/s"},
+                  "secondaryMetrics": {"samples": {"score": 200, "scoreError": 5, "scoreUnit": "ops/s",
+                                                   "rawData": [[200, 190, 210, 200], [205, 195, 200, 200]]}}}]
+                """);
+        List<Row> rows = JmhResults.read(p).rows();
+        assertEquals(2.0, rows.get(0).drift(), 1e-12);
+        assertEquals((205.0 / 195 + 1) / 2, rows.get(1).drift(), 1e-12);
+        JmhReport.write(p, dir);
+        String md = Files.readString(dir.resolve("report.md"));
+        assertTrue(md.contains("| 150 ± 60 † | 200 ± 5 |"), md);
+        assertTrue(md.contains("Caution: 1 of 2 rows (marked †) drift") && md.contains("changed): train step LSTM H32 L1 B256 cpu (x2.00)."), md);
+    }
+
     static void assertPng(Path f) throws IOException {
         byte[] b = Files.readAllBytes(f);
         assertTrue(b.length > 1000 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G', f + " is not a PNG");
