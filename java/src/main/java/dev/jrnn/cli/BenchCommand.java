@@ -1,13 +1,26 @@
 package dev.jrnn.cli;
 
 import dev.jrnn.backend.Backend;
+import dev.jrnn.experiment.JmhReport;
 import dev.jrnn.nn.Sequential;
 import dev.jrnn.train.TrainConfig;
 import dev.jrnn.train.Trainer;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.PrintWriter;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -16,13 +29,43 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code jrnn bench}: times whole training steps (forward, backward, Adam) on random data of
- * MNIST's shape. The quick front-end; JMH benchmarks live in the {@code benchmarks} module.
+ * MNIST's shape. The quick front-end; JMH benchmarks live in the {@code benchmarks} module, and
+ * {@code --jmh} runs them in a child JVM ({@code dev.jrnn.bench.BenchRunner} from
+ * {@code benchmarks/target/jrnn-benchmarks.jar}, built with Maven when missing or stale), which
+ * writes the JMH JSON, {@code report.md} and the charts ({@link JmhReport}).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Time K training steps (after warm-up) on random 28x28 data and print samples/s.")
+        description = {"Time K training steps (after warm-up) on random 28x28 data and print samples/s.",
+                "With --jmh: run the JMH benchmarks (GRU vs LSTM, GPU vs CPU, kernels; the full grid, or --quick)"
+                        + " and write jmh-result.json, report.md and PNG charts into --out;"
+                        + " with --report FILE.json: only (re)write the report from a JMH JSON file."})
 final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
+
+    @Option(names = "--jmh", description = "Run the JMH benchmarks (benchmarks/target/jrnn-benchmarks.jar) and write the report.")
+    boolean jmh;
+
+    @Option(names = "--quick", description = "With --jmh: the quick profile (a handful of rows, a few minutes) instead of the full grid.")
+    boolean quick;
+
+    @Option(names = "--out", paramLabel = "DIR",
+            description = "With --jmh or --report: folder for jmh-result.json, report.md and charts (default: runs/bench-<date>-<time>).")
+    Path out;
+
+    @Option(names = "--report", paramLabel = "FILE.json", description = "Write report.md and charts from this JMH JSON file; runs nothing.")
+    Path report;
+
+    @Option(names = "--jmh-jar", paramLabel = "FILE",
+            description = "With --jmh: the benchmarks jar (default: $JRNN_BENCHMARKS_JAR, else benchmarks/target/jrnn-benchmarks.jar of this checkout).")
+    Path jmhJar;
+
+    /** The options of the plain timer, which --jmh and --report do not take. */
+    private static final List<String> TIMER_ONLY = List.of("--cell", "--units", "--layers", "--activation", "--dropout",
+            "--batch-size", "--steps", "--warmup", "--repeats", "--threads");
+
+    /** The options that only make sense with --jmh or --report. */
+    private static final List<String> JMH_ONLY = List.of("--quick", "--out", "--jmh-jar");
 
     @Mixin
     ModelOptions model;
@@ -45,7 +88,33 @@ final class BenchCommand implements Callable<Integer> {
     int repeats;
 
     @Override
-    public Integer call() {
+    public Integer call() throws IOException, InterruptedException {
+        var parsed = spec.commandLine().getParseResult();
+        if (jmh || report != null) {
+            List<String> given = TIMER_ONLY.stream().filter(parsed::hasMatchedOption).toList();
+            if (!given.isEmpty()) {
+                throw new IllegalArgumentException(String.join(", ", given) + (given.size() == 1 ? " does" : " do")
+                        + " not apply to " + (jmh ? "--jmh" : "--report") + ": the JMH benchmarks have their own grid"
+                        + " (see README, Performance)");
+            }
+            if (jmh && report != null) throw new IllegalArgumentException("--jmh and --report exclude each other");
+            if (report != null && (quick || jmhJar != null)) {
+                throw new IllegalArgumentException("--quick and --jmh-jar apply to --jmh, not to --report");
+            }
+            if (report != null && parsed.hasMatchedOption("--backend")) {
+                throw new IllegalArgumentException("--backend applies to --jmh, not to --report");
+            }
+            return jmh ? runJmh() : writeReport();
+        }
+        List<String> stray = JMH_ONLY.stream().filter(parsed::hasMatchedOption).toList();
+        if (!stray.isEmpty()) {
+            throw new IllegalArgumentException(String.join(", ", stray) + " need" + (stray.size() == 1 ? "s" : "")
+                    + " --jmh (or --report)");
+        }
+        return timeSteps();
+    }
+
+    private int timeSteps() {
         if (batchSize <= 0 || steps <= 0 || warmup < 0 || repeats <= 0) {
             throw new IllegalArgumentException("--batch-size, --steps and --repeats must be positive and --warmup >= 0; found "
                     + batchSize + ", " + steps + ", " + repeats + ", " + warmup);
@@ -75,5 +144,140 @@ final class BenchCommand implements Callable<Integer> {
             out.flush();
         }
         return 0;
+    }
+
+    private Path outDir() {
+        return out != null ? out
+                : Path.of("runs", "bench-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+    }
+
+    private int writeReport() throws IOException {
+        if (!Files.isRegularFile(report)) throw new IOException("--report " + report + ": no such file");
+        PrintWriter o = spec.commandLine().getOut();
+        Path dir = out != null ? out : report.toAbsolutePath().getParent();
+        for (Path f : JmhReport.write(report, dir)) o.println("wrote " + f);
+        o.flush();
+        return 0;
+    }
+
+    /** Runs dev.jrnn.bench.BenchRunner from the benchmarks jar in a child JVM, streaming its output. */
+    private int runJmh() throws IOException, InterruptedException {
+        String backend = backendOptions.backend.toLowerCase(Locale.ROOT).trim();
+        String backends = switch (backend) {
+            case "auto" -> "cpu,cuda";
+            case "cpu", "cuda" -> backend;
+            default -> throw new IllegalArgumentException("--jmh takes --backend auto (cpu and cuda, cuda skipped where it"
+                    + " cannot load), cpu or cuda; found '" + backendOptions.backend + "'");
+        };
+        PrintWriter o = spec.commandLine().getOut();
+        Path jar = benchmarksJar(o);
+        Path dir = outDir();
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Djava.awt.headless=true",
+                "-cp", jar.toString(), "dev.jrnn.bench.BenchRunner", "--out", dir.toString(), "--backends", backends));
+        if (quick) cmd.add("--quick");
+        o.println("jrnn bench --jmh: " + String.join(" ", cmd));
+        o.flush();
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        // NB: a Ctrl-C reaches the child too (same process group); a SIGTERM to us must not orphan it.
+        Thread reaper = new Thread(p::destroy, "jrnn-bench-child");
+        Runtime.getRuntime().addShutdownHook(reaper);
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                o.println(line);
+                o.flush();
+            }
+        }
+        int code = p.waitFor();
+        try {
+            Runtime.getRuntime().removeShutdownHook(reaper);
+        } catch (IllegalStateException shuttingDown) {
+            // the JVM is exiting; the hook destroys an already finished process
+        }
+        if (code != 0) throw new IOException("the JMH runner failed with exit code " + code + " (its output is above)");
+        return 0;
+    }
+
+    /**
+     * The benchmarks jar: --jmh-jar, $JRNN_BENCHMARKS_JAR, or this checkout's
+     * {@code benchmarks/target/jrnn-benchmarks.jar}, which is (re)built with Maven when it is
+     * missing or older than the sources, as the {@code ./jrnn} launcher does for the CLI.
+     */
+    private Path benchmarksJar(PrintWriter o) throws IOException, InterruptedException {
+        String env = System.getenv("JRNN_BENCHMARKS_JAR");
+        Path given = jmhJar != null ? jmhJar : env != null && !env.isBlank() ? Path.of(env) : null;
+        if (given != null) {
+            if (!Files.isRegularFile(given)) {
+                throw new IOException("benchmarks jar " + given + " not found (from " + (jmhJar != null ? "--jmh-jar" : "$JRNN_BENCHMARKS_JAR")
+                        + "); build it with: mvn -DskipTests -pl benchmarks -am package");
+            }
+            return given;
+        }
+        Path root = checkoutRoot();
+        if (root == null) {
+            throw new IOException("cannot find the benchmarks jar: this jrnn does not run from a source checkout;"
+                    + " pass --jmh-jar FILE or set JRNN_BENCHMARKS_JAR");
+        }
+        Path jar = root.resolve("benchmarks/target/jrnn-benchmarks.jar");
+        if (Files.isRegularFile(jar) && !stale(root, jar)) return jar;
+        o.println("jrnn bench --jmh: building " + root.relativize(jar) + " (mvn package, tests skipped) ...");
+        o.flush();
+        // NB: -Djrnn.cli.shade.skip keeps Maven from rewriting java/target/jrnn-all.jar, which this JVM is running from.
+        List<String> mvn = List.of("mvn", "-B", "-ntp", "-q", "-DskipTests", "-Djrnn.cli.shade.skip=true",
+                "-pl", "benchmarks", "-am", "package");
+        Path log = Files.createTempFile("jrnn-bench-build", ".log");
+        try {
+            Process p;
+            try {
+                p = new ProcessBuilder(mvn).directory(root.toFile()).redirectErrorStream(true)
+                        .redirectOutput(log.toFile()).start();
+            } catch (IOException e) {
+                throw new IOException("the benchmarks jar " + jar + " is missing or stale and mvn cannot be started ("
+                        + e.getMessage() + "); build it with: mvn -DskipTests -pl benchmarks -am package", e);
+            }
+            if (p.waitFor() != 0 || !Files.isRegularFile(jar)) {
+                o.print(Files.readString(log));
+                throw new IOException("building the benchmarks jar failed (" + String.join(" ", mvn) + " in " + root + "; log above)");
+            }
+        } finally {
+            Files.deleteIfExists(log);
+        }
+        return jar;
+    }
+
+    /** The source checkout this CLI was built in (java/target/... two levels up), or null. */
+    static Path checkoutRoot() {
+        try {
+            var src = BenchCommand.class.getProtectionDomain().getCodeSource();
+            if (src == null) return null;
+            Path p = Path.of(src.getLocation().toURI()).toAbsolutePath();   // .../java/target/{jrnn-all.jar,classes}
+            Path target = p.getParent();
+            if (target == null || !target.getFileName().toString().equals("target")) return null;
+            Path root = target.getParent() == null ? null : target.getParent().getParent();
+            return root != null && Files.isRegularFile(root.resolve("benchmarks/pom.xml")) ? root : null;
+        } catch (URISyntaxException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** Whether any source or pom of the checkout is newer than {@code jar}. */
+    private static boolean stale(Path root, Path jar) throws IOException {
+        var built = Files.getLastModifiedTime(jar);
+        for (String s : List.of("pom.xml", "java/pom.xml", "java/src/main", "benchmarks/pom.xml", "benchmarks/src/main")) {
+            Path p = root.resolve(s);
+            if (!Files.exists(p)) continue;
+            try (Stream<Path> files = Files.walk(p)) {
+                if (files.anyMatch(f -> {
+                    try {
+                        return Files.isRegularFile(f) && Files.getLastModifiedTime(f).compareTo(built) > 0;
+                    } catch (IOException e) {
+                        return true;
+                    }
+                })) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 }

@@ -1,0 +1,147 @@
+package dev.jrnn.bench;
+
+import dev.jrnn.backend.Activation;
+import dev.jrnn.backend.Backend;
+import dev.jrnn.backend.RnnSpec;
+import dev.jrnn.backend.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
+
+/**
+ * The recurrent stack alone, through {@link Backend#rnnForward} and {@link Backend#rnnBackward}:
+ * {@code layers} layers of {@code units} (tanh), every one returning its whole sequence to the
+ * next, over random (B, 28, 28) inputs. Layer 0 reads F = 28 features, the others H.
+ *
+ * <ul>
+ *   <li>{@link #forward}: every layer's forward pass (with the reserve a training pass keeps);</li>
+ *   <li>{@link #forwardBackward}: forward, then backward from a random output gradient
+ *       (B, T, H), parameter gradients zeroed first as the trainer does.</li>
+ * </ul>
+ *
+ * Both count {@code batch} samples per invocation in the {@code samples} metric (samples/s).
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Fork(value = 2, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+        "-XX:+UseParallelGC"})
+// NB: until C2 has compiled the Vector API code a step runs 10-40x slower; 8 s of warm-up covers it.
+@Warmup(iterations = 8, time = 1)
+@Measurement(iterations = 5, time = 2)
+public class RnnLayerBenchmark {
+    @Param({"lstm", "gru"})
+    public String cell;
+
+    @Param({"32", "64", "128"})
+    public int units;
+
+    @Param({"1", "4"})
+    public int layers;
+
+    @Param({"256", "1024"})
+    public int batch;
+
+    @Param({"cpu", "cuda"})
+    public String backend;
+
+    private static final int T = BenchSupport.STEPS;
+
+    private Backend be;
+    private final List<RnnSpec> specs = new ArrayList<>();
+    private final List<Tensor> owned = new ArrayList<>();
+    private Tensor[] params, grads;      // per layer: (paramCount) canonical layout, random / accumulated
+    private Tensor[] outputs, reserves;  // per layer: (B, T, H), (B, reservePerSample(T))
+    private Tensor[] inputGrads;         // per layer: (B, T, F_l) for l >= 1; null for layer 0
+    private Tensor x, dy;                // (B, T, 28) input, (B, T, H) loss gradient of the top layer
+    private float[] dyHost;              // (B, T, H)
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        be = BenchSupport.open(backend);
+        SplittableRandom rnd = new SplittableRandom(BenchSupport.SEED);
+        RnnSpec.Cell c = RnnSpec.Cell.parse(cell);
+        params = new Tensor[layers];
+        grads = new Tensor[layers];
+        outputs = new Tensor[layers];
+        reserves = new Tensor[layers];
+        inputGrads = new Tensor[layers];
+        for (int l = 0; l < layers; l++) {
+            RnnSpec spec = new RnnSpec(c, l == 0 ? BenchSupport.FEATURES : units, units, Activation.TANH);
+            specs.add(spec);
+            // NB: uniform in +-1/sqrt(H) (PyTorch's default RNN init): gates neither saturated nor flat.
+            double r = 1 / Math.sqrt(units);
+            params[l] = own(BenchSupport.tensor(be, BenchSupport.uniform(rnd, spec.paramCount(), -r, r)));
+            grads[l] = own(be.allocate(spec.paramCount()));
+            outputs[l] = own(be.allocate(batch * T * units));
+            reserves[l] = own(be.allocate(batch * spec.reservePerSample(T)));
+            inputGrads[l] = l == 0 ? null : own(be.allocate(batch * T * spec.inputSize()));
+        }
+        x = own(BenchSupport.tensor(be, BenchSupport.uniform(rnd, batch * T * BenchSupport.FEATURES, 0, 1)));
+        dyHost = BenchSupport.uniform(rnd, batch * T * units, -1e-2, 1e-2);
+        dy = own(BenchSupport.tensor(be, dyHost));
+        be.synchronize();
+    }
+
+    private Tensor own(Tensor t) {
+        owned.add(t);
+        return t;
+    }
+
+    private void runForward() {
+        Tensor in = x;
+        for (int l = 0; l < layers; l++) {
+            be.rnnForward(specs.get(l), batch, T, in, params[l], outputs[l], reserves[l]);
+            in = outputs[l];
+        }
+    }
+
+    @Benchmark
+    public void forward(Samples counter, Blackhole bh) {
+        runForward();
+        be.synchronize();
+        bh.consume(outputs[layers - 1]);
+        counter.samples += batch;
+    }
+
+    @Benchmark
+    public void forwardBackward(Samples counter, Blackhole bh) {
+        runForward();
+        // NB: rnnBackward may overwrite its dy, so the top gradient is staged afresh each time,
+        // as the trainer's loss does; (B, T, H) floats, under 1% of the backward pass's time.
+        be.write(dyHost, 0, dy, dyHost.length);
+        Tensor d = dy;
+        for (int l = layers - 1; l >= 0; l--) {
+            be.fill(grads[l], 0f);
+            Tensor in = l == 0 ? x : outputs[l - 1];
+            be.rnnBackward(specs.get(l), batch, T, in, params[l], outputs[l], reserves[l], d, inputGrads[l], grads[l]);
+            d = inputGrads[l];
+        }
+        be.synchronize();
+        bh.consume(grads[0]);
+        counter.samples += batch;
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        for (Tensor t : owned) t.close();
+        owned.clear();
+        specs.clear();
+        if (be != null) be.close();
+    }
+}
