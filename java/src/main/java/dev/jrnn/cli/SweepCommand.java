@@ -64,10 +64,6 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--lr", defaultValue = "0.001", description = "Adam learning rate (default: ${DEFAULT-VALUE}).")
     float lr;
 
-
-
-
-
     @Mixin
     DataOptions dataOptions;
 
@@ -77,7 +73,6 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--repeats", defaultValue = "1", paramLabel = "R",
             description = "Runs per model with seeds seed..seed+R-1; tables show mean ± std (default: ${DEFAULT-VALUE}).")
     int repeats;
-
 
     @Mixin
     BackendOptions backendOptions;

@@ -45,10 +45,6 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--lr", defaultValue = "0.001", description = "Adam learning rate (default: ${DEFAULT-VALUE}).")
     float lr;
 
-
-
-
-
     @Mixin
     DataOptions dataOptions;
 
