@@ -46,11 +46,20 @@ class InterruptedSweepTest {
         uninterrupted = Checkpoint.load(out.resolve("gru8/last.safetensors")).params();
     }
 
+    /**
+     * The test JVM's module path and class path as one class path. NB: surefire runs the tests with
+     * module dev.jrnn on the module path; the child needs only the classes, not the module checks.
+     */
+    private static String classPath() {
+        String mp = System.getProperty("jdk.module.path", ""), cp = System.getProperty("java.class.path", "");
+        return mp.isEmpty() ? cp : cp.isEmpty() ? mp : mp + java.io.File.pathSeparator + cp;
+    }
+
     /** Starts the sweep in a child JVM and stops it once the first checkpoint exists. */
     private Process startAndStopAfterFirstCheckpoint(Path out, boolean kill) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java, "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-Djava.awt.headless=true", "-Xmx256m", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+                "-Djava.awt.headless=true", "-Xmx256m", "-cp", classPath(), Main.class.getName()));
         cmd.addAll(sweepArgs(out));
         Process p = new ProcessBuilder(cmd).redirectOutput(dir.resolve("child.out").toFile())
                 .redirectError(dir.resolve("child.err").toFile()).start();
