@@ -16,7 +16,14 @@ public enum Activation {
      */
     SOFTMAX;
 
-    /** Parses {@code tanh}, {@code relu}, ... case-insensitively. */
+    /**
+     * Parses an activation name as written in Keras or on the command line.
+     *
+     * @param name {@code linear}, {@code relu}, {@code tanh}, {@code sigmoid} or {@code softmax},
+     *             in any case, surrounding blanks ignored
+     * @return the activation of that name
+     * @throws IllegalArgumentException if {@code name} is none of these
+     */
     public static Activation parse(String name) {
         for (Activation a : values()) {
             if (a.name().equalsIgnoreCase(name.trim())) return a;
@@ -25,7 +32,7 @@ public enum Activation {
                 "unknown activation '" + name + "': expected one of linear, relu, tanh, sigmoid, softmax");
     }
 
-    /** Lower-case name as written in Keras and on the command line. */
+    /** {@return the lower-case name as written in Keras and on the command line, e.g. tanh} */
     public String keyword() {
         return name().toLowerCase(java.util.Locale.ROOT);
     }

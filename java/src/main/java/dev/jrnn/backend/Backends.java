@@ -20,11 +20,13 @@ public final class Backends {
     public static final String NAMES = "auto, cpu, cuda, reference";
 
     /**
-     * Creates the named backend.
+     * Creates the named backend. The caller owns it and closes it when done; like every backend it
+     * is used by one thread at a time.
      *
-     * @param name    auto, cpu, cuda or reference
-     * @param threads CPU threads (0 = all available processors)
+     * @param name    auto, cpu, cuda or reference (any case)
+     * @param threads CPU threads (0 = all available processors); ignored by cuda and reference
      * @param log     receives the one-line explanation of the choice
+     * @return a new backend of the requested kind, or for {@code auto} the best one that loads
      * @throws IllegalArgumentException for an unknown name
      * @throws UnsupportedOperationException when {@code cuda} is forced and cannot load
      */

@@ -31,18 +31,30 @@ public record RnnSpec(Cell cell, int inputSize, int units, Activation activation
             this.gates = gates;
         }
 
-        /** Number of gates G. */
+        /** {@return the number of gates G: 4 for LSTM, 3 for GRU} */
         public int gates() {
             return gates;
         }
 
-        /** Parses {@code lstm} or {@code gru} case-insensitively. */
+        /**
+         * Parses a cell name.
+         *
+         * @param s {@code lstm} or {@code gru}, in any case, surrounding blanks ignored
+         * @return the cell of that name
+         * @throws IllegalArgumentException if {@code s} is neither
+         */
         public static Cell parse(String s) {
             for (Cell c : values()) if (c.name().equalsIgnoreCase(s.trim())) return c;
             throw new IllegalArgumentException("unknown cell '" + s + "': expected lstm or gru");
         }
     }
 
+    /**
+     * Checks the sizes and the activation.
+     *
+     * @throws IllegalArgumentException if {@code inputSize} or {@code units} is not positive, or
+     *                                  the activation is neither {@code TANH} nor {@code RELU}
+     */
     public RnnSpec {
         if (inputSize <= 0 || units <= 0) {
             throw new IllegalArgumentException(
@@ -54,37 +66,40 @@ public record RnnSpec(Cell cell, int inputSize, int units, Activation activation
         }
     }
 
-    /** Number of gates G. */
+    /** {@return the number of gates G: 4 for LSTM, 3 for GRU} */
     public int gates() {
         return cell.gates();
     }
 
-    /** G*H. */
+    /** {@return G*H, the rows of W and R and the length of each bias vector} */
     public int gateWidth() {
         return cell.gates() * units;
     }
 
-    /** Offset of W in the layer's parameter block. */
+    /** {@return the offset of W (G*H, F) in the layer's parameter block, in floats: always 0} */
     public int offsetW() {
         return 0;
     }
 
-    /** Offset of R in the layer's parameter block. */
+    /** {@return the offset of R (G*H, H) in the layer's parameter block, in floats: G*H*F} */
     public int offsetR() {
         return gateWidth() * inputSize;
     }
 
-    /** Offset of the (first) bias in the layer's parameter block. */
+    /**
+     * {@return the offset of the bias in the layer's parameter block, in floats: G*H*(F+H)} For GRU
+     * this is bW, and bR follows at {@code offsetBias() + gateWidth()}.
+     */
     public int offsetBias() {
         return offsetR() + gateWidth() * units;
     }
 
-    /** Number of bias vectors of length G*H: 1 for LSTM, 2 for GRU. */
+    /** {@return the number of bias vectors of length G*H: 1 for LSTM (b), 2 for GRU (bW, bR)} */
     public int biasCount() {
         return cell == Cell.LSTM ? 1 : 2;
     }
 
-    /** Total parameters of the layer. */
+    /** {@return the layer's total parameter count: G*H*(F + H + biasCount())} */
     public int paramCount() {
         return offsetBias() + biasCount() * gateWidth();
     }
@@ -93,6 +108,9 @@ public record RnnSpec(Cell cell, int inputSize, int units, Activation activation
      * Floats of per-sample scratch the forward pass keeps for backward, for T timesteps:
      * activated gates (T, G*H) and, for LSTM the cell states c (T, H), for GRU the recurrent
      * candidate term {@code R_n h + b_Rn} (T, H).
+     *
+     * @param timesteps T, the sequence length
+     * @return {@code T * (G*H + H)}, the reserve floats per sample
      */
     public int reservePerSample(int timesteps) {
         return timesteps * (gateWidth() + units);

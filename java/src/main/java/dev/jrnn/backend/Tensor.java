@@ -7,10 +7,20 @@ package dev.jrnn.backend;
  */
 public interface Tensor extends AutoCloseable {
 
-    /** Number of elements. */
+    /** {@return the number of elements this tensor (or view) spans} */
     int size();
 
-    /** A view of {@code length} elements starting at {@code offset}. */
+    /**
+     * Returns a view of {@code length} elements starting at element {@code offset}. The view shares
+     * memory with this tensor, which keeps owning it: closing the view frees nothing, and the view
+     * must not be used after this tensor is closed.
+     *
+     * @param offset first element of the view, in elements from the start of this tensor
+     * @param length number of elements in the view
+     * @return a view of elements {@code [offset, offset + length)}
+     * @throws IndexOutOfBoundsException if {@code [offset, offset + length)} is not inside this
+     *                                   tensor
+     */
     Tensor slice(int offset, int length);
 
     /** Releases memory this tensor owns; views and closed tensors ignore the call. */

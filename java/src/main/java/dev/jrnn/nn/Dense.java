@@ -3,20 +3,32 @@ package dev.jrnn.nn;
 import dev.jrnn.backend.Activation;
 
 /**
- * Fully connected layer {@code y = act(x W^T + b)}, W (units, inputs) row-major (PyTorch's
- * orientation), b (units). Glorot-uniform W and zero b, as Keras.
+ * Fully connected layer {@code y = act(x W^T + b)} over per-sample input x (F), W (units, F)
+ * row-major (PyTorch's orientation), b (units), output y (units). Glorot-uniform W and zero b, as
+ * Keras. Its parameters are W then b, {@code units * (F + 1)} floats.
  *
- * @param units      output width
+ * @param units      output width, positive
  * @param activation linear, relu, tanh, sigmoid, or softmax (last layer only)
  */
 public record Dense(int units, Activation activation) implements Layer {
 
+    /**
+     * Checks the hyper-parameters.
+     *
+     * @throws IllegalArgumentException if {@code units} is not positive
+     * @throws NullPointerException     if {@code activation} is null
+     */
     public Dense {
         if (units <= 0) throw new IllegalArgumentException("Dense units must be positive, found " + units);
         java.util.Objects.requireNonNull(activation, "activation");
     }
 
-    /** A linear Dense layer. */
+    /**
+     * Creates a linear Dense layer, {@code y = x W^T + b}.
+     *
+     * @param units output width, positive
+     * @throws IllegalArgumentException if {@code units} is not positive
+     */
     public Dense(int units) {
         this(units, Activation.LINEAR);
     }

@@ -9,6 +9,11 @@ package dev.jrnn.nn;
  */
 public record Dropout(double rate) implements Layer {
 
+    /**
+     * Checks the rate.
+     *
+     * @throws IllegalArgumentException if {@code rate} is not in [0, 1) (NaN included)
+     */
     public Dropout {
         if (!(rate >= 0 && rate < 1)) throw new IllegalArgumentException("Dropout rate must be in [0, 1), found " + rate);
     }

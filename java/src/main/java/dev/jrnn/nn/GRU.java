@@ -15,15 +15,25 @@ import dev.jrnn.backend.RnnSpec;
  */
 public final class GRU extends Recurrent {
 
-    /** A GRU with tanh activation that outputs only the last step. */
+    /**
+     * Creates a GRU with tanh activation that outputs only the last step, (H).
+     *
+     * @param units hidden units H, positive
+     * @throws IllegalArgumentException if {@code units} is not positive
+     */
     public GRU(int units) {
         this(units, Activation.TANH, false);
     }
 
     /**
-     * @param units           hidden units H
-     * @param activation      tanh (default) or relu
+     * Creates a GRU layer.
+     *
+     * @param units           hidden units H, positive
+     * @param activation      cell activation: tanh (default) or relu; the gates always use the
+     *                        sigmoid
      * @param returnSequences output every step (T, H) instead of the last (H)
+     * @throws IllegalArgumentException if {@code units} is not positive or the activation is
+     *                                  neither tanh nor relu
      */
     public GRU(int units, Activation activation, boolean returnSequences) {
         super(units, activation, returnSequences);

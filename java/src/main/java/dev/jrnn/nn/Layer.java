@@ -6,19 +6,35 @@ package dev.jrnn.nn;
  */
 public sealed interface Layer permits Recurrent, Dropout, Dense {
 
-    /** Keras-style base name used in summaries: {@code lstm}, {@code gru}, {@code dropout}, {@code dense}. */
+    /**
+     * {@return the Keras-style base name used in summaries and checkpoints: {@code lstm},
+     * {@code gru}, {@code dropout} or {@code dense}}
+     */
     String kind();
 
-    /** Class name shown in the summary: {@code LSTM}, {@code GRU}, {@code Dropout}, {@code Dense}. */
+    /**
+     * {@return the class name shown in the summary: {@code LSTM}, {@code GRU}, {@code Dropout} or
+     * {@code Dense}}
+     */
     String typeName();
 
     /**
-     * The output shape for {@code input}.
+     * Computes the per-sample output shape for a per-sample input shape: recurrent layers take
+     * (T, F) and give (T, H) or (H), Dense takes (F) and gives (units), Dropout keeps the shape.
      *
-     * @throws IllegalArgumentException naming the expected and the found shape
+     * @param input the per-sample input shape, without the batch axis
+     * @return the per-sample output shape
+     * @throws IllegalArgumentException if the layer does not accept {@code input}, naming the
+     *                                  expected and the found shape
      */
     Shape outputShape(Shape input);
 
-    /** Number of trainable parameters for {@code input}. */
+    /**
+     * Counts the trainable parameters this layer has when fed {@code input}.
+     *
+     * @param input the per-sample input shape, without the batch axis
+     * @return the number of floats of the layer's parameters in the canonical layout
+     * @throws IllegalArgumentException if the layer does not accept {@code input}
+     */
     int paramCount(Shape input);
 }

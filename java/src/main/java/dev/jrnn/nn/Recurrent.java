@@ -3,7 +3,11 @@ package dev.jrnn.nn;
 import dev.jrnn.backend.Activation;
 import dev.jrnn.backend.RnnSpec;
 
-/** Common part of {@link LSTM} and {@link GRU}: a recurrent layer over (timesteps, features). */
+/**
+ * Common part of {@link LSTM} and {@link GRU}: a recurrent layer over per-sample input
+ * (T, F) = (timesteps, features), giving (T, H) when it returns sequences, else (H). Its
+ * parameters are laid out as {@link RnnSpec} describes.
+ */
 public abstract sealed class Recurrent implements Layer permits LSTM, GRU {
     private final int units;
     private final Activation activation;
@@ -20,25 +24,31 @@ public abstract sealed class Recurrent implements Layer permits LSTM, GRU {
         this.returnSequences = returnSequences;
     }
 
-    /** The cell kind. */
+    /** {@return the cell kind, which fixes the gates: LSTM i, f, g, o; GRU r, z, n} */
     public abstract RnnSpec.Cell cell();
 
-    /** Hidden units H. */
+    /** {@return the number of hidden units H} */
     public int units() {
         return units;
     }
 
-    /** Cell activation (tanh or relu); gates always use the sigmoid. */
+    /** {@return the cell activation, tanh or relu; the gates always use the sigmoid} */
     public Activation activation() {
         return activation;
     }
 
-    /** Whether the layer outputs every step (T, H) or only the last (H). */
+    /** {@return true if the layer outputs every step (T, H), false if only the last (H)} */
     public boolean returnSequences() {
         return returnSequences;
     }
 
-    /** The op-level description of this layer for an input of {@code features} per step. */
+    /**
+     * Describes this layer for the backend ops.
+     *
+     * @param features F, input features per timestep
+     * @return the op-level spec: cell, F, H and activation
+     * @throws IllegalArgumentException if {@code features} is not positive
+     */
     public RnnSpec spec(int features) {
         return new RnnSpec(cell(), features, units, activation);
     }

@@ -12,6 +12,9 @@ import java.util.Objects;
 /**
  * A validated stack of layers with known shapes and parameter offsets. Build with
  * {@link #builder()}; {@code build()} checks every shape and names the layer that does not fit.
+ * Shapes here are per sample, without the batch axis. The model holds no weights: they live in a
+ * flat parameter buffer where layer {@code i} occupies {@code [paramOffset(i), paramOffset(i) +
+ * paramCount(i))}, each in the canonical layout of its layer. Immutable and thread-safe.
  *
  * <pre>{@code
  * Sequential model = Sequential.builder().input(28, 28)
@@ -66,14 +69,27 @@ public final class Sequential {
         this.totalParams = offset;
     }
 
-    /** A new builder. */
+    /** {@return a new, empty builder} */
     public static Builder builder() {
         return new Builder();
     }
 
     /**
      * The seed notebook's model: {@code layers} stacked recurrent layers of {@code units}, then
-     * Dropout(dropout), Dense(64, relu), Dropout(dropout), Dense(classes, softmax).
+     * Dropout(dropout), Dense(64, relu), Dropout(dropout), Dense(classes, softmax). All recurrent
+     * layers but the last return sequences.
+     *
+     * @param cell       LSTM or GRU
+     * @param units      hidden units H of every recurrent layer
+     * @param layers     number of stacked recurrent layers, at least 1
+     * @param activation cell activation of the recurrent layers, tanh or relu
+     * @param dropout    rate of both Dropout layers, in [0, 1)
+     * @param steps      T, timesteps per sample
+     * @param features   F, features per timestep
+     * @param classes    number of output classes
+     * @return the built model, input (T, F), output (classes)
+     * @throws IllegalArgumentException if {@code layers < 1} or any size, rate or activation is
+     *                                  invalid for its layer
      */
     public static Sequential notebook(RnnSpec.Cell cell, int units, int layers, Activation activation,
                                       double dropout, int steps, int features, int classes) {
@@ -87,7 +103,11 @@ public final class Sequential {
                 .add(new Dense(classes, Activation.SOFTMAX)).build();
     }
 
-    /** Short name such as {@code lstm32} or {@code gru32x4}, as the sweep names models. */
+    /**
+     * {@return a short name such as {@code lstm32} or {@code gru32x4}, as the sweep names models}
+     * It names the first recurrent layer's cell and units and the count of recurrent layers when
+     * more than one; a model without recurrent layers is {@code dense}.
+     */
     public String shortName() {
         StringBuilder sb = new StringBuilder();
         int count = 0;
@@ -104,52 +124,82 @@ public final class Sequential {
         return sb.toString();
     }
 
-    /** Per-sample input shape. */
+    /** {@return the model's per-sample input shape, e.g. (T, F)} */
     public Shape inputShape() {
         return input;
     }
 
-    /** Per-sample output shape of the last layer. */
+    /** {@return the per-sample output shape of the last layer, e.g. (classes)} */
     public Shape outputShape() {
         return outputs.isEmpty() ? input : outputs.get(outputs.size() - 1);
     }
 
-    /** The layers, in order. */
+    /** {@return the layers, in order, as an unmodifiable list} */
     public List<Layer> layers() {
         return layers;
     }
 
-    /** Keras-style unique names ({@code lstm}, {@code dropout_1}, ...). */
+    /**
+     * {@return the layers' Keras-style unique names, in order, as an unmodifiable list} A kind's
+     * first layer is named after it ({@code lstm}) and later ones get a suffix ({@code lstm_1}).
+     */
     public List<String> names() {
         return names;
     }
 
-    /** Per-sample input shape of layer {@code i}. */
+    /**
+     * Returns the per-sample input shape of one layer.
+     *
+     * @param i the layer's index, from 0
+     * @return the model's input shape for layer 0, else the output shape of layer {@code i - 1}
+     * @throws IndexOutOfBoundsException if {@code i} is not a layer index
+     */
     public Shape inputShape(int i) {
         return i == 0 ? input : outputs.get(i - 1);
     }
 
-    /** Per-sample output shape of layer {@code i}. */
+    /**
+     * Returns the per-sample output shape of one layer.
+     *
+     * @param i the layer's index, from 0
+     * @return the shape layer {@code i} produces
+     * @throws IndexOutOfBoundsException if {@code i} is not a layer index
+     */
     public Shape outputShape(int i) {
         return outputs.get(i);
     }
 
-    /** Offset of layer {@code i}'s parameters in the flat parameter buffer. */
+    /**
+     * Returns where one layer's parameters start.
+     *
+     * @param i the layer's index, from 0
+     * @return the offset of layer {@code i}'s parameters in the flat parameter buffer, in floats
+     * @throws IndexOutOfBoundsException if {@code i} is not a layer index
+     */
     public int paramOffset(int i) {
         return paramOffsets[i];
     }
 
-    /** Number of parameters of layer {@code i}. */
+    /**
+     * Returns how many parameters one layer has.
+     *
+     * @param i the layer's index, from 0
+     * @return the number of floats of layer {@code i}'s parameters (0 for Dropout)
+     * @throws IndexOutOfBoundsException if {@code i} is not a layer index
+     */
     public int paramCount(int i) {
         return paramCounts[i];
     }
 
-    /** Total trainable parameters. */
+    /** {@return the total number of trainable parameters, the size of the flat parameter buffer} */
     public int paramCount() {
         return totalParams;
     }
 
-    /** A Keras-style summary table with per-layer output shapes and parameter counts. */
+    /**
+     * {@return a Keras-style summary table with per-layer names, output shapes and parameter
+     * counts, over several lines}
+     */
     public String summary() {
         String rule = "_".repeat(65), thick = "=".repeat(65);
         StringBuilder sb = new StringBuilder();
@@ -172,30 +222,47 @@ public final class Sequential {
         return "Sequential" + layers;
     }
 
-    /** Collects the input shape and layers; {@link #build()} validates them. */
+    /**
+     * Collects the input shape and layers; {@link #build()} validates them. Not thread-safe; the
+     * {@link Sequential} it builds is.
+     */
     public static final class Builder {
         private Shape input;
         private final List<Layer> layers = new ArrayList<>();
 
         private Builder() {}
 
-        /** Per-sample input shape, e.g. {@code input(28, 28)} for 28 steps of 28 features. */
+        /**
+         * Sets the per-sample input shape, e.g. {@code input(28, 28)} for 28 steps of 28 features.
+         *
+         * @param dims the input's axes without the batch axis: (T, F) for recurrent models
+         * @return this builder
+         * @throws IllegalArgumentException if a dimension is not positive
+         */
         public Builder input(int... dims) {
             this.input = new Shape(dims);
             return this;
         }
 
-        /** Appends a layer. */
+        /**
+         * Appends a layer after those added so far.
+         *
+         * @param layer the layer to append
+         * @return this builder
+         * @throws NullPointerException if {@code layer} is null
+         */
         public Builder add(Layer layer) {
             layers.add(Objects.requireNonNull(layer, "layer"));
             return this;
         }
 
         /**
-         * Validates and builds.
+         * Validates the layers against the input shape and builds the model.
          *
-         * @throws IllegalArgumentException when the input shape is missing or a layer does not fit
-         *                                  its input, naming the layer and both shapes
+         * @return the model, with every layer's shapes and parameter offsets computed
+         * @throws IllegalArgumentException when the input shape is missing, there are no layers, a
+         *                                  layer does not fit its input (naming the layer and both
+         *                                  shapes) or a softmax Dense layer is not the last
          */
         public Sequential build() {
             if (input == null) throw new IllegalArgumentException("input shape not set: call input(timesteps, features)");
