@@ -15,14 +15,21 @@ package dev.jrnn.train;
 public record EpochRecord(int epoch, double loss, double accuracy, double valLoss, double valAccuracy,
                           double seconds, double samplesPerSecond) {
 
-    /** Combines an epoch's training metrics with its held-out evaluation ({@code null}: none). */
+    /**
+     * Combines an epoch's training metrics with its held-out evaluation.
+     *
+     * @param m       the epoch's training metrics
+     * @param heldOut the evaluation on held-out data after the epoch, or {@code null} when nothing
+     *                is held out (the validation fields are then NaN)
+     * @return the history entry of the epoch
+     */
     public static EpochRecord of(EpochMetrics m, Evaluation heldOut) {
         return new EpochRecord(m.epoch(), m.loss(), m.accuracy(),
                 heldOut == null ? Double.NaN : heldOut.loss(), heldOut == null ? Double.NaN : heldOut.accuracy(),
                 m.seconds(), m.samplesPerSecond());
     }
 
-    /** Whether held-out metrics are present. */
+    /** {@return true if held-out metrics are present, that is {@code valLoss} is not NaN} */
     public boolean hasValidation() {
         return !Double.isNaN(valLoss);
     }

@@ -15,7 +15,15 @@ import java.util.SplittableRandom;
 public final class Initializers {
     private Initializers() {}
 
-    /** The model's initial parameters in the canonical flat layout. */
+    /**
+     * Draws a model's initial parameters. Each layer draws from its own split of one
+     * {@link SplittableRandom}, so the result depends only on the model and the seed.
+     *
+     * @param model the model whose parameters to draw
+     * @param seed  the run's seed
+     * @return a new array of {@code model.paramCount()} floats in the canonical flat layout, at
+     *         the offsets {@link Sequential#paramOffset(int)} gives
+     */
     public static float[] initialParameters(Sequential model, long seed) {
         float[] p = new float[model.paramCount()];
         SplittableRandom root = new SplittableRandom(seed);

@@ -16,6 +16,10 @@ import java.util.List;
  * A {@link Sequential} model bound to a {@link Backend}: the flat parameter and gradient
  * buffers plus per-layer activation buffers sized for {@code maxBatch}. Forward and backward are
  * written once against the backend interface.
+ *
+ * <p>The network owns the buffers it allocates and frees them on {@link #close()}; it does not own
+ * the backend or the model. Tensors it returns are views of its own buffers, valid until the next
+ * call or {@code close()}. Not thread-safe: used by one thread at a time, like its backend.
  */
 public final class Network implements AutoCloseable {
     private final Sequential model;
@@ -26,6 +30,15 @@ public final class Network implements AutoCloseable {
     private final List<Node> nodes = new ArrayList<>();
     private final List<Tensor> owned = new ArrayList<>();
 
+    /**
+     * Allocates the parameter, gradient and activation buffers on {@code backend}. The parameters
+     * start as zeros; set them with {@link #setParameters}.
+     *
+     * @param model    the model to bind
+     * @param backend  allocates the buffers and runs the ops; the caller keeps owning it
+     * @param maxBatch the largest batch B that {@link #forward} and {@link #backward} accept
+     * @throws IllegalArgumentException if {@code maxBatch} is not positive
+     */
     public Network(Sequential model, Backend backend, int maxBatch) {
         if (maxBatch <= 0) throw new IllegalArgumentException("maxBatch must be positive, found " + maxBatch);
         this.model = model;
@@ -54,34 +67,45 @@ public final class Network implements AutoCloseable {
         return t;
     }
 
-    /** The model. */
+    /** {@return the model this network computes} */
     public Sequential model() {
         return model;
     }
 
-    /** Largest batch the buffers hold. */
+    /** {@return the largest batch B the buffers hold} */
     public int maxBatch() {
         return maxBatch;
     }
 
-    /** Flat parameters (P), canonical layout. */
+    /**
+     * {@return the flat parameters (P), P = {@code model().paramCount()}, canonical layout} The
+     * tensor is owned by this network.
+     */
     public Tensor params() {
         return params;
     }
 
-    /** Flat gradients (P), accumulated by {@link #backward}. */
+    /**
+     * {@return the flat gradients (P), same layout as {@link #params()}, accumulated by
+     * {@link #backward}} The caller zeroes them before each step; owned by this network.
+     */
     public Tensor grads() {
         return grads;
     }
 
-    /** Copies the parameters to the host. */
+    /** {@return a new host copy of the parameters (P), canonical layout} */
     public float[] getParameters() {
         float[] p = new float[model.paramCount()];
         backend.read(params, p, 0, p.length);
         return p;
     }
 
-    /** Replaces the parameters (canonical layout, {@code paramCount()} floats). */
+    /**
+     * Replaces the parameters.
+     *
+     * @param p (P) the new parameters, canonical flat layout, P = {@code model().paramCount()}
+     * @throws IllegalArgumentException if {@code p} does not hold exactly P floats
+     */
     public void setParameters(float[] p) {
         if (p.length != model.paramCount()) {
             throw new IllegalArgumentException("expected " + model.paramCount() + " parameters for "
@@ -91,13 +115,16 @@ public final class Network implements AutoCloseable {
     }
 
     /**
-     * Runs every layer.
+     * Runs every layer on a batch.
      *
-     * @param x        (B, T, F) input
+     * @param batch    B, in [1, {@link #maxBatch()}]
+     * @param x        (B, T, F) input, row-major
      * @param training whether dropout is active
      * @param seed     dropout seed
      * @param step     dropout step counter (the optimiser step)
-     * @return (B, out) the last layer's output; for a softmax layer, its logits
+     * @return (B, out) the last layer's output, a view of this network's buffers valid until the
+     *         next call; for a softmax layer, its logits
+     * @throws IllegalArgumentException if {@code batch} is not in [1, maxBatch()]
      */
     public Tensor forward(int batch, Tensor x, boolean training, long seed, long step) {
         checkBatch(batch);
@@ -109,6 +136,11 @@ public final class Network implements AutoCloseable {
     /**
      * Back-propagates {@code dOut} (B, out) from the last {@link #forward} (which must have been a
      * training pass) and accumulates into {@link #grads()}. Overwrites {@code dOut}.
+     *
+     * @param batch B, the same as in that forward pass
+     * @param dOut  (B, out) the loss gradient with respect to the last layer's output (for a
+     *              softmax layer, with respect to its logits)
+     * @throws IllegalArgumentException if {@code batch} is not in [1, maxBatch()]
      */
     public void backward(int batch, Tensor dOut) {
         checkBatch(batch);
@@ -122,6 +154,7 @@ public final class Network implements AutoCloseable {
         }
     }
 
+    /** Frees the buffers this network allocated; the backend stays open. */
     @Override
     public void close() {
         for (Tensor t : owned) t.close();

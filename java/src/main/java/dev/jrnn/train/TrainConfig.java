@@ -16,6 +16,12 @@ package dev.jrnn.train;
 public record TrainConfig(float learningRate, float beta1, float beta2, float epsilon, int batchSize,
                           long seed, boolean shuffle, int logInterval, int evalBatchSize) {
 
+    /**
+     * Checks the settings; the Adam betas and epsilon are taken as given.
+     *
+     * @throws IllegalArgumentException if the learning rate, batch size, log interval or
+     *                                  evaluation batch size is not positive
+     */
     public TrainConfig {
         if (!(learningRate > 0)) throw new IllegalArgumentException("learning rate must be positive, found " + learningRate);
         if (batchSize <= 0) throw new IllegalArgumentException("batch size must be positive, found " + batchSize);
@@ -23,27 +29,53 @@ public record TrainConfig(float learningRate, float beta1, float beta2, float ep
         if (evalBatchSize <= 0) throw new IllegalArgumentException("eval batch size must be positive, found " + evalBatchSize);
     }
 
-    /** Keras defaults with batch 256 and seed 42. */
+    /**
+     * {@return Keras defaults (Adam lr 1e-3, betas 0.9 and 0.999, epsilon 1e-7) with batch 256,
+     * seed 42, shuffling, statistics read every batch and evaluation batches of 1024}
+     */
     public static TrainConfig defaults() {
         return new TrainConfig(1e-3f, 0.9f, 0.999f, 1e-7f, 256, 42L, true, 1, 1024);
     }
 
-    /** A copy with another learning rate. */
+    /**
+     * Returns a copy with another learning rate.
+     *
+     * @param lr the Adam learning rate, positive
+     * @return a copy of this configuration with {@code learningRate = lr}
+     * @throws IllegalArgumentException if {@code lr} is not positive
+     */
     public TrainConfig withLearningRate(float lr) {
         return new TrainConfig(lr, beta1, beta2, epsilon, batchSize, seed, shuffle, logInterval, evalBatchSize);
     }
 
-    /** A copy with another batch size. */
+    /**
+     * Returns a copy with another training batch size.
+     *
+     * @param b the training batch size, positive
+     * @return a copy of this configuration with {@code batchSize = b}
+     * @throws IllegalArgumentException if {@code b} is not positive
+     */
     public TrainConfig withBatchSize(int b) {
         return new TrainConfig(learningRate, beta1, beta2, epsilon, b, seed, shuffle, logInterval, evalBatchSize);
     }
 
-    /** A copy with another seed. */
+    /**
+     * Returns a copy with another seed.
+     *
+     * @param s the seed for initial weights, shuffling and dropout masks
+     * @return a copy of this configuration with {@code seed = s}
+     */
     public TrainConfig withSeed(long s) {
         return new TrainConfig(learningRate, beta1, beta2, epsilon, batchSize, s, shuffle, logInterval, evalBatchSize);
     }
 
-    /** A copy with another logging interval. */
+    /**
+     * Returns a copy with another logging interval.
+     *
+     * @param n read the running loss and accuracy every {@code n} batches, positive
+     * @return a copy of this configuration with {@code logInterval = n}
+     * @throws IllegalArgumentException if {@code n} is not positive
+     */
     public TrainConfig withLogInterval(int n) {
         return new TrainConfig(learningRate, beta1, beta2, epsilon, batchSize, seed, shuffle, n, evalBatchSize);
     }

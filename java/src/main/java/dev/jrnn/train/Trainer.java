@@ -16,7 +16,12 @@ import java.util.SplittableRandom;
  * on sparse categorical cross-entropy, on any {@link Backend}. For a given seed and backend
  * configuration the run is deterministic: same seed, same weights, bit for bit.
  *
- * <p>Not thread-safe. Close it to release the backend buffers (not the backend itself).
+ * <p>Each step computes {@code logits = model(x)} and
+ * {@code loss = mean_b -log softmax(logits_b)[y_b]} over the batch, back-propagates it and applies
+ * one Adam step (see {@link TrainConfig}).
+ *
+ * <p>Not thread-safe: use it, and its backend, from one thread at a time. Close it to release the
+ * backend buffers (not the backend itself, which the caller owns).
  */
 public final class Trainer implements AutoCloseable {
     private final Sequential model;
@@ -31,6 +36,15 @@ public final class Trainer implements AutoCloseable {
     private long step;                         // optimiser steps taken
     private int epochsDone;
 
+    /**
+     * Binds the model to the backend, allocates buffers for {@code max(batchSize, evalBatchSize)}
+     * samples and draws the initial weights from {@code config.seed()} (see {@link Initializers}).
+     *
+     * @param model   a classifier whose last layer is {@code Dense(classes, softmax)}
+     * @param backend runs the ops; the caller keeps owning it and closes it after this trainer
+     * @param config  optimiser and loop settings
+     * @throws IllegalArgumentException if the model does not end in {@code Dense(classes, softmax)}
+     */
     public Trainer(Sequential model, Backend backend, TrainConfig config) {
         this.model = model;
         this.backend = backend;
@@ -55,22 +69,25 @@ public final class Trainer implements AutoCloseable {
         net.setParameters(Initializers.initialParameters(model, config.seed()));
     }
 
-    /** The bound network (parameters, gradients). */
+    /** {@return the bound network (parameters, gradients), owned by this trainer} */
     public Network network() {
         return net;
     }
 
-    /** The configuration. */
+    /** {@return the configuration this trainer was created with} */
     public TrainConfig config() {
         return config;
     }
 
-    /** Optimiser steps taken so far. */
+    /** {@return the number of optimiser steps taken so far, Adam's t of the last step} */
     public long step() {
         return step;
     }
 
-    /** Epochs trained so far (the next {@link #fit} epoch is {@code epochsDone() + 1}). */
+    /**
+     * {@return the number of epochs trained so far} The next {@link #fit} epoch is
+     * {@code epochsDone() + 1}.
+     */
     public int epochsDone() {
         return epochsDone;
     }
@@ -88,6 +105,13 @@ public final class Trainer implements AutoCloseable {
      * @param epochsDone epochs completed
      */
     public record State(float[] params, float[] m, float[] v, long step, int epochsDone) {
+        /**
+         * Checks the state; the arrays are kept, not copied.
+         *
+         * @throws IllegalArgumentException if {@code params}, {@code m} and {@code v} differ in
+         *                                  length, or {@code step} or {@code epochsDone} is
+         *                                  negative
+         */
         public State {
             if (params.length != m.length || params.length != v.length) {
                 throw new IllegalArgumentException("params, m and v must have one length, found "
@@ -99,7 +123,12 @@ public final class Trainer implements AutoCloseable {
         }
     }
 
-    /** A host copy of the training state; call between epochs or batches, never from another thread. */
+    /**
+     * Copies the training state to the host; call between epochs or batches, never from another
+     * thread.
+     *
+     * @return a new state whose arrays the caller owns
+     */
     public State state() {
         int n = model.paramCount();
         float[] mh = new float[n], vh = new float[n];
@@ -111,6 +140,8 @@ public final class Trainer implements AutoCloseable {
     /**
      * Replaces the parameters, Adam moments, step and epoch counters with {@code s}.
      *
+     * @param s a state from {@link #state()} of a trainer with the same model and configuration,
+     *          for example read from a checkpoint
      * @throws IllegalArgumentException when {@code s} holds another number of parameters than the model
      */
     public void restore(State s) {
@@ -127,10 +158,16 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
-     * Trains for {@code epochs} more epochs.
+     * Trains for {@code epochs} more epochs, continuing the epoch and step counters. Each epoch
+     * visits every sample once in batches of {@link TrainConfig#batchSize()} (the last one may be
+     * smaller), in an order shuffled by (seed, epoch) when {@link TrainConfig#shuffle()}.
      *
-     * @return per-epoch metrics
-     * @throws IllegalArgumentException when the data does not match the model's input or classes
+     * @param train    the training data; samples (T, F) must match the model's input shape
+     * @param epochs   the number of epochs to run
+     * @param listener receives progress, or {@code null} for none
+     * @return the metrics of each epoch run, in order
+     * @throws IllegalArgumentException when the data does not match the model's input or classes,
+     *                                  or is empty
      * @throws ArithmeticException      when the loss becomes NaN or infinite
      */
     public List<EpochMetrics> fit(Dataset train, int epochs, TrainingListener listener) {
@@ -171,7 +208,16 @@ public final class Trainer implements AutoCloseable {
         return history;
     }
 
-    /** Runs one training step on {@code batch} samples from host arrays; for benchmarks. */
+    /**
+     * Runs one training step (forward, backward, Adam) on {@code batch} samples from host arrays;
+     * for benchmarks. Advances {@link #step()} but not {@link #epochsDone()}.
+     *
+     * @param x     (batch, T, F) inputs, row-major; only the first {@code batch*T*F} are read
+     * @param y     (batch) class labels in [0, classes); only the first {@code batch} are read
+     * @param batch the number of samples, in [1, max(batchSize, evalBatchSize)]
+     * @throws IllegalArgumentException if {@code batch} is out of range or {@code x} or {@code y}
+     *                                  holds fewer than {@code batch} samples
+     */
     public void trainOnBatch(float[] x, int[] y, int batch) {
         if (batch > net.maxBatch()) throw new IllegalArgumentException("batch " + batch + " exceeds " + net.maxBatch());
         if (x.length < batch * sampleSize || y.length < batch) {
@@ -194,7 +240,15 @@ public final class Trainer implements AutoCloseable {
                 config.beta1(), config.beta2(), config.epsilon(), step);
     }
 
-    /** Loss and accuracy on {@code data} without dropout, in batches of {@link TrainConfig#evalBatchSize()}. */
+    /**
+     * Measures loss and accuracy on {@code data} without dropout, in batches of
+     * {@link TrainConfig#evalBatchSize()}. Changes no weights.
+     *
+     * @param data the data to evaluate; samples (T, F) must match the model's input shape
+     * @return the mean cross-entropy, accuracy, sample count and wall time
+     * @throws IllegalArgumentException when the data does not match the model's input or classes,
+     *                                  or is empty
+     */
     public Evaluation evaluate(Dataset data) {
         checkData(data);
         long t0 = System.nanoTime();
@@ -211,7 +265,13 @@ public final class Trainer implements AutoCloseable {
         return new Evaluation(s[0] / n, s[1] / n, n, (System.nanoTime() - t0) / 1e9);
     }
 
-    /** Class probabilities (n, classes) for the first {@code n} samples of {@code x} (n, T, F). */
+    /**
+     * Computes class probabilities {@code softmax(logits)} without dropout.
+     *
+     * @param x (n, T, F) inputs, row-major, at least {@code n * T * F} floats
+     * @param n the number of samples to predict
+     * @return (n, classes) probabilities, row-major
+     */
     public float[] predict(float[] x, int n) {
         float[] out = new float[n * classes];
         Tensor probs = backend.allocate(net.maxBatch() * classes);
@@ -267,6 +327,7 @@ public final class Trainer implements AutoCloseable {
         if (d.size() == 0) throw new IllegalArgumentException("dataset " + d.name() + " is empty");
     }
 
+    /** Frees this trainer's buffers on the backend; the backend stays open. */
     @Override
     public void close() {
         net.close();

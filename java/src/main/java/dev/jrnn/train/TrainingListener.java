@@ -1,9 +1,18 @@
 package dev.jrnn.train;
 
-/** Receives progress from {@link Trainer#fit}; every method has an empty default. */
+/**
+ * Receives progress from {@link Trainer#fit}; every method has an empty default. Called on the
+ * thread that runs {@code fit}, between batches.
+ */
 public interface TrainingListener {
 
-    /** Called before the first batch of an epoch. */
+    /**
+     * Called before the first batch of an epoch.
+     *
+     * @param epoch   the 1-based number of the epoch starting, counted over the trainer's life
+     * @param epochs  the number of the last epoch this {@code fit} call will run
+     * @param batches the number of batches per epoch
+     */
     default void onEpochStart(int epoch, int epochs, int batches) {}
 
     /**
@@ -15,6 +24,10 @@ public interface TrainingListener {
      */
     default void onBatchEnd(int batchesDone, double loss, double accuracy) {}
 
-    /** Called after each epoch. */
+    /**
+     * Called after each epoch.
+     *
+     * @param metrics what the epoch measured
+     */
     default void onEpochEnd(EpochMetrics metrics) {}
 }
