@@ -12,6 +12,14 @@ import java.util.Objects;
  */
 public record DataFile(String name, long size, String sha256) {
 
+    /**
+     * Checks the fields and lower-cases the hash.
+     *
+     * @throws NullPointerException     if {@code name} or {@code sha256} is null
+     * @throws IllegalArgumentException if {@code name} is empty or contains a path separator,
+     *                                  {@code size} is not positive, or {@code sha256} is not 64
+     *                                  hex digits
+     */
     public DataFile {
         Objects.requireNonNull(name, "name");
         if (name.isEmpty() || name.contains("/") || name.contains("\\")) {
@@ -27,7 +35,10 @@ public record DataFile(String name, long size, String sha256) {
         sha256 = sha256.toLowerCase(java.util.Locale.ROOT);
     }
 
-    /** The name of the uncompressed form, also accepted on disk: {@code name} without {@code .gz}. */
+    /**
+     * {@return the name of the uncompressed form, also accepted on disk: {@code name} without
+     * {@code .gz}, or {@code name} itself when it does not end in {@code .gz}}
+     */
     public String rawName() {
         return name.endsWith(".gz") ? name.substring(0, name.length() - 3) : name;
     }

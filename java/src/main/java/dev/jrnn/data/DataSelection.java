@@ -20,6 +20,13 @@ import java.util.Objects;
  */
 public record DataSelection(String dataset, int limit, double validationSplit, Preprocess preprocess) {
 
+    /**
+     * Checks the selection.
+     *
+     * @throws NullPointerException     if {@code dataset} or {@code preprocess} is null
+     * @throws IllegalArgumentException if {@code limit} is negative or {@code validationSplit} is
+     *                                  not in [0, 1)
+     */
     public DataSelection {
         Objects.requireNonNull(dataset, "dataset");
         Objects.requireNonNull(preprocess, "preprocess");
@@ -40,8 +47,17 @@ public record DataSelection(String dataset, int limit, double validationSplit, P
 
     /**
      * Loads the dataset (see {@link Datasets#load(String, Path, Split, Preprocess)}) and splits it.
+     * May download the files.
      *
-     * @throws IllegalArgumentException when the split leaves no training or no validation samples
+     * @param dataDir explicit directory holding the files ({@code --data-dir}), or null to search
+     *                the standard places
+     * @return the training, validation and test data
+     * @throws IllegalArgumentException when the dataset name is unknown, or the split leaves no
+     *                                  training or no validation samples
+     * @throws IdxFormatException       if a file is malformed or images and labels do not match
+     * @throws DatasetNotFoundException if the files are missing and downloading is off
+     * @throws DownloadException        if a download failed
+     * @throws IOException              on other I/O errors
      */
     public Splits load(Path dataDir) throws IOException {
         Dataset train = Datasets.load(dataset, dataDir, Split.TRAIN, preprocess);
@@ -49,7 +65,15 @@ public record DataSelection(String dataset, int limit, double validationSplit, P
         return split(train, test);
     }
 
-    /** Applies the limit and the validation split to already loaded data. */
+    /**
+     * Applies the limit and the validation split to already loaded data; the test data is passed
+     * through unchanged.
+     *
+     * @param train the dataset's whole training split
+     * @param test  the dataset's test split
+     * @return the training, validation (null when {@code validationSplit == 0}) and test data
+     * @throws IllegalArgumentException when the split leaves no training or no validation samples
+     */
     public Splits split(Dataset train, Dataset test) {
         if (limit > 0) train = train.head(limit);
         if (validationSplit == 0) return new Splits(train, null, test);

@@ -52,14 +52,16 @@ public final class DatasetCatalog {
 
     private static final List<DatasetSpec> ALL = List.of(MNIST, FASHION_MNIST);
 
-    /** Every known dataset. */
+    /** {@return every known dataset, in a fixed order: MNIST, then Fashion-MNIST} */
     public static List<DatasetSpec> all() {
         return ALL;
     }
 
     /**
-     * The dataset called {@code name} ({@code mnist} or {@code fashion-mnist}).
+     * Looks a dataset up by name.
      *
+     * @param name {@code mnist} or {@code fashion-mnist}, exactly (case-sensitive)
+     * @return the dataset of that name
      * @throws IllegalArgumentException if the name is unknown; the message lists the known names
      */
     public static DatasetSpec get(String name) {

@@ -42,6 +42,11 @@ public final class DatasetLocator {
      */
     public record Roots(Path dataDir, Path jrnnData, Path userCache, Path system) {
 
+        /**
+         * Checks that the always-searched roots are given.
+         *
+         * @throws NullPointerException if {@code userCache} or {@code system} is null
+         */
         public Roots {
             java.util.Objects.requireNonNull(userCache, "userCache");
             java.util.Objects.requireNonNull(system, "system");
@@ -52,6 +57,7 @@ public final class DatasetLocator {
          * {@code ~/.cache/jrnn} under {@code user.home}, and {@code /usr/share/datasets}.
          *
          * @param dataDir explicit directory holding the files, or null
+         * @return the roots of this machine and user
          */
         public static Roots defaults(Path dataDir) {
             String env = System.getenv("JRNN_DATA");
@@ -60,7 +66,13 @@ public final class DatasetLocator {
             return new Roots(dataDir, jrnnData, cache, Path.of("/usr/share/datasets"));
         }
 
-        /** The directories searched for dataset {@code name}, in order. */
+        /**
+         * Lists the directories searched for a dataset, in order.
+         *
+         * @param name the dataset's directory name, e.g. {@code fashion-mnist}
+         * @return {@code [dataDir]} when it is set, else {@code $JRNN_DATA/name} (if set),
+         *         {@code userCache/name} and {@code system/name}
+         */
         public List<Path> searchDirs(String name) {
             if (dataDir != null) {
                 return List.of(dataDir);
@@ -74,7 +86,13 @@ public final class DatasetLocator {
             return dirs;
         }
 
-        /** Where missing files of dataset {@code name} are downloaded to. */
+        /**
+         * Says where missing files of a dataset are downloaded to.
+         *
+         * @param name the dataset's directory name, e.g. {@code fashion-mnist}
+         * @return {@code dataDir} when it is set, else {@code $JRNN_DATA/name} when that is set,
+         *         else {@code userCache/name}
+         */
         public Path downloadDir(String name) {
             if (dataDir != null) {
                 return dataDir;
@@ -96,9 +114,12 @@ public final class DatasetLocator {
     private final Downloader downloader;
 
     /**
+     * Creates a locator over the given directories.
+     *
      * @param roots      the directories to search
      * @param downloader fetches missing files, or null to never download (a missing dataset is then
      *                   a {@link DatasetNotFoundException})
+     * @throws NullPointerException if {@code roots} is null
      */
     public DatasetLocator(Roots roots, Downloader downloader) {
         this.roots = java.util.Objects.requireNonNull(roots, "roots");
@@ -109,12 +130,14 @@ public final class DatasetLocator {
      * The standard locator: {@link Roots#defaults}, downloads allowed, progress bar on stderr.
      *
      * @param dataDir explicit directory holding the files ({@code --data-dir}), or null
+     * @return a locator that searches the standard places (or only {@code dataDir}) and downloads
+     *         what it does not find
      */
     public static DatasetLocator defaults(Path dataDir) {
         return new DatasetLocator(Roots.defaults(dataDir), Downloader.create(true));
     }
 
-    /** The directories this locator searches. */
+    /** {@return the directories this locator searches} */
     public Roots roots() {
         return roots;
     }

@@ -10,7 +10,11 @@ public final class DatasetNotFoundException extends IOException {
 
     private static final long serialVersionUID = 1L;
 
-    /** @param message the missing files, the directories searched and what to do */
+    /**
+     * Creates the exception with its full message.
+     *
+     * @param message the missing files, the directories searched and what to do
+     */
     public DatasetNotFoundException(String message) {
         super(message);
     }

@@ -19,6 +19,14 @@ import java.util.Objects;
 public record DatasetSpec(String name, int classes, List<URI> mirrors,
                           DataFile trainImages, DataFile trainLabels, DataFile testImages, DataFile testLabels) {
 
+    /**
+     * Checks the fields and copies the mirror list.
+     *
+     * @throws NullPointerException     if {@code name}, {@code mirrors} or a file is null
+     * @throws IllegalArgumentException if {@code name} is not a plain directory name,
+     *                                  {@code classes < 1}, or a mirror is not an absolute URL
+     *                                  ending in {@code /}
+     */
     public DatasetSpec {
         Objects.requireNonNull(name, "name");
         if (name.isEmpty() || name.contains("/") || name.contains("\\") || name.startsWith(".")) {
@@ -39,12 +47,22 @@ public record DatasetSpec(String name, int classes, List<URI> mirrors,
         Objects.requireNonNull(testLabels, "testLabels");
     }
 
-    /** The images file of {@code split}. */
+    /**
+     * Returns the images file of a split.
+     *
+     * @param split train or test
+     * @return {@code trainImages} or {@code testImages}
+     */
     public DataFile images(Split split) {
         return split == Split.TRAIN ? trainImages : testImages;
     }
 
-    /** The labels file of {@code split}. */
+    /**
+     * Returns the labels file of a split.
+     *
+     * @param split train or test
+     * @return {@code trainLabels} or {@code testLabels}
+     */
     public DataFile labels(Split split) {
         return split == Split.TRAIN ? trainLabels : testLabels;
     }

@@ -42,6 +42,10 @@ public final class Datasets {
     /**
      * Resolves a dataset's split with {@code locator} (which may download it) and loads it.
      *
+     * @param spec    the dataset, e.g. {@link DatasetCatalog#MNIST}
+     * @param split   train or test
+     * @param pre     scaling / binarisation
+     * @param locator where to look for the files and whether to download them
      * @return a dataset named {@code <spec.name>/<split>}: x (N, rows, cols), y (N)
      * @throws IdxFormatException       if a file is malformed or images and labels do not match
      * @throws DatasetNotFoundException if the files are missing and the locator does not download

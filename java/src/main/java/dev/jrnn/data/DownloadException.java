@@ -14,7 +14,11 @@ public final class DownloadException extends IOException {
 
     private static final long serialVersionUID = 1L;
 
-    /** @param message the URLs tried, why each failed, and what the user can do */
+    /**
+     * Creates the exception with its full message.
+     *
+     * @param message the URLs tried, why each failed, and what the user can do
+     */
     public DownloadException(String message) {
         super(message);
     }

@@ -57,10 +57,14 @@ public final class Downloader {
     private final Duration stallTimeout;
 
     /**
+     * Creates a downloader with a caller-provided HTTP client, which the caller keeps owning.
+     *
      * @param client       the HTTP client to use; it should follow redirects
      * @param progress     whether to show a progress bar on stderr
      * @param stallTimeout a transfer that receives nothing for this long is abandoned (and the next
      *                     mirror tried)
+     * @throws NullPointerException     if {@code client} or {@code stallTimeout} is null
+     * @throws IllegalArgumentException if {@code stallTimeout} is not positive
      */
     public Downloader(HttpClient client, boolean progress, Duration stallTimeout) {
         this.client = Objects.requireNonNull(client, "client");
@@ -71,7 +75,14 @@ public final class Downloader {
         }
     }
 
-    /** As {@link #Downloader(HttpClient, boolean, Duration)} with {@link #DEFAULT_STALL_TIMEOUT}. */
+    /**
+     * Creates a downloader as {@link #Downloader(HttpClient, boolean, Duration)} with
+     * {@link #DEFAULT_STALL_TIMEOUT}.
+     *
+     * @param client   the HTTP client to use; it should follow redirects
+     * @param progress whether to show a progress bar on stderr
+     * @throws NullPointerException if {@code client} is null
+     */
     public Downloader(HttpClient client, boolean progress) {
         this(client, progress, DEFAULT_STALL_TIMEOUT);
     }
@@ -81,6 +92,7 @@ public final class Downloader {
      * timeout.
      *
      * @param progress whether to show a progress bar on stderr
+     * @return a new downloader with the default stall timeout
      */
     public static Downloader create(boolean progress) {
         HttpClient client = HttpClient.newBuilder()

@@ -20,24 +20,30 @@ public final class IdxFormatException extends IOException {
     private final transient Path file;
 
     /**
+     * Creates the exception; the message is {@code file + ": " + reason}.
+     *
      * @param file   the offending file
      * @param reason what is wrong, saying what was expected and what was found
+     * @throws NullPointerException if {@code file} is null
      */
     public IdxFormatException(Path file, String reason) {
         this(file, reason, null);
     }
 
     /**
+     * Creates the exception with a cause; the message is {@code file + ": " + reason}.
+     *
      * @param file   the offending file
      * @param reason what is wrong, saying what was expected and what was found
-     * @param cause  the low-level error, e.g. a {@link java.util.zip.ZipException}
+     * @param cause  the low-level error, e.g. a {@link java.util.zip.ZipException}, or null
+     * @throws NullPointerException if {@code file} is null
      */
     public IdxFormatException(Path file, String reason, Throwable cause) {
         super(Objects.requireNonNull(file, "file") + ": " + reason, cause);
         this.file = file;
     }
 
-    /** The offending file. */
+    /** {@return the offending file; null after deserialisation (the path is not serialised)} */
     public Path file() {
         return file;
     }

@@ -16,23 +16,40 @@ public record Preprocess(boolean binarized, float threshold) {
     /** Scale only: {@code x = pixel / 255f}. */
     public static final Preprocess SCALE = new Preprocess(false, DEFAULT_THRESHOLD);
 
+    /**
+     * Checks the threshold, even when not binarising.
+     *
+     * @throws IllegalArgumentException if {@code threshold} is not in [0, 1)
+     */
     public Preprocess {
         if (!(threshold >= 0f && threshold < 1f)) {
             throw new IllegalArgumentException("binarize threshold must be in [0, 1), found " + threshold);
         }
     }
 
-    /** Scale, then binarise with {@code threshold}: {@code x = (threshold < pixel / 255f) ? 1f : 0f}. */
+    /**
+     * Scale, then binarise: {@code x = (threshold < pixel / 255f) ? 1f : 0f}.
+     *
+     * @param threshold the threshold on the scaled value, in [0, 1)
+     * @return a binarising preprocessing
+     * @throws IllegalArgumentException if {@code threshold} is not in [0, 1)
+     */
     public static Preprocess binarize(float threshold) {
         return new Preprocess(true, threshold);
     }
 
-    /** Scale, then binarise with the notebook's threshold 0.1. */
+    /** {@return scaling, then binarisation with the notebook's threshold 0.1} */
     public static Preprocess binarize() {
         return binarize(DEFAULT_THRESHOLD);
     }
 
-    /** The feature value for an unsigned pixel value 0..255. */
+    /**
+     * Maps one pixel to its feature value.
+     *
+     * @param pixel an unsigned pixel value, 0..255
+     * @return {@code pixel / 255f}; when binarised, {@code 1f} if that exceeds the threshold, else
+     *         {@code 0f}
+     */
     public float apply(int pixel) {
         float x = pixel / 255f;
         return binarized ? (threshold < x ? 1f : 0f) : x;

@@ -13,12 +13,12 @@ public enum Split {
         this.filePrefix = filePrefix;
     }
 
-    /** Prefix of this split's file names in the MNIST layout: {@code train} or {@code t10k}. */
+    /** {@return the prefix of this split's file names in the MNIST layout: train or t10k} */
     public String filePrefix() {
         return filePrefix;
     }
 
-    /** Lower-case name used in dataset names and messages: {@code train} or {@code test}. */
+    /** {@return the lower-case name used in dataset names and messages: train or test} */
     public String label() {
         return name().toLowerCase(java.util.Locale.ROOT);
     }

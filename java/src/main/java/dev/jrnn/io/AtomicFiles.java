@@ -21,7 +21,14 @@ public final class AtomicFiles {
 
     /**
      * Replaces {@code target} with {@code bytes} atomically, creating its directory if needed.
-     * On failure the target is left as it was and the temporary file is removed.
+     * On failure the target is left as it was and the temporary file is removed. Concurrent writers
+     * of one target do not corrupt it: the last rename wins.
+     *
+     * @param target the file to replace or create
+     * @param bytes  its new contents
+     * @throws java.nio.file.AtomicMoveNotSupportedException if the file system cannot rename
+     *                                                       atomically
+     * @throws IOException if the directory cannot be created or the file cannot be written
      */
     public static void write(Path target, byte[] bytes) throws IOException {
         Path abs = target.toAbsolutePath();
@@ -44,16 +51,26 @@ public final class AtomicFiles {
         }
     }
 
-    /** Replaces {@code target} with the UTF-8 bytes of {@code text} atomically. */
+    /**
+     * Replaces {@code target} with the UTF-8 bytes of {@code text} atomically, as
+     * {@link #write(Path, byte[])}.
+     *
+     * @param target the file to replace or create
+     * @param text   its new contents
+     * @throws IOException if the directory cannot be created or the file cannot be written
+     */
     public static void writeString(Path target, String text) throws IOException {
         write(target, text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     /**
      * Deletes temporary files that an interrupted {@link #write} of {@code target} left behind
-     * (a process killed between creating and renaming them).
+     * (a process killed between creating and renaming them). Do not call it while another
+     * process may be writing {@code target}: its temporary file would be deleted too.
      *
-     * @return how many were deleted
+     * @param target the file whose temporaries to delete; the file itself is kept
+     * @return how many were deleted (0 when the directory does not exist)
+     * @throws IOException if the directory cannot be listed or a file cannot be deleted
      */
     public static int deleteStaleTemporaries(Path target) throws IOException {
         Path abs = target.toAbsolutePath();

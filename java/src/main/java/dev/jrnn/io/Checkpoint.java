@@ -40,8 +40,10 @@ import java.util.Set;
  *   training        JSON: epochs_done, epochs, step, seed, config, data, backend, history, test
  * </pre>
  *
+ * <p>The arrays are kept as given, not copied; treat them as read-only.
+ *
  * @param model    the model
- * @param params   (P) parameters, canonical layout
+ * @param params   (P) parameters, canonical layout, P = {@code model.paramCount()}
  * @param training how far training got and how to continue it; null for weights only
  */
 public record Checkpoint(Sequential model, float[] params, Training training) {
@@ -51,6 +53,13 @@ public record Checkpoint(Sequential model, float[] params, Training training) {
     /** The version this code writes and reads. */
     public static final int VERSION = 1;
 
+    /**
+     * Checks that the arrays have the model's parameter count.
+     *
+     * @throws NullPointerException     if {@code model} or {@code params} is null
+     * @throws IllegalArgumentException if {@code params}, or the Adam moments of {@code training},
+     *                                  do not hold {@code model.paramCount()} floats
+     */
     public Checkpoint {
         Objects.requireNonNull(model, "model");
         if (params.length != model.paramCount()) {
@@ -79,6 +88,14 @@ public record Checkpoint(Sequential model, float[] params, Training training) {
      */
     public record Training(TrainConfig config, float[] m, float[] v, long step, int epochsDone, int epochs,
                            DataSelection data, String backend, List<EpochRecord> history, Evaluation test) {
+        /**
+         * Checks the state and copies the history.
+         *
+         * @throws NullPointerException     if {@code config}, {@code data}, {@code backend} or
+         *                                  {@code history} is null
+         * @throws IllegalArgumentException if {@code step}, {@code epochsDone} or {@code epochs} is
+         *                                  negative
+         */
         public Training {
             Objects.requireNonNull(config, "config");
             Objects.requireNonNull(data, "data");
@@ -90,13 +107,24 @@ public record Checkpoint(Sequential model, float[] params, Training training) {
             }
         }
 
-        /** Whether every asked-for epoch is done. */
+        /** {@return true if every asked-for epoch is done, {@code epochsDone >= epochs}} */
         public boolean finished() {
             return epochsDone >= epochs;
         }
     }
 
-    /** Captures a trainer between epochs. */
+    /**
+     * Captures a trainer between epochs, copying its weights and Adam state to the host. Call it
+     * on the thread that trains.
+     *
+     * @param trainer the trainer; its model, configuration, step and epoch counter are recorded
+     * @param epochs  the number of epochs the run was asked for
+     * @param data    the data the run trains on
+     * @param backend the name of the backend that trains, e.g. {@code cpu}
+     * @param history one record per completed epoch
+     * @param test    the test-set evaluation once the run finished, else null
+     * @return a checkpoint with a training state, ready to {@link #save}
+     */
     public static Checkpoint capture(Trainer trainer, int epochs, DataSelection data, String backend,
                                      List<EpochRecord> history, Evaluation test) {
         Trainer.State s = trainer.state();
@@ -104,18 +132,31 @@ public record Checkpoint(Sequential model, float[] params, Training training) {
                 s.step(), s.epochsDone(), epochs, data, backend, history, test));
     }
 
-    /** The trainer state to {@link Trainer#restore} (needs a training state). */
+    /**
+     * Extracts the state to hand to {@link Trainer#restore}; the arrays are shared, not copied.
+     *
+     * @return the parameters, Adam moments, step and epochs done
+     * @throws IllegalStateException if this checkpoint holds weights only
+     */
     public Trainer.State trainerState() {
         if (training == null) throw new IllegalStateException("this checkpoint holds weights only, no training state");
         return new Trainer.State(params, training.m(), training.v(), training.step(), training.epochsDone());
     }
 
-    /** Writes the checkpoint to {@code file} atomically. */
+    /**
+     * Writes the checkpoint to {@code file} atomically (see {@link AtomicFiles}).
+     *
+     * @param file the safetensors file to write; its directory is created if needed
+     * @throws IOException if the file cannot be written; a previous file is then left intact
+     */
     public void save(Path file) throws IOException {
         SafeTensors.write(file, metadata(), tensors());
     }
 
-    /** The safetensors metadata. */
+    /**
+     * {@return the safetensors metadata: {@code format}, {@code format_version}, {@code model} and,
+     * with a training state, {@code training}, as described above}
+     */
     public Map<String, String> metadata() {
         Map<String, String> md = new LinkedHashMap<>();
         md.put("format", FORMAT);
@@ -125,7 +166,10 @@ public record Checkpoint(Sequential model, float[] params, Training training) {
         return md;
     }
 
-    /** The tensors, named as {@link TensorLayout} and {@code adam.m}, {@code adam.v}. */
+    /**
+     * {@return the tensors to store: the parameters, named and shaped as {@link TensorLayout}
+     * says, then with a training state {@code adam.m} and {@code adam.v}, each (P)}
+     */
     public List<SafeTensors.Tensor> tensors() {
         List<SafeTensors.Tensor> out = new ArrayList<>();
         for (TensorLayout.Entry e : TensorLayout.of(model)) {
@@ -141,6 +185,8 @@ public record Checkpoint(Sequential model, float[] params, Training training) {
     /**
      * Reads and checks a checkpoint.
      *
+     * @param file a safetensors file written by {@link #save}
+     * @return the checkpoint; its training state is null when the file holds weights only
      * @throws CheckpointFormatException when the file is not a safetensors file, not a jrnn
      *                                   checkpoint, of another version, or its tensors do not match its model
      * @throws IOException               when it cannot be read
@@ -241,7 +287,14 @@ public record Checkpoint(Sequential model, float[] params, Training training) {
         return o;
     }
 
-    /** An epoch record as JSON, with null for absent validation metrics. */
+    /**
+     * Writes an epoch record as JSON, as in the checkpoint's {@code training.history}.
+     *
+     * @param e the epoch record
+     * @return an object with {@code epoch}, {@code loss}, {@code accuracy}, {@code val_loss},
+     *         {@code val_accuracy}, {@code seconds} and {@code samples_per_second}; a NaN or
+     *         infinite value (such as absent validation metrics) becomes null
+     */
     public static JsonObject epochJson(EpochRecord e) {
         JsonObject o = new JsonObject();
         o.addProperty("epoch", e.epoch());
@@ -254,7 +307,13 @@ public record Checkpoint(Sequential model, float[] params, Training training) {
         return o;
     }
 
-    /** An evaluation as JSON. */
+    /**
+     * Writes an evaluation as JSON, as in the checkpoint's {@code training.test}.
+     *
+     * @param e the evaluation
+     * @return an object with {@code loss}, {@code accuracy}, {@code samples} and {@code seconds};
+     *         a NaN or infinite value becomes null
+     */
     public static JsonObject evaluationJson(Evaluation e) {
         JsonObject o = new JsonObject();
         o.add("loss", number(e.loss()));

@@ -35,9 +35,12 @@ public class CheckpointFormatException extends IOException {
     }
 
     private final transient Path file;
+    /** Which check failed. */
     private final Problem problem;
 
     /**
+     * Creates the exception; the message is {@code file + ": " + detail}.
+     *
      * @param file    the file that was read
      * @param problem which check failed
      * @param detail  what was expected and what was found
@@ -46,18 +49,26 @@ public class CheckpointFormatException extends IOException {
         this(file, problem, detail, null);
     }
 
+    /**
+     * Creates the exception with a cause; the message is {@code file + ": " + detail}.
+     *
+     * @param file    the file that was read
+     * @param problem which check failed
+     * @param detail  what was expected and what was found
+     * @param cause   the low-level error, e.g. a JSON parse error, or null
+     */
     public CheckpointFormatException(Path file, Problem problem, String detail, Throwable cause) {
         super(file + ": " + detail, cause);
         this.file = file;
         this.problem = problem;
     }
 
-    /** The file that was read. */
+    /** {@return the file that was read; null after deserialisation (the path is not serialised)} */
     public Path file() {
         return file;
     }
 
-    /** Which check failed. */
+    /** {@return which check failed} */
     public Problem problem() {
         return problem;
     }

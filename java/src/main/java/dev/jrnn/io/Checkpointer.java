@@ -27,24 +27,38 @@ public final class Checkpointer implements AutoCloseable {
     private boolean stopped;         // guarded by lock: the JVM is shutting down, no more writes
     private Thread hook;
 
-    /** @param file where the checkpoint lives, e.g. {@code runs/x/lstm32/last.safetensors} */
+    /**
+     * Creates a checkpointer for one file; nothing is written and no hook installed yet.
+     *
+     * @param file where the checkpoint lives, e.g. {@code runs/x/lstm32/last.safetensors}
+     */
     public Checkpointer(Path file) {
         this.file = file;
     }
 
-    /** The checkpoint file. */
+    /** {@return the checkpoint file} */
     public Path file() {
         return file;
     }
 
-    /** Removes temporary files an earlier, killed process left beside the checkpoint. */
+    /**
+     * Removes temporary files an earlier, killed process left beside the checkpoint; call it
+     * before the first {@link #save}.
+     *
+     * @return how many were removed
+     * @throws IOException if the directory cannot be listed or a file cannot be deleted
+     */
     public int cleanStale() throws IOException {
         return AtomicFiles.deleteStaleTemporaries(file);
     }
 
     /**
      * Makes {@code c} the latest state and writes it atomically; does nothing once the JVM is
-     * shutting down.
+     * shutting down. Blocks while another write (for instance the shutdown hook's) is in flight.
+     *
+     * @param c a host snapshot of the run; it must not change after this call, as the shutdown
+     *          hook may write it again
+     * @throws IOException if the file cannot be written; the previous file is then left intact
      */
     public void save(Checkpoint c) throws IOException {
         lock.lock();

@@ -24,7 +24,13 @@ import dev.jrnn.nn.Sequential;
 public final class ModelJson {
     private ModelJson() {}
 
-    /** The model's description. */
+    /**
+     * Describes a model as JSON in the layout shown above.
+     *
+     * @param model the model
+     * @return a new JSON object with its input shape and layers, from which
+     *         {@link #fromJson(JsonObject)} rebuilds an equal model
+     */
     public static JsonObject toJson(Sequential model) {
         JsonObject o = new JsonObject();
         JsonArray input = new JsonArray();
@@ -53,9 +59,13 @@ public final class ModelJson {
     }
 
     /**
-     * Rebuilds a model.
+     * Rebuilds a model from its description and validates it as {@link Sequential.Builder#build()}
+     * does.
      *
-     * @throws IllegalArgumentException naming the field that is missing or invalid
+     * @param o a JSON object in the layout shown above
+     * @return the model
+     * @throws IllegalArgumentException naming the layer and the field that is missing or invalid,
+     *                                  or the layer that does not fit its input
      */
     public static Sequential fromJson(JsonObject o) {
         try {

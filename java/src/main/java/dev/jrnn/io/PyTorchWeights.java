@@ -54,7 +54,14 @@ public final class PyTorchWeights {
 
     private static final Pattern RNN_WEIGHT = Pattern.compile("(.+)\\.weight_ih_l(\\d+)");
 
-    /** Writes {@code c}'s weights under PyTorch names to {@code file}, atomically. */
+    /**
+     * Writes a checkpoint's weights under PyTorch names to {@code file}, atomically (see
+     * {@link AtomicFiles}); a training state in {@code c} is not exported.
+     *
+     * @param c    the checkpoint whose model and parameters to export
+     * @param file the safetensors file to write; its directory is created if needed
+     * @throws IOException if the file cannot be written; a previous file is then left intact
+     */
     public static void save(Checkpoint c, Path file) throws IOException {
         Sequential model = c.model();
         List<SafeTensors.Tensor> tensors = new ArrayList<>();
@@ -78,8 +85,17 @@ public final class PyTorchWeights {
      * {@code nn.Linear} layers chained by their shapes, each after a Dropout({@code dropout}), with
      * relu between them and softmax at the end.
      *
+     * @param file       a safetensors file with PyTorch {@code state_dict} names, F32 tensors
+     * @param steps      T, timesteps per sample, when inferring; ignored with {@code jrnn.model}
      * @param activation cell activation when inferring (PyTorch's LSTM/GRU use tanh)
+     * @param dropout    rate of the inferred Dropout layers, in [0, 1); ignored with
+     *                   {@code jrnn.model}
+     * @return a weights-only checkpoint (no training state) in jrnn's canonical layout
+     * @throws IllegalArgumentException  when inferring with a non-positive {@code steps}, an
+     *                                   activation other than tanh or relu, or a rate outside
+     *                                   [0, 1)
      * @throws CheckpointFormatException when names, shapes or the architecture do not fit
+     * @throws IOException               when the file cannot be read
      */
     public static Checkpoint load(Path file, int steps, Activation activation, double dropout) throws IOException {
         SafeTensors.Contents c = SafeTensors.read(file);

@@ -45,10 +45,17 @@ public final class SafeTensors {
      * One F32 tensor.
      *
      * @param name  tensor name, e.g. {@code lstm.W}
-     * @param shape dimensions, row-major
-     * @param data  product(shape) floats
+     * @param shape dimensions, row-major; empty for a scalar
+     * @param data  product(shape) floats, row-major; kept as given, not copied
      */
     public record Tensor(String name, int[] shape, float[] data) {
+        /**
+         * Checks that the data fills the shape.
+         *
+         * @throws NullPointerException     if {@code shape} or {@code data} is null
+         * @throws IllegalArgumentException if a dimension is negative or {@code data.length} is not
+         *                                  the product of the dimensions
+         */
         public Tensor {
             long n = elements(shape);
             if (n != data.length) {
@@ -69,19 +76,36 @@ public final class SafeTensors {
     }
 
     /**
-     * A file's contents.
+     * A file's contents. Both maps are unmodifiable when read from a file.
      *
      * @param metadata the header's {@code __metadata__} (empty when absent)
      * @param tensors  tensors by name, in the order of their offsets
      */
     public record Contents(Map<String, String> metadata, Map<String, Tensor> tensors) {}
 
-    /** Writes {@code tensors} (in list order) and {@code metadata} to {@code file}, atomically. */
+    /**
+     * Writes {@code tensors} (in list order) and {@code metadata} to {@code file}, atomically (see
+     * {@link AtomicFiles}).
+     *
+     * @param file     the file to write; its directory is created if needed
+     * @param metadata the header's {@code __metadata__}, string to string; omitted when empty
+     * @param tensors  the tensors, stored in list order
+     * @throws IllegalArgumentException if two tensors share a name or the file would exceed 2 GiB
+     * @throws IOException              if the file cannot be written; a previous file is then left
+     *                                  intact
+     */
     public static void write(Path file, Map<String, String> metadata, List<Tensor> tensors) throws IOException {
         AtomicFiles.write(file, encode(metadata, tensors));
     }
 
-    /** The bytes of a safetensors file holding {@code tensors} in list order. */
+    /**
+     * Encodes a safetensors file in memory.
+     *
+     * @param metadata the header's {@code __metadata__}, string to string; omitted when empty
+     * @param tensors  the tensors, stored in list order
+     * @return the bytes of a safetensors file holding {@code tensors} in list order
+     * @throws IllegalArgumentException if two tensors share a name or the file would exceed 2 GiB
+     */
     public static byte[] encode(Map<String, String> metadata, List<Tensor> tensors) {
         JsonObject header = new JsonObject();
         if (!metadata.isEmpty()) {
@@ -119,8 +143,10 @@ public final class SafeTensors {
     }
 
     /**
-     * Reads and checks a safetensors file.
+     * Reads and checks a safetensors file; the whole file is read into memory.
      *
+     * @param file a safetensors file of F32 tensors, at most 2 GiB
+     * @return its metadata and tensors
      * @throws CheckpointFormatException when the header length, the header, a dtype or the data
      *                                   section is not as the format requires
      * @throws IOException               when the file cannot be read

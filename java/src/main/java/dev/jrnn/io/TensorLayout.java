@@ -17,6 +17,8 @@ import java.util.List;
  *   GRU          NAME.bW (G*H)      NAME.bR (G*H)       input and recurrent biases
  *   Dense        NAME.W  (out, in)  NAME.b  (out)
  * </pre>
+ * Each tensor is row-major; together they tile the flat buffer, in the order listed, at the
+ * offsets {@link Sequential#paramOffset(int)} gives. Dropout layers have none.
  */
 public final class TensorLayout {
     private TensorLayout() {}
@@ -27,10 +29,10 @@ public final class TensorLayout {
      * @param name   e.g. {@code gru_1.bR}
      * @param layer  index of its layer in the model
      * @param offset position of its first element in the flat parameter buffer
-     * @param shape  row-major dimensions
+     * @param shape  row-major dimensions, e.g. {@code [96, 28]} for W (G*H, F); treat as read-only
      */
     public record Entry(String name, int layer, int offset, int[] shape) {
-        /** Number of elements. */
+        /** {@return the number of elements, the product of {@code shape}} */
         public int size() {
             int n = 1;
             for (int d : shape) n *= d;
@@ -38,7 +40,12 @@ public final class TensorLayout {
         }
     }
 
-    /** Every parameter tensor of {@code model}, in buffer order. */
+    /**
+     * Lists the parameter tensors of a model.
+     *
+     * @param model the model
+     * @return every parameter tensor of {@code model}, in buffer order
+     */
     public static List<Entry> of(Sequential model) {
         List<Entry> out = new ArrayList<>();
         for (int i = 0; i < model.layers().size(); i++) {
