@@ -407,25 +407,19 @@ public final class VectorBackend implements Backend {
                 }
                 if (lstm) {                                        // gates = x W^T + b + h R^T
                     Gemm.gemm(vector, rows, GH, KS, xh, 0, KS, b, 0, GH, res, g0, RS, 0f, null, 0);
-                    if (t > 0) {                                   // c(t-1): the reserve's previous step, cx, or 0
-                        lstmForwardRows(rows, H, RS, tanh, res, g0, res, g0 - Bc * RS + GH, RS, y, y0, T * H);
-                    } else if (CX != null) {
-                        lstmForwardRows(rows, H, RS, tanh, res, g0, CX.data, CX.offset + (b0 + r0) * H, H, y, y0, T * H);
-                    } else {
-                        lstmForwardRows(rows, H, RS, tanh, res, g0, res, -1, 0, y, y0, T * H);
-                    }
+                    // c(t-1): the reserve's previous step, cx, or 0
+                    float[] cp = t > 0 || CX == null ? res : CX.data;
+                    int c0 = t > 0 ? g0 - Bc * RS + GH : CX == null ? -1 : CX.offset + (b0 + r0) * H;
+                    lstmForwardRows(rows, H, RS, tanh, res, g0, cp, c0, t > 0 ? RS : H, y, y0, T * H);
                 } else {
                     // r, z: x W^T + b_W + h R^T + b_R; n: x W_n^T + b_Wn; extra: h R_n^T + b_Rn
                     Gemm.gemm(vector, rows, 2 * H, KS, xh, 0, KS, b, 0, GH, res, g0, RS, 0f, null, 0);
                     Gemm.gemm(vector, rows, H, F + 1, xh, 0, KS, b, 2 * H, GH, res, g0 + 2 * H, RS, 0f, null, 0);
                     Gemm.gemm(vector, rows, H, H + 1, xh, F + 1, KS, b, (F + 1) * GH + 2 * H, GH, res, g0 + GH, RS, 0f, null, 0);
-                    if (t > 0) {                                   // h(t-1): y of the previous step, hx, or 0
-                        gruForwardRows(rows, H, RS, tanh, res, g0, y, y0, T * H, y, y0 - H, T * H);
-                    } else if (HX != null) {
-                        gruForwardRows(rows, H, RS, tanh, res, g0, y, y0, T * H, HX.data, HX.offset + (b0 + r0) * H, H);
-                    } else {
-                        gruForwardRows(rows, H, RS, tanh, res, g0, y, y0, T * H, y, -1, 0);
-                    }
+                    // h(t-1): y of the previous step, hx, or 0
+                    float[] hp = t > 0 || HX == null ? y : HX.data;
+                    int h0 = t > 0 ? y0 - H : HX == null ? -1 : HX.offset + (b0 + r0) * H;
+                    gruForwardRows(rows, H, RS, tanh, res, g0, y, y0, T * H, hp, h0, t > 0 ? T * H : H);
                 }
             }
         }
