@@ -6,6 +6,9 @@
 // It checks what real cuDNN requires of a caller and what it would not say: descriptor settings,
 // sizes of the weight/work/reserve spaces, sequence lengths in device memory, pointers inside
 // live allocations, the forward -> backward-data -> backward-weights order on a reserve space.
+// Initial and final states (hx, cx, hy, cy) and their gradients (dhy, dcy, dhx, dcx) follow
+// cuDNN: (numLayers = 1, batch, hidden) tensors described by hDesc / cDesc, NULL meaning zeros
+// (inputs) or not written (outputs); for GRU the cell-state arguments are ignored, as by cuDNN.
 // Its weight-space layout is the canonical one by default; jrnn_fake_cudnn_set_layout(1) switches
 // RNN descriptors set afterwards to a shuffled, padded layout (biases first, matrices in another
 // order) so the Java side's copy-and-map path is exercised too.
@@ -15,7 +18,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <initializer_list>
 #include <map>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -145,6 +150,29 @@ cudnnStatus_t checkCommon(Handle* h, const RnnDesc* r, const DataDesc* x, const 
     }
     for (int b = 0; b < x->B; b++) {
         if (seq[b] != x->T) return fail(CUDNN_STATUS_BAD_PARAM, "devSeqLengths differ from the data descriptor's");
+    }
+    return CUDNN_STATUS_SUCCESS;
+}
+
+// The optional (1, B, H) state buffers of one call: each NULL or device memory of B*H floats;
+// for LSTM cDesc must then be (1, B, H) like hDesc.
+cudnnStatus_t checkStates(const RnnDesc* r, const DataDesc* x, const TensorDesc* cd, const char* call,
+                          std::initializer_list<std::pair<const void*, const char*>> hs,
+                          std::initializer_list<std::pair<const void*, const char*>> cs) {
+    long n = (long)x->B * r->H;
+    for (const auto& h : hs) {
+        if (h.first != nullptr && !dev(h.first, n, h.second)) {
+            return fail(CUDNN_STATUS_BAD_PARAM, std::string(call) + ": " + h.second + " is not device memory of (1, batch, hidden)");
+        }
+    }
+    if (r->mode != CUDNN_LSTM) return CUDNN_STATUS_SUCCESS;   // cuDNN ignores cDesc and the cell states for GRU
+    if (cd == nullptr || cd->nb != 3 || cd->dims[0] != 1 || cd->dims[1] != x->B || cd->dims[2] != r->H) {
+        return fail(CUDNN_STATUS_BAD_PARAM, std::string(call) + ": LSTM needs cDesc (1, batch, hidden)");
+    }
+    for (const auto& c : cs) {
+        if (c.first != nullptr && !dev(c.first, n, c.second)) {
+            return fail(CUDNN_STATUS_BAD_PARAM, std::string(call) + ": " + c.second + " is not device memory of (1, batch, hidden)");
+        }
     }
     return CUDNN_STATUS_SUCCESS;
 }
@@ -402,10 +430,8 @@ cudnnStatus_t cudnnRNNForward(void* handle, void* rnnDesc, int fwdMode, const in
     cudnnStatus_t st = checkCommon(h, r, xd, yd, (TensorDesc*)hDesc, devSeqLengths);
     if (st != CUDNN_STATUS_SUCCESS) return st;
     if (fwdMode != CUDNN_FWD_MODE_TRAINING) return fail(CUDNN_STATUS_NOT_SUPPORTED, "the fake runs training mode only");
-    if (hx != nullptr || hy != nullptr || cx != nullptr || cy != nullptr) {
-        return fail(CUDNN_STATUS_NOT_SUPPORTED, "the fake supports zero initial states and no final states");
-    }
-    if (r->mode == CUDNN_LSTM && cDesc == nullptr) return fail(CUDNN_STATUS_BAD_PARAM, "LSTM needs cDesc");
+    st = checkStates(r, xd, (TensorDesc*)cDesc, "cudnnRNNForward", {{hx, "hx"}, {hy, "hy"}}, {{cx, "cx"}, {cy, "cy"}});
+    if (st != CUDNN_STATUS_SUCCESS) return st;
     Layout l = layout(*r);
     int B = xd->B, T = xd->T, F = r->F, H = r->H, G = r->gates(), GH = G * H;
     long per = reservePerStep(*r);
@@ -420,11 +446,13 @@ cudnnStatus_t cudnnRNNForward(void* handle, void* rnnDesc, int fwdMode, const in
     const float *X = (const float*)x, *W = (const float*)weightSpace;
     float *Y = (float*)y, *S = (float*)reserveSpace;
     bool lstm = r->mode == CUDNN_LSTM;
+    const float *HX = (const float*)hx, *CX = lstm ? (const float*)cx : nullptr;
+    float *HY = (float*)hy, *CY = lstm ? (float*)cy : nullptr;
     std::vector<double> gx(GH), gh(GH);
     for (int b = 0; b < B; b++) {
         for (int t = 0; t < T; t++) {
             const float* xt = X + ((long)b * T + t) * F;
-            const float* hp = t > 0 ? Y + ((long)b * T + t - 1) * H : nullptr;
+            const float* hp = t > 0 ? Y + ((long)b * T + t - 1) * H : HX ? HX + (long)b * H : nullptr;
             float* st = S + ((long)b * T + t) * per;              // gates (GH), extra (H), dgx (GH), dgh (GH)
             const float* sp = t > 0 ? st - per : nullptr;
             for (int g = 0; g < G; g++) {
@@ -442,7 +470,7 @@ cudnnStatus_t cudnnRNNForward(void* handle, void* rnnDesc, int fwdMode, const in
                 if (lstm) {
                     double i = sigmoid(gx[u] + gh[u]), f = sigmoid(gx[H + u] + gh[H + u]);
                     double gg = std::tanh(gx[2 * H + u] + gh[2 * H + u]), o = sigmoid(gx[3 * H + u] + gh[3 * H + u]);
-                    double c = f * (sp ? sp[GH + u] : 0) + i * gg;
+                    double c = f * (sp ? sp[GH + u] : CX ? CX[(long)b * H + u] : 0) + i * gg;
                     st[u] = (float)i;
                     st[H + u] = (float)f;
                     st[2 * H + u] = (float)gg;
@@ -459,6 +487,11 @@ cudnnStatus_t cudnnRNNForward(void* handle, void* rnnDesc, int fwdMode, const in
                     yt[u] = (float)((1 - z) * n + z * hPrev);
                 }
             }
+        }
+        const float* last = S + ((long)b * T + T - 1) * per;
+        for (int u = 0; u < H; u++) {
+            if (HY) HY[(long)b * H + u] = Y[((long)b * T + T - 1) * H + u];
+            if (CY) CY[(long)b * H + u] = last[GH + u];
         }
     }
     ReserveState& rs = reserves[reserveSpace];
@@ -480,8 +513,9 @@ cudnnStatus_t cudnnRNNBackwardData_v8(void* handle, void* rnnDesc, const int32_t
     DataDesc *xd = (DataDesc*)xDesc, *yd = (DataDesc*)yDesc;
     cudnnStatus_t st = checkCommon(h, r, xd, yd, (TensorDesc*)hDesc, devSeqLengths);
     if (st != CUDNN_STATUS_SUCCESS) return st;
-    if (hx || dhy || dhx || cx || dcy || dcx) return fail(CUDNN_STATUS_NOT_SUPPORTED, "the fake supports no state inputs or gradients");
-    if (r->mode == CUDNN_LSTM && cDesc == nullptr) return fail(CUDNN_STATUS_BAD_PARAM, "LSTM needs cDesc");
+    st = checkStates(r, xd, (TensorDesc*)cDesc, "cudnnRNNBackwardData_v8", {{hx, "hx"}, {dhy, "dhy"}, {dhx, "dhx"}},
+                     {{cx, "cx"}, {dcy, "dcy"}, {dcx, "dcx"}});
+    if (st != CUDNN_STATUS_SUCCESS) return st;
     auto it = reserves.find(reserveSpace);
     if (it == reserves.end() || !it->second.forward || it->second.rnn != r || it->second.B != xd->B || it->second.T != xd->T) {
         return fail(CUDNN_STATUS_BAD_PARAM, "cudnnRNNBackwardData_v8: the reserve space holds no training forward pass of this RNN and shape");
@@ -501,20 +535,25 @@ cudnnStatus_t cudnnRNNBackwardData_v8(void* handle, void* rnnDesc, const int32_t
     const float *Y = (const float*)y, *DY = (const float*)dy, *W = (const float*)weightSpace;
     float *DX = (float*)dx, *S = (float*)reserveSpace;
     bool lstm = r->mode == CUDNN_LSTM;
+    const float *HX = (const float*)hx, *DHY = (const float*)dhy;
+    const float *CX = lstm ? (const float*)cx : nullptr, *DCY = lstm ? (const float*)dcy : nullptr;
+    float *DHX = (float*)dhx, *DCX = lstm ? (float*)dcx : nullptr;
     std::vector<double> dhNext(H), dcNext(H), dgx(GH), dgh(GH);
     for (int b = 0; b < B; b++) {
-        std::fill(dhNext.begin(), dhNext.end(), 0.0);
-        std::fill(dcNext.begin(), dcNext.end(), 0.0);
+        for (int u = 0; u < H; u++) {   // the gradient into the last h is dy(T-1) + dhy
+            dhNext[u] = DHY ? DHY[(long)b * H + u] : 0.0;
+            dcNext[u] = DCY ? DCY[(long)b * H + u] : 0.0;
+        }
         for (int t = T - 1; t >= 0; t--) {
             float* st = S + ((long)b * T + t) * per;
             const float* sp = t > 0 ? st - per : nullptr;
-            const float* hp = t > 0 ? Y + ((long)b * T + t - 1) * H : nullptr;
+            const float* hp = t > 0 ? Y + ((long)b * T + t - 1) * H : HX ? HX + (long)b * H : nullptr;
             const float* dyt = DY + ((long)b * T + t) * H;
             for (int u = 0; u < H; u++) {
                 double dh = dyt[u] + dhNext[u];
                 if (lstm) {
                     double i = st[u], f = st[H + u], gg = st[2 * H + u], o = st[3 * H + u], c = st[GH + u];
-                    double cPrev = sp ? sp[GH + u] : 0, ac = std::tanh(c);
+                    double cPrev = sp ? sp[GH + u] : CX ? CX[(long)b * H + u] : 0, ac = std::tanh(c);
                     double dc = dcNext[u] + dh * o * (1 - ac * ac);
                     dcNext[u] = dc * f;
                     dgx[u] = dc * gg * i * (1 - i);
@@ -555,6 +594,10 @@ cudnnStatus_t cudnnRNNBackwardData_v8(void* handle, void* rnnDesc, const int32_t
                 dhNext[k] = lstm ? s : dhNext[k] + s;
             }
         }
+        for (int u = 0; u < H; u++) {   // after step 0: the gradients into hx and cx
+            if (DHX) DHX[(long)b * H + u] = (float)dhNext[u];
+            if (DCX) DCX[(long)b * H + u] = (float)dcNext[u];
+        }
     }
     it->second.backwardData = true;
     return CUDNN_STATUS_SUCCESS;
@@ -570,7 +613,9 @@ cudnnStatus_t cudnnRNNBackwardWeights_v8(void* handle, void* rnnDesc, int addGra
     DataDesc *xd = (DataDesc*)xDesc, *yd = (DataDesc*)yDesc;
     cudnnStatus_t st = checkCommon(h, r, xd, yd, (TensorDesc*)hDesc, devSeqLengths);
     if (st != CUDNN_STATUS_SUCCESS) return st;
-    if (hx != nullptr) return fail(CUDNN_STATUS_NOT_SUPPORTED, "the fake supports zero initial states");
+    if (hx != nullptr && !dev(hx, (long)xd->B * r->H, "backwardWeights hx")) {
+        return fail(CUDNN_STATUS_BAD_PARAM, "cudnnRNNBackwardWeights_v8: hx is not device memory of (1, batch, hidden)");
+    }
     if (addGrad != CUDNN_WGRAD_MODE_ADD && addGrad != CUDNN_WGRAD_MODE_SET) return fail(CUDNN_STATUS_BAD_PARAM, "addGrad");
     auto it = reserves.find(reserveSpace);
     if (it == reserves.end() || !it->second.backwardData || it->second.rnn != r) {
@@ -587,7 +632,7 @@ cudnnStatus_t cudnnRNNBackwardWeights_v8(void* handle, void* rnnDesc, int addGra
         || !dev(dweightSpace, l.total, "backwardWeights dweightSpace") || !dev(workSpace, workFloats(*r, *xd), "backwardWeights workSpace")) {
         return fail(CUDNN_STATUS_BAD_PARAM_NULL_POINTER, "cudnnRNNBackwardWeights_v8: a buffer is not device memory of the right size");
     }
-    const float *X = (const float*)x, *Y = (const float*)y, *S = (const float*)reserveSpace;
+    const float *X = (const float*)x, *Y = (const float*)y, *S = (const float*)reserveSpace, *HX = (const float*)hx;
     float* D = (float*)dweightSpace;
     bool lstm = r->mode == CUDNN_LSTM;
     std::vector<double> acc((size_t)l.total, 0.0);
@@ -596,7 +641,7 @@ cudnnStatus_t cudnnRNNBackwardWeights_v8(void* handle, void* rnnDesc, int addGra
             const float* st = S + ((long)b * T + t) * per;
             const float *dgx = st + GH + H, *dgh = st + 2 * GH + H;
             const float* xt = X + ((long)b * T + t) * F;
-            const float* hp = t > 0 ? Y + ((long)b * T + t - 1) * H : nullptr;
+            const float* hp = t > 0 ? Y + ((long)b * T + t - 1) * H : HX ? HX + (long)b * H : nullptr;
             for (int g = 0; g < G; g++) {
                 for (int u = 0; u < H; u++) {
                     double gi = dgx[g * H + u], gr = dgh[g * H + u];

@@ -9,7 +9,9 @@ Writes one <case>.txt per case into this script's folder. Deterministic
 (fixed seeds, float64).
 
 Conventions (DESIGN.md):
-  * input x is batch-major (B, T, F); zero initial states.
+  * input x is batch-major (B, T, F); zero initial states, except in the
+    *_states cases (STATE_CASES), which start from random h0 (and c0) of shape
+    (B, H) and also back-propagate gradients given for the final states.
   * gate order as cuDNN / PyTorch: LSTM i, f, g, o; GRU r, z, n with the reset
     gate applied after the recurrent product:
         n  = act(W_n x + bW_n + r * (R_n h + bR_n))
@@ -23,9 +25,16 @@ Conventions (DESIGN.md):
   * loss L = sum(y * g), y = full output sequence (B, T, H), g a fixed random
     tensor; dx = dL/dx, dparams = dL/dparams in the canonical layout.
 
+  * *_states cases (cuDNN's hx, cx, hy, cy, dhy, dcy, dhx, dcx): nn.LSTM/GRU
+    gets (h0, c0) (h0 for GRU) as (1, B, H); hn, cn are its final states (B, H);
+    loss L = sum(y * g) + sum(hn * ghn) [+ sum(cn * gcn) for LSTM]; dh0, dc0
+    are dL/dh0, dL/dc0. So the gradient reaching the last step's h is
+    g[:, T-1] + ghn.
+
 File format, one tensor per line after '#' comment lines:
     <name> <dims comma-separated> <values space-separated, %.17g>
-names: x, params, y, g, dx, dparams.
+names: x, params, y, g, dx, dparams; the *_states cases add h0, hn, ghn, dh0
+and, for LSTM, c0, cn, gcn, dc0.
 """
 import os
 
@@ -53,17 +62,29 @@ def make_inputs(cell, B, T, F, H, seed):
     return x, W, R, biases, g
 
 
+def make_state_inputs(cell, B, H, seed):
+    """Initial states h0, c0 (B, H) and the loss weights ghn, gcn of the final states; c0, gcn None for GRU."""
+    gen = torch.Generator().manual_seed(seed)
+    h0 = torch.rand(B, H, generator=gen) * 2 - 1
+    ghn = torch.randn(B, H, generator=gen)
+    if cell != "lstm":
+        return h0, None, ghn, None
+    c0 = torch.randn(B, H, generator=gen)
+    gcn = torch.randn(B, H, generator=gen)
+    return h0, c0, ghn, gcn
+
+
 def act_fn(activation):
     return torch.tanh if activation == "tanh" else torch.relu
 
 
-def explicit_forward(cell, activation, x, W, R, biases):
-    """Explicit time loop (autograd-friendly). Returns y (B, T, H)."""
+def explicit_forward(cell, activation, x, W, R, biases, h0=None, c0=None):
+    """Explicit time loop (autograd-friendly) from h0, c0 (B, H) or zeros. Returns y (B, T, H), h_n, c_n."""
     act = act_fn(activation)
     B, T, _ = x.shape
     H = R.shape[1]
-    h = x.new_zeros(B, H)
-    c = x.new_zeros(B, H)
+    h = x.new_zeros(B, H) if h0 is None else h0
+    c = x.new_zeros(B, H) if c0 is None else c0
     ys = []
     for t in range(T):
         xt = x[:, t, :]
@@ -86,13 +107,13 @@ def explicit_forward(cell, activation, x, W, R, biases):
             n = act(nw + r * nr)
             h = (1 - z) * n + z * h
         ys.append(h)
-    return torch.stack(ys, dim=1)
+    return torch.stack(ys, dim=1), h, c
 
 
 def run_explicit(cell, activation, x, W, R, biases, g):
     x = x.clone().requires_grad_(True)
     ps = [p.clone().requires_grad_(True) for p in [W, R] + biases]
-    y = explicit_forward(cell, activation, x, ps[0], ps[1], ps[2:])
+    y, _, _ = explicit_forward(cell, activation, x, ps[0], ps[1], ps[2:])
     (y * g).sum().backward()
     dparams = torch.cat([p.grad.reshape(-1) for p in ps])
     return y.detach(), x.grad.detach(), dparams.detach()
@@ -122,6 +143,66 @@ def run_torch(cell, x, W, R, biases, g):
         grads.append(mod.bias_hh_l0.grad)
     dparams = torch.cat([t.reshape(-1) for t in grads])
     return y.detach(), x.grad.detach(), dparams.detach()
+
+
+def run_explicit_states(cell, activation, x, W, R, biases, g, h0, c0, ghn, gcn):
+    """As run_explicit from (h0, c0), with the final states in the loss. Returns a dict of tensors."""
+    lstm = cell == "lstm"
+    x = x.clone().requires_grad_(True)
+    h0 = h0.clone().requires_grad_(True)
+    c0 = c0.clone().requires_grad_(True) if lstm else None
+    ps = [p.clone().requires_grad_(True) for p in [W, R] + biases]
+    y, hn, cn = explicit_forward(cell, activation, x, ps[0], ps[1], ps[2:], h0, c0)
+    loss = (y * g).sum() + (hn * ghn).sum()
+    if lstm:
+        loss = loss + (cn * gcn).sum()
+    loss.backward()
+    out = dict(y=y.detach(), hn=hn.detach(), dx=x.grad.detach(), dh0=h0.grad.detach(),
+               dparams=torch.cat([p.grad.reshape(-1) for p in ps]).detach())
+    if lstm:
+        out.update(cn=cn.detach(), dc0=c0.grad.detach())
+    return out
+
+
+def run_torch_states(cell, x, W, R, biases, g, h0, c0, ghn, gcn):
+    """As run_torch, with nn.LSTM/GRU's initial states (1, B, H) and its final states in the loss."""
+    lstm = cell == "lstm"
+    F = x.shape[2]
+    H = R.shape[1]
+    mod = (nn.LSTM if lstm else nn.GRU)(F, H, num_layers=1, batch_first=True)
+    with torch.no_grad():
+        mod.weight_ih_l0.copy_(W)
+        mod.weight_hh_l0.copy_(R)
+        mod.bias_ih_l0.copy_(biases[0])
+        if lstm:
+            mod.bias_hh_l0.zero_()
+        else:
+            mod.bias_hh_l0.copy_(biases[1])
+    x = x.clone().requires_grad_(True)
+    h0 = h0.clone().unsqueeze(0).requires_grad_(True)
+    if lstm:
+        c0 = c0.clone().unsqueeze(0).requires_grad_(True)
+        y, (hn, cn) = mod(x, (h0, c0))
+        loss = (y * g).sum() + (hn[0] * ghn).sum() + (cn[0] * gcn).sum()
+    else:
+        y, hn = mod(x, h0)
+        loss = (y * g).sum() + (hn[0] * ghn).sum()
+    loss.backward()
+    grads = [mod.weight_ih_l0.grad, mod.weight_hh_l0.grad, mod.bias_ih_l0.grad]
+    if lstm:
+        assert max_abs(mod.bias_ih_l0.grad, mod.bias_hh_l0.grad) < 1e-12
+    else:
+        grads.append(mod.bias_hh_l0.grad)
+    out = dict(y=y.detach(), hn=hn[0].detach(), dx=x.grad.detach(), dh0=h0.grad[0].detach(),
+               dparams=torch.cat([t.reshape(-1) for t in grads]).detach())
+    if lstm:
+        out.update(cn=cn[0].detach(), dc0=c0.grad[0].detach())
+    return out
+
+
+def max_err(a, b):
+    """Largest difference over the tensors two runs share."""
+    return max(max_abs(a[k], b[k]) for k in a)
 
 
 def max_abs(a, b):
@@ -156,6 +237,30 @@ def write_case(name, cell, activation, B, T, F, H, tensors):
     return path
 
 
+def write_state_case(name, cell, activation, B, T, F, H, tensors):
+    path = os.path.join(OUT_DIR, name + ".txt")
+    lstm = cell == "lstm"
+    with open(path, "w") as fh:
+        fh.write("# generated by make_golden.py (PyTorch %s), float64\n" % torch.__version__)
+        fh.write("# cell=%s activation=%s batch=%d steps=%d features=%d units=%d\n"
+                 % (cell, activation, B, T, F, H))
+        if lstm:
+            fh.write("# params = W(%d,%d) R(%d,%d) b(%d), gates i,f,g,o; initial states h0, c0 (B,H)\n"
+                     % (4 * H, F, 4 * H, H, 4 * H))
+            fh.write("# loss = sum(y * g) + sum(hn * ghn) + sum(cn * gcn); hn, cn the final states;"
+                     " dx, dh0, dc0, dparams its gradients (canonical layout)\n")
+            names = ("x", "params", "h0", "c0", "y", "hn", "cn", "g", "ghn", "gcn", "dx", "dh0", "dc0", "dparams")
+        else:
+            fh.write("# params = W(%d,%d) R(%d,%d) bW(%d) bR(%d), gates r,z,n, reset after; initial state h0 (B,H)\n"
+                     % (3 * H, F, 3 * H, H, 3 * H, 3 * H))
+            fh.write("# loss = sum(y * g) + sum(hn * ghn); hn the final state;"
+                     " dx, dh0, dparams its gradients (canonical layout)\n")
+            names = ("x", "params", "h0", "y", "hn", "g", "ghn", "dx", "dh0", "dparams")
+        for tname in names:
+            fh.write(fmt_tensor(tname, tensors[tname]))
+    return path
+
+
 CASES = [
     # name, cell, activation, B, T, F, H
     ("lstm_tanh", "lstm", "tanh", 3, 5, 4, 6),
@@ -165,6 +270,43 @@ CASES = [
     ("lstm_tanh_wide", "lstm", "tanh", 2, 28, 28, 32),
     ("gru_tanh_wide", "gru", "tanh", 2, 28, 28, 32),
 ]
+
+# With initial states and gradients for the final states (seeds SEED + 100 + k).
+STATE_CASES = [
+    # name, cell, activation, B, T, F, H
+    ("lstm_tanh_states", "lstm", "tanh", 3, 5, 4, 6),
+    ("gru_tanh_states", "gru", "tanh", 3, 5, 4, 6),
+    ("lstm_relu_states", "lstm", "relu", 3, 5, 4, 6),
+    ("gru_relu_states", "gru", "relu", 3, 5, 4, 6),
+    ("lstm_tanh_states_h16", "lstm", "tanh", 2, 4, 5, 16),
+    ("gru_tanh_states_h16", "gru", "tanh", 2, 4, 5, 16),
+]
+
+
+def main_states():
+    for k, (name, cell, activation, B, T, F, H) in enumerate(STATE_CASES):
+        seed = SEED + 100 + k
+        x, W, R, biases, g = make_inputs(cell, B, T, F, H, seed)
+        h0, c0, ghn, gcn = make_state_inputs(cell, B, H, seed + 1)
+        args = (x, W, R, biases, g, h0, c0, ghn, gcn)
+        # the explicit tanh loop and nn.LSTM/GRU agree on these very inputs
+        torch_out = run_torch_states(cell, *args)
+        err = max_err(torch_out, run_explicit_states(cell, "tanh", *args))
+        assert err < 1e-12, (name, err)
+        if activation == "tanh":
+            out = torch_out
+        else:
+            out = run_explicit_states(cell, activation, *args)
+            assert max_abs(out["y"], torch_out["y"]) > 1e-3, name
+        # h_n is the last output
+        assert max_abs(out["hn"], out["y"][:, -1]) == 0, name
+        params = torch.cat([t.reshape(-1) for t in [W, R] + biases])
+        tensors = dict(out, x=x, params=params, g=g, h0=h0, ghn=ghn)
+        if cell == "lstm":
+            tensors.update(c0=c0, gcn=gcn)
+        path = write_state_case(name, cell, activation, B, T, F, H, tensors)
+        print("%-20s explicit-vs-torch max err %.3g  %s (%d bytes)"
+              % (name, err, os.path.basename(path), os.path.getsize(path)))
 
 
 def main():
@@ -191,6 +333,7 @@ def main():
                           dict(x=x, params=params, y=y, g=g, dx=dx, dparams=dp))
         print("%-16s explicit-vs-torch max err %.3g  %s (%d bytes)"
               % (name, max(errs), os.path.basename(path), os.path.getsize(path)))
+    main_states()
 
 
 if __name__ == "__main__":

@@ -62,24 +62,93 @@ public interface Backend extends AutoCloseable {
     // ---- recurrent layers --------------------------------------------------------------------
 
     /**
-     * Runs one recurrent layer over a whole sequence from zero initial states.
+     * Runs one recurrent layer over a whole sequence from zero initial states; the same as
+     * {@link #rnnForward(RnnSpec, int, int, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)
+     * rnnForward} with {@code hx}, {@code cx}, {@code hy} and {@code cy} all {@code null}.
      *
+     * @param spec    the layer's cell, sizes and activation
+     * @param batch   B, sequences in the batch
+     * @param steps   T, timesteps per sequence
      * @param x       (B, T, F) input
      * @param params  the layer's canonical parameters, {@link RnnSpec#paramCount()} floats
      * @param y       (B, T, H) hidden state after every step
      * @param reserve (B, {@link RnnSpec#reservePerSample(int) reservePerSample(T)}) kept for backward
      */
-    void rnnForward(RnnSpec spec, int batch, int steps, Tensor x, Tensor params, Tensor y, Tensor reserve);
+    default void rnnForward(RnnSpec spec, int batch, int steps, Tensor x, Tensor params, Tensor y, Tensor reserve) {
+        rnnForward(spec, batch, steps, x, null, null, params, y, null, null, reserve);
+    }
 
     /**
-     * Back-propagates through one recurrent layer, using what {@link #rnnForward} stored.
+     * Runs one recurrent layer over a whole sequence (cuDNN's {@code cudnnRNNForward} for one
+     * layer, unidirectional, batch-major). Names follow cuDNN: {@code hx}/{@code cx} are the
+     * initial hidden and cell states, {@code hy}/{@code cy} the final ones.
      *
+     * @param spec    the layer's cell, sizes and activation
+     * @param batch   B, sequences in the batch
+     * @param steps   T, timesteps per sequence
+     * @param x       (B, T, F) input
+     * @param hx      (B, H) initial hidden state; {@code null} for zeros
+     * @param cx      (B, H) initial cell state (LSTM only; must be {@code null} for GRU); {@code null} for zeros
+     * @param params  the layer's canonical parameters, {@link RnnSpec#paramCount()} floats
+     * @param y       (B, T, H) hidden state after every step
+     * @param hy      (B, H) receives the final hidden state (equal to {@code y[:, T-1, :]}); {@code null} to skip
+     * @param cy      (B, H) receives the final cell state (LSTM only); {@code null} to skip
+     * @param reserve (B, {@link RnnSpec#reservePerSample(int) reservePerSample(T)}) kept for backward
+     * @throws IllegalArgumentException when a tensor is too small, or {@code cx}/{@code cy} is given for a GRU
+     */
+    void rnnForward(RnnSpec spec, int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor params,
+                    Tensor y, Tensor hy, Tensor cy, Tensor reserve);
+
+    /**
+     * Back-propagates through one recurrent layer from zero initial states; the same as the full
+     * {@link #rnnBackward(RnnSpec, int, int, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor,
+     * Tensor, Tensor, Tensor, Tensor, Tensor, Tensor) rnnBackward} with every state argument {@code null}.
+     *
+     * @param spec    the layer's cell, sizes and activation
+     * @param batch   B, sequences in the batch
+     * @param steps   T, timesteps per sequence
+     * @param x       (B, T, F) the forward pass's input
+     * @param params  the forward pass's canonical parameters
+     * @param y       (B, T, H) the forward pass's output
+     * @param reserve what the forward pass stored
      * @param dy      (B, T, H) loss gradient with respect to every output; may be overwritten
      * @param dx      (B, T, F) receives the input gradient; {@code null} to skip it (first layer)
      * @param dParams accumulates the parameter gradients, canonical layout
      */
-    void rnnBackward(RnnSpec spec, int batch, int steps, Tensor x, Tensor params, Tensor y,
-                     Tensor reserve, Tensor dy, Tensor dx, Tensor dParams);
+    default void rnnBackward(RnnSpec spec, int batch, int steps, Tensor x, Tensor params, Tensor y,
+                             Tensor reserve, Tensor dy, Tensor dx, Tensor dParams) {
+        rnnBackward(spec, batch, steps, x, null, null, params, y, reserve, dy, null, null, dx, null, null, dParams);
+    }
+
+    /**
+     * Back-propagates through one recurrent layer, using what the {@link #rnnForward} with the same
+     * {@code reserve} stored (cuDNN's {@code cudnnRNNBackwardData_v8} and
+     * {@code cudnnRNNBackwardWeights_v8}). {@code x}, {@code hx}, {@code cx}, {@code params} and
+     * {@code y} must hold what that forward pass saw and wrote.
+     *
+     * <p>The gradient reaching the last step's hidden state is {@code dy[:, T-1, :] + dhy}.
+     *
+     * @param spec    the layer's cell, sizes and activation
+     * @param batch   B, sequences in the batch
+     * @param steps   T, timesteps per sequence
+     * @param x       (B, T, F) the forward pass's input
+     * @param hx      (B, H) the forward pass's initial hidden state; {@code null} for zeros
+     * @param cx      (B, H) the forward pass's initial cell state (LSTM only); {@code null} for zeros
+     * @param params  the forward pass's canonical parameters
+     * @param y       (B, T, H) the forward pass's output
+     * @param reserve what the forward pass stored
+     * @param dy      (B, T, H) loss gradient with respect to every output; may be overwritten
+     * @param dhy     (B, H) loss gradient with respect to the final hidden state; {@code null} for zeros
+     * @param dcy     (B, H) loss gradient with respect to the final cell state (LSTM only); {@code null} for zeros
+     * @param dx      (B, T, F) receives the input gradient; {@code null} to skip it
+     * @param dhx     (B, H) receives the gradient with respect to {@code hx}; {@code null} to skip it
+     * @param dcx     (B, H) receives the gradient with respect to {@code cx} (LSTM only); {@code null} to skip it
+     * @param dParams accumulates the parameter gradients, canonical layout
+     * @throws IllegalArgumentException when a tensor is too small, or a cell-state argument is given for a GRU
+     */
+    void rnnBackward(RnnSpec spec, int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor params,
+                     Tensor y, Tensor reserve, Tensor dy, Tensor dhy, Tensor dcy,
+                     Tensor dx, Tensor dhx, Tensor dcx, Tensor dParams);
 
     /** {@code out[b, :] = seq[b, T-1, :]}: seq (B, T, W), out (B, W). */
     void lastStep(int batch, int steps, int width, Tensor seq, Tensor out);

@@ -115,4 +115,22 @@ public record RnnSpec(Cell cell, int inputSize, int units, Activation activation
     public int reservePerSample(int timesteps) {
         return timesteps * (gateWidth() + units);
     }
+
+    /**
+     * Rejects cell-state arguments of a recurrent op for a GRU, which has no cell state; a no-op
+     * for an LSTM. The same message from every backend.
+     *
+     * @param op              the op's name, for the message ({@code rnnForward}, {@code rnnBackward})
+     * @param namesAndTensors pairs of an argument's name and its value ({@code "cx", cx, ...})
+     * @throws IllegalArgumentException for a GRU when any of the values is not {@code null}
+     */
+    public void checkCellStates(String op, Object... namesAndTensors) {
+        if (cell == Cell.LSTM) return;
+        for (int i = 0; i + 1 < namesAndTensors.length; i += 2) {
+            if (namesAndTensors[i + 1] != null) {
+                throw new IllegalArgumentException(op + ": GRU has no cell state, so " + namesAndTensors[i]
+                        + " must be null");
+            }
+        }
+    }
 }

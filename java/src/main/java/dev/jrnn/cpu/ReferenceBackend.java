@@ -106,21 +106,30 @@ public final class ReferenceBackend implements Backend {
     // ---- recurrent layers --------------------------------------------------------------------
 
     @Override
-    public void rnnForward(RnnSpec spec, int batch, int steps, Tensor x, Tensor params, Tensor y, Tensor reserve) {
+    public void rnnForward(RnnSpec spec, int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor params,
+                           Tensor y, Tensor hy, Tensor cy, Tensor reserve) {
+        spec.checkCellStates("rnnForward", "cx", cx, "cy", cy);
         DoubleTensor X = dt(x), P = dt(params), Y = dt(y), S = dt(reserve);
         int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), T = steps;
+        DoubleTensor HX = state(hx, batch, H, "rnnForward hx"), CX = state(cx, batch, H, "rnnForward cx");
+        DoubleTensor HY = state(hy, batch, H, "rnnForward hy"), CY = state(cy, batch, H, "rnnForward cy");
         int oW = spec.offsetW(), oR = spec.offsetR(), oB = spec.offsetBias();
         Activation act = spec.activation();
         int perSample = spec.reservePerSample(T);
         double[] gx = new double[GH], gh = new double[GH];
+        double[] h = new double[H], c = new double[H];           // h(t-1), c(t-1) of the sample at hand
         for (int b = 0; b < batch; b++) {
             int rs = b * perSample;                       // reserve: gates (T, GH), then extra (T, H)
+            for (int u = 0; u < H; u++) {
+                h[u] = HX == null ? 0 : HX.get(b * H + u);
+                c[u] = CX == null ? 0 : CX.get(b * H + u);
+            }
             for (int t = 0; t < T; t++) {
-                int xo = (b * T + t) * F, yo = (b * T + t) * H, yPrev = yo - H;
+                int xo = (b * T + t) * F, yo = (b * T + t) * H;
                 for (int j = 0; j < GH; j++) {
                     double sx = 0, sh = 0;
                     for (int k = 0; k < F; k++) sx += P.get(oW + j * F + k) * X.get(xo + k);
-                    for (int k = 0; k < H && t > 0; k++) sh += P.get(oR + j * H + k) * Y.get(yPrev + k);
+                    for (int k = 0; k < H; k++) sh += P.get(oR + j * H + k) * h[k];
                     if (spec.cell() == RnnSpec.Cell.LSTM) {
                         sx += P.get(oB + j);
                     } else {
@@ -132,20 +141,19 @@ public final class ReferenceBackend implements Backend {
                 }
                 int go = rs + t * GH, eo = rs + T * GH + t * H;
                 for (int u = 0; u < H; u++) {
-                    double hPrev = t > 0 ? Y.get(yPrev + u) : 0;
+                    double hPrev = h[u];
                     if (spec.cell() == RnnSpec.Cell.LSTM) {
                         double i = sigmoid(gx[u] + gh[u]);
                         double f = sigmoid(gx[H + u] + gh[H + u]);
                         double g = activate(act, gx[2 * H + u] + gh[2 * H + u]);
                         double o = sigmoid(gx[3 * H + u] + gh[3 * H + u]);
-                        double cPrev = t > 0 ? S.get(eo - H + u) : 0;
-                        double c = f * cPrev + i * g;
+                        double cNew = f * c[u] + i * g;
                         S.set(go + u, i);
                         S.set(go + H + u, f);
                         S.set(go + 2 * H + u, g);
                         S.set(go + 3 * H + u, o);
-                        S.set(eo + u, c);
-                        Y.set(yo + u, o * activate(act, c));
+                        S.set(eo + u, cNew);
+                        Y.set(yo + u, o * activate(act, cNew));
                     } else {
                         double r = sigmoid(gx[u] + gh[u]);
                         double z = sigmoid(gx[H + u] + gh[H + u]);
@@ -157,36 +165,56 @@ public final class ReferenceBackend implements Backend {
                         Y.set(yo + u, (1 - z) * n + z * hPrev);
                     }
                 }
+                for (int u = 0; u < H; u++) {
+                    h[u] = Y.get(yo + u);
+                    if (spec.cell() == RnnSpec.Cell.LSTM) c[u] = S.get(eo + u);
+                }
+            }
+            for (int u = 0; u < H; u++) {
+                if (HY != null) HY.set(b * H + u, h[u]);
+                if (CY != null) CY.set(b * H + u, c[u]);
             }
         }
     }
 
     @Override
-    public void rnnBackward(RnnSpec spec, int batch, int steps, Tensor x, Tensor params, Tensor y,
-                            Tensor reserve, Tensor dy, Tensor dx, Tensor dParams) {
+    public void rnnBackward(RnnSpec spec, int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor params,
+                            Tensor y, Tensor reserve, Tensor dy, Tensor dhy, Tensor dcy,
+                            Tensor dx, Tensor dhx, Tensor dcx, Tensor dParams) {
+        spec.checkCellStates("rnnBackward", "cx", cx, "dcy", dcy, "dcx", dcx);
         DoubleTensor X = dt(x), P = dt(params), Y = dt(y), S = dt(reserve), DY = dt(dy);
         DoubleTensor DX = dx == null ? null : dt(dx), DP = dt(dParams);
         int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), T = steps;
+        DoubleTensor HX = state(hx, batch, H, "rnnBackward hx"), CX = state(cx, batch, H, "rnnBackward cx");
+        DoubleTensor DHY = state(dhy, batch, H, "rnnBackward dhy"), DCY = state(dcy, batch, H, "rnnBackward dcy");
+        DoubleTensor DHX = state(dhx, batch, H, "rnnBackward dhx"), DCX = state(dcx, batch, H, "rnnBackward dcx");
         int oW = spec.offsetW(), oR = spec.offsetR(), oB = spec.offsetBias();
         Activation act = spec.activation();
         boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
         int perSample = spec.reservePerSample(T);
         double[] dgx = new double[GH], dgh = new double[GH];   // pre-activation gate gradients
         double[] dhNext = new double[H], dcNext = new double[H];
+        double[] hPrevs = new double[H];
         for (int b = 0; b < batch; b++) {
             int rs = b * perSample;
-            java.util.Arrays.fill(dhNext, 0);
-            java.util.Arrays.fill(dcNext, 0);
+            for (int u = 0; u < H; u++) {                  // the gradient into the last h is dy[:, T-1] + dhy
+                dhNext[u] = DHY == null ? 0 : DHY.get(b * H + u);
+                dcNext[u] = DCY == null ? 0 : DCY.get(b * H + u);
+            }
             for (int t = T - 1; t >= 0; t--) {
                 int xo = (b * T + t) * F, yo = (b * T + t) * H, yPrev = yo - H;
                 int go = rs + t * GH, eo = rs + T * GH + t * H;
+                for (int u = 0; u < H; u++) {               // h(t-1): y of the step before, or hx
+                    hPrevs[u] = t > 0 ? Y.get(yPrev + u) : HX == null ? 0 : HX.get(b * H + u);
+                }
                 for (int u = 0; u < H; u++) {
                     double dh = DY.get(yo + u) + dhNext[u];
-                    double hPrev = t > 0 ? Y.get(yPrev + u) : 0;
+                    double hPrev = hPrevs[u];
                     if (lstm) {
                         double i = S.get(go + u), f = S.get(go + H + u);
                         double g = S.get(go + 2 * H + u), o = S.get(go + 3 * H + u);
-                        double c = S.get(eo + u), cPrev = t > 0 ? S.get(eo - H + u) : 0;
+                        double c = S.get(eo + u);
+                        double cPrev = t > 0 ? S.get(eo - H + u) : CX == null ? 0 : CX.get(b * H + u);
                         double ac = activate(act, c);
                         double dOut = dh * ac;
                         double dc = dcNext[u] + dh * o * derivative(act, ac);
@@ -213,7 +241,7 @@ public final class ReferenceBackend implements Backend {
                 double[] dRec = lstm ? dgx : dgh;               // LSTM: one gate gradient for both products
                 for (int j = 0; j < GH; j++) {
                     for (int k = 0; k < F; k++) add(DP, oW + j * F + k, dgx[j] * X.get(xo + k));
-                    for (int k = 0; k < H && t > 0; k++) add(DP, oR + j * H + k, dRec[j] * Y.get(yPrev + k));
+                    for (int k = 0; k < H; k++) add(DP, oR + j * H + k, dRec[j] * hPrevs[k]);
                     add(DP, oB + j, dgx[j]);
                     if (!lstm) add(DP, oB + GH + j, dgh[j]);
                 }
@@ -229,6 +257,10 @@ public final class ReferenceBackend implements Backend {
                     for (int j = 0; j < GH; j++) s += dRec[j] * P.get(oR + j * H + k);
                     dhNext[k] = lstm ? s : dhNext[k] + s;
                 }
+            }
+            for (int u = 0; u < H; u++) {                  // after step 0: the gradients into hx and cx
+                if (DHX != null) DHX.set(b * H + u, dhNext[u]);
+                if (DCX != null) DCX.set(b * H + u, dcNext[u]);
             }
         }
     }
@@ -350,6 +382,17 @@ public final class ReferenceBackend implements Backend {
             case SIGMOID -> y * (1 - y);
             case SOFTMAX -> throw new IllegalArgumentException("softmax is not an element-wise activation");
         };
+    }
+
+    /** A (B, H) state tensor, or null for none. */
+    private static DoubleTensor state(Tensor t, int batch, int units, String what) {
+        if (t == null) return null;
+        DoubleTensor d = dt(t);
+        if (d.size < (long) batch * units) {
+            throw new IllegalArgumentException(what + " (B, H): expected at least " + (long) batch * units
+                    + " values, found " + d.size);
+        }
+        return d;
     }
 
     private static void add(DoubleTensor t, int i, double v) {

@@ -290,22 +290,33 @@ public final class VectorBackend implements Backend {
     // ---- recurrent layers --------------------------------------------------------------------
 
     @Override
-    public void rnnForward(RnnSpec spec, int batch, int steps, Tensor x, Tensor params, Tensor y, Tensor reserve) {
+    public void rnnForward(RnnSpec spec, int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor params,
+                           Tensor y, Tensor hy, Tensor cy, Tensor reserve) {
+        spec.checkCellStates("rnnForward", "cx", cx, "cy", cy);
         int F = spec.inputSize(), H = spec.units(), T = steps;
         FloatTensor X = need(x, batch * T * F, "rnnForward x (B, T, F)");
         FloatTensor P = need(params, spec.paramCount(), "rnnForward params of " + spec);
         FloatTensor Y = need(y, batch * T * H, "rnnForward y (B, T, H)");
         FloatTensor R = need(reserve, batch * spec.reservePerSample(T), "rnnForward reserve (B, reservePerSample(T))");
-        if (batch == 0 || T == 0) return;
+        FloatTensor HX = state(hx, batch, H, "rnnForward hx"), CX = state(cx, batch, H, "rnnForward cx");
+        FloatTensor HY = state(hy, batch, H, "rnnForward hy"), CY = state(cy, batch, H, "rnnForward cy");
+        if (batch == 0) return;
+        if (T == 0) {                                          // no step: the final states are the initial ones
+            copyOrZero(HX, HY, batch * H);
+            copyOrZero(CX, CY, batch * H);
+            return;
+        }
         packForward(spec, P);
         int tasks = Math.min(threads, batch);
         run(tasks, task -> forwardChunk(spec, T, chunkStart(batch, tasks, task), chunkStart(batch, tasks, task + 1),
-                X, Y, R, workspaces[task]));
+                X, HX, CX, Y, HY, CY, R, workspaces[task]));
     }
 
     @Override
-    public void rnnBackward(RnnSpec spec, int batch, int steps, Tensor x, Tensor params, Tensor y,
-                            Tensor reserve, Tensor dy, Tensor dx, Tensor dParams) {
+    public void rnnBackward(RnnSpec spec, int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor params,
+                            Tensor y, Tensor reserve, Tensor dy, Tensor dhy, Tensor dcy,
+                            Tensor dx, Tensor dhx, Tensor dcx, Tensor dParams) {
+        spec.checkCellStates("rnnBackward", "cx", cx, "dcy", dcy, "dcx", dcx);
         int F = spec.inputSize(), H = spec.units(), T = steps;
         FloatTensor X = need(x, batch * T * F, "rnnBackward x (B, T, F)");
         FloatTensor P = need(params, spec.paramCount(), "rnnBackward params of " + spec);
@@ -314,11 +325,29 @@ public final class VectorBackend implements Backend {
         FloatTensor DY = need(dy, batch * T * H, "rnnBackward dy (B, T, H)");
         FloatTensor DX = dx == null ? null : need(dx, batch * T * F, "rnnBackward dx (B, T, F)");
         FloatTensor DP = need(dParams, spec.paramCount(), "rnnBackward dParams of " + spec);
-        if (batch == 0 || T == 0) return;
+        FloatTensor HX = state(hx, batch, H, "rnnBackward hx"), CX = state(cx, batch, H, "rnnBackward cx");
+        FloatTensor DHY = state(dhy, batch, H, "rnnBackward dhy"), DCY = state(dcy, batch, H, "rnnBackward dcy");
+        FloatTensor DHX = state(dhx, batch, H, "rnnBackward dhx"), DCX = state(dcx, batch, H, "rnnBackward dcx");
+        if (batch == 0) return;
+        if (T == 0) {                                          // no step: the state gradients pass straight through
+            copyOrZero(DHY, DHX, batch * H);
+            copyOrZero(DCY, DCX, batch * H);
+            return;
+        }
         int tasks = Math.min(threads, batch);
         run(tasks, task -> backwardChunk(spec, T, chunkStart(batch, tasks, task), chunkStart(batch, tasks, task + 1),
-                X, P, Y, R, DY, DX, workspaces[task]));
+                X, HX, CX, P, Y, R, DY, DHY, DCY, DX, DHX, DCX, workspaces[task]));
         reduceGradients(spec, tasks, DP);
+    }
+
+    /** dst = src, or 0 where src is null; nothing where dst is null. */
+    private static void copyOrZero(FloatTensor src, FloatTensor dst, int n) {
+        if (dst == null) return;
+        if (src == null) {
+            Arrays.fill(dst.data, dst.offset, dst.offset + n, 0f);
+        } else {
+            System.arraycopy(src.data, src.offset, dst.data, dst.offset, n);
+        }
     }
 
     private static int chunkStart(int batch, int tasks, int task) {
@@ -345,10 +374,11 @@ public final class VectorBackend implements Backend {
     /**
      * Forward over batch rows [b0, b1). The chunk's share of the reserve, rows [b0, b1) of
      * (B, reservePerSample(T)), is used time-major: step t holds a (Bc, G*H + H) block whose
-     * rows are [activated gates, extra], so that every step's rows are evenly spaced.
+     * rows are [activated gates, extra], so that every step's rows are evenly spaced. HX, CX
+     * (initial states) and HY, CY (final states) are (B, H) or null.
      */
-    private void forwardChunk(RnnSpec spec, int T, int b0, int b1, FloatTensor X, FloatTensor Y, FloatTensor R,
-                              Workspace w) {
+    private void forwardChunk(RnnSpec spec, int T, int b0, int b1, FloatTensor X, FloatTensor HX, FloatTensor CX,
+                              FloatTensor Y, FloatTensor HY, FloatTensor CY, FloatTensor R, Workspace w) {
         int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), RS = GH + H, KS = F + H + 2;
         int Bc = b1 - b0, base = R.offset + b0 * spec.reservePerSample(T);
         boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
@@ -368,6 +398,8 @@ public final class VectorBackend implements Backend {
                     xh[o + F] = 1f;
                     if (t > 0) {
                         System.arraycopy(y, y0 - H + r * T * H, xh, o + F + 1, H);
+                    } else if (HX != null) {
+                        System.arraycopy(HX.data, HX.offset + (b0 + r0 + r) * H, xh, o + F + 1, H);
                     } else {
                         Arrays.fill(xh, o + F + 1, o + F + 1 + H, 0f);
                     }
@@ -375,42 +407,52 @@ public final class VectorBackend implements Backend {
                 }
                 if (lstm) {                                        // gates = x W^T + b + h R^T
                     Gemm.gemm(vector, rows, GH, KS, xh, 0, KS, b, 0, GH, res, g0, RS, 0f, null, 0);
-                    lstmForwardRows(rows, H, RS, tanh, res, g0, t > 0 ? g0 - Bc * RS + GH : -1, y, y0, T * H);
+                    // c(t-1): the reserve's previous step, cx, or 0
+                    float[] cp = t > 0 || CX == null ? res : CX.data;
+                    int c0 = t > 0 ? g0 - Bc * RS + GH : CX == null ? -1 : CX.offset + (b0 + r0) * H;
+                    lstmForwardRows(rows, H, RS, tanh, res, g0, cp, c0, t > 0 ? RS : H, y, y0, T * H);
                 } else {
                     // r, z: x W^T + b_W + h R^T + b_R; n: x W_n^T + b_Wn; extra: h R_n^T + b_Rn
                     Gemm.gemm(vector, rows, 2 * H, KS, xh, 0, KS, b, 0, GH, res, g0, RS, 0f, null, 0);
                     Gemm.gemm(vector, rows, H, F + 1, xh, 0, KS, b, 2 * H, GH, res, g0 + 2 * H, RS, 0f, null, 0);
                     Gemm.gemm(vector, rows, H, H + 1, xh, F + 1, KS, b, (F + 1) * GH + 2 * H, GH, res, g0 + GH, RS, 0f, null, 0);
-                    gruForwardRows(rows, H, RS, tanh, res, g0, y, y0, t > 0 ? y0 - H : -1, T * H);
+                    // h(t-1): y of the previous step, hx, or 0
+                    float[] hp = t > 0 || HX == null ? y : HX.data;
+                    int h0 = t > 0 ? y0 - H : HX == null ? -1 : HX.offset + (b0 + r0) * H;
+                    gruForwardRows(rows, H, RS, tanh, res, g0, y, y0, T * H, hp, h0, t > 0 ? T * H : H);
                 }
             }
+        }
+        for (int r = 0; r < Bc; r++) {                         // final states: h(T-1) from y, c(T-1) from the reserve
+            if (HY != null) System.arraycopy(y, Y.offset + ((b0 + r) * T + T - 1) * H, HY.data, HY.offset + (b0 + r) * H, H);
+            if (CY != null) System.arraycopy(res, base + ((T - 1) * Bc + r) * RS + GH, CY.data, CY.offset + (b0 + r) * H, H);
         }
     }
 
     /**
      * LSTM gates and cell for {@code rows} rows RS apart from res[g0]: pre-activations become
-     * i, f, g, o; c goes to the extra columns, h to y rows ys apart from y[y0]. {@code c0} is
-     * c(t-1) of the first row (RS apart), or -1 for c(t-1) = 0.
+     * i, f, g, o; c goes to the extra columns, h to y rows ys apart from y[y0]. {@code cp[c0]}
+     * is c(t-1) of the first row (cs apart), or {@code c0} is -1 for c(t-1) = 0.
      */
-    private void lstmForwardRows(int rows, int H, int RS, boolean tanh, float[] res, int g0, int c0,
+    private void lstmForwardRows(int rows, int H, int RS, boolean tanh, float[] res, int g0, float[] cp, int c0, int cs,
                                  float[] y, int y0, int ys) {
         int GH = 4 * H;
         VectorMath.sigmoid(vector, rows, res, g0, RS, res, g0, RS, 2 * H);                 // i, f
         activate(tanh, rows, res, g0 + 2 * H, RS, res, g0 + 2 * H, RS, H);               // g
         VectorMath.sigmoid(vector, rows, res, g0 + 3 * H, RS, res, g0 + 3 * H, RS, H);     // o
         for (int r = 0; r < rows; r++) {                                                 // c = f c(t-1) + i g
-            int i = g0 + r * RS, f = i + H, g = i + 2 * H, c = i + GH, cp = c0 + r * RS;
+            int i = g0 + r * RS, f = i + H, g = i + 2 * H, c = i + GH, cpo = c0 + r * cs;
             int u = 0;
             if (vector) {
                 for (; u <= H - L; u += L) {
                     FloatVector cv = FloatVector.fromArray(S, res, i + u).mul(FloatVector.fromArray(S, res, g + u));
-                    if (c0 >= 0) cv = FloatVector.fromArray(S, res, f + u).mul(FloatVector.fromArray(S, res, cp + u)).add(cv);
+                    if (c0 >= 0) cv = FloatVector.fromArray(S, res, f + u).mul(FloatVector.fromArray(S, cp, cpo + u)).add(cv);
                     cv.intoArray(res, c + u);
                 }
             }
             for (; u < H; u++) {
                 float cv = res[i + u] * res[g + u];
-                if (c0 >= 0) cv = res[f + u] * res[cp + u] + cv;
+                if (c0 >= 0) cv = res[f + u] * cp[cpo + u] + cv;
                 res[c + u] = cv;
             }
         }
@@ -421,11 +463,11 @@ public final class VectorBackend implements Backend {
     /**
      * GRU gates for {@code rows} rows RS apart from res[g0]: the gate columns hold
      * (W_r x + b, W_z x + b, W_n x + b_Wn) and the extra columns R_n h + b_Rn; the gates become
-     * r, z, n and h goes to y rows ys apart from y[y0]. {@code h0} is h(t-1) of the first row
-     * (ys apart), or -1 for h(t-1) = 0.
+     * r, z, n and h goes to y rows ys apart from y[y0]. {@code hp[h0]} is h(t-1) of the first
+     * row (hs apart), or {@code h0} is -1 for h(t-1) = 0.
      */
     private void gruForwardRows(int rows, int H, int RS, boolean tanh, float[] res, int g0,
-                                float[] y, int y0, int h0, int ys) {
+                                float[] y, int y0, int ys, float[] hp, int h0, int hs) {
         int GH = 3 * H;
         VectorMath.sigmoid(vector, rows, res, g0, RS, res, g0, RS, 2 * H);                 // r, z
         for (int q = 0; q < rows; q++) {                                                 // n pre-activation += r (R_n h + b_Rn)
@@ -442,20 +484,20 @@ public final class VectorBackend implements Backend {
         }
         activate(tanh, rows, res, g0 + 2 * H, RS, res, g0 + 2 * H, RS, H);               // n
         for (int q = 0; q < rows; q++) {                                                 // h = (1 - z) n + z h(t-1)
-            int z = g0 + q * RS + H, n = z + H, yo = y0 + q * ys, hp = h0 + q * ys;
+            int z = g0 + q * RS + H, n = z + H, yo = y0 + q * ys, hpo = h0 + q * hs;
             int u = 0;
             if (vector) {
                 FloatVector one = FloatVector.broadcast(S, 1f);
                 for (; u <= H - L; u += L) {
                     FloatVector zv = FloatVector.fromArray(S, res, z + u);
                     FloatVector h = one.sub(zv).mul(FloatVector.fromArray(S, res, n + u));
-                    if (h0 >= 0) h = zv.mul(FloatVector.fromArray(S, y, hp + u)).add(h);
+                    if (h0 >= 0) h = zv.mul(FloatVector.fromArray(S, hp, hpo + u)).add(h);
                     h.intoArray(y, yo + u);
                 }
             }
             for (; u < H; u++) {
                 float h = (1f - res[z + u]) * res[n + u];
-                if (h0 >= 0) h = res[z + u] * y[hp + u] + h;
+                if (h0 >= 0) h = res[z + u] * hp[hpo + u] + h;
                 y[yo + u] = h;
             }
         }
@@ -463,10 +505,12 @@ public final class VectorBackend implements Backend {
 
     /**
      * Backward over batch rows [b0, b1) into the task's workspace (reserve layout as in
-     * {@link #forwardChunk}); the partial weight gradients land in w.part.
+     * {@link #forwardChunk}); the partial weight gradients land in w.part. The (B, H) state
+     * tensors HX, CX, DHY, DCY, DHX, DCX may each be null.
      */
-    private void backwardChunk(RnnSpec spec, int T, int b0, int b1, FloatTensor X, FloatTensor P, FloatTensor Y,
-                               FloatTensor R, FloatTensor DY, FloatTensor DX, Workspace w) {
+    private void backwardChunk(RnnSpec spec, int T, int b0, int b1, FloatTensor X, FloatTensor HX, FloatTensor CX,
+                               FloatTensor P, FloatTensor Y, FloatTensor R, FloatTensor DY, FloatTensor DHY,
+                               FloatTensor DCY, FloatTensor DX, FloatTensor DHX, FloatTensor DCX, Workspace w) {
         int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), RS = GH + H;
         int Bc = b1 - b0, K = Bc * T, base = R.offset + b0 * spec.reservePerSample(T);
         boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
@@ -475,10 +519,10 @@ public final class VectorBackend implements Backend {
         int oR = P.offset + spec.offsetR(), oW = P.offset + spec.offsetW();
         w.dg = grow(w.dg, K * GH);
         w.dh = grow(w.dh, Bc * H);
-        Arrays.fill(w.dh, 0, Bc * H, 0f);
+        startGradient(DHY, b0 * H, Bc * H, w.dh);                 // into the last h: dy(T-1) + dhy
         if (lstm) {
             w.dc = grow(w.dc, Bc * H);
-            Arrays.fill(w.dc, 0, Bc * H, 0f);
+            startGradient(DCY, b0 * H, Bc * H, w.dc);
             w.ac = grow(w.ac, ROW_BLOCK * H);
         } else {
             w.dgn = grow(w.dgn, K * H);
@@ -490,15 +534,19 @@ public final class VectorBackend implements Backend {
                 int g0 = base + (t * Bc + r0) * RS;
                 int dy0 = DY.offset + ((b0 + r0) * T + t) * H;
                 int q0 = r0 * T + t;                               // dG row of (r0, t): (Bc, T) order
-                if (lstm) {
-                    lstmBackwardRows(rows, H, RS, tanh, res, g0, t > 0 ? g0 - Bc * RS + GH : -1, dy, dy0, T * H,
+                if (lstm) {                                        // c(t-1): the reserve's previous step, cx, or 0
+                    float[] cp = t > 0 || CX == null ? res : CX.data;
+                    int c0 = t > 0 ? g0 - Bc * RS + GH : CX == null ? -1 : CX.offset + (b0 + r0) * H;
+                    lstmBackwardRows(rows, H, RS, tanh, res, g0, cp, c0, t > 0 ? RS : H, dy, dy0, T * H,
                             dh, dc, r0 * H, dg, q0 * GH, T * GH, w.ac);
-                } else {
+                } else {                                           // h(t-1): y of the previous step, hx, or 0
                     int y0 = Y.offset + ((b0 + r0) * T + t) * H;
-                    gruBackwardRows(rows, H, RS, tanh, res, g0, y, t > 0 ? y0 - H : -1, T * H, dy, dy0,
+                    float[] hp = t > 0 || HX == null ? y : HX.data;
+                    int h0 = t > 0 ? y0 - H : HX == null ? -1 : HX.offset + (b0 + r0) * H;
+                    gruBackwardRows(rows, H, RS, tanh, res, g0, hp, h0, t > 0 ? T * H : H, dy, dy0, T * H,
                             dh, r0 * H, dg, q0 * GH, T * GH, dgn, q0 * H, T * H);
                 }
-                if (t == 0) continue;                              // dh(-1) is not needed
+                if (t == 0 && DHX == null) continue;               // dh(-1) is dhx: only needed when asked for
                 // dh(t-1) (rows, H) = dG_rec(t) (rows, GH) R (GH, H)  [+ dh z for GRU, already in dh]
                 if (lstm) {
                     Gemm.gemm(vector, rows, H, GH, dg, q0 * GH, T * GH, p, oR, H, dh, r0 * H, H, 0f, null, 0);
@@ -508,20 +556,23 @@ public final class VectorBackend implements Backend {
                 }
             }
         }
+        // after step 0, dh and dc hold the gradients into the initial states
+        if (DHX != null) System.arraycopy(dh, 0, DHX.data, DHX.offset + b0 * H, Bc * H);
+        if (DCX != null) System.arraycopy(dc, 0, DCX.data, DCX.offset + b0 * H, Bc * H);
         // dx (K, F) = dG (K, GH) W (GH, F)
         if (DX != null) {
             Gemm.gemm(vector, K, F, GH, dg, 0, GH, p, oW, F, DX.data, DX.offset + b0 * T * F, F, 0f, null, 0);
         }
         // left operand [X^T; 1; H(t-1)^T; 1] (F+1+H+1, K): the ones rows make the same GEMM sum
-        // the bias gradients; column (r, t) of H(t-1)^T holds h(t-1), 0 at t = 0
+        // the bias gradients; column (r, t) of H(t-1)^T holds h(t-1), hx (or 0) at t = 0
         int hRow = F + 1, M = F + H + 2;
         w.lhs = grow(w.lhs, M * K);
         float[] lhs = w.lhs;
         Gemm.transpose(vector, K, F, X.data, X.offset + b0 * T * F, F, lhs, 0, K);
         Arrays.fill(lhs, F * K, hRow * K, 1f);
         Gemm.transpose(vector, K - 1, H, y, Y.offset + b0 * T * H, H, lhs, hRow * K + 1, K);
-        for (int u = hRow; u < hRow + H; u++) {
-            for (int r = 0; r < Bc; r++) lhs[u * K + r * T] = 0f;
+        for (int u = 0; u < H; u++) {
+            for (int r = 0; r < Bc; r++) lhs[(hRow + u) * K + r * T] = HX == null ? 0f : HX.data[HX.offset + (b0 + r) * H + u];
         }
         Arrays.fill(lhs, (M - 1) * K, M * K, 1f);
         w.part = grow(w.part, M * GH);
@@ -538,16 +589,16 @@ public final class VectorBackend implements Backend {
     /**
      * LSTM backward at step t for {@code rows} rows: dh = dy + dh(t), then the pre-activation
      * gate gradients into dg rows (dgs apart from dg[q0]); dc(t-1) = dc f replaces dc in place.
-     * {@code c0} is c(t-1) of the first row (RS apart), or -1 for c(t-1) = 0; {@code ac}
-     * (rows, H) is scratch for act(c).
+     * {@code cp[c0]} is c(t-1) of the first row (cs apart), or {@code c0} is -1 for c(t-1) = 0;
+     * {@code ac} (rows, H) is scratch for act(c).
      */
-    private void lstmBackwardRows(int rows, int H, int RS, boolean tanh, float[] res, int g0, int c0,
+    private void lstmBackwardRows(int rows, int H, int RS, boolean tanh, float[] res, int g0, float[] cp, int c0, int cs,
                                   float[] dy, int dy0, int dys, float[] dhs, float[] dcs, int s0,
                                   float[] dg, int q0, int dgs, float[] ac) {
         int GH = 4 * H;
         activate(tanh, rows, res, g0 + GH, RS, ac, 0, H, H);
         for (int r = 0; r < rows; r++) {
-            int go = g0 + r * RS, cp = c0 + r * RS, dyo = dy0 + r * dys, so = s0 + r * H, dgo = q0 + r * dgs, ao = r * H;
+            int go = g0 + r * RS, cpo = c0 + r * cs, dyo = dy0 + r * dys, so = s0 + r * H, dgo = q0 + r * dgs, ao = r * H;
             int u = 0;
             if (vector) {
                 FloatVector one = FloatVector.broadcast(S, 1f), zero = FloatVector.zero(S);
@@ -558,7 +609,7 @@ public final class VectorBackend implements Backend {
                     FloatVector g = FloatVector.fromArray(S, res, go + 2 * H + u);
                     FloatVector o = FloatVector.fromArray(S, res, go + 3 * H + u);
                     FloatVector a = FloatVector.fromArray(S, ac, ao + u);
-                    FloatVector cpv = c0 >= 0 ? FloatVector.fromArray(S, res, cp + u) : zero;
+                    FloatVector cpv = c0 >= 0 ? FloatVector.fromArray(S, cp, cpo + u) : zero;
                     FloatVector da = tanh ? one.sub(a.mul(a)) : zero.blend(one, a.compare(VectorOperators.GT, 0f));
                     FloatVector dgg = tanh ? one.sub(g.mul(g)) : zero.blend(one, g.compare(VectorOperators.GT, 0f));
                     FloatVector dc = dh.mul(o).mul(da).add(FloatVector.fromArray(S, dcs, so + u));
@@ -573,7 +624,7 @@ public final class VectorBackend implements Backend {
                 float dh = dy[dyo + u] + dhs[so + u];
                 float i = res[go + u], f = res[go + H + u], g = res[go + 2 * H + u], o = res[go + 3 * H + u];
                 float a = ac[ao + u];
-                float cpv = c0 >= 0 ? res[cp + u] : 0f;
+                float cpv = c0 >= 0 ? cp[cpo + u] : 0f;
                 float dc = dh * o * derivative(tanh, a) + dcs[so + u];
                 dcs[so + u] = dc * f;
                 dg[dgo + u] = dc * g * i * (1f - i);
@@ -588,14 +639,15 @@ public final class VectorBackend implements Backend {
      * GRU backward at step t for {@code rows} rows: dh = dy + dh(t); input-side gate gradients
      * into dg rows (dgs apart from dg[q0]), the recurrent n-gate gradient {@code r dn} into dgn
      * rows (dns apart from dgn[n0]), and dh(t-1) = dh z (the R-path is added by the caller's
-     * GEMM). {@code h0} is h(t-1) of the first row (ys apart), or -1 for h(t-1) = 0.
+     * GEMM). {@code hp[h0]} is h(t-1) of the first row (hs apart), or {@code h0} is -1 for
+     * h(t-1) = 0; dy rows are ys apart.
      */
-    private void gruBackwardRows(int rows, int H, int RS, boolean tanh, float[] res, int g0, float[] y, int h0, int ys,
-                                 float[] dy, int dy0, float[] dhs, int s0, float[] dg, int q0, int dgs,
+    private void gruBackwardRows(int rows, int H, int RS, boolean tanh, float[] res, int g0, float[] hp, int h0, int hs,
+                                 float[] dy, int dy0, int ys, float[] dhs, int s0, float[] dg, int q0, int dgs,
                                  float[] dgn, int n0, int dns) {
         int GH = 3 * H;
         for (int q = 0; q < rows; q++) {
-            int go = g0 + q * RS, eo = go + GH, hp = h0 + q * ys, dyo = dy0 + q * ys, so = s0 + q * H;
+            int go = g0 + q * RS, eo = go + GH, hpo = h0 + q * hs, dyo = dy0 + q * ys, so = s0 + q * H;
             int dgo = q0 + q * dgs, dno = n0 + q * dns;
             int u = 0;
             if (vector) {
@@ -606,7 +658,7 @@ public final class VectorBackend implements Backend {
                     FloatVector z = FloatVector.fromArray(S, res, go + H + u);
                     FloatVector n = FloatVector.fromArray(S, res, go + 2 * H + u);
                     FloatVector ghn = FloatVector.fromArray(S, res, eo + u);
-                    FloatVector hpv = h0 >= 0 ? FloatVector.fromArray(S, y, hp + u) : zero;
+                    FloatVector hpv = h0 >= 0 ? FloatVector.fromArray(S, hp, hpo + u) : zero;
                     FloatVector dact = tanh ? one.sub(n.mul(n)) : zero.blend(one, n.compare(VectorOperators.GT, 0f));
                     FloatVector dn = dh.mul(one.sub(z)).mul(dact);
                     FloatVector dz = dh.mul(hpv.sub(n)).mul(z).mul(one.sub(z));
@@ -621,7 +673,7 @@ public final class VectorBackend implements Backend {
             for (; u < H; u++) {
                 float dh = dy[dyo + u] + dhs[so + u];
                 float r = res[go + u], z = res[go + H + u], n = res[go + 2 * H + u], ghn = res[eo + u];
-                float hpv = h0 >= 0 ? y[hp + u] : 0f;
+                float hpv = h0 >= 0 ? hp[hpo + u] : 0f;
                 float dn = dh * (1f - z) * derivative(tanh, n);
                 float dz = dh * (hpv - n) * z * (1f - z);
                 float dr = dn * ghn * r * (1f - r);
@@ -835,6 +887,15 @@ public final class VectorBackend implements Backend {
         return tanh ? 1f - y * y : (y > 0f ? 1f : 0f);
     }
 
+    /** dst[0, n) = g[from, from + n) (the chunk's rows of a (B, H) gradient), or 0 where g is null. */
+    private static void startGradient(FloatTensor g, int from, int n, float[] dst) {
+        if (g == null) {
+            Arrays.fill(dst, 0, n, 0f);
+        } else {
+            System.arraycopy(g.data, g.offset + from, dst, 0, n);
+        }
+    }
+
     private static float[] grow(float[] a, int size) {
         return a.length >= size ? a : new float[Math.max(size, a.length + a.length / 2)];
     }
@@ -843,6 +904,11 @@ public final class VectorBackend implements Backend {
         if (t instanceof FloatTensor f) return f;
         throw new IllegalArgumentException("the cpu backend takes its own tensors, found "
                 + (t == null ? "null" : t.getClass().getSimpleName()));
+    }
+
+    /** A (B, H) state tensor, or null for none. */
+    private static FloatTensor state(Tensor t, int batch, int units, String what) {
+        return t == null ? null : need(t, (long) batch * units, what + " (B, H)");
     }
 
     private static FloatTensor need(Tensor t, long size, String what) {

@@ -353,13 +353,18 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void rnnForward(RnnSpec spec, int batch, int steps, Tensor x, Tensor params, Tensor y, Tensor reserve) {
+    public void rnnForward(RnnSpec spec, int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor params,
+                           Tensor y, Tensor hy, Tensor cy, Tensor reserve) {
         requireTanh(spec);
+        spec.checkCellStates("rnnForward", "cx", cx, "cy", cy);
         checkBatchSteps(batch, steps);
         CudaTensor X = dev(x, (long) batch * steps * spec.inputSize(), "rnnForward x (B, T, F)");
         CudaTensor P = dev(params, spec.paramCount(), "rnnForward params");
         CudaTensor Y = dev(y, (long) batch * steps * spec.units(), "rnnForward y (B, T, H)");
         CudaTensor R = dev(reserve, 0, "rnnForward reserve");
+        long state = (long) batch * spec.units();
+        long hxA = address(hx, state, "rnnForward hx (B, H)"), cxA = address(cx, state, "rnnForward cx (B, H)");
+        long hyA = address(hy, state, "rnnForward hy (B, H)"), cyA = address(cy, state, "rnnForward cy (B, H)");
         RnnPlan p = plan(spec, batch, steps);
         LayerState s = layers.computeIfAbsent(R.address(), k -> new LayerState());
         s.ensure(p);
@@ -367,8 +372,8 @@ public final class CudaBackend implements Backend {
         work = grow(work, p.workBytes);
         // NB: always the training mode: the interface does not say whether a backward pass follows.
         cudnn.forward(cudnnHandle, p.rnn, CudnnLibrary.CUDNN_FWD_MODE_TRAINING, p.seqLengths.address(),
-                p.xDesc, X.address(), p.yDesc, Y.address(), p.hDesc, p.hDesc, p.weightSpaceBytes, s.weights,
-                p.workBytes, work.address(), p.reserveBytes, s.reserve.address());
+                p.xDesc, X.address(), p.yDesc, Y.address(), p.hDesc, hxA, hyA, p.hDesc, cxA, cyA,
+                p.weightSpaceBytes, s.weights, p.workBytes, work.address(), p.reserveBytes, s.reserve.address());
     }
 
     /** The weight space to hand cuDNN: the canonical params themselves, or a packed copy. */
@@ -383,9 +388,11 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void rnnBackward(RnnSpec spec, int batch, int steps, Tensor x, Tensor params, Tensor y,
-                            Tensor reserve, Tensor dy, Tensor dx, Tensor dParams) {
+    public void rnnBackward(RnnSpec spec, int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor params,
+                            Tensor y, Tensor reserve, Tensor dy, Tensor dhy, Tensor dcy,
+                            Tensor dx, Tensor dhx, Tensor dcx, Tensor dParams) {
         requireTanh(spec);
+        spec.checkCellStates("rnnBackward", "cx", cx, "dcy", dcy, "dcx", dcx);
         checkBatchSteps(batch, steps);
         long n = (long) batch * steps;
         CudaTensor X = dev(x, n * spec.inputSize(), "rnnBackward x (B, T, F)");
@@ -395,6 +402,10 @@ public final class CudaBackend implements Backend {
         CudaTensor DY = dev(dy, n * spec.units(), "rnnBackward dy (B, T, H)");
         CudaTensor DX = dx == null ? null : dev(dx, n * spec.inputSize(), "rnnBackward dx (B, T, F)");
         CudaTensor DP = dev(dParams, spec.paramCount(), "rnnBackward dParams");
+        long state = (long) batch * spec.units();
+        long hxA = address(hx, state, "rnnBackward hx (B, H)"), cxA = address(cx, state, "rnnBackward cx (B, H)");
+        long dhyA = address(dhy, state, "rnnBackward dhy (B, H)"), dcyA = address(dcy, state, "rnnBackward dcy (B, H)");
+        long dhxA = address(dhx, state, "rnnBackward dhx (B, H)"), dcxA = address(dcx, state, "rnnBackward dcx (B, H)");
         LayerState s = layers.get(R.address());
         RnnPlan.Key key = RnnPlan.Key.of(spec, batch, steps);
         if (s == null || !s.plan.key.equals(key)) {
@@ -415,17 +426,17 @@ public final class CudaBackend implements Backend {
             dxAddress = scratch.address();
         }
         cudnn.backwardData(cudnnHandle, p.rnn, p.seqLengths.address(), p.yDesc, Y.address(), DY.address(),
-                p.xDesc, dxAddress, p.hDesc, p.hDesc, p.weightSpaceBytes, weights, p.workBytes, work.address(),
-                p.reserveBytes, s.reserve.address());
+                p.xDesc, dxAddress, p.hDesc, hxA, dhyA, dhxA, p.hDesc, cxA, dcyA, dcxA, p.weightSpaceBytes, weights,
+                p.workBytes, work.address(), p.reserveBytes, s.reserve.address());
         if (weights == P.address()) {
             // CUDNN_WGRAD_MODE_ADD accumulates straight into the canonical gradients, as the interface asks
             cudnn.backwardWeights(cudnnHandle, p.rnn, p.seqLengths.address(), p.xDesc, X.address(), p.hDesc,
-                    p.yDesc, Y.address(), p.weightSpaceBytes, DP.address(), p.workBytes, work.address(),
+                    hxA, p.yDesc, Y.address(), p.weightSpaceBytes, DP.address(), p.workBytes, work.address(),
                     p.reserveBytes, s.reserve.address());
         } else {
             zero(s.dPacked);
             cudnn.backwardWeights(cudnnHandle, p.rnn, p.seqLengths.address(), p.xDesc, X.address(), p.hDesc,
-                    p.yDesc, Y.address(), p.weightSpaceBytes, s.dPacked.address(), p.workBytes, work.address(),
+                    hxA, p.yDesc, Y.address(), p.weightSpaceBytes, s.dPacked.address(), p.workBytes, work.address(),
                     p.reserveBytes, s.reserve.address());
             for (RnnPlan.Segment seg : p.segments) {
                 kernels.add(seg.length(), s.dPacked.address() + 4 * seg.weightSpace(), DP.address() + 4L * seg.canonical());
@@ -501,6 +512,11 @@ public final class CudaBackend implements Backend {
     }
 
     /** {@code t} as one of this backend's live tensors holding at least {@code need} floats. */
+    /** The device address of an optional tensor: 0 (cuDNN's NULL) for {@code null}, else as {@link #dev}. */
+    private long address(Tensor t, long need, String what) {
+        return t == null ? 0L : dev(t, need, what).address();
+    }
+
     private CudaTensor dev(Tensor t, long need, String what) {
         open();
         if (!(t instanceof CudaTensor c) || c.owner != this) {

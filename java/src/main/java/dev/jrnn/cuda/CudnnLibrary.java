@@ -415,41 +415,51 @@ final class CudnnLibrary {
         return MemorySegment.ofAddress(address);
     }
 
+    /**
+     * {@code cudnnRNNForward}. Device addresses; for the states ({@code hx}, {@code hy},
+     * {@code cx}, {@code cy}) 0 is NULL: zero initial states, final states not written.
+     */
     void forward(MemorySegment handle, MemorySegment rnn, int fwdMode, long devSeqLengths, MemorySegment xDesc, long x,
-                 MemorySegment yDesc, long y, MemorySegment hDesc, MemorySegment cDesc, long wsSize, long ws,
-                 long workSize, long work, long reserveSize, long reserve) {
+                 MemorySegment yDesc, long y, MemorySegment hDesc, long hx, long hy, MemorySegment cDesc, long cx,
+                 long cy, long wsSize, long ws, long workSize, long work, long reserveSize, long reserve) {
         int st;
         try {
             st = (int) forward.invokeExact(handle, rnn, fwdMode, p(devSeqLengths), xDesc, p(x), yDesc, p(y),
-                    hDesc, MemorySegment.NULL, MemorySegment.NULL, cDesc, MemorySegment.NULL, MemorySegment.NULL,
-                    wsSize, p(ws), workSize, p(work), reserveSize, p(reserve));
+                    hDesc, p(hx), p(hy), cDesc, p(cx), p(cy), wsSize, p(ws), workSize, p(work), reserveSize, p(reserve));
         } catch (Throwable t) {
             throw broken("cudnnRNNForward", t);
         }
         check(st, "cudnnRNNForward");
     }
 
+    /**
+     * {@code cudnnRNNBackwardData_v8}. Device addresses; for the states ({@code hx}, {@code dhy},
+     * {@code dhx}, {@code cx}, {@code dcy}, {@code dcx}) 0 is NULL: zero initial states, no
+     * gradient into the final states, state gradients not written.
+     */
     void backwardData(MemorySegment handle, MemorySegment rnn, long devSeqLengths, MemorySegment yDesc, long y, long dy,
-                      MemorySegment xDesc, long dx, MemorySegment hDesc, MemorySegment cDesc, long wsSize, long ws,
+                      MemorySegment xDesc, long dx, MemorySegment hDesc, long hx, long dhy, long dhx,
+                      MemorySegment cDesc, long cx, long dcy, long dcx, long wsSize, long ws,
                       long workSize, long work, long reserveSize, long reserve) {
-        MemorySegment nul = MemorySegment.NULL;
         int st;
         try {
             st = (int) backwardData.invokeExact(handle, rnn, p(devSeqLengths), yDesc, p(y), p(dy), xDesc, p(dx),
-                    hDesc, nul, nul, nul, cDesc, nul, nul, nul, wsSize, p(ws), workSize, p(work), reserveSize, p(reserve));
+                    hDesc, p(hx), p(dhy), p(dhx), cDesc, p(cx), p(dcy), p(dcx), wsSize, p(ws), workSize, p(work),
+                    reserveSize, p(reserve));
         } catch (Throwable t) {
             throw broken("cudnnRNNBackwardData_v8", t);
         }
         check(st, "cudnnRNNBackwardData_v8");
     }
 
+    /** {@code cudnnRNNBackwardWeights_v8}, accumulating; {@code hx} 0 (NULL) for a zero initial state. */
     void backwardWeights(MemorySegment handle, MemorySegment rnn, long devSeqLengths, MemorySegment xDesc, long x,
-                         MemorySegment hDesc, MemorySegment yDesc, long y, long wsSize, long dws, long workSize,
+                         MemorySegment hDesc, long hx, MemorySegment yDesc, long y, long wsSize, long dws, long workSize,
                          long work, long reserveSize, long reserve) {
         int st;
         try {
             st = (int) backwardWeights.invokeExact(handle, rnn, CUDNN_WGRAD_MODE_ADD, p(devSeqLengths), xDesc, p(x),
-                    hDesc, MemorySegment.NULL, yDesc, p(y), wsSize, p(dws), workSize, p(work), reserveSize, p(reserve));
+                    hDesc, p(hx), yDesc, p(y), wsSize, p(dws), workSize, p(work), reserveSize, p(reserve));
         } catch (Throwable t) {
             throw broken("cudnnRNNBackwardWeights_v8", t);
         }

@@ -15,6 +15,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -22,10 +23,14 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * LSTM and GRU forward outputs and gradients against golden vectors computed by PyTorch in
- * float64 ({@code src/test/resources/golden/make_golden.py} made them). Loss: {@code sum(y * g)}.
+ * float64 ({@code src/test/resources/golden/make_golden.py} made them). Loss: {@code sum(y * g)};
+ * the {@code *_states} cases start from initial states h0 (and c0) and add
+ * {@code sum(hn * ghn) [+ sum(cn * gcn)]} for the final states.
  */
 class GoldenVectorTest {
     static final String[] CASES = {"lstm_tanh", "lstm_relu", "gru_tanh", "gru_relu", "lstm_tanh_wide", "gru_tanh_wide"};
+    static final String[] STATE_CASES = {"lstm_tanh_states", "lstm_relu_states", "gru_tanh_states", "gru_relu_states",
+            "lstm_tanh_states_h16", "gru_tanh_states_h16"};
 
     record Golden(Map<String, String> meta, Map<String, double[]> tensors) {
         int get(String k) {
@@ -166,6 +171,57 @@ class GoldenVectorTest {
             assertClose(name + " dx", g.t("dx"), toDouble(get(be, dx)), tol, 0.1);
             assertClose(name + " dparams", g.t("dparams"), toDouble(get(be, dp)), tol, 0.1);
         }
+    }
+
+    static Stream<String> stateCases() {
+        return Stream.of(STATE_CASES);
+    }
+
+    /** The reference, fed the exact fixture values, matches PyTorch with initial and final states to 1e-9. */
+    @ParameterizedTest
+    @MethodSource("stateCases")
+    void referenceMatchesPyTorchWithStates(String name) throws IOException {
+        ReferenceBackend be = new ReferenceBackend();
+        checkStates(name, be, be::of, ReferenceBackend::toArray, 1e-9, 1e-3);
+    }
+
+    @ParameterizedTest
+    @MethodSource("stateCases")
+    void vectorBackendMatchesPyTorchWithStates(String name) throws IOException {
+        for (int threads : new int[] {1, 2}) {
+            try (VectorBackend be = new VectorBackend(threads)) {
+                checkStates(name, be, v -> put(be, v), t -> toDouble(get(be, t)), 1e-5, 0.1);
+            }
+        }
+    }
+
+    /**
+     * One forward pass from the fixture's h0 (and c0) writing the final states, and one backward
+     * pass with gradients for them; y, hn, cn, dx, dh0, dc0 and dparams against the fixture,
+     * within {@code rel} as {@link #assertClose(String, double[], double[], double, double)} says.
+     */
+    static void checkStates(String name, Backend be, Function<double[], Tensor> in, Function<Tensor, double[]> out,
+                            double rel, double floor) throws IOException {
+        Golden g = load(name);
+        RnnSpec s = spec(g);
+        boolean lstm = s.cell() == RnnSpec.Cell.LSTM;
+        int B = g.get("batch"), T = g.get("steps"), H = s.units();
+        Tensor x = in.apply(g.t("x")), p = in.apply(g.t("params"));
+        Tensor h0 = in.apply(g.t("h0")), c0 = lstm ? in.apply(g.t("c0")) : null;
+        Tensor y = be.allocate(B * T * H), hn = be.allocate(B * H), cn = lstm ? be.allocate(B * H) : null;
+        Tensor reserve = be.allocate(B * s.reservePerSample(T));
+        be.rnnForward(s, B, T, x, h0, c0, p, y, hn, cn, reserve);
+        assertClose(name + " y", g.t("y"), out.apply(y), rel, floor);
+        assertClose(name + " hn", g.t("hn"), out.apply(hn), rel, floor);
+        if (lstm) assertClose(name + " cn", g.t("cn"), out.apply(cn), rel, floor);
+        Tensor dx = be.allocate(x.size()), dp = be.allocate(p.size());
+        Tensor dh0 = be.allocate(B * H), dc0 = lstm ? be.allocate(B * H) : null;
+        be.rnnBackward(s, B, T, x, h0, c0, p, y, reserve, in.apply(g.t("g")), in.apply(g.t("ghn")),
+                lstm ? in.apply(g.t("gcn")) : null, dx, dh0, dc0, dp);
+        assertClose(name + " dx", g.t("dx"), out.apply(dx), rel, floor);
+        assertClose(name + " dh0", g.t("dh0"), out.apply(dh0), rel, floor);
+        if (lstm) assertClose(name + " dc0", g.t("dc0"), out.apply(dc0), rel, floor);
+        assertClose(name + " dparams", g.t("dparams"), out.apply(dp), rel, floor);
     }
 
     static double[] toDouble(float[] f) {

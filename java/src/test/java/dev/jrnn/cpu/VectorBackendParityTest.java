@@ -258,6 +258,201 @@ class VectorBackendParityTest {
         }
     }
 
+    // ---- recurrent layers with initial and final states ---------------------------------------
+
+    static Stream<Arguments> rnnStateCases() {
+        List<Arguments> cases = new ArrayList<>();
+        for (RnnSpec.Cell cell : RnnSpec.Cell.values()) {
+            for (Activation act : new Activation[] {Activation.TANH, Activation.RELU}) {
+                for (int batch : new int[] {1, 7, 61}) {             // 61: more than one row block per chunk
+                    for (int steps : new int[] {1, 28}) {
+                        for (int units : new int[] {32, 64}) {
+                            for (int threads : new int[] {1, 2}) {
+                                cases.add(Arguments.of(cell, act, batch, steps, units, threads));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return cases.stream();
+    }
+
+    /** Everything one forward + backward with states gives, read back as floats (cy, dcx null for GRU). */
+    private record StateResult(float[] y, float[] hy, float[] cy, float[] dx, float[] dhx, float[] dcx, float[] dParams) {
+        void assertSameBits(StateResult o, String what) {
+            assertArrayEquals(y, o.y, what + ": y");
+            assertArrayEquals(hy, o.hy, what + ": hy");
+            assertArrayEquals(cy, o.cy, what + ": cy");
+            assertArrayEquals(dx, o.dx, what + ": dx");
+            assertArrayEquals(dhx, o.dhx, what + ": dhx");
+            assertArrayEquals(dcx, o.dcx, what + ": dcx");
+            assertArrayEquals(dParams, o.dParams, what + ": dParams");
+        }
+    }
+
+    /**
+     * The full forms: forward from hx, cx (null for zeros) writing hy, cy; backward with dhy, dcy
+     * (null for zeros) writing dhx, dcx. Every output starts as NaN, so each must be written.
+     */
+    private static StateResult runRnnStates(Backend be, RnnSpec spec, int batch, int steps, float[] x, float[] hx,
+                                            float[] cx, float[] p, float[] dy, float[] dhy, float[] dcy, float[] dParams0) {
+        int H = spec.units(), F = spec.inputSize();
+        boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
+        Tensor tx = put(be, x), tp = put(be, p);
+        Tensor thx = hx == null ? null : put(be, hx), tcx = cx == null ? null : put(be, cx);
+        Tensor ty = nans(be, batch * steps * H), reserve = nans(be, batch * spec.reservePerSample(steps));
+        Tensor thy = nans(be, batch * H), tcy = lstm ? nans(be, batch * H) : null;
+        be.rnnForward(spec, batch, steps, tx, thx, tcx, tp, ty, thy, tcy, reserve);
+        Tensor tdx = nans(be, batch * steps * F), tdhx = nans(be, batch * H), tdcx = lstm ? nans(be, batch * H) : null;
+        Tensor tdp = put(be, dParams0);
+        be.rnnBackward(spec, batch, steps, tx, thx, tcx, tp, ty, reserve, put(be, dy),
+                dhy == null ? null : put(be, dhy), dcy == null ? null : put(be, dcy), tdx, tdhx, tdcx, tdp);
+        return new StateResult(get(be, ty), get(be, thy), lstm ? get(be, tcy) : null, get(be, tdx), get(be, tdhx),
+                lstm ? get(be, tdcx) : null, get(be, tdp));
+    }
+
+    private static Tensor nans(Backend be, int n) {
+        Tensor t = be.allocate(n);
+        be.fill(t, Float.NaN);
+        return t;
+    }
+
+    @ParameterizedTest(name = "{0} {1} B={2} T={3} H={4} threads={5}")
+    @MethodSource("rnnStateCases")
+    void rnnWithStatesMatchesReference(RnnSpec.Cell cell, Activation act, int batch, int steps, int units, int threads) {
+        int F = 28;
+        RnnSpec spec = new RnnSpec(cell, F, units, act);
+        boolean lstm = cell == RnnSpec.Cell.LSTM;
+        SplittableRandom rnd = rng("rnnStates" + cell + act + batch + steps + units + threads);
+        // NB: weights at Glorot scale: with 0.5 a relu cell's state grows without bound over 28 steps,
+        // and float32 and float64 part ways for reasons that have nothing to do with the states
+        float[] x = uniform(rnd, batch * steps * F, 1), p = uniform(rnd, spec.paramCount(), Math.sqrt(3.0 / (F + units)));
+        float[] hx = uniform(rnd, batch * units, 1), cx = lstm ? uniform(rnd, batch * units, 2) : null;
+        float[] dy = uniform(rnd, batch * steps * units, 1), dhy = uniform(rnd, batch * units, 1);
+        float[] dcy = lstm ? uniform(rnd, batch * units, 1) : null, dp0 = uniform(rnd, spec.paramCount(), 1);
+        StateResult want = runRnnStates(ref, spec, batch, steps, x, hx, cx, p, dy, dhy, dcy, dp0);
+        try (VectorBackend vb = new VectorBackend(threads)) {
+            StateResult got = runRnnStates(vb, spec, batch, steps, x, hx, cx, p, dy, dhy, dcy, dp0);
+            assertClose("y", want.y(), got.y(), RNN_ABS, RNN_REL);
+            assertClose("hy", want.hy(), got.hy(), RNN_ABS, RNN_REL);
+            if (lstm) assertClose("cy", want.cy(), got.cy(), RNN_ABS, RNN_REL);
+            assertClose("dx", want.dx(), got.dx(), RNN_ABS, RNN_REL);
+            assertClose("dhx", want.dhx(), got.dhx(), RNN_ABS, RNN_REL);
+            if (lstm) assertClose("dcx", want.dcx(), got.dcx(), RNN_ABS, RNN_REL);
+            assertClose("dParams", want.dParams(), got.dParams(), RNN_ABS, RNN_REL);
+            runRnnStates(vb, spec, batch, steps, x, hx, cx, p, dy, dhy, dcy, dp0).assertSameBits(got, "run again");
+        }
+    }
+
+    /** The 7- and 10-argument forms (null states) and explicit zero states give the same bits. */
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"LSTM, TANH", "GRU, TANH", "LSTM, RELU", "GRU, RELU"})
+    void zeroStatesGiveTheSameBitsAsNullStates(RnnSpec.Cell cell, Activation act) {
+        RnnSpec spec = new RnnSpec(cell, 28, 32, act);
+        boolean lstm = cell == RnnSpec.Cell.LSTM;
+        int batch = 13, steps = 5, H = 32;
+        SplittableRandom rnd = rng("zeroStates" + cell + act);
+        float[] x = uniform(rnd, batch * steps * 28, 1), p = uniform(rnd, spec.paramCount(), 0.5);
+        float[] dy = uniform(rnd, batch * steps * H, 1), dp0 = uniform(rnd, spec.paramCount(), 1);
+        float[] zeros = new float[batch * H];
+        for (Backend be : new Backend[] {ref, new VectorBackend(2)}) {
+            try (be) {
+                RnnResult plain = runRnn(be, spec, batch, steps, x, p, dy, dp0, true);
+                StateResult nul = runRnnStates(be, spec, batch, steps, x, null, null, p, dy, null, null, dp0);
+                StateResult zero = runRnnStates(be, spec, batch, steps, x, zeros, lstm ? zeros : null, p, dy,
+                        zeros, lstm ? zeros : null, dp0);
+                for (StateResult r : new StateResult[] {nul, zero}) {
+                    assertArrayEquals(plain.y(), r.y(), be.name() + " y");
+                    assertArrayEquals(plain.dx(), r.dx(), be.name() + " dx");
+                    assertArrayEquals(plain.dParams(), r.dParams(), be.name() + " dParams");
+                }
+                nul.assertSameBits(zero, be.name() + " null vs zero states");
+                float[] last = new float[batch * H];
+                for (int b = 0; b < batch; b++) System.arraycopy(nul.y(), (b * steps + steps - 1) * H, last, b * H, H);
+                assertArrayEquals(last, nul.hy(), be.name() + " hy is y[:, T-1]");
+            }
+        }
+    }
+
+    /**
+     * hy and cy carry the sequence on: T1 steps, then the rest from their hy and cy, give the
+     * same y and final states bit for bit; and back-propagating the second part's dhx, dcx as
+     * the first part's dhy, dcy gives the whole sequence's dx and (summed) dParams.
+     */
+    @ParameterizedTest(name = "{0} {1} threads={2}")
+    @CsvSource({"LSTM, TANH, 1", "GRU, TANH, 1", "LSTM, RELU, 2", "GRU, RELU, 2", "LSTM, TANH, 2", "GRU, TANH, 2"})
+    void finalStatesContinueTheSequence(RnnSpec.Cell cell, Activation act, int threads) {
+        int batch = 9, T = 7, T1 = 3, F = 28, H = 32;
+        RnnSpec spec = new RnnSpec(cell, F, H, act);
+        boolean lstm = cell == RnnSpec.Cell.LSTM;
+        SplittableRandom rnd = rng("continue" + cell + act + threads);
+        float[] x = uniform(rnd, batch * T * F, 1), p = uniform(rnd, spec.paramCount(), 0.5);
+        float[] hx = uniform(rnd, batch * H, 1), cx = lstm ? uniform(rnd, batch * H, 1) : null;
+        float[] dy = uniform(rnd, batch * T * H, 1), dp0 = new float[spec.paramCount()];
+        try (VectorBackend vb = new VectorBackend(threads)) {
+            StateResult whole = runRnnStates(vb, spec, batch, T, x, hx, cx, p, dy, null, null, dp0);
+            float[] x1 = slice(x, batch, T, F, 0, T1), x2 = slice(x, batch, T, F, T1, T);
+            float[] dy1 = slice(dy, batch, T, H, 0, T1), dy2 = slice(dy, batch, T, H, T1, T);
+            // the second part needs the first's final states before its own backward pass
+            StateResult first = runRnnStates(vb, spec, batch, T1, x1, hx, cx, p, dy1, null, null, dp0);
+            StateResult second = runRnnStates(vb, spec, batch, T - T1, x2, first.hy(), first.cy(), p, dy2, null, null, dp0);
+            assertArrayEquals(whole.y(), join(first.y(), second.y(), batch, T1, T - T1, H), "y");
+            assertArrayEquals(whole.hy(), second.hy(), "hy");
+            assertArrayEquals(whole.cy(), second.cy(), "cy");
+            StateResult firstBack = runRnnStates(vb, spec, batch, T1, x1, hx, cx, p, dy1, second.dhx(), second.dcx(),
+                    second.dParams());
+            assertClose("dx", whole.dx(), join(firstBack.dx(), second.dx(), batch, T1, T - T1, F), RNN_ABS, RNN_REL);
+            assertClose("dhx", whole.dhx(), firstBack.dhx(), RNN_ABS, RNN_REL);
+            if (lstm) assertClose("dcx", whole.dcx(), firstBack.dcx(), RNN_ABS, RNN_REL);
+            assertClose("dParams", whole.dParams(), firstBack.dParams(), RNN_ABS, RNN_REL);
+        }
+    }
+
+    /** Steps [t0, t1) of a (B, T, W) sequence. */
+    private static float[] slice(float[] seq, int batch, int T, int W, int t0, int t1) {
+        float[] out = new float[batch * (t1 - t0) * W];
+        for (int b = 0; b < batch; b++) System.arraycopy(seq, (b * T + t0) * W, out, b * (t1 - t0) * W, (t1 - t0) * W);
+        return out;
+    }
+
+    /** (B, T1, W) then (B, T2, W) along time. */
+    private static float[] join(float[] a, float[] b, int batch, int T1, int T2, int W) {
+        float[] out = new float[batch * (T1 + T2) * W];
+        for (int r = 0; r < batch; r++) {
+            System.arraycopy(a, r * T1 * W, out, r * (T1 + T2) * W, T1 * W);
+            System.arraycopy(b, r * T2 * W, out, (r * (T1 + T2) + T1) * W, T2 * W);
+        }
+        return out;
+    }
+
+    @Test
+    void stateArgumentsAreChecked() {
+        RnnSpec gru = new RnnSpec(RnnSpec.Cell.GRU, 3, 4, Activation.TANH), lstm = new RnnSpec(RnnSpec.Cell.LSTM, 3, 4, Activation.TANH);
+        int B = 2, T = 3;
+        try (VectorBackend vb = new VectorBackend(2)) {
+            Tensor x = vb.allocate(B * T * 3), y = vb.allocate(B * T * 4), s = vb.allocate(B * 4), small = vb.allocate(B * 4 - 1);
+            Tensor rg = vb.allocate(B * gru.reservePerSample(T)), pg = vb.allocate(gru.paramCount());
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> vb.rnnForward(gru, B, T, x, null, s, pg, y, null, null, rg));
+            assertTrue(e.getMessage().contains("GRU has no cell state") && e.getMessage().contains("cx"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> vb.rnnForward(gru, B, T, x, null, null, pg, y, null, s, rg));
+            assertTrue(e.getMessage().contains("GRU has no cell state") && e.getMessage().contains("cy"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> vb.rnnBackward(gru, B, T, x, null, null, pg, y, rg,
+                    vb.allocate(B * T * 4), null, s, null, null, null, vb.allocate(gru.paramCount())));
+            assertTrue(e.getMessage().contains("GRU has no cell state") && e.getMessage().contains("dcy"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> vb.rnnBackward(gru, B, T, x, null, null, pg, y, rg,
+                    vb.allocate(B * T * 4), null, null, null, null, s, vb.allocate(gru.paramCount())));
+            assertTrue(e.getMessage().contains("dcx"), e.getMessage());
+            Tensor rl = vb.allocate(B * lstm.reservePerSample(T)), pl = vb.allocate(lstm.paramCount());
+            e = assertThrows(IllegalArgumentException.class, () -> vb.rnnForward(lstm, B, T, x, small, null, pl, y, null, null, rl));
+            assertTrue(e.getMessage().contains("hx (B, H)"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> vb.rnnBackward(lstm, B, T, x, null, null, pl, y, rl,
+                    vb.allocate(B * T * 4), null, null, null, small, null, vb.allocate(lstm.paramCount())));
+            assertTrue(e.getMessage().contains("dhx (B, H)"), e.getMessage());
+        }
+    }
+
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({"LSTM, TANH", "GRU, TANH", "LSTM, RELU", "GRU, RELU"})
     void rnnIsDeterministic(RnnSpec.Cell cell, Activation act) {

@@ -28,8 +28,13 @@ import org.junit.jupiter.params.provider.MethodSource;
  * the packed-weights path (weights copied into cuDNN's layout and gradients mapped back) and, on
  * the fake device, with a shuffled and padded cuDNN weight layout.
  *
- * <p>Tolerances ({@code abs + rel * |expected|}): y and dx 1e-5 + 1e-4; dParams, summed over
- * B*T terms in float, 5e-5 + 5e-4.
+ * <p>With states: from random initial states hx (and cx), writing the final states hy (and cy),
+ * and back-propagating gradients given for them (dhy, dcy) into dhx (and dcx), as cuDNN's
+ * {@code hx}, {@code cx}, {@code hy}, {@code cy}, {@code dhy}, {@code dcy}, {@code dhx},
+ * {@code dcx}.
+ *
+ * <p>Tolerances ({@code abs + rel * |expected|}): y, hy, cy, dx, dhx and dcx 1e-5 + 1e-4;
+ * dParams, summed over B*T terms in float, 5e-5 + 5e-4.
  */
 @Tag("gpu")
 class CudaRnnParityTest {
@@ -120,6 +125,103 @@ class CudaRnnParityTest {
         assertClose(ReferenceBackend.toArray(rdP), get(be, dP), 5e-5, 5e-4, what + ": dParams");
         for (Tensor t : new Tensor[] {y, reserve, X, Pm, dP}) t.close();
         if (dx != null) dx.close();
+    }
+
+    static Stream<Arguments> stateShapes() {
+        Stream.Builder<Arguments> b = Stream.builder();
+        for (RnnSpec.Cell cell : RnnSpec.Cell.values()) {
+            for (int units : new int[] {32, 64}) {
+                for (int batch : new int[] {1, 7}) b.add(Arguments.of(cell, units, batch));
+            }
+        }
+        return b.build();
+    }
+
+    @ParameterizedTest(name = "{0} units={1} batch={2}")
+    @MethodSource("stateShapes")
+    void statesMatchTheReference(RnnSpec.Cell cell, int units, int batch) {
+        checkStates(cuda, cell, units, batch);
+    }
+
+    @Test
+    void statesThroughPackedAndShuffledWeights() {
+        String old = System.setProperty("jrnn.cuda.weights", "copy");
+        try (CudaBackend packed = CudaBackend.create()) {
+            for (RnnSpec.Cell cell : RnnSpec.Cell.values()) checkStates(packed, cell, 32, 7);
+        } finally {
+            if (old == null) System.clearProperty("jrnn.cuda.weights");
+            else System.setProperty("jrnn.cuda.weights", old);
+        }
+        if (!GpuSupport.fakeShuffledCudnnLayout(true)) return;   // a fake-device check
+        try (CudaBackend shuffled = CudaBackend.create()) {
+            for (RnnSpec.Cell cell : RnnSpec.Cell.values()) checkStates(shuffled, cell, 16, 3);
+        } finally {
+            GpuSupport.fakeShuffledCudnnLayout(false);
+        }
+    }
+
+    /** One layer forward and backward with every state argument given, on {@code be} and on the reference. */
+    private void checkStates(CudaBackend be, RnnSpec.Cell cell, int units, int batch) {
+        RnnSpec spec = new RnnSpec(cell, F, units, Activation.TANH);
+        boolean lstm = cell == RnnSpec.Cell.LSTM;
+        String what = cell + " H=" + units + " B=" + batch + " with states";
+        SplittableRandom r = new SplittableRandom(77L * units + batch + cell.ordinal());
+        int P = spec.paramCount(), S = batch * units;
+        float[] x = uniform(r, batch * T * F, 1), params = uniform(r, P, 0.3), dy = uniform(r, batch * T * units, 1);
+        float[] hx = uniform(r, S, 1), cx = lstm ? uniform(r, S, 2) : null;
+        float[] dhy = uniform(r, S, 1), dcy = lstm ? uniform(r, S, 1) : null, dParams0 = uniform(r, P, 0.1);
+
+        Tensor X = put(be, x), Pm = put(be, params), dP = put(be, dParams0);
+        Tensor HX = put(be, hx), CX = lstm ? put(be, cx) : null;
+        Tensor y = nans(be, batch * T * units), hy = nans(be, S), cy = lstm ? nans(be, S) : null;
+        Tensor reserve = be.allocate(batch * spec.reservePerSample(T));
+        Tensor dx = nans(be, batch * T * F), dhx = nans(be, S), dcx = lstm ? nans(be, S) : null;
+        be.rnnForward(spec, batch, T, X, HX, CX, Pm, y, hy, cy, reserve);
+        be.rnnBackward(spec, batch, T, X, HX, CX, Pm, y, reserve, put(be, dy), put(be, dhy), lstm ? put(be, dcy) : null,
+                dx, dhx, dcx, dP);
+
+        Tensor rX = put(ref, x), rP = put(ref, params), rdP = put(ref, dParams0);
+        Tensor rHX = put(ref, hx), rCX = lstm ? put(ref, cx) : null;
+        Tensor ry = ref.allocate(batch * T * units), rhy = ref.allocate(S), rcy = lstm ? ref.allocate(S) : null;
+        Tensor rRes = ref.allocate(batch * spec.reservePerSample(T));
+        Tensor rdx = ref.allocate(batch * T * F), rdhx = ref.allocate(S), rdcx = lstm ? ref.allocate(S) : null;
+        ref.rnnForward(spec, batch, T, rX, rHX, rCX, rP, ry, rhy, rcy, rRes);
+        ref.rnnBackward(spec, batch, T, rX, rHX, rCX, rP, ry, rRes, put(ref, dy), put(ref, dhy),
+                lstm ? put(ref, dcy) : null, rdx, rdhx, rdcx, rdP);
+
+        assertClose(ReferenceBackend.toArray(ry), get(be, y), 1e-5, 1e-4, what + ": y");
+        assertClose(ReferenceBackend.toArray(rhy), get(be, hy), 1e-5, 1e-4, what + ": hy");
+        if (lstm) assertClose(ReferenceBackend.toArray(rcy), get(be, cy), 1e-5, 1e-4, what + ": cy");
+        assertClose(ReferenceBackend.toArray(rdx), get(be, dx), 1e-5, 1e-4, what + ": dx");
+        assertClose(ReferenceBackend.toArray(rdhx), get(be, dhx), 1e-5, 1e-4, what + ": dhx");
+        if (lstm) assertClose(ReferenceBackend.toArray(rdcx), get(be, dcx), 1e-5, 1e-4, what + ": dcx");
+        assertClose(ReferenceBackend.toArray(rdP), get(be, dP), 5e-5, 5e-4, what + ": dParams");
+        for (Tensor t : new Tensor[] {X, Pm, dP, HX, CX, y, hy, cy, reserve, dx, dhx, dcx}) if (t != null) t.close();
+    }
+
+    private static Tensor nans(CudaBackend be, int n) {
+        Tensor t = be.allocate(n);
+        be.fill(t, Float.NaN);
+        return t;
+    }
+
+    @Test
+    void stateArgumentsAreChecked() {
+        RnnSpec gru = new RnnSpec(RnnSpec.Cell.GRU, 4, 3, Activation.TANH);
+        Tensor t = cuda.allocate(1000), reserve = cuda.allocate(100), s = cuda.allocate(6), small = cuda.allocate(5);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> cuda.rnnForward(gru, 2, 3, t, null, s, t, t, null, null, reserve));
+        assertTrue(e.getMessage().contains("GRU has no cell state") && e.getMessage().contains("cx"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> cuda.rnnBackward(gru, 2, 3, t, null, null, t, t, reserve, t, null, s, null, null, null, t));
+        assertTrue(e.getMessage().contains("GRU has no cell state") && e.getMessage().contains("dcy"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> cuda.rnnForward(gru, 2, 3, t, small, null, t, t, null, null, reserve));
+        assertTrue(e.getMessage().contains("hx (B, H)"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> cuda.rnnForward(gru, 2, 3, t, new ReferenceBackend().allocate(6), null, t, t, null, null, reserve));
+        assertTrue(e.getMessage().contains("its own tensors"), e.getMessage());
+        for (Tensor a : new Tensor[] {t, reserve, s, small}) a.close();
     }
 
     @Test
