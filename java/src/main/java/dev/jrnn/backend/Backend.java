@@ -1,39 +1,82 @@
 package dev.jrnn.backend;
 
 /**
- * Every op the layers and the trainer need, over {@link Tensor}s this backend allocated.
+ * Every op the layers and the trainer need, over {@link Tensor}s this backend allocated (or, on
+ * a {@link GpuBackend}, wrapped).
  *
- * <p>Implementations: {@code dev.jrnn.cpu.ReferenceBackend} (plain float64 loops, the ground
- * truth in tests), {@code dev.jrnn.cpu.VectorBackend} (Vector API, multi-threaded over the
- * batch) and, with the GPU issue, a CUDA backend. All matrices are row-major; shapes are given in
- * comments as {@code (rows, cols)} and gate order is cuDNN's (LSTM i, f, g, o; GRU r, z, n).
+ * <p>Implementations, chosen with {@link Backends}: the scalar reference (plain float64 loops, the
+ * ground truth in tests; {@link Backends#reference()}), the Vector API CPU backend (float32,
+ * multi-threaded over the batch, deterministic for a given thread count; {@link Backends#cpu()})
+ * and the CUDA backend ({@link GpuBackend}). All matrices are row-major; shapes are given as
+ * {@code (rows, cols)} and gate order is cuDNN's (LSTM i, f, g, o; GRU r, z, n).
  *
- * <p>Ops that say "accumulates" add into their output; all others overwrite it. A backend is
- * used by one thread at a time (it may use more threads internally).
+ * <p>Ops that say "accumulates" add into their output; all others overwrite it. Tensors of
+ * another backend, or smaller than an op's shape, are an {@link IllegalArgumentException}.
+ * Thread safety: a backend is used by one thread at a time (it may use more threads internally).
+ * Ownership: the caller closes the tensors it allocated and the backend itself; closing the
+ * backend frees what it holds (worker threads, device memory).
  */
 public interface Backend extends AutoCloseable {
 
-    /** Short name: {@code reference}, {@code cpu}, {@code cuda}. */
+    /**
+     * The backend's short name.
+     *
+     * @return {@code reference}, {@code cpu} or {@code cuda}
+     */
     String name();
 
-    /** One line for logs: what runs the ops (e.g. threads and vector width). */
+    /**
+     * One line for logs: what runs the ops.
+     *
+     * @return for example the thread count and vector width, or the device and library versions
+     */
     String description();
 
     // ---- memory ------------------------------------------------------------------------------
 
-    /** A new zero-filled tensor of {@code size} elements. */
+    /**
+     * A new zero-filled tensor.
+     *
+     * @param size number of floats, at least 0
+     * @return a tensor the caller closes
+     * @throws IllegalArgumentException when {@code size < 0}
+     */
     Tensor allocate(int size);
 
-    /** Copies {@code length} floats from {@code src[srcOffset..]} into {@code dst[0..length)}. */
+    /**
+     * Copies host floats into a tensor: {@code dst[0..length) = src[srcOffset..srcOffset+length)}.
+     *
+     * @param src       the host array
+     * @param srcOffset first element of {@code src} to copy
+     * @param dst       the destination tensor, at least {@code length} elements
+     * @param length    number of floats
+     * @throws IndexOutOfBoundsException when the range lies outside {@code src}
+     * @throws IllegalArgumentException when {@code dst} is too small or not this backend's
+     */
     void write(float[] src, int srcOffset, Tensor dst, int length);
 
-    /** Copies {@code src[0..length)} into {@code dst[dstOffset..]}. */
+    /**
+     * Copies a tensor's floats to the host: {@code dst[dstOffset..dstOffset+length) = src[0..length)};
+     * on a GPU it waits for the work queued before it.
+     *
+     * @param src       the source tensor, at least {@code length} elements
+     * @param dst       the host array
+     * @param dstOffset first element of {@code dst} to write
+     * @param length    number of floats
+     * @throws IndexOutOfBoundsException when the range lies outside {@code dst}
+     * @throws IllegalArgumentException when {@code src} is too small or not this backend's
+     */
     void read(Tensor src, float[] dst, int dstOffset, int length);
 
-    /** Sets every element of {@code t} to {@code value}. */
+    /**
+     * Sets every element of {@code t} to {@code value}.
+     *
+     * @param t     the tensor
+     * @param value the value
+     */
     void fill(Tensor t, float value);
 
-    /** Waits for queued work; a no-op on the CPU. */
+    /** Waits until all queued work has finished; a no-op on the CPU backends. */
     default void synchronize() {}
 
     // ---- dense algebra -----------------------------------------------------------------------
@@ -43,20 +86,53 @@ public interface Backend extends AutoCloseable {
      * {@code op(A)} is (m, k) and {@code op(B)} is (k, n); {@code A} is stored (m, k), or (k, m)
      * when {@code transA}; {@code B} is stored (k, n), or (n, k) when {@code transB}. With
      * {@code beta == 0} the old contents of {@code C} are ignored (even NaN).
+     *
+     * @param transA whether {@code A} is stored transposed, (k, m)
+     * @param transB whether {@code B} is stored transposed, (n, k)
+     * @param m      rows of {@code C}
+     * @param n      columns of {@code C}
+     * @param k      the inner dimension
+     * @param alpha  factor on the product
+     * @param a      {@code A}, m*k floats
+     * @param b      {@code B}, k*n floats
+     * @param beta   factor on the old {@code C}
+     * @param c      {@code C} (m, n), overwritten
+     * @throws IllegalArgumentException when a size is negative or a tensor too small
      */
     void gemm(boolean transA, boolean transB, int m, int n, int k,
               float alpha, Tensor a, Tensor b, float beta, Tensor c);
 
-    /** In place on {@code y} (rows, cols): {@code y = act(y + bias)}, bias (cols). Softmax is not allowed here. */
+    /**
+     * In place: {@code y[i, j] = act(y[i, j] + bias[j])}.
+     *
+     * @param rows rows of {@code y}
+     * @param cols columns of {@code y} and length of {@code bias}
+     * @param y    (rows, cols), updated in place
+     * @param bias (cols)
+     * @param act  the activation; not {@link Activation#SOFTMAX}
+     * @throws IllegalArgumentException for softmax, or when a tensor is too small
+     */
     void biasActivation(int rows, int cols, Tensor y, Tensor bias, Activation act);
 
     /**
      * In place on {@code dy} (n): {@code dy *= act'(y)} where {@code y = act(pre)} is the
      * layer's output; turns the output gradient into the pre-activation gradient.
+     *
+     * @param n   number of elements
+     * @param act the activation the forward pass applied
+     * @param y   (n) the forward pass's activated output
+     * @param dy  (n) the gradient with respect to {@code y}, updated in place
      */
     void activationBackward(int n, Activation act, Tensor y, Tensor dy);
 
-    /** Accumulates column sums: {@code db[j] += sum_i dy[i, j]}, dy (rows, cols), db (cols). */
+    /**
+     * Accumulates column sums: {@code db[j] += sum_i dy[i, j]}.
+     *
+     * @param rows rows of {@code dy}
+     * @param cols columns of {@code dy} and length of {@code db}
+     * @param dy   (rows, cols)
+     * @param db   (cols), accumulated into
+     */
     void biasGradient(int rows, int cols, Tensor dy, Tensor db);
 
     // ---- recurrent layers --------------------------------------------------------------------
@@ -150,10 +226,27 @@ public interface Backend extends AutoCloseable {
                      Tensor y, Tensor reserve, Tensor dy, Tensor dhy, Tensor dcy,
                      Tensor dx, Tensor dhx, Tensor dcx, Tensor dParams);
 
-    /** {@code out[b, :] = seq[b, T-1, :]}: seq (B, T, W), out (B, W). */
+    /**
+     * The last step of a sequence: {@code out[b, :] = seq[b, T-1, :]}.
+     *
+     * @param batch B
+     * @param steps T
+     * @param width W, features per step
+     * @param seq   (B, T, W)
+     * @param out   (B, W), overwritten
+     */
     void lastStep(int batch, int steps, int width, Tensor seq, Tensor out);
 
-    /** {@code dSeq[b, T-1, :] = dOut[b, :]}, every other element of dSeq (B, T, W) set to 0. */
+    /**
+     * The backward pass of {@link #lastStep}: {@code dSeq[b, T-1, :] = dOut[b, :]}, every other
+     * element of {@code dSeq} set to 0.
+     *
+     * @param batch B
+     * @param steps T
+     * @param width W, features per step
+     * @param dOut  (B, W)
+     * @param dSeq  (B, T, W), overwritten
+     */
     void lastStepBackward(int batch, int steps, int width, Tensor dOut, Tensor dSeq);
 
     // ---- regularisation, loss, optimiser -----------------------------------------------------
@@ -162,12 +255,25 @@ public interface Backend extends AutoCloseable {
      * Inverted dropout {@code out = in * mask / (1 - rate)}, where element {@code i} is kept when
      * {@link Philox#uniform(long, long, int, long)} of (seed, step, salt, i) is at least
      * {@code rate}. The same call with the gradients computes the backward pass.
+     *
+     * @param seed the generator key
+     * @param step the counter's high part, e.g. the training step
+     * @param salt the counter's middle part, e.g. the layer index
+     * @param rate probability of dropping, in [0, 1)
+     * @param n    number of elements
+     * @param in   (n) input
+     * @param out  (n) output, overwritten (may be {@code in})
      */
     void dropout(long seed, long step, int salt, float rate, int n, Tensor in, Tensor out);
 
     /**
-     * Fused softmax and sparse categorical cross-entropy over logits (B, C).
+     * Fused softmax and sparse categorical cross-entropy over logits (B, C), stable
+     * (log-sum-exp).
      *
+     * @param batch     B, rows
+     * @param classes   C, classes per row
+     * @param logits    (B, C)
+     * @param gradScale factor on the gradient, e.g. {@code 1 / B} for the mean loss
      * @param labels  (B) class indices stored as floats
      * @param dLogits (B, C) receives {@code (softmax - onehot) * gradScale}; {@code null} to skip
      * @param stats   (2) accumulates {@code [sum of -log p(label), number of argmax == label]}
@@ -175,7 +281,14 @@ public interface Backend extends AutoCloseable {
     void softmaxCrossEntropy(int batch, int classes, Tensor logits, Tensor labels,
                              float gradScale, Tensor dLogits, Tensor stats);
 
-    /** Row softmax: probs (rows, cols) from logits (rows, cols). */
+    /**
+     * Row softmax, computed stably: {@code probs[r, j] = exp(logits[r, j] - max_r) / sum_k exp(logits[r, k] - max_r)}.
+     *
+     * @param rows   rows
+     * @param cols   row length
+     * @param logits (rows, cols)
+     * @param probs  (rows, cols), overwritten (may be {@code logits})
+     */
     void softmax(int rows, int cols, Tensor logits, Tensor probs);
 
     /**
@@ -183,11 +296,22 @@ public interface Backend extends AutoCloseable {
      * {@code m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
      * p -= lr * sqrt(1-b2^t)/(1-b1^t) * m / (sqrt(v) + eps)}.
      *
-     * @param t the 1-based step number
+     * @param n      number of parameters
+     * @param params (n) updated in place
+     * @param grads  (n) gradients
+     * @param m      (n) first moments, updated
+     * @param v      (n) second moments, updated
+     * @param lr     learning rate
+     * @param beta1  first-moment decay
+     * @param beta2  second-moment decay
+     * @param eps    added to {@code sqrt(v)}
+     * @param t      the 1-based step number
+     * @throws IllegalArgumentException when {@code t < 1}
      */
     void adam(int n, Tensor params, Tensor grads, Tensor m, Tensor v,
               float lr, float beta1, float beta2, float eps, long t);
 
+    /** Frees what the backend holds (worker threads, device memory); tensors it made become unusable. */
     @Override
     default void close() {}
 }

@@ -289,6 +289,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void dropout(long seed, long step, int salt, float rate, int n, Tensor in, Tensor out) {
+        if (!(rate >= 0 && rate < 1)) throw new IllegalArgumentException("dropout rate must be in [0, 1), found " + rate);
         DoubleTensor I = dt(in), O = dt(out);
         double scale = 1.0 / (1.0 - rate);
         for (int i = 0; i < n; i++) {
@@ -344,6 +345,7 @@ public final class ReferenceBackend implements Backend {
     @Override
     public void adam(int n, Tensor params, Tensor grads, Tensor m, Tensor v,
                      float lr, float beta1, float beta2, float eps, long t) {
+        if (t < 1) throw new IllegalArgumentException("adam step t is 1-based, found " + t);
         DoubleTensor P = dt(params), G = dt(grads), M = dt(m), V = dt(v);
         double b1 = beta1, b2 = beta2;
         double alpha = lr * Math.sqrt(1 - Math.pow(b2, t)) / (1 - Math.pow(b1, t));

@@ -728,6 +728,7 @@ public final class VectorBackend implements Backend {
 
     @Override
     public void dropout(long seed, long step, int salt, float rate, int n, Tensor in, Tensor out) {
+        if (!(rate >= 0 && rate < 1)) throw new IllegalArgumentException("dropout rate must be in [0, 1), found " + rate);
         FloatTensor I = need(in, n, "dropout in"), O = need(out, n, "dropout out");
         // NB: scaled in double and rounded once, exactly as the reference, so values match bit for bit
         double scale = 1.0 / (1.0 - rate);
