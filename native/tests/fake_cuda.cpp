@@ -187,6 +187,12 @@ CUresult cuCtxGetCurrent(CUcontext* c) {
     return CUDA_SUCCESS;
 }
 
+CUresult cuCtxGetDevice(CUdevice* d) {
+    NEED_CONTEXT();
+    *d = 0;
+    return CUDA_SUCCESS;
+}
+
 CUresult cuCtxSynchronize(void) {
     NEED_CONTEXT();
     return CUDA_SUCCESS;
@@ -321,6 +327,20 @@ CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void* src, size_t bytes, CU
     NEED_STREAM(s);
     NEED_DEVICE(dst, bytes, "cuMemcpyHtoDAsync destination");
     std::memcpy((void*)(uintptr_t)dst, src, bytes);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void* src, size_t bytes) {
+    NEED_CONTEXT();
+    NEED_DEVICE(dst, bytes, "cuMemcpyHtoD destination");
+    std::memcpy((void*)(uintptr_t)dst, src, bytes);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemcpyDtoH_v2(void* dst, CUdeviceptr src, size_t bytes) {
+    NEED_CONTEXT();
+    NEED_DEVICE(src, bytes, "cuMemcpyDtoH source");
+    std::memcpy(dst, (const void*)(uintptr_t)src, bytes);
     return CUDA_SUCCESS;
 }
 

@@ -16,6 +16,38 @@ import java.util.function.Consumer;
 public final class Backends {
     private Backends() {}
 
+    /**
+     * The Vector API CPU backend on all available processors: float32, multi-threaded over the
+     * batch, deterministic for a given thread count.
+     *
+     * @return a new backend; close it to stop its worker threads
+     */
+    public static Backend cpu() {
+        return new VectorBackend(Runtime.getRuntime().availableProcessors());
+    }
+
+    /**
+     * The Vector API CPU backend on {@code threads} worker threads.
+     *
+     * @param threads worker threads, at least 1
+     * @return a new backend; close it to stop its worker threads
+     * @throws IllegalArgumentException when {@code threads < 1}
+     */
+    public static Backend cpu(int threads) {
+        if (threads < 1) throw new IllegalArgumentException("threads must be at least 1, found " + threads);
+        return new VectorBackend(threads);
+    }
+
+    /**
+     * The scalar reference backend: plain float64 loops, never optimised; the ground truth the
+     * other backends are tested against, and the one to use for finite-difference checks.
+     *
+     * @return a new backend
+     */
+    public static Backend reference() {
+        return new ReferenceBackend();
+    }
+
     /** The names {@link #create} accepts. */
     public static final String NAMES = "auto, cpu, cuda, reference";
 

@@ -15,6 +15,7 @@ import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
 
 import dev.jrnn.backend.Activation;
 import dev.jrnn.backend.Backend;
+import dev.jrnn.backend.GpuBackend;
 import dev.jrnn.backend.RnnSpec;
 import dev.jrnn.backend.Tensor;
 import java.lang.foreign.Arena;
@@ -30,7 +31,10 @@ import java.util.Map;
 import java.util.Objects;
 import jcuda.Pointer;
 import jcuda.driver.CUevent;
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent_flags;
+import jcuda.driver.CUstream;
 
 /**
  * The GPU backend: cuDNN's fused LSTM/GRU for the recurrent layers, cuBLAS SGEMM for the dense
@@ -58,7 +62,7 @@ import jcuda.driver.CUevent_flags;
  * <p>One thread at a time, as the {@link Backend} contract says; the backend makes its context
  * current on whichever thread calls it.
  */
-public final class CudaBackend implements Backend {
+public final class CudaBackend implements GpuBackend {
     final CudaContext ctx;
     final DeviceArena arena;
     final Kernels kernels;
@@ -92,13 +96,53 @@ public final class CudaBackend implements Backend {
         return create(0);
     }
 
+    /** {@link GpuBackend#open}: {@link #create(int)} with the public API's exception type. */
+    public static CudaBackend open(int ordinal) {
+        try {
+            return create(ordinal);
+        } catch (CudaUnavailableException e) {
+            throw new UnsupportedOperationException(e.getMessage(), e);
+        }
+    }
+
+    /** {@link GpuBackend#attach}: the caller's context and stream, neither destroyed here. */
+    public static CudaBackend attach(CUcontext context, CUstream stream) {
+        if (context == null) throw new IllegalArgumentException("attach: the context is null; pass the CUcontext your buffers belong to");
+        try {
+            String why = CudaSupport.unavailableReason();
+            if (why != null) throw new CudaUnavailableException(why);
+            CudnnLibrary dnn = CudnnLibrary.load();
+            CublasLibrary blas = CublasLibrary.load();
+            return new CudaBackend(CudaContext.attach(context, stream), dnn, blas);
+        } catch (CudaUnavailableException e) {
+            throw new UnsupportedOperationException(e.getMessage(), e);
+        }
+    }
+
     private CudaBackend(int ordinal) {
-        cudnn = CudnnLibrary.load();
-        cublas = CublasLibrary.load();
-        device = Driver.device(ordinal);
-        ctx = new CudaContext(ordinal);
+        this(openContext(ordinal), CudnnLibrary.load(), CublasLibrary.load());
+    }
+
+    private static CudaContext openContext(int ordinal) {
+        CudnnLibrary.load();   // NB: library errors first, before a context is retained
+        CublasLibrary.load();
+        return new CudaContext(ordinal);
+    }
+
+    private CudaBackend(CudaContext context, CudnnLibrary cudnn, CublasLibrary cublas) {
+        this.cudnn = cudnn;
+        this.cublas = cublas;
+        ctx = context;
         List<AutoCloseable> opened = new ArrayList<>();
         opened.add(ctx);
+        Driver.DeviceInfo info;
+        try {
+            info = Driver.device(ctx.ordinal);
+        } catch (RuntimeException e) {
+            ctx.close();
+            throw e;
+        }
+        device = info;
         try {
             arena = new DeviceArena(ctx);
             opened.add(arena);
@@ -139,12 +183,12 @@ public final class CudaBackend implements Backend {
                 + ", cuDNN " + CudnnLibrary.versionString(cudnn.version) + ", cuBLAS " + cublas.version + ")";
     }
 
-    /** The device this backend runs on. */
+    @Override
     public String deviceName() {
         return device.name();
     }
 
-    /** {free, total} device memory in bytes, as the driver reports it. */
+    @Override
     public long[] memoryInfo() {
         return ctx.memoryInfo();
     }
@@ -154,10 +198,7 @@ public final class CudaBackend implements Backend {
         return new long[] {arena.reservedBytes(), arena.inUseBytes()};
     }
 
-    /**
-     * Device time of the work {@code ops} queues, in milliseconds, measured with CUDA events recorded
-     * on the backend's stream before and after it (waits for the work to finish).
-     */
+    @Override
     public float timeMillis(Runnable ops) {
         open();
         CUevent start = new CUevent(), stop = new CUevent();
@@ -181,6 +222,42 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    // ---- the caller's memory and streams ------------------------------------------------------
+
+    @Override
+    public CudaTensor wrap(CUdeviceptr pointer, long bytes) {
+        if (pointer == null) throw new IllegalArgumentException("wrap: the device pointer is null");
+        return wrap(Driver.address(pointer), bytes);
+    }
+
+    @Override
+    public CudaTensor wrap(long address, long bytes) {
+        open();
+        if (address == 0) throw new IllegalArgumentException("wrap: the device address is 0 (a null pointer)");
+        if (address % 4 != 0) {
+            throw new IllegalArgumentException("wrap: device address 0x" + Long.toHexString(address) + " is not 4-byte aligned, as floats need");
+        }
+        if (bytes < 0 || bytes % 4 != 0 || bytes / 4 > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("wrap: expected a size in bytes that is a multiple of 4 and at most 4 * "
+                    + Integer.MAX_VALUE + ", found " + bytes);
+        }
+        return CudaTensor.foreign(this, address, (int) (bytes / 4));
+    }
+
+    @Override
+    public CUstream stream() {
+        open();
+        return ctx.stream;
+    }
+
+    @Override
+    public void setStream(CUstream stream) {
+        open();
+        ctx.useStream(stream);
+        cublas.setStream(cublasHandle, ctx.streamHandle);
+        cudnn.setStream(cudnnHandle, ctx.streamHandle);
+    }
+
     // ---- memory ------------------------------------------------------------------------------
 
     @Override
@@ -192,10 +269,10 @@ public final class CudaBackend implements Backend {
         return new CudaTensor(this, b, size);
     }
 
-    /** Called by {@link CudaTensor#close()} on a root tensor. */
-    void release(CudaTensor t, DeviceArena.Block block) {
+    /** Called by {@link CudaTensor#close()} on a root tensor; {@code foreign}: the caller's memory. */
+    void release(CudaTensor t, DeviceArena.Block block, boolean foreign) {
         if (closed) return;
-        long lo = block.address(), hi = lo + block.bytes();
+        long lo = block.address(), hi = lo + Math.max(1, block.bytes());
         for (Iterator<Map.Entry<Long, LayerState>> it = layers.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<Long, LayerState> e = it.next();
             if (e.getKey() >= lo && e.getKey() < hi) {
@@ -204,7 +281,7 @@ public final class CudaBackend implements Backend {
             }
         }
         // NB: queued work may still read the block; the stream orders any later reuse after it.
-        arena.release(block);
+        if (!foreign) arena.release(block);
     }
 
     @Override
@@ -511,12 +588,12 @@ public final class CudaBackend implements Backend {
         ctx.makeCurrent();
     }
 
-    /** {@code t} as one of this backend's live tensors holding at least {@code need} floats. */
     /** The device address of an optional tensor: 0 (cuDNN's NULL) for {@code null}, else as {@link #dev}. */
     private long address(Tensor t, long need, String what) {
         return t == null ? 0L : dev(t, need, what).address();
     }
 
+    /** {@code t} as one of this backend's live tensors holding at least {@code need} floats. */
     private CudaTensor dev(Tensor t, long need, String what) {
         open();
         if (!(t instanceof CudaTensor c) || c.owner != this) {

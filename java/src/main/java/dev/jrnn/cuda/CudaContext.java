@@ -1,6 +1,7 @@
 package dev.jrnn.cuda;
 
 import static dev.jrnn.cuda.Driver.check;
+import static jcuda.driver.JCudaDriver.cuCtxGetDevice;
 import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
 import static jcuda.driver.JCudaDriver.cuDeviceGet;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
@@ -16,24 +17,65 @@ import jcuda.driver.CUstream;
 import jcuda.driver.CUstream_flags;
 
 /**
- * One device's <em>primary</em> context, retained (so cuDNN and cuBLAS, which use the runtime API
- * and therefore the primary context, work in the same context as our kernels) and one stream on
- * which every op of a backend is queued in order.
+ * The context and stream a backend queues its work on. Either one device's <em>primary</em>
+ * context, retained (so cuDNN and cuBLAS, which use the runtime API and therefore the primary
+ * context, work in the same context as our kernels) with a stream of its own; or a caller's
+ * context and stream ({@link #attach}), which are neither retained nor destroyed here.
  */
 final class CudaContext implements AutoCloseable {
     final int ordinal;
     final CUdevice device = new CUdevice();
-    final CUcontext context = new CUcontext();
-    final CUstream stream = new CUstream();
-    /** The stream's raw {@code CUstream} (= {@code cudaStream_t}) for cuDNN and cuBLAS. */
-    final long streamHandle;
+    final CUcontext context;
+    /** The stream every op is queued on; {@link #useStream} changes it. */
+    CUstream stream;
+    /** The stream's raw {@code CUstream} (= {@code cudaStream_t}) for cuDNN and cuBLAS; 0 is the legacy default stream. */
+    long streamHandle;
+    private final boolean owned;     // primary context retained and stream created here
+    private final CUstream ownStream;
     private Thread current;
     private boolean closed;
+
+    /**
+     * A caller's {@code context} (made current on the calling thread while jrnn works) and
+     * {@code stream} ({@code null}: the legacy default stream); jrnn never destroys either.
+     */
+    static CudaContext attach(CUcontext context, CUstream stream) {
+        return new CudaContext(context, stream);
+    }
+
+    private CudaContext(CUcontext context, CUstream stream) {
+        Driver.Status st = Driver.status();
+        if (!st.ok()) throw new CudaUnavailableException("CUDA driver: " + st.problem());
+        if (context == null) throw new IllegalArgumentException("attach: the context is null; pass the CUcontext your buffers belong to");
+        this.context = context;
+        this.owned = false;
+        this.ownStream = null;
+        check(cuCtxSetCurrent(context), "cuCtxSetCurrent(the caller's context)");
+        current = Thread.currentThread();
+        check(cuCtxGetDevice(device), "cuCtxGetDevice");
+        this.ordinal = Driver.ordinal(device);
+        useStream(stream);
+    }
+
+    /** Queues every later op on {@code s} ({@code null}: the legacy default stream). */
+    void useStream(CUstream s) {
+        stream = s == null ? new CUstream() : s;
+        streamHandle = s == null ? 0L : Driver.nativeHandle(s);
+    }
+
+    /** Whether the stream ops go to is the one this context created. */
+    boolean ownsStream() {
+        return owned && stream == ownStream;
+    }
 
     CudaContext(int ordinal) {
         Driver.Status st = Driver.status();
         if (!st.ok()) throw new CudaUnavailableException("CUDA driver: " + st.problem());
         this.ordinal = ordinal;
+        this.owned = true;
+        this.context = new CUcontext();
+        this.ownStream = new CUstream();
+        this.stream = ownStream;
         check(cuDeviceGet(device, ordinal), "cuDeviceGet(" + ordinal + ")");
         check(cuDevicePrimaryCtxRetain(context, device), "cuDevicePrimaryCtxRetain(device " + ordinal + ")");
         try {
@@ -41,12 +83,12 @@ final class CudaContext implements AutoCloseable {
             current = Thread.currentThread();
             // NB: a blocking stream (not CU_STREAM_NON_BLOCKING): should any library queue work on the
             // legacy default stream, it stays ordered with ours.
-            check(cuStreamCreate(stream, CUstream_flags.CU_STREAM_DEFAULT), "cuStreamCreate");
+            check(cuStreamCreate(ownStream, CUstream_flags.CU_STREAM_DEFAULT), "cuStreamCreate");
         } catch (RuntimeException e) {
             cuDevicePrimaryCtxRelease(device);
             throw e;
         }
-        streamHandle = Driver.nativeHandle(stream);
+        streamHandle = Driver.nativeHandle(ownStream);
     }
 
     /** Makes the context current on the calling thread (a backend may move between threads). */
@@ -75,9 +117,13 @@ final class CudaContext implements AutoCloseable {
         if (closed) return;
         closed = true;
         makeCurrent();
+        if (!owned) {
+            check(cuStreamSynchronize(stream), "cuStreamSynchronize(the caller's stream)");
+            return;
+        }
         try {
             check(cuStreamSynchronize(stream), "cuStreamSynchronize");
-            check(cuStreamDestroy(stream), "cuStreamDestroy");
+            check(cuStreamDestroy(ownStream), "cuStreamDestroy");
         } finally {
             check(cuDevicePrimaryCtxRelease(device), "cuDevicePrimaryCtxRelease");
         }

@@ -6,7 +6,8 @@ import jcuda.driver.CUdeviceptr;
 
 /**
  * A {@link Tensor} in device memory: {@code size} floats at a device address. A tensor from
- * {@link CudaBackend#allocate} owns an arena block and gives it back on {@link #close}; a
+ * {@link CudaBackend#allocate} owns an arena block and gives it back on {@link #close}; one from
+ * {@link CudaBackend#wrap(long, long)} is a view of the caller's memory, never freed here; a
  * {@link #slice} is a view of its root's memory.
  */
 public final class CudaTensor implements Tensor {
@@ -15,17 +16,33 @@ public final class CudaTensor implements Tensor {
     private final DeviceArena.Block block;   // the root's block
     private final long byteOffset;           // from the start of the block
     private final int size;
+    private final boolean foreign;           // the caller's memory (wrap): never released to the arena
     private boolean closed;                  // meaningful on the root
 
     CudaTensor(CudaBackend owner, DeviceArena.Block block, int size) {
+        this(owner, block, size, false);
+    }
+
+    private CudaTensor(CudaBackend owner, DeviceArena.Block block, int size, boolean foreign) {
         this.owner = owner;
         this.root = this;
         this.block = block;
         this.byteOffset = 0;
         this.size = size;
+        this.foreign = foreign;
+    }
+
+    /**
+     * A view of {@code size} floats of the caller's device memory at {@code address}. NB: the block's
+     * JCuda pointer is the null pointer moved by {@code address} bytes: JCuda passes base + offset.
+     */
+    static CudaTensor foreign(CudaBackend owner, long address, int size) {
+        DeviceArena.Block b = new DeviceArena.Block(new CUdeviceptr(), address, address, 4L * size);
+        return new CudaTensor(owner, b, size, true);
     }
 
     private CudaTensor(CudaTensor root, long byteOffset, int size) {
+        this.foreign = root.foreign;
         this.owner = root.owner;
         this.root = root;
         this.block = root.block;
@@ -67,7 +84,7 @@ public final class CudaTensor implements Tensor {
     public void close() {
         if (root != this || closed) return;
         closed = true;
-        owner.release(this, block);
+        owner.release(this, block, foreign);
     }
 
     @Override

@@ -115,15 +115,31 @@ final class Driver {
                 total[0], major[0], minor[0]);
     }
 
-    private static final Method NATIVE_POINTER;
+    private static final Method NATIVE_POINTER, BYTE_OFFSET;
 
     static {
         try {
             NATIVE_POINTER = NativePointerObject.class.getDeclaredMethod("getNativePointer");
             NATIVE_POINTER.setAccessible(true);
+            BYTE_OFFSET = jcuda.Pointer.class.getDeclaredMethod("getByteOffset");
+            BYTE_OFFSET.setAccessible(true);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
+    }
+
+    /** The device address a JCuda pointer stands for: its native pointer plus its byte offset. */
+    static long address(jcuda.Pointer p) {
+        try {
+            return nativeHandle(p) + (long) BYTE_OFFSET.invoke(p);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot read JCuda's byte offset of " + p, e);
+        }
+    }
+
+    /** The ordinal of {@code dev} (a driver {@code CUdevice} is its ordinal). */
+    static int ordinal(CUdevice dev) {
+        return (int) nativeHandle(dev);
     }
 
     /**
