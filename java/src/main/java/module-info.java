@@ -32,7 +32,7 @@ module dev.jrnn {
     requires java.logging;
     requires java.net.http;
 
-    // exports dev.jrnn.ops;
+    exports dev.jrnn.ops;
     exports dev.jrnn.backend;
     exports dev.jrnn.nn;
     exports dev.jrnn.train;

@@ -32,21 +32,40 @@ public final class Initializers {
             Layer layer = model.layers().get(i);
             int off = model.paramOffset(i);
             if (layer instanceof Recurrent r) {
-                RnnSpec s = r.spec(model.inputShape(i).dim(1));
-                int gh = s.gateWidth();
-                // Keras kernel (F, G*H): fan_in F, fan_out G*H; stored transposed as W (G*H, F).
-                glorotUniform(rnd, p, off + s.offsetW(), gh * s.inputSize(), s.inputSize(), gh);
-                // Keras recurrent kernel (H, G*H) has orthonormal rows: our R (G*H, H) has orthonormal columns.
-                orthogonal(rnd, p, off + s.offsetR(), gh, s.units());
-                if (s.cell() == RnnSpec.Cell.LSTM) {
-                    for (int u = 0; u < s.units(); u++) p[off + s.offsetBias() + s.units() + u] = 1f;
-                }
+                recurrent(rnd, r.spec(model.inputShape(i).dim(1)), p, off);
             } else if (layer instanceof Dense d) {
                 int in = model.inputShape(i).dim(0);
                 glorotUniform(rnd, p, off, d.units() * in, in, d.units());
             }
         }
         return p;
+    }
+
+    /**
+     * Initial parameters of one standalone recurrent layer, in {@link RnnSpec}'s canonical layout:
+     * the same values the layer would get as the first layer of a {@link Sequential} model
+     * initialised with the same seed.
+     *
+     * @param spec the layer
+     * @param seed the seed
+     * @return {@link RnnSpec#paramCount()} floats: Glorot-uniform W, orthogonal R, zero biases
+     *         except an LSTM forget-gate bias of 1
+     */
+    public static float[] initialParameters(RnnSpec spec, long seed) {
+        float[] p = new float[spec.paramCount()];
+        recurrent(new SplittableRandom(seed).split(), spec, p, 0);
+        return p;
+    }
+
+    private static void recurrent(SplittableRandom rnd, RnnSpec s, float[] p, int off) {
+        int gh = s.gateWidth();
+        // Keras kernel (F, G*H): fan_in F, fan_out G*H; stored transposed as W (G*H, F).
+        glorotUniform(rnd, p, off + s.offsetW(), gh * s.inputSize(), s.inputSize(), gh);
+        // Keras recurrent kernel (H, G*H) has orthonormal rows: our R (G*H, H) has orthonormal columns.
+        orthogonal(rnd, p, off + s.offsetR(), gh, s.units());
+        if (s.cell() == RnnSpec.Cell.LSTM) {
+            for (int u = 0; u < s.units(); u++) p[off + s.offsetBias() + s.units() + u] = 1f;
+        }
     }
 
     static void glorotUniform(SplittableRandom rnd, float[] p, int off, int n, int fanIn, int fanOut) {

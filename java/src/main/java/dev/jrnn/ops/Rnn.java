@@ -1,0 +1,653 @@
+package dev.jrnn.ops;
+
+import dev.jrnn.backend.Activation;
+import dev.jrnn.backend.Backend;
+import dev.jrnn.backend.RnnSpec;
+import dev.jrnn.backend.Tensor;
+import dev.jrnn.train.Initializers;
+import java.lang.foreign.MemorySegment;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * One LSTM or GRU layer, usable on its own: a forward pass over a whole sequence from given
+ * initial states, and a backward pass giving the input, initial-state and parameter gradients;
+ * cuDNN's fused kernels on a {@link dev.jrnn.backend.GpuBackend GpuBackend}, the Vector API (or
+ * the float64 reference) on the CPU. Unidirectional, one layer; stack layers by feeding one's
+ * output to the next.
+ *
+ * <p>Equations (gate order as cuDNN; {@code act} is tanh, or relu on the CPU backends):
+ * <pre>
+ *   LSTM  i = sigmoid(W_i x + R_i h + b_i)   f = sigmoid(W_f x + R_f h + b_f)
+ *         g = act(W_g x + R_g h + b_g)       o = sigmoid(W_o x + R_o h + b_o)
+ *         c' = f * c + i * g                 h' = o * act(c')
+ *   GRU   r = sigmoid(W_r x + b_Wr + R_r h + b_Rr)   z = sigmoid(W_z x + b_Wz + R_z h + b_Rz)
+ *         n = act(W_n x + b_Wn + r * (R_n h + b_Rn))  h' = (1 - z) * n + z * h
+ * </pre>
+ * Parameters are one flat float array in the canonical layout of {@link RnnSpec}: W (G*H, F),
+ * then R (G*H, H), then the bias (LSTM: b (G*H); GRU: b_W (G*H) then b_R (G*H)), all row-major
+ * and in gate order (LSTM i, f, g, o; GRU r, z, n). That is PyTorch's {@code weight_ih_l0},
+ * {@code weight_hh_l0} and, for GRU, {@code bias_ih_l0}, {@code bias_hh_l0}; an LSTM's single
+ * bias is PyTorch's {@code bias_ih_l0 + bias_hh_l0}.
+ *
+ * <p>Shapes, all row-major and batch-major: input {@code x} (B, T, F); outputs {@code y}
+ * (B, T, H), the hidden state after every step; states {@code hx}, {@code cx}, {@code hy},
+ * {@code cy} (B, H). Every argument's length must equal its shape's product exactly.
+ *
+ * <p>Each {@code forward}/{@code backward} pair comes in four forms with the same arguments: on
+ * the backend's {@link Tensor}s (no copies; on a GPU backend these may wrap the caller's device
+ * buffers), and on host {@code float[]}, {@code FloatBuffer} (its remaining elements, in the
+ * buffer's byte order; position and limit are not moved) or {@code MemorySegment} (native-order
+ * floats, all of the segment), which are copied to the backend and back. {@code null} for an
+ * initial state means zeros; {@code null} for an output means it is not wanted.
+ *
+ * <p>Ownership: the layer owns its parameter and gradient tensors and frees them on
+ * {@link #close()}; it never closes the backend or anything the caller passed. A {@link Saved}
+ * from {@code forward} owns what the backward pass needs and must be closed (try-with-resources).
+ * Thread safety: none; use a layer, like its backend, from one thread at a time.
+ *
+ * <pre>{@code
+ * try (Backend cpu = Backends.cpu();
+ *      Rnn lstm = Rnn.lstm(cpu, 28, 64);
+ *      Rnn.Saved saved = lstm.forward(batch, 28, x, null, null, y, hy, cy)) {
+ *     lstm.backward(saved, dy, null, null, dx, dhx, dcx);   // parameter gradients accumulate
+ *     float[] dParams = lstm.getGradients();
+ * }
+ * }</pre>
+ */
+public final class Rnn implements AutoCloseable {
+    private final Backend backend;
+    private final RnnSpec spec;
+    private final Tensor params;   // (paramCount) canonical
+    private final Tensor grads;    // (paramCount) canonical, accumulated by backward
+    private boolean closed;
+
+    private Rnn(Backend backend, RnnSpec spec, float[] initial) {
+        this.backend = Objects.requireNonNull(backend, "backend");
+        this.spec = Objects.requireNonNull(spec, "spec");
+        this.params = backend.allocate(spec.paramCount());
+        this.grads = backend.allocate(spec.paramCount());
+        backend.write(initial, 0, params, initial.length);
+    }
+
+    /**
+     * An LSTM layer with tanh cells, initialised as Keras does with seed 0.
+     *
+     * @param backend   the backend that runs it (the layer does not close it)
+     * @param inputSize F, features per timestep
+     * @param units     H, hidden units
+     * @return a new layer; close it to free its parameters
+     * @throws IllegalArgumentException when a size is not positive
+     */
+    public static Rnn lstm(Backend backend, int inputSize, int units) {
+        return create(backend, new RnnSpec(RnnSpec.Cell.LSTM, inputSize, units, Activation.TANH), 0L);
+    }
+
+    /**
+     * A GRU layer (reset gate after the recurrent product, two biases) with tanh cells,
+     * initialised as Keras does with seed 0.
+     *
+     * @param backend   the backend that runs it (the layer does not close it)
+     * @param inputSize F, features per timestep
+     * @param units     H, hidden units
+     * @return a new layer; close it to free its parameters
+     * @throws IllegalArgumentException when a size is not positive
+     */
+    public static Rnn gru(Backend backend, int inputSize, int units) {
+        return create(backend, new RnnSpec(RnnSpec.Cell.GRU, inputSize, units, Activation.TANH), 0L);
+    }
+
+    /**
+     * A layer of any cell, size and activation, initialised as Keras does: Glorot-uniform W,
+     * orthogonal R, zero biases and an LSTM forget-gate bias of 1, drawn from {@code seed} (the
+     * same values on every backend, and the same as this layer gets first in a
+     * {@link dev.jrnn.nn.Sequential Sequential} model with that seed).
+     *
+     * @param backend the backend that runs it (the layer does not close it)
+     * @param spec    cell, input size, units and cell activation
+     * @param seed    the initialisation seed
+     * @return a new layer; close it to free its parameters
+     */
+    public static Rnn create(Backend backend, RnnSpec spec, long seed) {
+        return new Rnn(backend, spec, Initializers.initialParameters(spec, seed));
+    }
+
+    /**
+     * The layer's cell, sizes and activation.
+     *
+     * @return the spec the layer was created with
+     */
+    public RnnSpec spec() {
+        return spec;
+    }
+
+    /**
+     * The backend that runs the layer.
+     *
+     * @return the backend given at creation
+     */
+    public Backend backend() {
+        return backend;
+    }
+
+    /**
+     * Number of parameters, {@link RnnSpec#paramCount()}: G*H*F + G*H*H + G*H (LSTM) or
+     * + 2*G*H (GRU), with G = 4 for LSTM and 3 for GRU.
+     *
+     * @return the length of the parameter and gradient arrays
+     */
+    public int paramCount() {
+        return spec.paramCount();
+    }
+
+    /**
+     * The parameters as a tensor of the backend, canonical layout (see the class comment), owned
+     * by the layer: hand it to backend ops such as {@link Backend#adam}. Valid until {@link #close()}.
+     *
+     * @return the live parameter tensor, {@link #paramCount()} floats
+     */
+    public Tensor parameters() {
+        open();
+        return params;
+    }
+
+    /**
+     * The accumulated parameter gradients as a tensor of the backend, canonical layout, owned by
+     * the layer. Valid until {@link #close()}.
+     *
+     * @return the live gradient tensor, {@link #paramCount()} floats
+     */
+    public Tensor gradients() {
+        open();
+        return grads;
+    }
+
+    /**
+     * A copy of the parameters.
+     *
+     * @return {@link #paramCount()} floats in the canonical layout
+     */
+    public float[] getParameters() {
+        open();
+        float[] out = new float[spec.paramCount()];
+        backend.read(params, out, 0, out.length);
+        return out;
+    }
+
+    /**
+     * Replaces the parameters.
+     *
+     * @param canonical {@link #paramCount()} floats in the canonical layout (see the class comment)
+     * @throws IllegalArgumentException when the length is not {@link #paramCount()}
+     */
+    public void setParameters(float[] canonical) {
+        open();
+        check("setParameters canonical", canonical.length, spec.paramCount(), "the layer's paramCount()");
+        backend.write(canonical, 0, params, canonical.length);
+    }
+
+    /**
+     * A copy of the parameter gradients accumulated by every {@code backward} since the layer was
+     * created or {@link #zeroGradients()} was last called.
+     *
+     * @return {@link #paramCount()} floats in the canonical layout
+     */
+    public float[] getGradients() {
+        open();
+        float[] out = new float[spec.paramCount()];
+        backend.read(grads, out, 0, out.length);
+        return out;
+    }
+
+    /** Sets the accumulated parameter gradients to zero. */
+    public void zeroGradients() {
+        open();
+        backend.fill(grads, 0f);
+    }
+
+    // ---- on the backend's tensors ------------------------------------------------------------
+
+    /**
+     * Runs the layer over a whole sequence, on tensors of this layer's backend.
+     *
+     * @param batch B, sequences in the batch (at least 1)
+     * @param steps T, timesteps (at least 1)
+     * @param x     (B, T, F) input; must stay unchanged until the backward pass
+     * @param hx    (B, H) initial hidden state, or {@code null} for zeros; must stay unchanged until backward
+     * @param cx    (B, H) initial cell state (LSTM only), or {@code null} for zeros; must stay unchanged until backward
+     * @param y     (B, T, H) receives the hidden state after every step; must stay unchanged until backward
+     * @param hy    (B, H) receives the final hidden state (= {@code y[:, T-1, :]}), or {@code null}
+     * @param cy    (B, H) receives the final cell state (LSTM only), or {@code null}
+     * @return what the backward pass needs; close it when done
+     * @throws IllegalArgumentException when a size differs from its shape, or a cell state is given for a GRU
+     * @throws IllegalStateException when the layer is closed
+     * @throws UnsupportedOperationException when the backend cannot run this cell (relu on a GPU)
+     */
+    public Saved forward(int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor y, Tensor hy, Tensor cy) {
+        open();
+        Shapes s = shapes(batch, steps, "forward");
+        s.tensor("x", x, 'x', true);
+        s.tensor("hx", hx, 'h', false);
+        s.cell("cx", cx);
+        s.tensor("cx", cx, 'h', false);
+        s.tensor("y", y, 'y', true);
+        s.tensor("hy", hy, 'h', false);
+        s.cell("cy", cy);
+        s.tensor("cy", cy, 'h', false);
+        Tensor reserve = backend.allocate(batch * spec.reservePerSample(steps));
+        try {
+            backend.rnnForward(spec, batch, steps, x, hx, cx, params, y, hy, cy, reserve);
+        } catch (RuntimeException e) {
+            reserve.close();
+            throw e;
+        }
+        return new Saved(this, batch, steps, x, hx, cx, y, reserve, List.of(reserve));
+    }
+
+    /**
+     * Back-propagates through the forward pass {@code saved} came from, on tensors of this layer's
+     * backend; the parameter gradients are added to {@link #gradients()}. One backward per
+     * forward.
+     *
+     * @param saved what {@code forward} returned (not closed, not used by a backward yet)
+     * @param dy    (B, T, H) loss gradient with respect to {@code y}; may be overwritten (used as scratch)
+     * @param dhy   (B, H) loss gradient with respect to {@code hy}, or {@code null} for zeros
+     * @param dcy   (B, H) loss gradient with respect to {@code cy} (LSTM only), or {@code null} for zeros
+     * @param dx    (B, T, F) receives the gradient with respect to {@code x}, or {@code null}
+     * @param dhx   (B, H) receives the gradient with respect to {@code hx}, or {@code null}
+     * @param dcx   (B, H) receives the gradient with respect to {@code cx} (LSTM only), or {@code null}
+     * @throws IllegalArgumentException when a size differs from its shape, or a cell state is given for a GRU
+     * @throws IllegalStateException when {@code saved} is closed, already used, or from another layer
+     */
+    public void backward(Saved saved, Tensor dy, Tensor dhy, Tensor dcy, Tensor dx, Tensor dhx, Tensor dcx) {
+        open();
+        Shapes s = claim(saved);
+        s.tensor("dy", dy, 'y', true);
+        s.tensor("dhy", dhy, 'h', false);
+        s.cell("dcy", dcy);
+        s.tensor("dcy", dcy, 'h', false);
+        s.tensor("dx", dx, 'x', false);
+        s.tensor("dhx", dhx, 'h', false);
+        s.cell("dcx", dcx);
+        s.tensor("dcx", dcx, 'h', false);
+        backend.rnnBackward(spec, saved.batch, saved.steps, saved.x, saved.hx, saved.cx, params, saved.y,
+                saved.reserve, dy, dhy, dcy, dx, dhx, dcx, grads);
+    }
+
+    // ---- on host memory ----------------------------------------------------------------------
+
+    /**
+     * {@link #forward(int, int, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor) forward} on Java
+     * arrays, copied to the backend and back; the arrays may be changed once this returns.
+     *
+     * @param batch B, sequences in the batch (at least 1)
+     * @param steps T, timesteps (at least 1)
+     * @param x     (B, T, F) input
+     * @param hx    (B, H) initial hidden state, or {@code null} for zeros
+     * @param cx    (B, H) initial cell state (LSTM only), or {@code null} for zeros
+     * @param y     (B, T, H) receives the hidden state after every step
+     * @param hy    (B, H) receives the final hidden state, or {@code null}
+     * @param cy    (B, H) receives the final cell state (LSTM only), or {@code null}
+     * @return what the backward pass needs; close it when done
+     * @throws IllegalArgumentException when a length differs from its shape, or a cell state is given for a GRU
+     * @throws IllegalStateException when the layer is closed
+     * @throws UnsupportedOperationException when the backend cannot run this cell (relu on a GPU)
+     */
+    public Saved forward(int batch, int steps, float[] x, float[] hx, float[] cx, float[] y, float[] hy, float[] cy) {
+        return forwardHost(batch, steps, HostData.of(x), HostData.of(hx), HostData.of(cx), HostData.of(y),
+                HostData.of(hy), HostData.of(cy));
+    }
+
+    /**
+     * {@link #backward(Saved, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor) backward} on Java
+     * arrays; {@code dy} is not changed.
+     *
+     * @param saved what {@code forward} returned (not closed, not used by a backward yet)
+     * @param dy    (B, T, H) loss gradient with respect to {@code y}
+     * @param dhy   (B, H) loss gradient with respect to {@code hy}, or {@code null} for zeros
+     * @param dcy   (B, H) loss gradient with respect to {@code cy} (LSTM only), or {@code null} for zeros
+     * @param dx    (B, T, F) receives the gradient with respect to {@code x}, or {@code null}
+     * @param dhx   (B, H) receives the gradient with respect to {@code hx}, or {@code null}
+     * @param dcx   (B, H) receives the gradient with respect to {@code cx} (LSTM only), or {@code null}
+     * @throws IllegalArgumentException when a length differs from its shape, or a cell state is given for a GRU
+     * @throws IllegalStateException when {@code saved} is closed, already used, or from another layer
+     */
+    public void backward(Saved saved, float[] dy, float[] dhy, float[] dcy, float[] dx, float[] dhx, float[] dcx) {
+        backwardHost(saved, HostData.of(dy), HostData.of(dhy), HostData.of(dcy), HostData.of(dx), HostData.of(dhx),
+                HostData.of(dcx));
+    }
+
+    /**
+     * {@link #forward(int, int, float[], float[], float[], float[], float[], float[]) forward} on NIO
+     * buffers: each buffer's remaining elements, read and written with absolute gets and puts in
+     * the buffer's byte order (positions and limits are not moved); heap or direct.
+     *
+     * @param batch B, sequences in the batch (at least 1)
+     * @param steps T, timesteps (at least 1)
+     * @param x     (B, T, F) input
+     * @param hx    (B, H) initial hidden state, or {@code null} for zeros
+     * @param cx    (B, H) initial cell state (LSTM only), or {@code null} for zeros
+     * @param y     (B, T, H) receives the hidden state after every step
+     * @param hy    (B, H) receives the final hidden state, or {@code null}
+     * @param cy    (B, H) receives the final cell state (LSTM only), or {@code null}
+     * @return what the backward pass needs; close it when done
+     * @throws IllegalArgumentException when a length differs from its shape, an output is read-only,
+     *         or a cell state is given for a GRU
+     * @throws IllegalStateException when the layer is closed
+     * @throws UnsupportedOperationException when the backend cannot run this cell (relu on a GPU)
+     */
+    public Saved forward(int batch, int steps, FloatBuffer x, FloatBuffer hx, FloatBuffer cx, FloatBuffer y,
+                         FloatBuffer hy, FloatBuffer cy) {
+        return forwardHost(batch, steps, HostData.of(x), HostData.of(hx), HostData.of(cx), HostData.of(y),
+                HostData.of(hy), HostData.of(cy));
+    }
+
+    /**
+     * {@link #backward(Saved, float[], float[], float[], float[], float[], float[]) backward} on NIO
+     * buffers (remaining elements, buffer byte order, positions and limits not moved).
+     *
+     * @param saved what {@code forward} returned (not closed, not used by a backward yet)
+     * @param dy    (B, T, H) loss gradient with respect to {@code y}
+     * @param dhy   (B, H) loss gradient with respect to {@code hy}, or {@code null} for zeros
+     * @param dcy   (B, H) loss gradient with respect to {@code cy} (LSTM only), or {@code null} for zeros
+     * @param dx    (B, T, F) receives the gradient with respect to {@code x}, or {@code null}
+     * @param dhx   (B, H) receives the gradient with respect to {@code hx}, or {@code null}
+     * @param dcx   (B, H) receives the gradient with respect to {@code cx} (LSTM only), or {@code null}
+     * @throws IllegalArgumentException when a length differs from its shape, an output is read-only,
+     *         or a cell state is given for a GRU
+     * @throws IllegalStateException when {@code saved} is closed, already used, or from another layer
+     */
+    public void backward(Saved saved, FloatBuffer dy, FloatBuffer dhy, FloatBuffer dcy, FloatBuffer dx,
+                         FloatBuffer dhx, FloatBuffer dcx) {
+        backwardHost(saved, HostData.of(dy), HostData.of(dhy), HostData.of(dcy), HostData.of(dx), HostData.of(dhx),
+                HostData.of(dcx));
+    }
+
+    /**
+     * {@link #forward(int, int, float[], float[], float[], float[], float[], float[]) forward} on
+     * memory segments (heap or native), each holding exactly its shape's floats in native byte order.
+     *
+     * @param batch B, sequences in the batch (at least 1)
+     * @param steps T, timesteps (at least 1)
+     * @param x     (B, T, F) input
+     * @param hx    (B, H) initial hidden state, or {@code null} for zeros
+     * @param cx    (B, H) initial cell state (LSTM only), or {@code null} for zeros
+     * @param y     (B, T, H) receives the hidden state after every step
+     * @param hy    (B, H) receives the final hidden state, or {@code null}
+     * @param cy    (B, H) receives the final cell state (LSTM only), or {@code null}
+     * @return what the backward pass needs; close it when done
+     * @throws IllegalArgumentException when a size differs from its shape, an output is read-only,
+     *         or a cell state is given for a GRU
+     * @throws IllegalStateException when the layer is closed, or a segment's arena is closed
+     * @throws UnsupportedOperationException when the backend cannot run this cell (relu on a GPU)
+     */
+    public Saved forward(int batch, int steps, MemorySegment x, MemorySegment hx, MemorySegment cx, MemorySegment y,
+                         MemorySegment hy, MemorySegment cy) {
+        return forwardHost(batch, steps, HostData.of(x), HostData.of(hx), HostData.of(cx), HostData.of(y),
+                HostData.of(hy), HostData.of(cy));
+    }
+
+    /**
+     * {@link #backward(Saved, float[], float[], float[], float[], float[], float[]) backward} on
+     * memory segments (native-order floats, exactly the shape's size).
+     *
+     * @param saved what {@code forward} returned (not closed, not used by a backward yet)
+     * @param dy    (B, T, H) loss gradient with respect to {@code y}
+     * @param dhy   (B, H) loss gradient with respect to {@code hy}, or {@code null} for zeros
+     * @param dcy   (B, H) loss gradient with respect to {@code cy} (LSTM only), or {@code null} for zeros
+     * @param dx    (B, T, F) receives the gradient with respect to {@code x}, or {@code null}
+     * @param dhx   (B, H) receives the gradient with respect to {@code hx}, or {@code null}
+     * @param dcx   (B, H) receives the gradient with respect to {@code cx} (LSTM only), or {@code null}
+     * @throws IllegalArgumentException when a size differs from its shape, an output is read-only,
+     *         or a cell state is given for a GRU
+     * @throws IllegalStateException when {@code saved} is closed, already used, or from another layer
+     */
+    public void backward(Saved saved, MemorySegment dy, MemorySegment dhy, MemorySegment dcy, MemorySegment dx,
+                         MemorySegment dhx, MemorySegment dcx) {
+        backwardHost(saved, HostData.of(dy), HostData.of(dhy), HostData.of(dcy), HostData.of(dx), HostData.of(dhx),
+                HostData.of(dcx));
+    }
+
+    private Saved forwardHost(int batch, int steps, HostData x, HostData hx, HostData cx, HostData y, HostData hy,
+                              HostData cy) {
+        open();
+        Shapes s = shapes(batch, steps, "forward");
+        s.host("x", x, 'x', true, false);
+        s.host("hx", hx, 'h', false, false);
+        s.cell("cx", cx);
+        s.host("cx", cx, 'h', false, false);
+        s.host("y", y, 'y', true, true);
+        s.host("hy", hy, 'h', false, true);
+        s.cell("cy", cy);
+        s.host("cy", cy, 'h', false, true);
+        List<Tensor> owned = new ArrayList<>();
+        try {
+            Tensor X = upload(x, s.x, owned), HX = upload(hx, s.h, owned), CX = upload(cx, s.h, owned);
+            Tensor Y = alloc(s.y, owned);
+            Tensor reserve = alloc(batch * spec.reservePerSample(steps), owned);
+            try (Tensor HY = hy == null ? null : backend.allocate(s.h); Tensor CY = cy == null ? null : backend.allocate(s.h)) {
+                backend.rnnForward(spec, batch, steps, X, HX, CX, params, Y, HY, CY, reserve);
+                y.download(backend, Y);
+                if (hy != null) hy.download(backend, HY);
+                if (cy != null) cy.download(backend, CY);
+            }
+            return new Saved(this, batch, steps, X, HX, CX, Y, reserve, owned);
+        } catch (RuntimeException e) {
+            closeAll(owned, e);
+            throw e;
+        }
+    }
+
+    private void backwardHost(Saved saved, HostData dy, HostData dhy, HostData dcy, HostData dx, HostData dhx,
+                              HostData dcx) {
+        open();
+        Shapes s = claim(saved);
+        s.host("dy", dy, 'y', true, false);
+        s.host("dhy", dhy, 'h', false, false);
+        s.cell("dcy", dcy);
+        s.host("dcy", dcy, 'h', false, false);
+        s.host("dx", dx, 'x', false, true);
+        s.host("dhx", dhx, 'h', false, true);
+        s.cell("dcx", dcx);
+        s.host("dcx", dcx, 'h', false, true);
+        List<Tensor> temp = new ArrayList<>();
+        RuntimeException failure = null;
+        try {
+            Tensor DY = upload(dy, s.y, temp), DHY = upload(dhy, s.h, temp), DCY = upload(dcy, s.h, temp);
+            Tensor DX = dx == null ? null : alloc(s.x, temp);
+            Tensor DHX = dhx == null ? null : alloc(s.h, temp);
+            Tensor DCX = dcx == null ? null : alloc(s.h, temp);
+            backend.rnnBackward(spec, saved.batch, saved.steps, saved.x, saved.hx, saved.cx, params, saved.y,
+                    saved.reserve, DY, DHY, DCY, DX, DHX, DCX, grads);
+            if (dx != null) dx.download(backend, DX);
+            if (dhx != null) dhx.download(backend, DHX);
+            if (dcx != null) dcx.download(backend, DCX);
+        } catch (RuntimeException e) {
+            failure = e;
+            throw e;
+        } finally {
+            closeAll(temp, failure);
+        }
+    }
+
+    private Tensor upload(HostData d, int n, List<Tensor> owned) {
+        if (d == null) return null;
+        Tensor t = alloc(n, owned);
+        d.upload(backend, t);
+        return t;
+    }
+
+    private Tensor alloc(int n, List<Tensor> owned) {
+        Tensor t = backend.allocate(n);
+        owned.add(t);
+        return t;
+    }
+
+    private static void closeAll(List<Tensor> tensors, RuntimeException failure) {
+        for (int i = tensors.size() - 1; i >= 0; i--) {
+            try {
+                tensors.get(i).close();
+            } catch (RuntimeException e) {
+                if (failure != null) failure.addSuppressed(e);
+                else throw e;
+            }
+        }
+    }
+
+    private Shapes claim(Saved saved) {
+        Objects.requireNonNull(saved, "saved");
+        if (saved.layer != this) throw new IllegalStateException("backward: this Saved came from another layer's forward pass");
+        if (saved.closed) throw new IllegalStateException("backward: the Saved is closed; call backward before closing it");
+        if (saved.used) {
+            throw new IllegalStateException("backward: this forward pass was already back-propagated once"
+                    + " (the reserve it saved is consumed); run forward again");
+        }
+        saved.used = true;
+        return shapes(saved.batch, saved.steps, "backward");
+    }
+
+    private Shapes shapes(int batch, int steps, String op) {
+        if (batch <= 0 || steps <= 0) {
+            throw new IllegalArgumentException(op + ": batch and steps must be positive, found batch=" + batch + ", steps=" + steps);
+        }
+        long x = (long) batch * steps * spec.inputSize(), y = (long) batch * steps * spec.units();
+        long reserve = (long) batch * spec.reservePerSample(steps);
+        if (x > Integer.MAX_VALUE || y > Integer.MAX_VALUE || reserve > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(op + ": batch " + batch + " x steps " + steps + " is too large for one call"
+                    + " (a tensor would exceed 2^31 floats); split the batch");
+        }
+        return new Shapes(op, batch, steps, (int) x, (int) y, batch * spec.units());
+    }
+
+    private void open() {
+        if (closed) throw new IllegalStateException(spec.cell() + " layer is closed");
+    }
+
+    private static void check(String what, long found, long expected, String shape) {
+        if (found != expected) {
+            throw new IllegalArgumentException(what + ": expected " + expected + " floats (" + shape + "), found " + found);
+        }
+    }
+
+    /** The element counts of one call's arguments, and their checks. */
+    private final class Shapes {
+        final String op;
+        final int batch, steps, x, y, h;
+
+        Shapes(String op, int batch, int steps, int x, int y, int h) {
+            this.op = op;
+            this.batch = batch;
+            this.steps = steps;
+            this.x = x;
+            this.y = y;
+            this.h = h;
+        }
+
+        int count(char kind) {
+            return kind == 'x' ? x : kind == 'y' ? y : h;
+        }
+
+        String shape(char kind) {
+            if (kind == 'x') return "(B, T, F) = (" + batch + ", " + steps + ", " + spec.inputSize() + ")";
+            if (kind == 'y') return "(B, T, H) = (" + batch + ", " + steps + ", " + spec.units() + ")";
+            return "(B, H) = (" + batch + ", " + spec.units() + ")";
+        }
+
+        void cell(String name, Object arg) {
+            if (arg != null && spec.cell() == RnnSpec.Cell.GRU) {
+                throw new IllegalArgumentException(op + " " + name + ": a GRU has no cell state; pass null");
+            }
+        }
+
+        void tensor(String name, Tensor t, char kind, boolean required) {
+            if (t == null) {
+                if (required) throw new IllegalArgumentException(op + " " + name + ": required, found null");
+                return;
+            }
+            check(op + " " + name, t.size(), count(kind), shape(kind));
+        }
+
+        void host(String name, HostData d, char kind, boolean required, boolean output) {
+            if (d == null) {
+                if (required) throw new IllegalArgumentException(op + " " + name + ": required, found null");
+                return;
+            }
+            if (d instanceof HostData.Segment seg && seg.m().byteSize() % Float.BYTES != 0) {
+                throw new IllegalArgumentException(op + " " + name + ": a segment of floats must be a multiple of 4 bytes long, found "
+                        + seg.m().byteSize() + " bytes");
+            }
+            check(op + " " + name, d.length(), count(kind), shape(kind));
+            if (output && !d.writable()) throw new IllegalArgumentException(op + " " + name + ": the output buffer is read-only");
+        }
+    }
+
+    /** Frees the parameter and gradient tensors; later calls throw {@link IllegalStateException}. */
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        try (params; grads) {
+            // closes both, grads first
+        }
+    }
+
+    @Override
+    public String toString() {
+        return spec.cell() + "(inputSize=" + spec.inputSize() + ", units=" + spec.units() + ", activation="
+                + spec.activation().keyword() + ") on " + backend.name();
+    }
+
+    /**
+     * What a forward pass keeps for its backward pass: the backend's reserve (and, for the host
+     * forms, the backend copies of the input, initial states and output). One backward per
+     * forward. Close it (try-with-resources) once the backward pass ran, or when none will.
+     */
+    public static final class Saved implements AutoCloseable {
+        private final Rnn layer;
+        private final int batch, steps;
+        private final Tensor x, hx, cx, y, reserve;
+        private final List<Tensor> owned;
+        private boolean closed, used;
+
+        private Saved(Rnn layer, int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor y, Tensor reserve,
+                      List<Tensor> owned) {
+            this.layer = layer;
+            this.batch = batch;
+            this.steps = steps;
+            this.x = x;
+            this.hx = hx;
+            this.cx = cx;
+            this.y = y;
+            this.reserve = reserve;
+            this.owned = owned;
+        }
+
+        /**
+         * The forward pass's batch size.
+         *
+         * @return B
+         */
+        public int batch() {
+            return batch;
+        }
+
+        /**
+         * The forward pass's number of timesteps.
+         *
+         * @return T
+         */
+        public int steps() {
+            return steps;
+        }
+
+        /** Frees what this forward pass kept; closing twice does nothing. */
+        @Override
+        public void close() {
+            if (closed) return;
+            closed = true;
+            closeAll(owned, null);
+        }
+    }
+}
