@@ -47,6 +47,7 @@ build() {
   mkdir -p "$bundle/mnist"
   cp "$jar" "$bundle/"
   cp -r "$here/java/target/test-classes" "$bundle/test-classes"
+  cp -r "$here/java/src/examples/java" "$bundle/examples"   # the README examples GpuExampleTest compiles
   echo "gpu-check: JUnit console launcher $junit_platform ..."
   (cd "$here" && mvn -B -ntp -q org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
       -Dartifact="org.junit.platform:junit-platform-console-standalone:$junit_platform" -DoutputDirectory="$bundle")
@@ -58,7 +59,8 @@ build() {
   trap 'rm -rf "$tmp"' RETURN
   # NB: --compress=zip-0, then xz over the whole runtime: 22 MB, where zip-9 alone leaves 64 MB
   # (java.desktop and libjvm.so) and would not fit the 64 MiB a device call carries.
-  "$JAVA_HOME/bin/jlink" --add-modules java.base,java.logging,java.desktop,java.net.http,jdk.incubator.vector,jdk.httpserver,jdk.unsupported,java.management \
+  # (java.compiler and jdk.compiler: GpuExampleTest compiles the README's GPU example there)
+  "$JAVA_HOME/bin/jlink" --add-modules java.base,java.logging,java.desktop,java.net.http,jdk.incubator.vector,jdk.httpserver,jdk.unsupported,java.management,java.compiler,jdk.compiler \
     --strip-debug --no-man-pages --no-header-files --compress=zip-0 --output "$tmp/jdk" 2>&1 | { grep -v "incubator modules" || true; }
   "$tmp/jdk/bin/java" --add-modules=jdk.incubator.vector -jar "$jar" --version >/dev/null 2>&1 || die "the jlinked runtime does not run jrnn"
   tar -C "$tmp" -cf - jdk | xz -T0 -6 > "$bundle/jdk.tar.xz"
@@ -155,7 +157,8 @@ run() {
   local console
   console=$(ls "$bundle"/junit-platform-console-standalone-*.jar | head -1)
   # NB: -Djrnn.requireDevice: here a GPU test that cannot find the device fails instead of skipping
-  step "GPU tests (@Tag gpu)" 240 "$java" "${flags[@]}" -Djrnn.requireDevice=true -jar "$console" execute \
+  step "GPU tests (@Tag gpu)" 240 "$java" "${flags[@]}" -Djrnn.requireDevice=true -Djrnn.examples.dir="$bundle/examples" \
+    -jar "$console" execute \
     --disable-banner --details=tree \
     --details-theme=ascii --class-path "$bundle/jrnn-all.jar:$bundle/test-classes" --scan-class-path \
     --include-tag gpu --reports-dir "$out/junit"

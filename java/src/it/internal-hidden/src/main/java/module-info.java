@@ -1,0 +1,3 @@
+module bad.user {
+    requires dev.jrnn;
+}
