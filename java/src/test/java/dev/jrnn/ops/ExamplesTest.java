@@ -3,6 +3,7 @@ package dev.jrnn.ops;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.jrnn.data.InstalledFashionMnist;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,7 +12,6 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,7 +21,6 @@ import org.junit.jupiter.api.io.TempDir;
  * code verbatim, and internal packages are out of an outside module's reach.
  */
 class ExamplesTest {
-    private static final Path FASHION = Path.of("/usr/share/datasets/fashion-mnist");
     @TempDir
     Path dir;
 
@@ -33,12 +32,7 @@ class ExamplesTest {
 
     @Test
     void trainExampleTrainsTheNotebookModelOnFashionMnist() throws Exception {
-        boolean present = Files.isRegularFile(FASHION.resolve("train-images-idx3-ubyte.gz"));
-        if (!present && "1".equals(System.getenv("JRNN_REQUIRE_DATA"))) {
-            throw new AssertionError("JRNN_REQUIRE_DATA=1 but Fashion-MNIST is missing at " + FASHION
-                    + ": apt-get install dataset-fashion-mnist");
-        }
-        Assumptions.assumeTrue(present, "SKIPPED: Fashion-MNIST not installed at " + FASHION);
+        InstalledFashionMnist.require();   // the example finds it as the CLI does, under /usr/share/datasets
         // two epochs on 8,192 samples: the README's code end to end, in seconds
         String out = ExampleProgram.compileAndRun(dir, "example.TrainExample", "2", "8192");
         Matcher m = Pattern.compile("2 epochs: loss ([0-9.]+), test accuracy ([0-9.]+)").matcher(out);

@@ -7,12 +7,11 @@ import dev.jrnn.backend.RnnSpec.Cell;
 import dev.jrnn.cpu.VectorBackend;
 import dev.jrnn.data.Dataset;
 import dev.jrnn.data.Datasets;
+import dev.jrnn.data.InstalledFashionMnist;
 import dev.jrnn.data.Preprocess;
 import dev.jrnn.data.Split;
 import dev.jrnn.nn.Sequential;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,19 +20,11 @@ import org.junit.jupiter.api.Test;
  * 0.64-0.70 from its own initialisation. CI sets JRNN_REQUIRE_DATA=1 so a missing dataset fails.
  */
 class FashionMnistTrainingTest {
-    static final Path DIR = Path.of("/usr/share/datasets/fashion-mnist");
-
     @Test
     void oneEpochOfLstm32ReachesSixtyPercent() throws Exception {
-        boolean present = Files.isRegularFile(DIR.resolve("train-images-idx3-ubyte.gz"));
-        if (!present && "1".equals(System.getenv("JRNN_REQUIRE_DATA"))) {
-            throw new AssertionError("JRNN_REQUIRE_DATA=1 but Fashion-MNIST is missing at " + DIR
-                    + ": apt-get install dataset-fashion-mnist");
-        }
-        Assumptions.assumeTrue(present, "SKIPPED: Fashion-MNIST not installed at " + DIR
-                + " (apt-get install dataset-fashion-mnist)");
-        Dataset train = Datasets.load("fashion-mnist", DIR, Split.TRAIN, Preprocess.SCALE);
-        Dataset test = Datasets.load("fashion-mnist", DIR, Split.TEST, Preprocess.SCALE);
+        Path dir = InstalledFashionMnist.require();
+        Dataset train = Datasets.load("fashion-mnist", dir, Split.TRAIN, Preprocess.SCALE);
+        Dataset test = Datasets.load("fashion-mnist", dir, Split.TEST, Preprocess.SCALE);
         Sequential m = Sequential.notebook(Cell.LSTM, 32, 1, Activation.TANH, 0.2, 28, 28, 10);
         try (VectorBackend be = new VectorBackend(Runtime.getRuntime().availableProcessors());
              Trainer t = new Trainer(m, be, TrainConfig.defaults())) {
