@@ -38,6 +38,24 @@ public final class ExampleProgram {
         return System.getProperty("jdk.module.path") != null;
     }
 
+    /**
+     * The class path the examples need when not modular: the JVM's, plus where jrnn, JCuda and
+     * these tests were loaded from (the JUnit console launcher loads them through its own loader).
+     */
+    static String classPath() {
+        java.util.LinkedHashSet<String> parts = new java.util.LinkedHashSet<>();
+        String cp = System.getProperty("java.class.path", "");
+        if (!cp.isEmpty()) parts.addAll(List.of(cp.split(File.pathSeparator)));
+        for (Class<?> c : new Class<?>[] {Rnn.class, jcuda.driver.CUdeviceptr.class, ExampleProgram.class}) {
+            try {
+                parts.add(Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
+            } catch (java.net.URISyntaxException | RuntimeException e) {
+                throw new IllegalStateException("cannot tell where " + c.getName() + " was loaded from", e);
+            }
+        }
+        return String.join(File.pathSeparator, parts);
+    }
+
     /** The test JVM's module path: dev.jrnn and the modules it requires. */
     public static String jrnnModulePath() {
         String mp = System.getProperty("jdk.module.path");
@@ -62,7 +80,7 @@ public final class ExampleProgram {
         if (modular()) {
             args.addAll(List.of("--module-path", jrnnModulePath()));
         } else {
-            args.addAll(List.of("--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path")));
+            args.addAll(List.of("--add-modules", "jdk.incubator.vector", "-cp", classPath()));
         }
         args.addAll(files);
         ByteArrayOutputStream diagnostics = new ByteArrayOutputStream();
@@ -80,7 +98,7 @@ public final class ExampleProgram {
                 ? List.of(java, "--enable-native-access=dev.jrnn,jcuda", "-Xmx1g",
                         "--module-path", classes + File.pathSeparator + jrnnModulePath(), "-m", "example.embed/" + mainClass)
                 : List.of(java, "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx1g",
-                        "-cp", classes + File.pathSeparator + System.getProperty("java.class.path"), mainClass));
+                        "-cp", classes + File.pathSeparator + classPath(), mainClass));
         cmd.addAll(List.of(args));
         Path log = Files.createTempFile("jrnn-example", ".log");
         try {
