@@ -54,6 +54,16 @@ JRNN_HD void jrnn_last_step_backward_element(long long i, int steps, int width, 
     dSeq[i] = t == steps - 1 ? dOut[b * width + j] : 0.0f;
 }
 
+// Body: dst[r, j] = src[index[r], j] for flat index i = r * width + j; src (n, width), index (rows)
+// row numbers as floats, dst (rows, width). An index outside [0, n) gives 0 (a kernel cannot throw;
+// the CPU backends reject it).
+JRNN_HD void jrnn_gather_rows_element(long long i, int width, int n, const float* src, const float* index, float* dst) {
+    long long r = i / width, j = i % width;
+    float v = index[r];
+    int row = (int)v;
+    dst[i] = (v >= 0.0f && row < n && (float)row == v) ? src[(long long)row * width + j] : 0.0f;
+}
+
 #ifdef __CUDACC__
 // p (n) = value.
 extern "C" __global__ void jrnn_fill(int n, float* p, float value) {
@@ -84,6 +94,12 @@ extern "C" __global__ void jrnn_bias_gradient(int rows, int cols, const float* d
 // out (B, W) = seq (B, T, W) at t = T-1.
 extern "C" __global__ void jrnn_last_step(int batch, int steps, int width, const float* seq, float* out) {
     JRNN_FOR_EACH(i, (long long)batch * width) jrnn_last_step_element(i, steps, width, seq, out);
+}
+
+// dst (rows, width) = src (n, width) at the rows index (rows) names.
+extern "C" __global__ void jrnn_gather_rows(int rows, int width, int n, const float* src, const float* index,
+                                            float* dst) {
+    JRNN_FOR_EACH(i, (long long)rows * width) jrnn_gather_rows_element(i, width, n, src, index, dst);
 }
 
 // dSeq (B, T, W) = dOut (B, W) at t = T-1, zero elsewhere.

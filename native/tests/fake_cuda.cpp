@@ -485,6 +485,15 @@ CUresult launch(const std::string& k, unsigned grid, unsigned block, void** a) {
         DEV(seq, 4L * batch * steps * width, "jrnn_last_step seq");
         DEV(out, 4L * batch * width, "jrnn_last_step out");
         for (long long i = 0; i < (long long)batch * width; i++) jrnn_last_step_element(i, steps, width, seq, out);
+    } else if (k == "jrnn_gather_rows") {
+        int rows = arg<int>(a, 0), width = arg<int>(a, 1), n = arg<int>(a, 2);
+        const float* src = arg<const float*>(a, 3);
+        const float* index = arg<const float*>(a, 4);
+        float* dst = arg<float*>(a, 5);
+        DEV(src, 4L * n * width, "jrnn_gather_rows src");
+        DEV(index, 4L * rows, "jrnn_gather_rows index");
+        DEV(dst, 4L * rows * width, "jrnn_gather_rows dst");
+        for (long long i = 0; i < (long long)rows * width; i++) jrnn_gather_rows_element(i, width, n, src, index, dst);
     } else if (k == "jrnn_last_step_backward") {
         int batch = arg<int>(a, 0), steps = arg<int>(a, 1), width = arg<int>(a, 2);
         const float* dOut = arg<const float*>(a, 3);

@@ -249,6 +249,21 @@ public interface Backend extends AutoCloseable {
      */
     void lastStepBackward(int batch, int steps, int width, Tensor dOut, Tensor dSeq);
 
+    /**
+     * Gathers rows: {@code dst[i, :] = src[index[i], :]} for {@code i < rows}. Lets a trainer keep
+     * a whole dataset on the backend and assemble each shuffled batch there, with no host copy per
+     * step.
+     *
+     * @param rows  number of rows to gather
+     * @param width row length
+     * @param src   (N, width) the rows to gather from
+     * @param index (rows) row numbers in [0, N), stored as floats (exact up to 2^24 rows)
+     * @param dst   (rows, width), overwritten
+     * @throws IllegalArgumentException when a tensor is too small, or (on the CPU backends) an index
+     *         is not a row of {@code src}
+     */
+    void gatherRows(int rows, int width, Tensor src, Tensor index, Tensor dst);
+
     // ---- regularisation, loss, optimiser -----------------------------------------------------
 
     /**

@@ -104,8 +104,9 @@ final class TrainCommand implements Callable<Integer> {
                 data.train().size(), data.validation() == null ? "" : String.format(Locale.ROOT, "%,d validation / ", data.validation().size()),
                 data.test().size(), m.shortName(), m.paramCount());
         out.flush();
-        TrainConfig cfg = resumed != null ? resumed.training().config()
-                : TrainConfig.defaults().withBatchSize(batchSize).withLearningRate(lr).withSeed(seed);
+        TrainConfig cfg = (resumed != null ? resumed.training().config()
+                : TrainConfig.defaults().withBatchSize(batchSize).withLearningRate(lr).withSeed(seed))
+                .withLogInterval(TrainingRun.PROGRESS_INTERVAL);
         Path saveTo = checkpoint != null ? checkpoint : resume;
         try (Backend be = backendOptions.create(err); Trainer t = new Trainer(m, be, cfg);
              Checkpointer ck = saveTo == null ? null : new Checkpointer(saveTo)) {

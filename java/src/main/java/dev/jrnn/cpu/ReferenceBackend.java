@@ -285,6 +285,25 @@ public final class ReferenceBackend implements Backend {
         }
     }
 
+    @Override
+    public void gatherRows(int rows, int width, Tensor src, Tensor index, Tensor dst) {
+        DoubleTensor S = dt(src), I = dt(index), D = dt(dst);
+        int n = width == 0 ? 0 : S.size() / width;
+        for (int i = 0; i < rows; i++) {
+            int r = rowIndex(I.get(i), n, i);
+            for (int j = 0; j < width; j++) D.set(i * width + j, S.get(r * width + j));
+        }
+    }
+
+    /** Row {@code v} of {@code n}, checked: an index that is not a whole row number is an error. */
+    static int rowIndex(double v, int n, int i) {
+        int r = (int) v;
+        if (r != v || r < 0 || r >= n) {
+            throw new IllegalArgumentException("gatherRows index[" + i + "]: expected a row in [0, " + n + "), found " + v);
+        }
+        return r;
+    }
+
     // ---- regularisation, loss, optimiser -----------------------------------------------------
 
     @Override

@@ -541,6 +541,16 @@ public final class CudaBackend implements GpuBackend {
         kernels.lastStepBackward(batch, steps, width, D.address(), S.address());
     }
 
+    @Override
+    public void gatherRows(int rows, int width, Tensor src, Tensor index, Tensor dst) {
+        if (rows < 0 || width < 0) throw new IllegalArgumentException("gatherRows sizes must be >= 0, found " + rows + " x " + width);
+        CudaTensor S = dev(src, 0, "gatherRows src (N, width)");
+        CudaTensor I = dev(index, rows, "gatherRows index (rows)");
+        CudaTensor D = dev(dst, (long) rows * width, "gatherRows dst (rows, width)");
+        // NB: the kernel cannot throw: an index outside [0, N) copies zeros and is not reported
+        kernels.gatherRows(rows, width, width == 0 ? 0 : S.size() / width, S.address(), I.address(), D.address());
+    }
+
     // ---- regularisation, loss, optimiser -----------------------------------------------------
 
     @Override

@@ -37,7 +37,7 @@ final class Kernels implements AutoCloseable {
         m.put("dropout", List.of("jrnn_dropout"));
         m.put("softmax", List.of("jrnn_softmax_rows", "jrnn_softmax_xent"));
         m.put("elementwise", List.of("jrnn_fill", "jrnn_add", "jrnn_bias_activation", "jrnn_activation_backward",
-                "jrnn_bias_gradient", "jrnn_last_step", "jrnn_last_step_backward"));
+                "jrnn_bias_gradient", "jrnn_last_step", "jrnn_last_step_backward", "jrnn_gather_rows"));
         m.put("adam", List.of("jrnn_adam"));
         FUNCTIONS = java.util.Collections.unmodifiableMap(m);
     }
@@ -187,6 +187,12 @@ final class Kernels implements AutoCloseable {
     void lastStepBackward(int batch, int steps, int width, long dOut, long dSeq) {
         long work = (long) batch * steps * width;
         if (work > 0) launch("jrnn_last_step_backward", grid(work), BLOCK, batch, steps, width, dOut, dSeq);
+    }
+
+    /** jrnn_gather_rows(int rows, int width, int n, const float *src, const float *index, float *dst) */
+    void gatherRows(int rows, int width, int n, long src, long index, long dst) {
+        long work = (long) rows * width;
+        if (work > 0) launch("jrnn_gather_rows", grid(work), BLOCK, rows, width, n, src, index, dst);
     }
 
     /**

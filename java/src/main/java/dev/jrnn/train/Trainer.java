@@ -20,6 +20,13 @@ import java.util.SplittableRandom;
  * {@code loss = mean_b -log softmax(logits_b)[y_b]} over the batch, back-propagates it and applies
  * one Adam step (see {@link TrainConfig}).
  *
+ * <p>Data stays on the backend: {@link #fit} and {@link #evaluate} copy a dataset to the backend
+ * once (the last one trained on and the last one evaluated are kept), then per epoch only the
+ * shuffled order, and assemble each batch there ({@link Backend#gatherRows}); the host reads the
+ * running loss and accuracy only every {@link TrainConfig#logInterval()} batches. So a
+ * {@link Dataset}'s arrays must not change while a trainer uses it: make a new {@code Dataset}
+ * instead. A dataset of more than 2^31 - 1 floats is copied batch by batch instead.
+ *
  * <p>Not thread-safe: use it, and its backend, from one thread at a time. Close it to release the
  * backend buffers (not the backend itself, which the caller owns).
  */
@@ -35,6 +42,76 @@ public final class Trainer implements AutoCloseable {
     private final float[] xHost, yHost;
     private long step;                         // optimiser steps taken
     private int epochsDone;
+    private Resident trainData, evalData;      // datasets copied to the backend, or null
+
+    /** A dataset on the backend: samples x (N, T, F), labels y (N) as floats, and an order (N) to gather by. */
+    private final class Resident implements AutoCloseable {
+        final float[] xKey;
+        final int[] yKey;
+        final Tensor x, y, order;
+        int[] orderOf;                         // the host order last written to `order`, or null
+
+        Resident(Dataset d) {
+            int n = d.size();
+            xKey = d.x();
+            yKey = d.y();
+            Tensor xs = null, ys = null;
+            try {
+                xs = backend.allocate(n * sampleSize);
+                backend.write(d.x(), 0, xs, n * sampleSize);
+                ys = backend.allocate(n);
+                float[] labels = new float[n];
+                for (int i = 0; i < n; i++) labels[i] = d.y()[i];
+                backend.write(labels, 0, ys, n);
+                order = backend.allocate(n);
+            } catch (RuntimeException e) {
+                if (xs != null) xs.close();
+                if (ys != null) ys.close();
+                throw e;
+            }
+            x = xs;
+            y = ys;
+        }
+
+        boolean holds(Dataset d) {
+            return xKey == d.x() && yKey == d.y();
+        }
+
+        /** Writes {@code o} as the gather order unless it is the one already there. */
+        void useOrder(int[] o) {
+            if (o == orderOf) return;
+            float[] f = new float[o.length];
+            for (int i = 0; i < o.length; i++) f[i] = o[i];
+            backend.write(f, 0, order, o.length);
+            orderOf = o;
+        }
+
+        @Override
+        public void close() {
+            x.close();
+            y.close();
+            order.close();
+        }
+    }
+
+    /**
+     * The backend copy of {@code d} in slot {@code eval} or training, made (replacing the slot's
+     * previous dataset) if needed; {@code null} when {@code d} is too large for one tensor.
+     */
+    private Resident resident(Dataset d, boolean eval) {
+        Resident r = eval ? evalData : trainData;
+        Resident other = eval ? trainData : evalData;
+        if (r != null && r.holds(d)) return r;
+        if (other != null && other.holds(d)) return other;
+        if ((long) d.size() * sampleSize > Integer.MAX_VALUE || d.size() >= (1 << 24)) return null;
+        if (r != null) r.close();
+        if (eval) evalData = null;
+        else trainData = null;
+        r = new Resident(d);
+        if (eval) evalData = r;
+        else trainData = r;
+        return r;
+    }
 
     /**
      * Binds the model to the backend, allocates buffers for {@code max(batchSize, evalBatchSize)}
@@ -177,16 +254,24 @@ public final class Trainer implements AutoCloseable {
         int batches = (n + bs - 1) / bs;
         List<EpochMetrics> history = new ArrayList<>();
         int lastEpoch = epochsDone + epochs;
+        Resident data = resident(train, false);
         for (int e = 0; e < epochs; e++) {
             int epoch = ++epochsDone;
             int[] order = order(n, epoch);
             l.onEpochStart(epoch, lastEpoch, batches);
             long t0 = System.nanoTime();
+            if (data != null) data.useOrder(order);
             backend.fill(stats, 0f);
             float[] s = new float[2];
             for (int bi = 0; bi < batches; bi++) {
                 int start = bi * bs, b = Math.min(bs, n - start);
-                stage(train, order, start, b);
+                if (data != null) {
+                    Tensor rows = data.order.slice(start, b);
+                    backend.gatherRows(b, sampleSize, data.x, rows, xBuf);
+                    backend.gatherRows(b, 1, data.y, rows, yBuf);
+                } else {
+                    stage(train, order, start, b);
+                }
                 trainStep(b);
                 boolean lastBatch = bi == batches - 1;
                 if (lastBatch || (bi + 1) % config.logInterval() == 0) {
@@ -253,12 +338,19 @@ public final class Trainer implements AutoCloseable {
         checkData(data);
         long t0 = System.nanoTime();
         int n = data.size(), bs = Math.min(config.evalBatchSize(), net.maxBatch());
+        Resident r = resident(data, true);
         backend.fill(stats, 0f);
         for (int start = 0; start < n; start += bs) {
             int b = Math.min(bs, n - start);
-            stage(data, null, start, b);
-            Tensor logits = net.forward(b, xBuf, false, config.seed(), step);
-            backend.softmaxCrossEntropy(b, classes, logits, yBuf, 1f, null, stats);
+            Tensor x = xBuf, y = yBuf;
+            if (r != null) {                   // in order: the batch is a view of the backend copy
+                x = r.x.slice(start * sampleSize, b * sampleSize);
+                y = r.y.slice(start, b);
+            } else {
+                stage(data, null, start, b);
+            }
+            Tensor logits = net.forward(b, x, false, config.seed(), step);
+            backend.softmaxCrossEntropy(b, classes, logits, y, 1f, null, stats);
         }
         float[] s = new float[2];
         backend.read(stats, s, 0, 2);
@@ -332,5 +424,8 @@ public final class Trainer implements AutoCloseable {
     public void close() {
         net.close();
         for (Tensor t : new Tensor[] {m, v, xBuf, yBuf, dLogits, stats}) t.close();
+        if (trainData != null) trainData.close();
+        if (evalData != null) evalData.close();
+        trainData = evalData = null;
     }
 }

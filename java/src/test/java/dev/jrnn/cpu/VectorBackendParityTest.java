@@ -524,6 +524,31 @@ class VectorBackendParityTest {
         }
     }
 
+    @Test
+    void gatherRowsMatchesReferenceAndRejectsIndicesThatAreNotRows() {
+        int n = 11, width = 7, rows = 9;
+        SplittableRandom rnd = rng("gather");
+        float[] src = uniform(rnd, n * width, 1), index = new float[rows];
+        for (int i = 0; i < rows; i++) index[i] = rnd.nextInt(n);
+        index[0] = n - 1;
+        try (VectorBackend vb = new VectorBackend(2)) {
+            Tensor ro = ref.allocate(rows * width), vo = vb.allocate(rows * width);
+            ref.gatherRows(rows, width, put(ref, src), put(ref, index), ro);
+            vb.gatherRows(rows, width, putOffset(vb, src, 3), putOffset(vb, index, 1), vo);
+            assertArrayEquals(get(ref, ro), get(vb, vo));
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < width; j++) assertEquals(src[(int) index[i] * width + j], get(vb, vo)[i * width + j]);
+            }
+            for (float bad : new float[] {-1, n, 2.5f, Float.NaN}) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> vb.gatherRows(1, width, put(vb, src), put(vb, new float[] {bad}), vo));
+                assertTrue(e.getMessage().contains("expected a row in [0, " + n + ")"), e.getMessage());
+                assertThrows(IllegalArgumentException.class,
+                        () -> ref.gatherRows(1, width, put(ref, src), put(ref, new float[] {bad}), ro));
+            }
+        }
+    }
+
     // ---- regularisation, loss, optimiser -----------------------------------------------------
 
     @ParameterizedTest(name = "n={0} rate={1}")

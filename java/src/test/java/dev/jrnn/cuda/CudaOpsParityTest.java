@@ -145,6 +145,26 @@ class CudaOpsParityTest {
     }
 
     @Test
+    void gatherRowsCopiesTheIndexedRowsExactly() {
+        int n = 50, width = 28 * 28, rows = 37;
+        float[] src = uniform(rng("gather"), n * width, 1);
+        float[] index = new float[rows];
+        SplittableRandom r = rng("gidx");
+        for (int i = 0; i < rows; i++) index[i] = r.nextInt(n);
+        Tensor out = poisoned(rows * width), lab = poisoned(rows);
+        Tensor cIndex = put(cuda, index);
+        cuda.gatherRows(rows, width, put(cuda, src), cIndex, out);
+        float[] labels = new float[n];
+        for (int i = 0; i < n; i++) labels[i] = i % 10;
+        cuda.gatherRows(rows, 1, put(cuda, labels), cIndex, lab);
+        Tensor rOut = ref.allocate(rows * width), rLab = ref.allocate(rows);
+        ref.gatherRows(rows, width, put(ref, src), put(ref, index), rOut);
+        ref.gatherRows(rows, 1, put(ref, labels), put(ref, index), rLab);
+        assertClose(ReferenceBackend.toArray(rOut), get(cuda, out), 0, 0, "gatherRows");
+        assertClose(ReferenceBackend.toArray(rLab), get(cuda, lab), 0, 0, "gatherRows labels");
+    }
+
+    @Test
     void dropoutMatchesBothCpuBackendsBitForBit() {
         try (VectorBackend vec = new VectorBackend(2)) {
             for (int n : new int[] {1, 5, 256 * 64, 256 * 32 + 3}) {

@@ -9,6 +9,7 @@ import dev.jrnn.backend.Activation;
 import dev.jrnn.backend.Backend;
 import dev.jrnn.backend.RnnSpec.Cell;
 import dev.jrnn.cpu.ReferenceBackend;
+import dev.jrnn.cpu.VectorBackend;
 import dev.jrnn.data.Dataset;
 import dev.jrnn.nn.Sequential;
 import java.util.List;
@@ -127,6 +128,44 @@ class TrainerTest {
             assertArrayEquals(whole.m(), resumed.m(), cell + " Adam m");
             assertArrayEquals(whole.v(), resumed.v(), cell + " Adam v");
             assertTrue(!java.util.Arrays.equals(half.params(), whole.params()), "the second epoch changed the weights");
+        }
+    }
+
+    @Test
+    void batchesGatheredOnTheBackendAreTheSamplesInShuffledOrder() {
+        // The trainer keeps datasets on the backend and gathers each batch there; compare with
+        // batches assembled on the host in the documented order, through trainOnBatch.
+        Dataset d = toy(100, 8, 5, 9);
+        TrainConfig cfg = TrainConfig.defaults().withBatchSize(32).withSeed(3).withLearningRate(1e-2f);
+        try (VectorBackend be = new VectorBackend(2); Trainer fit = new Trainer(model(Cell.GRU), be, cfg);
+             Trainer manual = new Trainer(model(Cell.GRU), be, cfg)) {
+            fit.fit(d, 2, null);
+            int sample = d.sampleSize();
+            for (int epoch = 1; epoch <= 2; epoch++) {
+                int[] order = new int[d.size()];
+                for (int i = 0; i < order.length; i++) order[i] = i;
+                SplittableRandom rnd = new SplittableRandom(cfg.seed() * 0x9E3779B97F4A7C15L + epoch);
+                for (int i = order.length - 1; i > 0; i--) {
+                    int j = rnd.nextInt(i + 1), t = order[i];
+                    order[i] = order[j];
+                    order[j] = t;
+                }
+                for (int start = 0; start < d.size(); start += 32) {
+                    int b = Math.min(32, d.size() - start);
+                    float[] x = new float[b * sample];
+                    int[] y = new int[b];
+                    for (int i = 0; i < b; i++) {
+                        System.arraycopy(d.x(), order[start + i] * sample, x, i * sample, sample);
+                        y[i] = d.y()[order[start + i]];
+                    }
+                    manual.trainOnBatch(x, y, b);
+                }
+            }
+            assertArrayEquals(manual.network().getParameters(), fit.network().getParameters());
+            // evaluating the training set reuses its backend copy; a copy of the arrays is uploaded anew
+            Dataset copy = new Dataset("copy", d.x().clone(), d.y().clone(), d.steps(), d.features(), d.classes());
+            assertEquals(fit.evaluate(d).loss(), fit.evaluate(copy).loss(), 0.0);
+            assertEquals(fit.evaluate(copy).accuracy(), manual.evaluate(d).accuracy(), 0.0);
         }
     }
 
