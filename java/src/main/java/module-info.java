@@ -16,8 +16,8 @@
  * Everything else ({@code dev.jrnn.cpu}, {@code dev.jrnn.cuda}, {@code dev.jrnn.experiment},
  * {@code dev.jrnn.cli}) is internal and may change in any release.
  *
- * <p>Run with {@code --enable-native-access=dev.jrnn} (the CUDA backend calls cuDNN and cuBLAS
- * through the foreign function API and the driver through JCuda's JNI library).
+ * <p>Run with {@code --enable-native-access=dev.jrnn,jcuda} (the CUDA backend calls cuDNN and
+ * cuBLAS through the foreign function API and the driver through JCuda's JNI library).
  */
 @SuppressWarnings({"requires-automatic", "requires-transitive-automatic"})
 module dev.jrnn {

@@ -15,6 +15,9 @@ package dev.jrnn.backend;
  * Thread safety: a backend is used by one thread at a time (it may use more threads internally).
  * Ownership: the caller closes the tensors it allocated and the backend itself; closing the
  * backend frees what it holds (worker threads, device memory).
+ *
+ * <p>Exported for use, not for implementation outside jrnn: before 1.0.0 methods may be added in
+ * a minor release.
  */
 public interface Backend extends AutoCloseable {
 

@@ -17,8 +17,13 @@ import jcuda.driver.CUstream;
  * asynchronous: an op returns once queued on the current stream; {@link #read} and
  * {@link #synchronize} wait for it.
  *
- * <p>Thread safety: one thread at a time, as every {@link Backend}; the backend makes its context
- * current on whichever thread calls it.
+ * <p>Thread safety: one thread at a time, as every {@link Backend}. Each call makes the backend's
+ * context current on the calling thread if it is not (and leaves it current, as cuDNN and cuBLAS
+ * do), so several backends, or the caller's own context, can take turns on one thread.
+ *
+ * <p>Errors: a failing CUDA, cuDNN or cuBLAS call raises a {@link RuntimeException} whose message
+ * names the call and the error (for example out of memory in {@link #allocate}); its class is
+ * internal to jrnn, so catch {@code RuntimeException}.
  *
  * <p>Cells run with tanh only (cuDNN fuses no other cell activation); a relu recurrent layer is an
  * {@link UnsupportedOperationException}.
@@ -33,6 +38,8 @@ public interface GpuBackend extends Backend {
      * @return a new backend; close it when done
      * @throws UnsupportedOperationException when no usable CUDA driver, device, cuDNN, cuBLAS or
      *         kernel image is present; the message names what is missing and where it was looked for
+     * @throws IllegalArgumentException when there is no device {@code device}
+     * @throws IllegalStateException when CUDA is present but fails to start (the cause says how)
      */
     static GpuBackend open(int device) {
         return CudaBackend.open(device);
@@ -42,7 +49,8 @@ public interface GpuBackend extends Backend {
      * Runs on the caller's {@code context} and {@code stream}: the context the caller's buffers
      * were allocated in (it is made current on the calling thread while jrnn works) and the stream
      * ops are queued on ({@code null}: the legacy default stream). Neither is destroyed by
-     * {@link #close()}, which only synchronizes the stream and frees jrnn's own memory.
+     * {@link #close()}, which waits for the current stream and frees jrnn's own memory, handles and
+     * kernel module.
      *
      * @param context the caller's CUDA context (for example the device's primary context)
      * @param stream  the caller's stream, or {@code null} for the legacy default stream
@@ -50,6 +58,7 @@ public interface GpuBackend extends Backend {
      * @throws UnsupportedOperationException when cuDNN, cuBLAS or jrnn's kernel image cannot be
      *         loaded; the message names what is missing
      * @throws IllegalArgumentException when {@code context} is {@code null}
+     * @throws IllegalStateException when CUDA fails to start on that context (the cause says how)
      */
     static GpuBackend attach(CUcontext context, CUstream stream) {
         return CudaBackend.attach(context, stream);
@@ -88,9 +97,10 @@ public interface GpuBackend extends Backend {
     CUstream stream();
 
     /**
-     * Queues every later op (cuDNN, cuBLAS, kernels, copies) on {@code stream}; work already
-     * queued stays on the stream it went to. To order it after earlier work, synchronize or use
-     * events between the two streams.
+     * Queues every later op (cuDNN, cuBLAS, kernels, copies) on {@code stream}. Work already queued
+     * stays on the stream it went to, and the new stream first waits, on the device (an event, no
+     * host wait), for everything queued on the old one so far, so jrnn's results and its reused
+     * buffers stay in order. The stream must stay alive until it is replaced or the backend closed.
      *
      * @param stream a stream of this backend's context, or {@code null} for the legacy default stream
      */
@@ -118,4 +128,13 @@ public interface GpuBackend extends Backend {
      * @return elapsed device time in milliseconds
      */
     float timeMillis(Runnable ops);
+
+    /**
+     * Waits for the current stream, then frees everything jrnn allocated (tensors from
+     * {@link #allocate}, workspaces, the cuDNN and cuBLAS handles, the kernel module) and, for
+     * {@link #open}, destroys its own stream and releases the primary context. Nothing the caller
+     * made is freed or destroyed. Closing twice does nothing.
+     */
+    @Override
+    void close();
 }

@@ -12,6 +12,7 @@ import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
+import static jcuda.driver.JCudaDriver.cuStreamWaitEvent;
 
 import dev.jrnn.backend.Activation;
 import dev.jrnn.backend.Backend;
@@ -78,6 +79,7 @@ public final class CudaBackend implements GpuBackend {
     private int nextStaging;
     private DeviceArena.Block work, scratch;        // cuDNN workspace; dx when the caller wants none
     private final boolean forceWeightCopy = "copy".equals(System.getProperty("jrnn.cuda.weights"));
+    private CUevent switchEvent;                    // orders a new stream after the old one (setStream)
     private boolean closed;
 
     /**
@@ -99,9 +101,18 @@ public final class CudaBackend implements GpuBackend {
     /** {@link GpuBackend#open}: {@link #create(int)} with the public API's exception type. */
     public static CudaBackend open(int ordinal) {
         try {
-            return create(ordinal);
+            String why = CudaSupport.unavailableReason();
+            if (why != null) throw new CudaUnavailableException(why);
+            int devices = Driver.status().devices();
+            if (ordinal < 0 || ordinal >= devices) {
+                throw new IllegalArgumentException("no CUDA device " + ordinal + ": the driver reports " + devices
+                        + " device" + (devices == 1 ? "" : "s") + ", numbered from 0");
+            }
+            return new CudaBackend(ordinal);
         } catch (CudaUnavailableException e) {
             throw new UnsupportedOperationException(e.getMessage(), e);
+        } catch (CudaException e) {
+            throw new IllegalStateException("CUDA failed to start on device " + ordinal + ": " + e.getMessage(), e);
         }
     }
 
@@ -116,6 +127,8 @@ public final class CudaBackend implements GpuBackend {
             return new CudaBackend(CudaContext.attach(context, stream), dnn, blas);
         } catch (CudaUnavailableException e) {
             throw new UnsupportedOperationException(e.getMessage(), e);
+        } catch (CudaException e) {
+            throw new IllegalStateException("CUDA failed to start on the caller's context: " + e.getMessage(), e);
         }
     }
 
@@ -253,9 +266,26 @@ public final class CudaBackend implements GpuBackend {
     @Override
     public void setStream(CUstream stream) {
         open();
+        long handle = stream == null ? 0L : Driver.nativeHandle(stream);
+        // the libraries first: should either refuse, everything stays on the old stream
+        cublas.setStream(cublasHandle, handle);
+        try {
+            cudnn.setStream(cudnnHandle, handle);
+        } catch (RuntimeException e) {
+            cublas.setStream(cublasHandle, ctx.streamHandle);
+            throw e;
+        }
+        // NB: jrnn's own buffers (cuDNN workspace and reserves, arena blocks handed out again) were
+        // last used on the old stream; the new stream waits for that work on the device, no host sync.
+        if (switchEvent == null) {
+            CUevent e = new CUevent();
+            check(cuEventCreate(e, CUevent_flags.CU_EVENT_DISABLE_TIMING), "cuEventCreate");
+            switchEvent = e;
+        }
+        check(cuEventRecord(switchEvent, ctx.stream), "cuEventRecord(the previous stream)");
+        CUstream next = stream == null ? new CUstream() : stream;
+        check(cuStreamWaitEvent(next, switchEvent, 0), "cuStreamWaitEvent(the new stream)");
         ctx.useStream(stream);
-        cublas.setStream(cublasHandle, ctx.streamHandle);
-        cudnn.setStream(cudnnHandle, ctx.streamHandle);
     }
 
     // ---- memory ------------------------------------------------------------------------------
@@ -688,6 +718,9 @@ public final class CudaBackend implements GpuBackend {
             },
             () -> {
                 for (Staging s : staging) if (s != null) s.free();
+            },
+            () -> {
+                if (switchEvent != null) check(cuEventDestroy(switchEvent), "cuEventDestroy");
             },
             () -> cudnn.destroyDropoutDescriptor(noDropout),
             () -> cudnn.destroy(cudnnHandle),

@@ -1,6 +1,7 @@
 package dev.jrnn.cuda;
 
 import static dev.jrnn.cuda.Driver.check;
+import static jcuda.driver.JCudaDriver.cuCtxGetCurrent;
 import static jcuda.driver.JCudaDriver.cuCtxGetDevice;
 import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
 import static jcuda.driver.JCudaDriver.cuDeviceGet;
@@ -32,7 +33,8 @@ final class CudaContext implements AutoCloseable {
     long streamHandle;
     private final boolean owned;     // primary context retained and stream created here
     private final CUstream ownStream;
-    private Thread current;
+    private final CUcontext probe = new CUcontext();   // for cuCtxGetCurrent
+    private long contextHandle;
     private boolean closed;
 
     /**
@@ -50,8 +52,8 @@ final class CudaContext implements AutoCloseable {
         this.context = context;
         this.owned = false;
         this.ownStream = null;
+        contextHandle = Driver.nativeHandle(context);
         check(cuCtxSetCurrent(context), "cuCtxSetCurrent(the caller's context)");
-        current = Thread.currentThread();
         check(cuCtxGetDevice(device), "cuCtxGetDevice");
         this.ordinal = Driver.ordinal(device);
         useStream(stream);
@@ -79,8 +81,8 @@ final class CudaContext implements AutoCloseable {
         check(cuDeviceGet(device, ordinal), "cuDeviceGet(" + ordinal + ")");
         check(cuDevicePrimaryCtxRetain(context, device), "cuDevicePrimaryCtxRetain(device " + ordinal + ")");
         try {
+            contextHandle = Driver.nativeHandle(context);
             check(cuCtxSetCurrent(context), "cuCtxSetCurrent");
-            current = Thread.currentThread();
             // NB: a blocking stream (not CU_STREAM_NON_BLOCKING): should any library queue work on the
             // legacy default stream, it stays ordered with ours.
             check(cuStreamCreate(ownStream, CUstream_flags.CU_STREAM_DEFAULT), "cuStreamCreate");
@@ -91,13 +93,15 @@ final class CudaContext implements AutoCloseable {
         streamHandle = Driver.nativeHandle(ownStream);
     }
 
-    /** Makes the context current on the calling thread (a backend may move between threads). */
+    /**
+     * Makes the context current on the calling thread unless it already is. NB: asked of the driver
+     * on every call, not remembered per thread: another backend, or the caller, may have made
+     * another context current on this thread since. The context stays current afterwards, as
+     * cuDNN and cuBLAS leave theirs.
+     */
     void makeCurrent() {
-        Thread t = Thread.currentThread();
-        if (t != current) {
-            check(cuCtxSetCurrent(context), "cuCtxSetCurrent");
-            current = t;
-        }
+        check(cuCtxGetCurrent(probe), "cuCtxGetCurrent");
+        if (Driver.nativeHandle(probe) != contextHandle) check(cuCtxSetCurrent(context), "cuCtxSetCurrent");
     }
 
     void synchronize() {

@@ -15,8 +15,9 @@ import java.util.Objects;
  * GpuBackend.wrap}, queued on the stream set with {@link dev.jrnn.backend.GpuBackend#setStream
  * GpuBackend.setStream}.
  *
- * <p>Every backend computes the same numbers: the dropout masks are bit-identical on the CPU and
- * the GPU (the same Philox4x32-10 counters), and reductions run in a fixed order.
+ * <p>Dropout masks are bit-identical on every backend (the same Philox4x32-10 counters); the other
+ * kernels agree across backends to float rounding (their exponentials differ in the last bits), and
+ * each backend's reductions run in a fixed order, so a backend repeats its own results exactly.
  *
  * <p>Thread safety: none; use it, like its backend, from one thread at a time. It holds no
  * memory between calls; {@link #close()} does nothing to the backend, which the caller owns.

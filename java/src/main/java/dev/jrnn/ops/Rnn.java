@@ -45,7 +45,8 @@ import java.util.Objects;
  *
  * <p>Ownership: the layer owns its parameter and gradient tensors and frees them on
  * {@link #close()}; it never closes the backend or anything the caller passed. A {@link Saved}
- * from {@code forward} owns what the backward pass needs and must be closed (try-with-resources).
+ * from {@code forward} owns what the backward pass needs (backend memory) and must be closed
+ * (try-with-resources); for inference use {@code infer}, which keeps nothing.
  * Thread safety: none; use a layer, like its backend, from one thread at a time.
  *
  * <pre>{@code
@@ -68,8 +69,13 @@ public final class Rnn implements AutoCloseable {
         this.backend = Objects.requireNonNull(backend, "backend");
         this.spec = Objects.requireNonNull(spec, "spec");
         this.params = backend.allocate(spec.paramCount());
-        this.grads = backend.allocate(spec.paramCount());
-        backend.write(initial, 0, params, initial.length);
+        try {
+            this.grads = backend.allocate(spec.paramCount());
+            backend.write(initial, 0, params, initial.length);
+        } catch (RuntimeException e) {
+            params.close();
+            throw e;
+        }
     }
 
     /**
@@ -272,8 +278,94 @@ public final class Rnn implements AutoCloseable {
         s.tensor("dhx", dhx, 'h', false);
         s.cell("dcx", dcx);
         s.tensor("dcx", dcx, 'h', false);
+        saved.used = true;   // NB: only now: an argument error above leaves the forward pass usable
         backend.rnnBackward(spec, saved.batch, saved.steps, saved.x, saved.hx, saved.cx, params, saved.y,
                 saved.reserve, dy, dhy, dcy, dx, dhx, dcx, grads);
+    }
+
+    /**
+     * Inference: {@link #forward(int, int, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor) forward}
+     * without keeping anything for a backward pass (nothing to close).
+     *
+     * @param batch B, sequences in the batch (at least 1)
+     * @param steps T, timesteps (at least 1)
+     * @param x     (B, T, F) input
+     * @param hx    (B, H) initial hidden state, or {@code null} for zeros
+     * @param cx    (B, H) initial cell state (LSTM only), or {@code null} for zeros
+     * @param y     (B, T, H) receives the hidden state after every step
+     * @param hy    (B, H) receives the final hidden state, or {@code null}
+     * @param cy    (B, H) receives the final cell state (LSTM only), or {@code null}
+     * @throws IllegalArgumentException when a size differs from its shape, or a cell state is given for a GRU
+     * @throws IllegalStateException when the layer is closed
+     * @throws UnsupportedOperationException when the backend cannot run this cell (relu on a GPU)
+     */
+    public void infer(int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor y, Tensor hy, Tensor cy) {
+        forward(batch, steps, x, hx, cx, y, hy, cy).close();
+    }
+
+    /**
+     * Inference on Java arrays: {@link #forward(int, int, float[], float[], float[], float[], float[], float[])
+     * forward} without keeping anything for a backward pass (nothing to close).
+     *
+     * @param batch B, sequences in the batch (at least 1)
+     * @param steps T, timesteps (at least 1)
+     * @param x     (B, T, F) input
+     * @param hx    (B, H) initial hidden state, or {@code null} for zeros
+     * @param cx    (B, H) initial cell state (LSTM only), or {@code null} for zeros
+     * @param y     (B, T, H) receives the hidden state after every step
+     * @param hy    (B, H) receives the final hidden state, or {@code null}
+     * @param cy    (B, H) receives the final cell state (LSTM only), or {@code null}
+     * @throws IllegalArgumentException when a length differs from its shape, or a cell state is given for a GRU
+     * @throws IllegalStateException when the layer is closed
+     * @throws UnsupportedOperationException when the backend cannot run this cell (relu on a GPU)
+     */
+    public void infer(int batch, int steps, float[] x, float[] hx, float[] cx, float[] y, float[] hy, float[] cy) {
+        forward(batch, steps, x, hx, cx, y, hy, cy).close();
+    }
+
+    /**
+     * Inference on NIO buffers: {@link #forward(int, int, FloatBuffer, FloatBuffer, FloatBuffer,
+     * FloatBuffer, FloatBuffer, FloatBuffer) forward} without keeping anything for a backward pass.
+     *
+     * @param batch B, sequences in the batch (at least 1)
+     * @param steps T, timesteps (at least 1)
+     * @param x     (B, T, F) input
+     * @param hx    (B, H) initial hidden state, or {@code null} for zeros
+     * @param cx    (B, H) initial cell state (LSTM only), or {@code null} for zeros
+     * @param y     (B, T, H) receives the hidden state after every step
+     * @param hy    (B, H) receives the final hidden state, or {@code null}
+     * @param cy    (B, H) receives the final cell state (LSTM only), or {@code null}
+     * @throws IllegalArgumentException when a length differs from its shape, an output is read-only,
+     *         or a cell state is given for a GRU
+     * @throws IllegalStateException when the layer is closed
+     * @throws UnsupportedOperationException when the backend cannot run this cell (relu on a GPU)
+     */
+    public void infer(int batch, int steps, FloatBuffer x, FloatBuffer hx, FloatBuffer cx, FloatBuffer y,
+                      FloatBuffer hy, FloatBuffer cy) {
+        forward(batch, steps, x, hx, cx, y, hy, cy).close();
+    }
+
+    /**
+     * Inference on memory segments: {@link #forward(int, int, MemorySegment, MemorySegment,
+     * MemorySegment, MemorySegment, MemorySegment, MemorySegment) forward} without keeping anything
+     * for a backward pass.
+     *
+     * @param batch B, sequences in the batch (at least 1)
+     * @param steps T, timesteps (at least 1)
+     * @param x     (B, T, F) input
+     * @param hx    (B, H) initial hidden state, or {@code null} for zeros
+     * @param cx    (B, H) initial cell state (LSTM only), or {@code null} for zeros
+     * @param y     (B, T, H) receives the hidden state after every step
+     * @param hy    (B, H) receives the final hidden state, or {@code null}
+     * @param cy    (B, H) receives the final cell state (LSTM only), or {@code null}
+     * @throws IllegalArgumentException when a size differs from its shape, an output is read-only,
+     *         or a cell state is given for a GRU
+     * @throws IllegalStateException when the layer is closed, or a segment's arena is closed
+     * @throws UnsupportedOperationException when the backend cannot run this cell (relu on a GPU)
+     */
+    public void infer(int batch, int steps, MemorySegment x, MemorySegment hx, MemorySegment cx, MemorySegment y,
+                      MemorySegment hy, MemorySegment cy) {
+        forward(batch, steps, x, hx, cx, y, hy, cy).close();
     }
 
     // ---- on host memory ----------------------------------------------------------------------
@@ -459,6 +551,7 @@ public final class Rnn implements AutoCloseable {
             Tensor DX = dx == null ? null : alloc(s.x, temp);
             Tensor DHX = dhx == null ? null : alloc(s.h, temp);
             Tensor DCX = dcx == null ? null : alloc(s.h, temp);
+            saved.used = true;
             backend.rnnBackward(spec, saved.batch, saved.steps, saved.x, saved.hx, saved.cx, params, saved.y,
                     saved.reserve, DY, DHY, DCY, DX, DHX, DCX, grads);
             if (dx != null) dx.download(backend, DX);
@@ -496,6 +589,7 @@ public final class Rnn implements AutoCloseable {
         }
     }
 
+    /** Checks that {@code saved} can be back-propagated; {@link Saved#used} is set once the arguments pass too. */
     private Shapes claim(Saved saved) {
         Objects.requireNonNull(saved, "saved");
         if (saved.layer != this) throw new IllegalStateException("backward: this Saved came from another layer's forward pass");
@@ -504,7 +598,6 @@ public final class Rnn implements AutoCloseable {
             throw new IllegalStateException("backward: this forward pass was already back-propagated once"
                     + " (the reserve it saved is consumed); run forward again");
         }
-        saved.used = true;
         return shapes(saved.batch, saved.steps, "backward");
     }
 

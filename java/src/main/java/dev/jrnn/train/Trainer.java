@@ -25,7 +25,9 @@ import java.util.SplittableRandom;
  * shuffled order, and assemble each batch there ({@link Backend#gatherRows}); the host reads the
  * running loss and accuracy only every {@link TrainConfig#logInterval()} batches. So a
  * {@link Dataset}'s arrays must not change while a trainer uses it: make a new {@code Dataset}
- * instead. A dataset of more than 2^31 - 1 floats is copied batch by batch instead.
+ * instead. A dataset of more than 2^31 - 1 floats, or one the backend has no room for, is copied
+ * batch by batch instead. A diverging loss is noticed at the next read, so up to
+ * {@code logInterval - 1} steps may run on non-finite values before {@link #fit} throws.
  *
  * <p>Not thread-safe: use it, and its backend, from one thread at a time. Close it to release the
  * backend buffers (not the backend itself, which the caller owns).
@@ -43,6 +45,8 @@ public final class Trainer implements AutoCloseable {
     private long step;                         // optimiser steps taken
     private int epochsDone;
     private Resident trainData, evalData;      // datasets copied to the backend, or null
+    /** Largest dataset (in floats) kept on the backend; larger ones are copied batch by batch. Tests lower it. */
+    static long residentLimit = Integer.MAX_VALUE;
 
     /** A dataset on the backend: samples x (N, T, F), labels y (N) as floats, and an order (N) to gather by. */
     private final class Resident implements AutoCloseable {
@@ -103,11 +107,16 @@ public final class Trainer implements AutoCloseable {
         Resident other = eval ? trainData : evalData;
         if (r != null && r.holds(d)) return r;
         if (other != null && other.holds(d)) return other;
-        if ((long) d.size() * sampleSize > Integer.MAX_VALUE || d.size() >= (1 << 24)) return null;
+        if ((long) d.size() * sampleSize > residentLimit || d.size() >= (1 << 24)) return null;
         if (r != null) r.close();
         if (eval) evalData = null;
         else trainData = null;
-        r = new Resident(d);
+        try {
+            r = new Resident(d);
+        } catch (RuntimeException e) {
+            // NB: no room on the backend (device memory): copy batch by batch instead, as before
+            return null;
+        }
         if (eval) evalData = r;
         else trainData = r;
         return r;
@@ -280,7 +289,8 @@ public final class Trainer implements AutoCloseable {
                     double loss = s[0] / seen;
                     if (!Double.isFinite(loss)) {
                         throw new ArithmeticException("training diverged: loss is " + loss + " at epoch " + epoch
-                                + ", batch " + (bi + 1) + "; try a lower --lr");
+                                + ", batch " + (bi + 1) + (config.logInterval() > 1 ? " (checked every "
+                                + config.logInterval() + " batches)" : "") + "; try a lower --lr");
                     }
                     l.onBatchEnd(bi + 1, loss, s[1] / seen);
                 }

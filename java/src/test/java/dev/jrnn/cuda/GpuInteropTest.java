@@ -21,6 +21,7 @@ import dev.jrnn.backend.Backends;
 import dev.jrnn.backend.GpuBackend;
 import dev.jrnn.backend.Tensor;
 import dev.jrnn.ops.Kernels;
+import dev.jrnn.ops.Rnn;
 import java.util.SplittableRandom;
 import jcuda.Pointer;
 import jcuda.driver.CUcontext;
@@ -67,10 +68,11 @@ class GpuInteropTest {
             gpu.dropout(5, 1, 0, 0.3f, n, tin, tout);
             gpu.setStream(s2);
             assertSame(s2, gpu.stream());
-            // a view with a byte offset: the second half as 10 rows of 50
-            Tensor probs = gpu.wrap(dProbs.withByteOffset(0), 4L * n);
-            gpu.synchronize();
-            gpu.softmax(10, 50, tout.slice(500, 500), probs.slice(0, 500));
+            // the caller's pointer moved by 2000 bytes: softmax of dropout's second half, as 10 rows of 50,
+            // into the second half of dProbs (s2 waits for s1's dropout: setStream records an event)
+            Tensor probs = gpu.wrap(dProbs.withByteOffset(2000), 2000);
+            assertEquals(500, probs.size());
+            gpu.softmax(10, 50, tout.slice(500, 500), probs);
             tin.close();   // a view: the caller's buffer stays
             gpu.synchronize();
 
@@ -85,7 +87,7 @@ class GpuInteropTest {
 
         float[] out = new float[n], probs = new float[500];
         ok(cuMemcpyDtoH(Pointer.to(out), dOut, 4L * n), "cuMemcpyDtoH after close");
-        ok(cuMemcpyDtoH(Pointer.to(probs), dProbs, 2000), "cuMemcpyDtoH after close");
+        ok(cuMemcpyDtoH(Pointer.to(probs), dProbs.withByteOffset(2000), 2000), "cuMemcpyDtoH after close");
         float[] wantOut = new float[n], wantProbs = new float[500];
         try (var cpu = Backends.cpu(1)) {
             Kernels k = Kernels.on(cpu);
@@ -99,5 +101,54 @@ class GpuInteropTest {
         ok(cuStreamDestroy(s1), "cuStreamDestroy");
         ok(cuStreamDestroy(s2), "cuStreamDestroy");
         ok(cuDevicePrimaryCtxRelease(device), "cuDevicePrimaryCtxRelease");
+    }
+
+    @Test
+    void lstmWithStatesOnWrappedMemoryMatchesTheCpu() {
+        GpuSupport.requireDevice();
+        int b = 5, t = 7, f = 6, h = 8;
+        SplittableRandom r = new SplittableRandom(4);
+        float[][] host = {GpuSupport.uniform(r, b * t * f, 1), GpuSupport.uniform(r, b * h, 1), GpuSupport.uniform(r, b * h, 1),
+            GpuSupport.uniform(r, b * t * h, 1), GpuSupport.uniform(r, b * h, 1), GpuSupport.uniform(r, b * h, 1)};
+        // x, hx, cx, dy, dhy, dcy in; y, hy, cy, dx, dhx, dcx out
+        int[] outSizes = {b * t * h, b * h, b * h, b * t * f, b * h, b * h};
+        float[][] gpuOut = new float[6][], cpuOut = new float[6][];
+        for (int i = 0; i < 6; i++) {
+            gpuOut[i] = new float[outSizes[i]];
+            cpuOut[i] = new float[outSizes[i]];
+        }
+        float[] gpuGrads, cpuGrads;
+        try (GpuBackend gpu = GpuBackend.open(0); Rnn lstm = Rnn.lstm(gpu, f, h)) {
+            CUdeviceptr[] in = new CUdeviceptr[6], out = new CUdeviceptr[6];
+            for (int i = 0; i < 6; i++) {
+                in[i] = new CUdeviceptr();
+                out[i] = new CUdeviceptr();
+                ok(cuMemAlloc(in[i], 4L * host[i].length), "cuMemAlloc");
+                ok(cuMemAlloc(out[i], 4L * outSizes[i]), "cuMemAlloc");
+                ok(cuMemcpyHtoD(in[i], Pointer.to(host[i]), 4L * host[i].length), "cuMemcpyHtoD");
+            }
+            Tensor[] ti = new Tensor[6], to = new Tensor[6];
+            for (int i = 0; i < 6; i++) {
+                ti[i] = gpu.wrap(in[i], 4L * host[i].length);
+                to[i] = gpu.wrap(out[i], 4L * outSizes[i]);
+            }
+            try (Rnn.Saved s = lstm.forward(b, t, ti[0], ti[1], ti[2], to[0], to[1], to[2])) {
+                lstm.backward(s, ti[3], ti[4], ti[5], to[3], to[4], to[5]);
+            }
+            gpuGrads = lstm.getGradients();   // waits for the stream
+            for (int i = 0; i < 6; i++) {
+                ok(cuMemcpyDtoH(Pointer.to(gpuOut[i]), out[i], 4L * outSizes[i]), "cuMemcpyDtoH");
+                ok(cuMemFree(in[i]), "cuMemFree");
+                ok(cuMemFree(out[i]), "cuMemFree");
+            }
+        }
+        try (var cpu = Backends.cpu(1); Rnn lstm = Rnn.lstm(cpu, f, h);
+             Rnn.Saved s = lstm.forward(b, t, host[0], host[1], host[2], cpuOut[0], cpuOut[1], cpuOut[2])) {
+            lstm.backward(s, host[3], host[4], host[5], cpuOut[3], cpuOut[4], cpuOut[5]);
+            cpuGrads = lstm.getGradients();
+        }
+        String[] names = {"y", "hy", "cy", "dx", "dhx", "dcx"};
+        for (int i = 0; i < 6; i++) GpuSupport.assertClose(GpuSupport.toDouble(cpuOut[i]), gpuOut[i], 1e-5, 1e-4, names[i]);
+        GpuSupport.assertClose(GpuSupport.toDouble(cpuGrads), gpuGrads, 1e-4, 1e-3, "dParams");
     }
 }

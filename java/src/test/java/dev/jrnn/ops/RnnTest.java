@@ -180,6 +180,21 @@ class RnnTest {
     }
 
     @Test
+    void inferGivesTheForwardOutputsAndKeepsNothing() {
+        SplittableRandom r = new SplittableRandom(6);
+        float[] x = random(r, B * T * F), cx = random(r, B * H);
+        float[] y1 = new float[B * T * H], y2 = new float[B * T * H], c1 = new float[B * H], c2 = new float[B * H];
+        try (Rnn lstm = Rnn.lstm(cpu, F, H)) {
+            try (Rnn.Saved s = lstm.forward(B, T, x, null, cx, y1, null, c1)) {
+                assertEquals(B, s.batch());
+            }
+            lstm.infer(B, T, x, null, cx, y2, null, c2);
+            assertArrayEquals(y1, y2);
+            assertArrayEquals(c1, c2);
+        }
+    }
+
+    @Test
     void gradientsAccumulateUntilZeroed() {
         SplittableRandom r = new SplittableRandom(4);
         float[] x = random(r, B * T * F), dy = random(r, B * T * H), y = new float[B * T * H];
@@ -233,6 +248,8 @@ class RnnTest {
             assertTrue(e.getMessage().contains("expected " + lstm.paramCount()), e.getMessage());
 
             Rnn.Saved s = lstm.forward(B, T, x, null, null, y, null, null);
+            // a wrong argument does not use up the forward pass
+            assertThrows(IllegalArgumentException.class, () -> lstm.backward(s, new float[5], null, null, null, null, null));
             IllegalStateException st = assertThrows(IllegalStateException.class, () -> gru.backward(s, y, null, null, null, null, null));
             assertTrue(st.getMessage().contains("another layer"), st.getMessage());
             lstm.backward(s, y.clone(), null, null, null, null, null);

@@ -170,6 +170,24 @@ class TrainerTest {
     }
 
     @Test
+    void batchByBatchCopiesGiveTheSameWeightsAsTheBackendCopy() {
+        Dataset d = toy(90, 8, 5, 11);
+        float[][] kept = new float[1][], copied = new float[1][];
+        try (VectorBackend be = new VectorBackend(2)) {
+            List<EpochMetrics> a = train(be, Cell.LSTM, d, 2, 5, kept);
+            long limit = Trainer.residentLimit;
+            Trainer.residentLimit = 0;   // every dataset too large to keep: the staging path
+            try {
+                List<EpochMetrics> b = train(be, Cell.LSTM, d, 2, 5, copied);
+                assertEquals(a.get(1).loss(), b.get(1).loss(), 0.0);
+            } finally {
+                Trainer.residentLimit = limit;
+            }
+        }
+        assertArrayEquals(kept[0], copied[0]);
+    }
+
+    @Test
     void restoreRejectsAnotherModelsState() {
         try (Trainer t = new Trainer(model(Cell.LSTM), new ReferenceBackend(), TrainConfig.defaults())) {
             float[] p = new float[3];
