@@ -1,19 +1,26 @@
 package dev.jrnn.ops;
 
 import dev.jrnn.backend.Backend;
+import dev.jrnn.backend.GpuBackend;
 import dev.jrnn.backend.Philox;
 import dev.jrnn.backend.Tensor;
 import java.util.Objects;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUstream;
 
 /**
- * jrnn's element-wise kernels on Java arrays: counter-based dropout, row softmax, fused softmax +
- * sparse categorical cross-entropy, and the Adam step. Each call copies its arrays to the
- * backend, runs the backend's op and copies the results back, so on a GPU backend it is a
- * convenience for tests and small work; for device buffers call the same ops on {@link Backend}
- * directly ({@link Backend#dropout}, {@link Backend#softmax}, {@link Backend#softmaxCrossEntropy},
- * {@link Backend#adam}) with tensors from {@link dev.jrnn.backend.GpuBackend#wrap(jcuda.driver.CUdeviceptr, long)
- * GpuBackend.wrap}, queued on the stream set with {@link dev.jrnn.backend.GpuBackend#setStream
- * GpuBackend.setStream}.
+ * jrnn's element-wise kernels: counter-based dropout, row softmax, fused softmax + sparse
+ * categorical cross-entropy, and the Adam step, in two forms.
+ * <ul>
+ *   <li>On Java arrays, on any backend: each call copies its arrays to the backend, runs the op
+ *       and copies the results back (on a GPU, a convenience for tests and small work).</li>
+ *   <li>On the caller's device buffers ({@code CUdeviceptr}, 4-byte floats) with an explicit
+ *       {@code CUstream}, on a {@link GpuBackend}: no copies; the call queues the kernel on that
+ *       stream and returns at once (the stream becomes the backend's current one, see
+ *       {@link GpuBackend#setStream}). Synchronize the stream before reading the results.</li>
+ * </ul>
+ * The same ops on backend tensors are {@link Backend#dropout}, {@link Backend#softmax},
+ * {@link Backend#softmaxCrossEntropy} and {@link Backend#adam}.
  *
  * <p>Dropout masks are bit-identical on every backend (the same Philox4x32-10 counters); the other
  * kernels agree across backends to float rounding (their exponentials differ in the last bits), and
@@ -190,6 +197,137 @@ public final class Kernels implements AutoCloseable {
             backend.read(mm, m, 0, n);
             backend.read(vv, v, 0, n);
         }
+    }
+
+    // ---- on the caller's device buffers, with an explicit stream ------------------------------
+
+    private GpuBackend gpu(CUstream stream) {
+        if (!(backend instanceof GpuBackend g)) {
+            throw new IllegalStateException("device-buffer kernels need a GpuBackend, this Kernels runs on " + backend.name()
+                    + ": use the float[] forms, or Kernels.on(GpuBackend.open(0))");
+        }
+        if (stream == null) throw new IllegalArgumentException("the stream is null; pass the CUstream to queue the kernel on");
+        if (g.stream() != stream) g.setStream(stream);
+        return g;
+    }
+
+    private static Tensor view(GpuBackend g, CUdeviceptr p, long floats, String what) {
+        if (p == null) throw new IllegalArgumentException(what + ": the device pointer is null");
+        return g.wrap(p, 4 * floats);
+    }
+
+    /**
+     * {@link #dropout(long, long, int, float, float[], float[]) Dropout} of {@code n} floats of
+     * device memory, queued on {@code stream}.
+     *
+     * @param stream the stream to queue the kernel on
+     * @param seed   the generator key
+     * @param step   the counter's high part, e.g. the training step
+     * @param salt   the counter's middle part, e.g. the layer index
+     * @param rate   probability of dropping an element, in [0, 1)
+     * @param n      number of floats
+     * @param in     (n) input on the device
+     * @param out    (n) output on the device (may be {@code in})
+     * @throws IllegalStateException when this {@code Kernels} does not run on a {@link GpuBackend}
+     * @throws IllegalArgumentException when the rate is outside [0, 1), or a pointer or the stream is null
+     */
+    public void dropout(CUstream stream, long seed, long step, int salt, float rate, int n, CUdeviceptr in, CUdeviceptr out) {
+        if (!(rate >= 0 && rate < 1)) throw new IllegalArgumentException("dropout rate must be in [0, 1), found " + rate);
+        GpuBackend g = gpu(stream);
+        g.dropout(seed, step, salt, rate, n, view(g, in, n, "dropout in"), view(g, out, n, "dropout out"));
+    }
+
+    /**
+     * The backward pass of {@link #dropout(CUstream, long, long, int, float, int, CUdeviceptr, CUdeviceptr)},
+     * with the forward pass's (seed, step, salt, rate), queued on {@code stream}.
+     *
+     * @param stream the stream to queue the kernel on
+     * @param seed   the forward pass's generator key
+     * @param step   the forward pass's step
+     * @param salt   the forward pass's salt
+     * @param rate   the forward pass's rate, in [0, 1)
+     * @param n      number of floats
+     * @param dOut   (n) gradient with respect to the output, on the device
+     * @param dIn    (n) receives the gradient with respect to the input (may be {@code dOut})
+     * @throws IllegalStateException when this {@code Kernels} does not run on a {@link GpuBackend}
+     * @throws IllegalArgumentException when the rate is outside [0, 1), or a pointer or the stream is null
+     */
+    public void dropoutBackward(CUstream stream, long seed, long step, int salt, float rate, int n, CUdeviceptr dOut,
+                                CUdeviceptr dIn) {
+        dropout(stream, seed, step, salt, rate, n, dOut, dIn);
+    }
+
+    /**
+     * {@link #softmax(int, int, float[], float[]) Row softmax} of device memory, queued on {@code stream}.
+     *
+     * @param stream the stream to queue the kernel on
+     * @param rows   number of rows
+     * @param cols   row length
+     * @param logits (rows, cols) on the device
+     * @param probs  (rows, cols) receives the probabilities (may be {@code logits})
+     * @throws IllegalStateException when this {@code Kernels} does not run on a {@link GpuBackend}
+     * @throws IllegalArgumentException when a size is negative, or a pointer or the stream is null
+     */
+    public void softmax(CUstream stream, int rows, int cols, CUdeviceptr logits, CUdeviceptr probs) {
+        int n = matrix("softmax", rows, cols);
+        GpuBackend g = gpu(stream);
+        g.softmax(rows, cols, view(g, logits, n, "softmax logits"), view(g, probs, n, "softmax probs"));
+    }
+
+    /**
+     * {@link #softmaxCrossEntropy(int, int, float[], int[], float, float[]) Fused softmax and sparse
+     * cross-entropy} of device memory, queued on {@code stream}. The loss sum and correct count are
+     * added to {@code stats} on the device, so a training loop reads them only when it wants to.
+     *
+     * @param stream    the stream to queue the kernel on
+     * @param batch     B, rows
+     * @param classes   C, classes per row
+     * @param logits    (B, C) on the device
+     * @param labels    (B) class indices stored as floats, on the device
+     * @param gradScale factor applied to the gradient, e.g. {@code 1f / batch}
+     * @param dLogits   (B, C) receives the gradient, or {@code null} for the loss only
+     * @param stats     (2) floats on the device, accumulated: {@code [sum of -log p(label), correct count]}
+     * @throws IllegalStateException when this {@code Kernels} does not run on a {@link GpuBackend}
+     * @throws IllegalArgumentException when a size is not positive, or a required pointer or the stream is null
+     */
+    public void softmaxCrossEntropy(CUstream stream, int batch, int classes, CUdeviceptr logits, CUdeviceptr labels,
+                                    float gradScale, CUdeviceptr dLogits, CUdeviceptr stats) {
+        if (batch <= 0 || classes <= 0) {
+            throw new IllegalArgumentException("softmaxCrossEntropy: batch and classes must be positive, found "
+                    + batch + " and " + classes);
+        }
+        int n = matrix("softmaxCrossEntropy", batch, classes);
+        GpuBackend g = gpu(stream);
+        g.softmaxCrossEntropy(batch, classes, view(g, logits, n, "softmaxCrossEntropy logits"),
+                view(g, labels, batch, "softmaxCrossEntropy labels"), gradScale,
+                dLogits == null ? null : view(g, dLogits, n, "softmaxCrossEntropy dLogits"),
+                view(g, stats, 2, "softmaxCrossEntropy stats"));
+    }
+
+    /**
+     * {@link #adam(float[], float[], float[], float[], float, float, float, float, long) One Adam
+     * step} over {@code n} parameters in device memory, queued on {@code stream}.
+     *
+     * @param stream the stream to queue the kernel on
+     * @param n      number of parameters
+     * @param params (n) updated in place
+     * @param grads  (n) gradients
+     * @param m      (n) first moments, updated
+     * @param v      (n) second moments, updated
+     * @param lr     learning rate
+     * @param beta1  first-moment decay
+     * @param beta2  second-moment decay
+     * @param eps    added to {@code sqrt(v)}
+     * @param t      the 1-based step number
+     * @throws IllegalStateException when this {@code Kernels} does not run on a {@link GpuBackend}
+     * @throws IllegalArgumentException when {@code t < 1}, or a pointer or the stream is null
+     */
+    public void adam(CUstream stream, int n, CUdeviceptr params, CUdeviceptr grads, CUdeviceptr m, CUdeviceptr v,
+                     float lr, float beta1, float beta2, float eps, long t) {
+        if (t < 1) throw new IllegalArgumentException("adam: the step t is 1-based, found " + t);
+        GpuBackend g = gpu(stream);
+        g.adam(n, view(g, params, n, "adam params"), view(g, grads, n, "adam grads"), view(g, m, n, "adam m"),
+                view(g, v, n, "adam v"), lr, beta1, beta2, eps, t);
     }
 
     /** Does nothing: the kernels hold no memory between calls and the caller owns the backend. */

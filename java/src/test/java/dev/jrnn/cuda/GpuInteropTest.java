@@ -104,6 +104,60 @@ class GpuInteropTest {
     }
 
     @Test
+    void deviceKernelsWithAnExplicitStreamMatchTheArrayKernels() {
+        GpuSupport.requireDevice();
+        int b = 6, c = 10, n = b * c;
+        SplittableRandom r = new SplittableRandom(12);
+        float[] logits = GpuSupport.uniform(r, n, 3), labels = new float[b];
+        int[] intLabels = new int[b];
+        for (int i = 0; i < b; i++) labels[i] = intLabels[i] = r.nextInt(c);
+        float[] p = GpuSupport.uniform(r, n, 1), g = GpuSupport.uniform(r, n, 1), m = new float[n], v = new float[n];
+        float[] wantDrop = new float[n], wantProbs = new float[n], wantGrad = new float[n];
+        float[] wantP = p.clone(), wantM = m.clone(), wantV = v.clone();
+        Kernels.Loss wantLoss;
+        try (var cpu = Backends.cpu(1)) {
+            Kernels k = Kernels.on(cpu);
+            k.dropout(9, 2, 1, 0.5f, logits, wantDrop);
+            k.softmax(b, c, logits, wantProbs);
+            wantLoss = k.softmaxCrossEntropy(b, c, logits, intLabels, 1f / b, wantGrad);
+            k.adam(wantP, g, wantM, wantV, 1e-2f, 0.9f, 0.999f, 1e-7f, 1);
+        }
+        try (GpuBackend gpu = GpuBackend.open(0)) {
+            CUstream stream = new CUstream();
+            ok(cuStreamCreate(stream, 0), "cuStreamCreate");
+            float[][] host = {logits, labels, p, g, m, v, new float[n], new float[n], new float[n], new float[2]};
+            CUdeviceptr[] d = new CUdeviceptr[host.length];
+            for (int i = 0; i < host.length; i++) {
+                d[i] = new CUdeviceptr();
+                ok(cuMemAlloc(d[i], 4L * host[i].length), "cuMemAlloc");
+                ok(cuMemcpyHtoD(d[i], Pointer.to(host[i]), 4L * host[i].length), "cuMemcpyHtoD");
+            }
+            Kernels k = Kernels.on(gpu);
+            k.dropout(stream, 9, 2, 1, 0.5f, n, d[0], d[6]);
+            k.softmax(stream, b, c, d[0], d[7]);
+            k.softmaxCrossEntropy(stream, b, c, d[0], d[1], 1f / b, d[8], d[9]);
+            k.adam(stream, n, d[2], d[3], d[4], d[5], 1e-2f, 0.9f, 0.999f, 1e-7f, 1);
+            assertSame(stream, gpu.stream());
+            ok(jcuda.driver.JCudaDriver.cuStreamSynchronize(stream), "cuStreamSynchronize");
+            float[][] got = new float[host.length][];
+            for (int i = 0; i < host.length; i++) {
+                got[i] = new float[host[i].length];
+                ok(cuMemcpyDtoH(Pointer.to(got[i]), d[i], 4L * got[i].length), "cuMemcpyDtoH");
+            }
+            gpu.setStream(null);   // before the stream goes
+            ok(cuStreamDestroy(stream), "cuStreamDestroy");
+            for (CUdeviceptr x : d) ok(cuMemFree(x), "cuMemFree");
+            assertArrayEquals(wantDrop, got[6], "dropout: the CPU's mask, bit for bit");
+            GpuSupport.assertClose(GpuSupport.toDouble(wantProbs), got[7], 1e-6, 1e-5, "softmax");
+            GpuSupport.assertClose(GpuSupport.toDouble(wantGrad), got[8], 1e-6, 1e-5, "softmaxCrossEntropy dLogits");
+            assertEquals(wantLoss.sum(), got[9][0], 1e-4, "loss sum");
+            assertEquals(wantLoss.correct(), got[9][1], 0f, "correct count");
+            GpuSupport.assertClose(GpuSupport.toDouble(wantP), got[2], 1e-6, 1e-5, "adam params");
+            GpuSupport.assertClose(GpuSupport.toDouble(wantM), got[4], 1e-7, 1e-6, "adam m");
+        }
+    }
+
+    @Test
     void lstmWithStatesOnWrappedMemoryMatchesTheCpu() {
         GpuSupport.requireDevice();
         int b = 5, t = 7, f = 6, h = 8;

@@ -36,6 +36,9 @@ class KernelsTest {
             }
             assertTrue(kept > 700 && kept < 800, "kept " + kept + " of 1000 at rate 0.25");
             assertThrows(IllegalArgumentException.class, () -> k.dropout(1, 1, 1, 1f, in, out));
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> k.dropout(new jcuda.driver.CUstream(),
+                    1, 1, 1, 0.5f, 4, new jcuda.driver.CUdeviceptr(), new jcuda.driver.CUdeviceptr()));
+            assertTrue(e.getMessage().contains("need a GpuBackend"), e.getMessage());
             assertThrows(IllegalArgumentException.class, () -> k.dropout(1, 1, 1, 0.5f, in, new float[3]));
         }
     }
