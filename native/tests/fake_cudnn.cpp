@@ -429,7 +429,8 @@ cudnnStatus_t cudnnRNNForward(void* handle, void* rnnDesc, int fwdMode, const in
     DataDesc *xd = (DataDesc*)xDesc, *yd = (DataDesc*)yDesc;
     cudnnStatus_t st = checkCommon(h, r, xd, yd, (TensorDesc*)hDesc, devSeqLengths);
     if (st != CUDNN_STATUS_SUCCESS) return st;
-    if (fwdMode != CUDNN_FWD_MODE_TRAINING) return fail(CUDNN_STATUS_NOT_SUPPORTED, "the fake runs training mode only");
+    bool training = fwdMode == CUDNN_FWD_MODE_TRAINING;
+    if (!training && fwdMode != CUDNN_FWD_MODE_INFERENCE) return fail(CUDNN_STATUS_BAD_PARAM, "fwdMode");
     st = checkStates(r, xd, (TensorDesc*)cDesc, "cudnnRNNForward", {{hx, "hx"}, {hy, "hy"}}, {{cx, "cx"}, {cy, "cy"}});
     if (st != CUDNN_STATUS_SUCCESS) return st;
     Layout l = layout(*r);
@@ -437,14 +438,20 @@ cudnnStatus_t cudnnRNNForward(void* handle, void* rnnDesc, int fwdMode, const in
     long per = reservePerStep(*r);
     if (weightSpaceSize != 4UL * (unsigned long)l.total) return fail(CUDNN_STATUS_BAD_PARAM, "weightSpaceSize is not cuDNN's");
     if (workSpaceSize < 4UL * (unsigned long)workFloats(*r, *xd)) return fail(CUDNN_STATUS_BAD_PARAM, "workSpaceSize too small");
-    if (reserveSpaceSize < 4UL * (unsigned long)(B * (long)T * per)) return fail(CUDNN_STATUS_BAD_PARAM, "reserveSpaceSize too small");
+    if (training && reserveSpaceSize < 4UL * (unsigned long)(B * (long)T * per)) {
+        return fail(CUDNN_STATUS_BAD_PARAM, "reserveSpaceSize too small");
+    }
+    if (!training && (reserveSpaceSize != 0 || reserveSpace != nullptr)) {
+        return fail(CUDNN_STATUS_BAD_PARAM, "inference mode takes no reserve space (size 0, NULL)");
+    }
     if (!dev(x, (long)B * T * F, "cudnnRNNForward x") || !dev(y, (long)B * T * H, "cudnnRNNForward y")
         || !dev(weightSpace, l.total, "cudnnRNNForward weightSpace") || !dev(workSpace, workFloats(*r, *xd), "cudnnRNNForward workSpace")
-        || !dev(reserveSpace, B * (long)T * per, "cudnnRNNForward reserveSpace")) {
+        || (training && !dev(reserveSpace, B * (long)T * per, "cudnnRNNForward reserveSpace"))) {
         return fail(CUDNN_STATUS_BAD_PARAM_NULL_POINTER, "cudnnRNNForward: a buffer is not device memory of the right size");
     }
+    std::vector<float> inferenceReserve(training ? 0 : (size_t)B * T * per);   // what the real one keeps internally
     const float *X = (const float*)x, *W = (const float*)weightSpace;
-    float *Y = (float*)y, *S = (float*)reserveSpace;
+    float *Y = (float*)y, *S = training ? (float*)reserveSpace : inferenceReserve.data();
     bool lstm = r->mode == CUDNN_LSTM;
     const float *HX = (const float*)hx, *CX = lstm ? (const float*)cx : nullptr;
     float *HY = (float*)hy, *CY = lstm ? (float*)cy : nullptr;
@@ -494,6 +501,7 @@ cudnnStatus_t cudnnRNNForward(void* handle, void* rnnDesc, int fwdMode, const in
             if (CY) CY[(long)b * H + u] = last[GH + u];
         }
     }
+    if (!training) return CUDNN_STATUS_SUCCESS;
     ReserveState& rs = reserves[reserveSpace];
     rs.forward = true;
     rs.backwardData = false;

@@ -151,7 +151,8 @@ public interface Backend extends AutoCloseable {
      * @param x       (B, T, F) input
      * @param params  the layer's canonical parameters, {@link RnnSpec#paramCount()} floats
      * @param y       (B, T, H) hidden state after every step
-     * @param reserve (B, {@link RnnSpec#reservePerSample(int) reservePerSample(T)}) kept for backward
+     * @param reserve (B, {@link RnnSpec#reservePerSample(int) reservePerSample(T)}) kept for backward;
+     *                {@code null} for inference
      */
     default void rnnForward(RnnSpec spec, int batch, int steps, Tensor x, Tensor params, Tensor y, Tensor reserve) {
         rnnForward(spec, batch, steps, x, null, null, params, y, null, null, reserve);
@@ -172,7 +173,9 @@ public interface Backend extends AutoCloseable {
      * @param y       (B, T, H) hidden state after every step
      * @param hy      (B, H) receives the final hidden state (equal to {@code y[:, T-1, :]}); {@code null} to skip
      * @param cy      (B, H) receives the final cell state (LSTM only); {@code null} to skip
-     * @param reserve (B, {@link RnnSpec#reservePerSample(int) reservePerSample(T)}) kept for backward
+     * @param reserve (B, {@link RnnSpec#reservePerSample(int) reservePerSample(T)}) kept for backward;
+     *                {@code null} when no backward pass follows (inference: the backend keeps
+     *                nothing, and cuDNN runs its inference mode)
      * @throws IllegalArgumentException when a tensor is too small, or {@code cx}/{@code cy} is given for a GRU
      */
     void rnnForward(RnnSpec spec, int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor params,

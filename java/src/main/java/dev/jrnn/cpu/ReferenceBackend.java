@@ -109,7 +109,9 @@ public final class ReferenceBackend implements Backend {
     public void rnnForward(RnnSpec spec, int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor params,
                            Tensor y, Tensor hy, Tensor cy, Tensor reserve) {
         spec.checkCellStates("rnnForward", "cx", cx, "cy", cy);
-        DoubleTensor X = dt(x), P = dt(params), Y = dt(y), S = dt(reserve);
+        // NB: a null reserve (inference) gets a scratch one: the loops below keep gates and states in it
+        DoubleTensor X = dt(x), P = dt(params), Y = dt(y),
+                S = reserve != null ? dt(reserve) : allocate(batch * spec.reservePerSample(steps));
         int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), T = steps;
         DoubleTensor HX = state(hx, batch, H, "rnnForward hx"), CX = state(cx, batch, H, "rnnForward cx");
         DoubleTensor HY = state(hy, batch, H, "rnnForward hy"), CY = state(cy, batch, H, "rnnForward cy");

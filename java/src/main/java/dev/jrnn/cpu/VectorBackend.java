@@ -289,6 +289,14 @@ public final class VectorBackend implements Backend {
 
     // ---- recurrent layers --------------------------------------------------------------------
 
+    private float[] scratch = new float[0];   // the reserve of inference passes (rnnForward with reserve null)
+
+    /** A grow-only scratch reserve for a forward pass no backward pass follows. */
+    private FloatTensor inferenceScratch(int size) {
+        if (scratch.length < size) scratch = new float[size];
+        return new FloatTensor(scratch, 0, size);
+    }
+
     @Override
     public void rnnForward(RnnSpec spec, int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor params,
                            Tensor y, Tensor hy, Tensor cy, Tensor reserve) {
@@ -297,7 +305,9 @@ public final class VectorBackend implements Backend {
         FloatTensor X = need(x, batch * T * F, "rnnForward x (B, T, F)");
         FloatTensor P = need(params, spec.paramCount(), "rnnForward params of " + spec);
         FloatTensor Y = need(y, batch * T * H, "rnnForward y (B, T, H)");
-        FloatTensor R = need(reserve, batch * spec.reservePerSample(T), "rnnForward reserve (B, reservePerSample(T))");
+        FloatTensor R = reserve != null
+                ? need(reserve, batch * spec.reservePerSample(T), "rnnForward reserve (B, reservePerSample(T))")
+                : inferenceScratch(batch * spec.reservePerSample(T));
         FloatTensor HX = state(hx, batch, H, "rnnForward hx"), CX = state(cx, batch, H, "rnnForward cx");
         FloatTensor HY = state(hy, batch, H, "rnnForward hy"), CY = state(cy, batch, H, "rnnForward cy");
         if (batch == 0) return;

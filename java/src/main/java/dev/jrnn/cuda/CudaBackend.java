@@ -78,6 +78,7 @@ public final class CudaBackend implements GpuBackend {
     private final Staging[] staging = new Staging[4];
     private int nextStaging;
     private DeviceArena.Block work, scratch;        // cuDNN workspace; dx when the caller wants none
+    private DeviceArena.Block inferencePacked;      // cuDNN-layout weights of inference passes, when not canonical
     private final boolean forceWeightCopy = "copy".equals(System.getProperty("jrnn.cuda.weights"));
     private CUevent switchEvent;                    // orders a new stream after the old one (setStream)
     private boolean closed;
@@ -468,29 +469,47 @@ public final class CudaBackend implements GpuBackend {
         CudaTensor X = dev(x, (long) batch * steps * spec.inputSize(), "rnnForward x (B, T, F)");
         CudaTensor P = dev(params, spec.paramCount(), "rnnForward params");
         CudaTensor Y = dev(y, (long) batch * steps * spec.units(), "rnnForward y (B, T, H)");
-        CudaTensor R = dev(reserve, 0, "rnnForward reserve");
+        CudaTensor R = reserve == null ? null : dev(reserve, 0, "rnnForward reserve");
         long state = (long) batch * spec.units();
         long hxA = address(hx, state, "rnnForward hx (B, H)"), cxA = address(cx, state, "rnnForward cx (B, H)");
         long hyA = address(hy, state, "rnnForward hy (B, H)"), cyA = address(cy, state, "rnnForward cy (B, H)");
         RnnPlan p = plan(spec, batch, steps);
+        if (R == null) {   // inference: no backward follows, so no reserve and no layer state
+            long weights = P.address();
+            if (!usesCanonicalWeights(p, weights)) {
+                inferencePacked = grow(inferencePacked, p.weightSpaceBytes);
+                zero(inferencePacked);   // cuDNN's padding, if any, stays 0
+                pack(p, P, inferencePacked);
+                weights = inferencePacked.address();
+            }
+            work = grow(work, p.inferenceWorkBytes);
+            cudnn.forward(cudnnHandle, p.rnn, CudnnLibrary.CUDNN_FWD_MODE_INFERENCE, p.seqLengths.address(),
+                    p.xDesc, X.address(), p.yDesc, Y.address(), p.hDesc, hxA, hyA, p.hDesc, cxA, cyA,
+                    p.weightSpaceBytes, weights, p.inferenceWorkBytes, work.address(), 0, 0);
+            return;
+        }
         LayerState s = layers.computeIfAbsent(R.address(), k -> new LayerState());
         s.ensure(p);
         s.weights = weightsFor(p, s, P);
         work = grow(work, p.workBytes);
-        // NB: always the training mode: the interface does not say whether a backward pass follows.
         cudnn.forward(cudnnHandle, p.rnn, CudnnLibrary.CUDNN_FWD_MODE_TRAINING, p.seqLengths.address(),
                 p.xDesc, X.address(), p.yDesc, Y.address(), p.hDesc, hxA, hyA, p.hDesc, cxA, cyA,
                 p.weightSpaceBytes, s.weights, p.workBytes, work.address(), p.reserveBytes, s.reserve.address());
+    }
+
+    /** Copies the canonical {@code params} into cuDNN's weight layout in {@code packed}, matrix by matrix. */
+    private void pack(RnnPlan p, CudaTensor params, DeviceArena.Block packed) {
+        for (RnnPlan.Segment seg : p.segments) {
+            check(cuMemcpyDtoDAsync(packed.pointer(4 * seg.weightSpace()), params.pointer(seg.canonical()),
+                    4L * seg.length(), ctx.stream), "cuMemcpyDtoDAsync(weights into cuDNN's layout)");
+        }
     }
 
     /** The weight space to hand cuDNN: the canonical params themselves, or a packed copy. */
     private long weightsFor(RnnPlan p, LayerState s, CudaTensor params) {
         if (usesCanonicalWeights(p, params.address())) return params.address();
         s.ensurePacked(p);
-        for (RnnPlan.Segment seg : p.segments) {
-            check(cuMemcpyDtoDAsync(s.packed.pointer(4 * seg.weightSpace()), params.pointer(seg.canonical()),
-                    4L * seg.length(), ctx.stream), "cuMemcpyDtoDAsync(weights into cuDNN's layout)");
-        }
+        pack(p, params, s.packed);
         return s.packed.address();
     }
 

@@ -41,6 +41,8 @@ final class RnnPlan implements AutoCloseable {
     final int paramCount;
     final MemorySegment rnn, xDesc, yDesc, hDesc;
     final long weightSpaceBytes, workBytes, reserveBytes;
+    /** cuDNN's workspace for {@code CUDNN_FWD_MODE_INFERENCE} (which needs no reserve). */
+    final long inferenceWorkBytes;
     final List<Segment> segments;
     /** Whether cuDNN's weight space is exactly the canonical layout, so the canonical buffers can be passed as is. */
     final boolean identity;
@@ -70,6 +72,7 @@ final class RnnPlan implements AutoCloseable {
             long[] temp = cudnn.tempSpaceSizes(handle, rnn, CudnnLibrary.CUDNN_FWD_MODE_TRAINING, xDesc);
             workBytes = temp[0];
             reserveBytes = temp[1];
+            inferenceWorkBytes = cudnn.tempSpaceSizes(handle, rnn, CudnnLibrary.CUDNN_FWD_MODE_INFERENCE, xDesc)[0];
             segments = mapWeights(be, spec);
             identity = isIdentity(segments, weightSpaceBytes, paramCount);
             lengths = be.allocate(batch);

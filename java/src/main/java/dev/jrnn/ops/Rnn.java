@@ -285,7 +285,8 @@ public final class Rnn implements AutoCloseable {
 
     /**
      * Inference: {@link #forward(int, int, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor) forward}
-     * without keeping anything for a backward pass (nothing to close).
+     * without keeping anything for a backward pass (nothing to close; on a GPU, cuDNN's inference
+     * mode, which needs no reserve).
      *
      * @param batch B, sequences in the batch (at least 1)
      * @param steps T, timesteps (at least 1)
@@ -300,7 +301,17 @@ public final class Rnn implements AutoCloseable {
      * @throws UnsupportedOperationException when the backend cannot run this cell (relu on a GPU)
      */
     public void infer(int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor y, Tensor hy, Tensor cy) {
-        forward(batch, steps, x, hx, cx, y, hy, cy).close();
+        open();
+        Shapes s = shapes(batch, steps, "infer");
+        s.tensor("x", x, 'x', true);
+        s.tensor("hx", hx, 'h', false);
+        s.cell("cx", cx);
+        s.tensor("cx", cx, 'h', false);
+        s.tensor("y", y, 'y', true);
+        s.tensor("hy", hy, 'h', false);
+        s.cell("cy", cy);
+        s.tensor("cy", cy, 'h', false);
+        backend.rnnForward(spec, batch, steps, x, hx, cx, params, y, hy, cy, null);   // inference: no reserve
     }
 
     /**
@@ -320,7 +331,8 @@ public final class Rnn implements AutoCloseable {
      * @throws UnsupportedOperationException when the backend cannot run this cell (relu on a GPU)
      */
     public void infer(int batch, int steps, float[] x, float[] hx, float[] cx, float[] y, float[] hy, float[] cy) {
-        forward(batch, steps, x, hx, cx, y, hy, cy).close();
+        inferHost(batch, steps, HostData.of(x), HostData.of(hx), HostData.of(cx), HostData.of(y), HostData.of(hy),
+                HostData.of(cy));
     }
 
     /**
@@ -342,7 +354,8 @@ public final class Rnn implements AutoCloseable {
      */
     public void infer(int batch, int steps, FloatBuffer x, FloatBuffer hx, FloatBuffer cx, FloatBuffer y,
                       FloatBuffer hy, FloatBuffer cy) {
-        forward(batch, steps, x, hx, cx, y, hy, cy).close();
+        inferHost(batch, steps, HostData.of(x), HostData.of(hx), HostData.of(cx), HostData.of(y), HostData.of(hy),
+                HostData.of(cy));
     }
 
     /**
@@ -365,7 +378,8 @@ public final class Rnn implements AutoCloseable {
      */
     public void infer(int batch, int steps, MemorySegment x, MemorySegment hx, MemorySegment cx, MemorySegment y,
                       MemorySegment hy, MemorySegment cy) {
-        forward(batch, steps, x, hx, cx, y, hy, cy).close();
+        inferHost(batch, steps, HostData.of(x), HostData.of(hx), HostData.of(cx), HostData.of(y), HostData.of(hy),
+                HostData.of(cy));
     }
 
     // ---- on host memory ----------------------------------------------------------------------
@@ -529,6 +543,36 @@ public final class Rnn implements AutoCloseable {
         } catch (RuntimeException e) {
             closeAll(owned, e);
             throw e;
+        }
+    }
+
+    private void inferHost(int batch, int steps, HostData x, HostData hx, HostData cx, HostData y, HostData hy,
+                           HostData cy) {
+        open();
+        Shapes s = shapes(batch, steps, "infer");
+        s.host("x", x, 'x', true, false);
+        s.host("hx", hx, 'h', false, false);
+        s.cell("cx", cx);
+        s.host("cx", cx, 'h', false, false);
+        s.host("y", y, 'y', true, true);
+        s.host("hy", hy, 'h', false, true);
+        s.cell("cy", cy);
+        s.host("cy", cy, 'h', false, true);
+        List<Tensor> temp = new ArrayList<>();
+        RuntimeException failure = null;
+        try {
+            Tensor X = upload(x, s.x, temp), HX = upload(hx, s.h, temp), CX = upload(cx, s.h, temp);
+            Tensor Y = alloc(s.y, temp);
+            Tensor HY = hy == null ? null : alloc(s.h, temp), CY = cy == null ? null : alloc(s.h, temp);
+            backend.rnnForward(spec, batch, steps, X, HX, CX, params, Y, HY, CY, null);   // inference: no reserve
+            y.download(backend, Y);
+            if (hy != null) hy.download(backend, HY);
+            if (cy != null) cy.download(backend, CY);
+        } catch (RuntimeException e) {
+            failure = e;
+            throw e;
+        } finally {
+            closeAll(temp, failure);
         }
     }
 

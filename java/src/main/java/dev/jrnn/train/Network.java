@@ -195,7 +195,8 @@ public final class Network implements AutoCloseable {
         public Tensor forward(int batch, Tensor in, boolean training, long seed, long step) {
             x = in;
             int H = spec.units();
-            backend.rnnForward(spec, batch, steps, in, p, y, reserve);
+            // NB: no reserve without training: no backward follows, and cuDNN then runs its inference mode
+            backend.rnnForward(spec, batch, steps, in, p, y, training ? reserve : null);
             if (returnSequences) return y.slice(0, batch * steps * H);
             backend.lastStep(batch, steps, H, y, last);
             return last.slice(0, batch * H);

@@ -4,6 +4,7 @@ import static dev.jrnn.cuda.GpuSupport.assertClose;
 import static dev.jrnn.cuda.GpuSupport.get;
 import static dev.jrnn.cuda.GpuSupport.put;
 import static dev.jrnn.cuda.GpuSupport.uniform;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -93,6 +94,36 @@ class CudaRnnParityTest {
             }
         } finally {
             GpuSupport.fakeShuffledCudnnLayout(false);
+        }
+    }
+
+    @Test
+    void inferenceModeGivesTheTrainingForwardOutputs() {
+        String old = System.setProperty("jrnn.cuda.weights", "copy");
+        try (CudaBackend packed = CudaBackend.create()) {
+            for (CudaBackend be : new CudaBackend[] {cuda, packed}) {
+                for (RnnSpec.Cell cell : RnnSpec.Cell.values()) {
+                    RnnSpec spec = new RnnSpec(cell, F, 32, Activation.TANH);
+                    int batch = 5, H = 32;
+                    SplittableRandom r = new SplittableRandom(cell.ordinal() + 77);
+                    float[] x = uniform(r, batch * T * F, 1), p = uniform(r, spec.paramCount(), 0.3), h0 = uniform(r, batch * H, 1);
+                    Tensor X = put(be, x), P = put(be, p), HX = put(be, h0);
+                    Tensor yTrain = be.allocate(batch * T * H), yInfer = be.allocate(batch * T * H), hy = be.allocate(batch * H);
+                    try (Tensor reserve = be.allocate(batch * spec.reservePerSample(T))) {
+                        be.rnnForward(spec, batch, T, X, HX, null, P, yTrain, null, null, reserve);
+                    }
+                    be.rnnForward(spec, batch, T, X, HX, null, P, yInfer, hy, null, null);
+                    float[] train = get(be, yTrain), infer = get(be, yInfer), last = get(be, hy);
+                    // NB: cuDNN may pick other kernels in inference mode: equal to float rounding, not bit for bit
+                    GpuSupport.assertClose(GpuSupport.toDouble(train), infer, 1e-6, 1e-5, cell + " inference y");
+                    for (int b = 0; b < batch; b++) {
+                        for (int u = 0; u < H; u++) assertEquals(infer[(b * T + T - 1) * H + u], last[b * H + u], cell + " hy");
+                    }
+                }
+            }
+        } finally {
+            if (old == null) System.clearProperty("jrnn.cuda.weights");
+            else System.setProperty("jrnn.cuda.weights", old);
         }
     }
 

@@ -184,13 +184,15 @@ class RnnTest {
         SplittableRandom r = new SplittableRandom(6);
         float[] x = random(r, B * T * F), cx = random(r, B * H);
         float[] y1 = new float[B * T * H], y2 = new float[B * T * H], c1 = new float[B * H], c2 = new float[B * H];
-        try (Rnn lstm = Rnn.lstm(cpu, F, H)) {
-            try (Rnn.Saved s = lstm.forward(B, T, x, null, cx, y1, null, c1)) {
-                assertEquals(B, s.batch());
+        for (Backend be : new Backend[] {cpu, ref}) {
+            try (Rnn lstm = Rnn.lstm(be, F, H)) {
+                try (Rnn.Saved s = lstm.forward(B, T, x, null, cx, y1, null, c1)) {
+                    assertEquals(B, s.batch());
+                }
+                lstm.infer(B, T, x, null, cx, y2, null, c2);   // the backend's inference path: no reserve
+                assertArrayEquals(y1, y2, be.name());
+                assertArrayEquals(c1, c2, be.name());
             }
-            lstm.infer(B, T, x, null, cx, y2, null, c2);
-            assertArrayEquals(y1, y2);
-            assertArrayEquals(c1, c2);
         }
     }
 
