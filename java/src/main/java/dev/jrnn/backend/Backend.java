@@ -47,6 +47,20 @@ public interface Backend extends AutoCloseable {
     Tensor allocate(int size);
 
     /**
+     * A tensor holding {@code values}, which the caller promises not to change while the tensor is
+     * in use: backends that can address the array directly (the Vector API CPU backend) share it
+     * instead of copying; the others copy it into a new tensor. Close it like any tensor.
+     *
+     * @param values the data
+     * @return a tensor of {@code values.length} elements with those values
+     */
+    default Tensor constant(float[] values) {
+        Tensor t = allocate(values.length);
+        write(values, 0, t, values.length);
+        return t;
+    }
+
+    /**
      * Copies host floats into a tensor: {@code dst[0..length) = src[srcOffset..srcOffset+length)}.
      *
      * @param src       the host array

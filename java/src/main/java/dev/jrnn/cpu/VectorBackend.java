@@ -136,6 +136,12 @@ public final class VectorBackend implements Backend {
         return new FloatTensor(new float[size], 0, size);
     }
 
+    /** Shares {@code values}: no copy (the caller keeps them unchanged while the tensor is used). */
+    @Override
+    public FloatTensor constant(float[] values) {
+        return new FloatTensor(values, 0, values.length);
+    }
+
     /** A tensor holding a copy of {@code values}. */
     public FloatTensor of(float... values) {
         return new FloatTensor(values.clone(), 0, values.length);

@@ -21,7 +21,8 @@ import java.util.SplittableRandom;
  * one Adam step (see {@link TrainConfig}).
  *
  * <p>Data stays on the backend: {@link #fit} and {@link #evaluate} copy a dataset to the backend
- * once (the last one trained on and the last one evaluated are kept), then per epoch only the
+ * once (the last one trained on and the last one evaluated are kept; the CPU backend shares the
+ * samples array instead of copying it, see {@link Backend#constant}), then per epoch only the
  * shuffled order, and assemble each batch there ({@link Backend#gatherRows}); the host reads the
  * running loss and accuracy only every {@link TrainConfig#logInterval()} batches. So a
  * {@link Dataset}'s arrays must not change while a trainer uses it: make a new {@code Dataset}
@@ -61,8 +62,9 @@ public final class Trainer implements AutoCloseable {
             yKey = d.y();
             Tensor xs = null, ys = null;
             try {
-                xs = backend.allocate(n * sampleSize);
-                backend.write(d.x(), 0, xs, n * sampleSize);
+                // NB: shared, not copied, where the backend can (the CPU); a Dataset's arrays stay unchanged
+                xs = d.x().length == n * sampleSize ? backend.constant(d.x()) : backend.allocate(n * sampleSize);
+                if (d.x().length != n * sampleSize) backend.write(d.x(), 0, xs, n * sampleSize);
                 ys = backend.allocate(n);
                 float[] labels = new float[n];
                 for (int i = 0; i < n; i++) labels[i] = d.y()[i];

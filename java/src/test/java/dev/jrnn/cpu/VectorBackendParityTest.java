@@ -525,6 +525,19 @@ class VectorBackendParityTest {
     }
 
     @Test
+    void constantHoldsTheValuesAndTheVectorBackendSharesTheArray() {
+        float[] v = {1f, -2f, 3.5f};
+        try (VectorBackend vb = new VectorBackend(1)) {
+            Tensor shared = vb.constant(v), copied = ref.constant(v);
+            assertArrayEquals(v, get(vb, shared));
+            assertArrayEquals(v, get(ref, copied));
+            v[0] = 9f;   // the Vector API backend reads the caller's array itself; the reference copied it
+            assertEquals(9f, get(vb, shared)[0]);
+            assertEquals(1f, get(ref, copied)[0]);
+        }
+    }
+
+    @Test
     void gatherRowsMatchesReferenceAndRejectsIndicesThatAreNotRows() {
         int n = 11, width = 7, rows = 9;
         SplittableRandom rnd = rng("gather");
