@@ -10,8 +10,10 @@
 #                                  mnist/              MNIST's test set (10k images) as train and test split
 #                                and checks the whole stays under the 64 MiB a device call carries.
 #   scripts/gpu-check.sh run     on the GPU machine, from the repository root, with out/gpu-check carried:
-#                                jrnn info, the GPU tests, one epoch of LSTM-32 and GRU-32, and a
-#                                throughput table against PyTorch on the same GPU; results under
+#                                jrnn info, the GPU tests, one epoch of LSTM-32 and GRU-32, the
+#                                notebook's 10-epoch LSTM-32 run timed (on 60k samples: the test set
+#                                six times over), and a throughput table against PyTorch on the
+#                                same GPU; results under
 #                                $OUT (default out/gpu-check/results); a short summary last.
 #                                Ends within 8 minutes (each step has its own time limit).
 #
@@ -169,6 +171,31 @@ run() {
       --data-dir "$bundle/mnist" --backend cuda --no-progress --metrics-out "$out/train-${cell}32.json"
   done
 
+  # The issue's goal: a whole 10-epoch notebook run of LSTM-32 in under 5 s. MNIST's 60k training
+  # images are not on these machines: the 10k test images six times over stand in (same shapes and
+  # step count, so the time is the real one; the accuracy is not a result).
+  if [ -n "$py" ]; then
+    local big="$out/mnist60k"
+    if "$py" - "$bundle/mnist" "$big" <<'PY'
+import gzip, os, struct, sys
+src, dst = sys.argv[1], sys.argv[2]
+os.makedirs(dst, exist_ok=True)
+for kind, head in (("images-idx3", 16), ("labels-idx1", 8)):
+    data = gzip.open(f"{src}/t10k-{kind}-ubyte.gz").read()
+    n = struct.unpack(">I", data[4:8])[0]
+    with gzip.open(f"{dst}/train-{kind}-ubyte.gz", "wb", compresslevel=1) as f:
+        f.write(data[:4] + struct.pack(">I", 6 * n) + data[8:head] + data[head:] * 6)
+    with open(f"{dst}/t10k-{kind}-ubyte.gz", "wb") as f:
+        f.write(open(f"{src}/t10k-{kind}-ubyte.gz", "rb").read())
+PY
+    then
+      step "train lstm32, 10 epochs on 60k samples" 120 "${jrnn[@]}" train --cell lstm --units 32 --epochs 10 \
+        --dataset mnist --data-dir "$big" --backend cuda --no-progress --metrics-out "$out/train-lstm32-10epochs.json"
+    else
+      echo "=== train lstm32, 10 epochs: could not make the 60k set" | tee -a "$log"
+    fi
+  fi
+
   for cell in lstm gru; do
     step "jrnn bench ${cell}32" 60 "${jrnn[@]}" bench --cell "$cell" --units 32 --batch-size 256 --steps 50 \
       --warmup 10 --repeats 3 --backend cuda
@@ -204,6 +231,14 @@ PY
       echo "train ${cell}32: failed (see $log)"
     fi
   done
+  if [ -f "$out/train-lstm32-10epochs.json" ]; then
+    "$py" - "$out/train-lstm32-10epochs.json" <<'PY' 2>/dev/null || echo "train lstm32 10 epochs: see the json"
+import json, sys
+m = json.load(open(sys.argv[1])); s = sum(e["seconds"] for e in m["epochs"])
+print("train lstm32, 10 epochs x 60k on %s: %.2f s of epochs (goal < 5 s); epochs %s"
+      % (m.get("backend"), s, " ".join("%.2f" % e["seconds"] for e in m["epochs"])))
+PY
+  fi
   echo
   echo "| model | jrnn cuda samples/s | PyTorch samples/s | jrnn / PyTorch |"
   echo "|---|---:|---:|---:|"
