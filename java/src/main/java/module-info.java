@@ -24,10 +24,11 @@ module dev.jrnn {
     // NB: transitive because GpuBackend's methods take JCuda's CUdeviceptr and CUstream.
     requires transitive jcuda;
     requires jdk.incubator.vector;
-    requires info.picocli;
+    // the CLI's and the reports' libraries: optional Maven dependencies, so static here
+    requires static info.picocli;
     requires me.tongfei.progressbar;
     requires com.google.gson;
-    requires org.knowm.xchart;
+    requires static org.knowm.xchart;
     requires java.desktop;
     requires java.logging;
     requires java.net.http;
