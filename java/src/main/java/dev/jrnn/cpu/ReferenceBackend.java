@@ -289,8 +289,14 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void gatherRows(int rows, int width, Tensor src, Tensor index, Tensor dst) {
+        if (rows < 0 || width < 0) throw new IllegalArgumentException("gatherRows sizes must be >= 0, found " + rows + " x " + width);
         DoubleTensor S = dt(src), I = dt(index), D = dt(dst);
-        int n = width == 0 ? 0 : S.size() / width;
+        if (I.size() < rows || D.size() < (long) rows * width) {
+            throw new IllegalArgumentException("gatherRows: expected index (" + rows + ") and dst (" + rows + ", " + width
+                    + "), found " + I.size() + " and " + D.size() + " elements");
+        }
+        if (width == 0) return;
+        int n = S.size() / width;
         for (int i = 0; i < rows; i++) {
             int r = rowIndex(I.get(i), n, i);
             for (int j = 0; j < width; j++) D.set(i * width + j, S.get(r * width + j));

@@ -742,9 +742,11 @@ public final class VectorBackend implements Backend {
 
     @Override
     public void gatherRows(int rows, int width, Tensor src, Tensor index, Tensor dst) {
+        if (rows < 0 || width < 0) throw new IllegalArgumentException("gatherRows sizes must be >= 0, found " + rows + " x " + width);
         FloatTensor S_ = ft(src), I = need(index, rows, "gatherRows index (rows)");
         FloatTensor D = need(dst, (long) rows * width, "gatherRows dst (rows, width)");
-        int n = width == 0 ? 0 : S_.size / width;
+        if (width == 0) return;
+        int n = S_.size / width;
         for (int i = 0; i < rows; i++) {
             int r = ReferenceBackend.rowIndex(I.data[I.offset + i], n, i);
             System.arraycopy(S_.data, S_.offset + r * width, D.data, D.offset + i * width, width);

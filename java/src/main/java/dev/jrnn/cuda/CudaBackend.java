@@ -80,6 +80,8 @@ public final class CudaBackend implements GpuBackend {
     private DeviceArena.Block work, scratch;        // cuDNN workspace; dx when the caller wants none
     private DeviceArena.Block inferencePacked;      // cuDNN-layout weights of inference passes, when not canonical
     private final boolean forceWeightCopy = "copy".equals(System.getProperty("jrnn.cuda.weights"));
+    /** Floats per host-to-device piece of {@link #write}: 16 MiB of pinned memory per staging buffer at most. */
+    static final int WRITE_CHUNK = 4 << 20;
     private CUevent switchEvent;                    // orders a new stream after the old one (setStream)
     private boolean closed;
 
@@ -204,6 +206,7 @@ public final class CudaBackend implements GpuBackend {
 
     @Override
     public long[] memoryInfo() {
+        open();
         return ctx.memoryInfo();
     }
 
@@ -268,16 +271,9 @@ public final class CudaBackend implements GpuBackend {
     public void setStream(CUstream stream) {
         open();
         long handle = stream == null ? 0L : Driver.nativeHandle(stream);
-        // the libraries first: should either refuse, everything stays on the old stream
-        cublas.setStream(cublasHandle, handle);
-        try {
-            cudnn.setStream(cudnnHandle, handle);
-        } catch (RuntimeException e) {
-            cublas.setStream(cublasHandle, ctx.streamHandle);
-            throw e;
-        }
         // NB: jrnn's own buffers (cuDNN workspace and reserves, arena blocks handed out again) were
         // last used on the old stream; the new stream waits for that work on the device, no host sync.
+        // First, so that a stream the driver refuses leaves everything on the old one.
         if (switchEvent == null) {
             CUevent e = new CUevent();
             check(cuEventCreate(e, CUevent_flags.CU_EVENT_DISABLE_TIMING), "cuEventCreate");
@@ -286,6 +282,15 @@ public final class CudaBackend implements GpuBackend {
         check(cuEventRecord(switchEvent, ctx.stream), "cuEventRecord(the previous stream)");
         CUstream next = stream == null ? new CUstream() : stream;
         check(cuStreamWaitEvent(next, switchEvent, 0), "cuStreamWaitEvent(the new stream)");
+        long old = ctx.streamHandle;
+        try {
+            cublas.setStream(cublasHandle, handle);
+            cudnn.setStream(cudnnHandle, handle);
+        } catch (RuntimeException e) {
+            cublas.setStream(cublasHandle, old);   // both back on the old stream
+            cudnn.setStream(cudnnHandle, old);
+            throw e;
+        }
         ctx.useStream(stream);
     }
 
@@ -319,12 +324,16 @@ public final class CudaBackend implements GpuBackend {
     public void write(float[] src, int srcOffset, Tensor dst, int length) {
         Objects.checkFromIndexSize(srcOffset, length, src.length);
         CudaTensor d = dev(dst, length, "write destination");
-        if (length == 0) return;
-        Staging s = staging(4L * length);
-        s.buffer.clear();
-        s.buffer.asFloatBuffer().put(src, srcOffset, length);
-        check(cuMemcpyHtoDAsync(d.pointer(0), s.host, 4L * length, ctx.stream), "cuMemcpyHtoDAsync(" + 4L * length + " bytes)");
-        s.record();
+        // NB: in pieces of at most WRITE_CHUNK floats, so the pinned staging buffers stay small when a
+        // whole dataset goes up; the ring lets one piece's copy overlap the next one's staging.
+        for (int done = 0; done < length; done += WRITE_CHUNK) {
+            int n = Math.min(WRITE_CHUNK, length - done);
+            Staging s = staging(4L * n);
+            s.buffer.clear();
+            s.buffer.asFloatBuffer().put(src, srcOffset + done, n);
+            check(cuMemcpyHtoDAsync(d.pointer(done), s.host, 4L * n, ctx.stream), "cuMemcpyHtoDAsync(" + 4L * n + " bytes)");
+            s.record();
+        }
     }
 
     @Override
@@ -477,8 +486,10 @@ public final class CudaBackend implements GpuBackend {
         if (R == null) {   // inference: no backward follows, so no reserve and no layer state
             long weights = P.address();
             if (!usesCanonicalWeights(p, weights)) {
-                inferencePacked = grow(inferencePacked, p.weightSpaceBytes);
-                zero(inferencePacked);   // cuDNN's padding, if any, stays 0
+                if (inferencePacked == null || inferencePacked.bytes() < p.weightSpaceBytes) {
+                    inferencePacked = grow(inferencePacked, p.weightSpaceBytes);
+                    zero(inferencePacked);   // cuDNN's padding, if any, stays 0
+                }
                 pack(p, P, inferencePacked);
                 weights = inferencePacked.address();
             }

@@ -9,6 +9,7 @@ import dev.jrnn.io.AtomicFiles;
 import dev.jrnn.io.Checkpoint;
 import dev.jrnn.io.Checkpointer;
 import dev.jrnn.nn.Sequential;
+import dev.jrnn.train.TrainConfig;
 import dev.jrnn.train.Trainer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -148,7 +149,9 @@ public final class Sweep {
             throw new IOException(file + ": holds model " + found + ", but this sweep trains " + want);
         }
         if (c.training() == null) throw new IOException(file + ": holds weights only, no training state to resume");
-        if (!c.training().config().equals(config.trainConfig(seed))) {
+        // NB: the log interval changes no number (older checkpoints hold 1): it is not compared
+        TrainConfig wanted = config.trainConfig(seed);
+        if (!c.training().config().withLogInterval(wanted.logInterval()).equals(wanted)) {
             throw new IOException(file + ": trained with " + c.training().config() + ", but this sweep uses " + config.trainConfig(seed));
         }
         if (!c.training().data().equals(config.data())) {

@@ -21,13 +21,13 @@ import java.util.SplittableRandom;
  * one Adam step (see {@link TrainConfig}).
  *
  * <p>Data stays on the backend: {@link #fit} and {@link #evaluate} copy a dataset to the backend
- * once (the last one trained on and the last one evaluated are kept; the CPU backend shares the
- * samples array instead of copying it, see {@link Backend#constant}), then per epoch only the
- * shuffled order, and assemble each batch there ({@link Backend#gatherRows}); the host reads the
- * running loss and accuracy only every {@link TrainConfig#logInterval()} batches. So a
+ * once (the last one trained on and the last one evaluated are kept; the Vector API CPU backend
+ * shares the samples array instead of copying it, see {@link Backend#constant}), then per epoch
+ * only the shuffled order, and assemble each batch there ({@link Backend#gatherRows}); the host
+ * reads the running loss and accuracy only every {@link TrainConfig#logInterval()} batches. So a
  * {@link Dataset}'s arrays must not change while a trainer uses it: make a new {@code Dataset}
- * instead. A dataset of more than 2^31 - 1 floats, or one the backend has no room for, is copied
- * batch by batch instead. A diverging loss is noticed at the next read, so up to
+ * instead. A dataset of more than 2^31 - 1 floats or 2^24 samples, or one whose copy fails (no
+ * room on the device), is copied batch by batch instead. A diverging loss is noticed at the next read, so up to
  * {@code logInterval - 1} steps may run on non-finite values before {@link #fit} throws.
  *
  * <p>Not thread-safe: use it, and its backend, from one thread at a time. Close it to release the
@@ -53,7 +53,8 @@ public final class Trainer implements AutoCloseable {
     private final class Resident implements AutoCloseable {
         final float[] xKey;
         final int[] yKey;
-        final Tensor x, y, order;
+        final Tensor x, y;
+        Tensor order;                          // (N) made on first use: evaluation reads in order
         int[] orderOf;                         // the host order last written to `order`, or null
 
         Resident(Dataset d) {
@@ -69,7 +70,6 @@ public final class Trainer implements AutoCloseable {
                 float[] labels = new float[n];
                 for (int i = 0; i < n; i++) labels[i] = d.y()[i];
                 backend.write(labels, 0, ys, n);
-                order = backend.allocate(n);
             } catch (RuntimeException e) {
                 if (xs != null) xs.close();
                 if (ys != null) ys.close();
@@ -86,6 +86,7 @@ public final class Trainer implements AutoCloseable {
         /** Writes {@code o} as the gather order unless it is the one already there. */
         void useOrder(int[] o) {
             if (o == orderOf) return;
+            if (order == null) order = backend.allocate(o.length);
             float[] f = new float[o.length];
             for (int i = 0; i < o.length; i++) f[i] = o[i];
             backend.write(f, 0, order, o.length);
@@ -96,7 +97,7 @@ public final class Trainer implements AutoCloseable {
         public void close() {
             x.close();
             y.close();
-            order.close();
+            if (order != null) order.close();
         }
     }
 
@@ -105,10 +106,17 @@ public final class Trainer implements AutoCloseable {
      * previous dataset) if needed; {@code null} when {@code d} is too large for one tensor.
      */
     private Resident resident(Dataset d, boolean eval) {
+        if (trainData != null && trainData.holds(d)) return trainData;
+        if (evalData != null && evalData.holds(d)) {
+            if (eval) return evalData;
+            // NB: training takes the evaluation copy over, so that evaluating another dataset during
+            // fit (a listener's validation) cannot close the copy fit is reading
+            if (trainData != null) trainData.close();
+            trainData = evalData;
+            evalData = null;
+            return trainData;
+        }
         Resident r = eval ? evalData : trainData;
-        Resident other = eval ? trainData : evalData;
-        if (r != null && r.holds(d)) return r;
-        if (other != null && other.holds(d)) return other;
         if ((long) d.size() * sampleSize > residentLimit || d.size() >= (1 << 24)) return null;
         if (r != null) r.close();
         if (eval) evalData = null;

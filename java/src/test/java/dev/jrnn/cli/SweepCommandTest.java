@@ -158,6 +158,22 @@ class SweepCommandTest {
     }
 
     @Test
+    void aSweepSavedWithAnotherLogIntervalStillResumes() throws IOException {
+        // Checkpoints written before the CLI read the loss every 10 batches hold log_interval 1.
+        Path part = dir.resolve("old-interval");
+        assertEquals(0, sweep("--models", "gru4", "--epochs", "1", "--out", part.toString(), "--no-plots").code());
+        Path f = part.resolve("gru4/last.safetensors");
+        Checkpoint c = Checkpoint.load(f);
+        Checkpoint.Training t = c.training();
+        assertEquals(10, t.config().logInterval());
+        new Checkpoint(c.model(), c.params(), new Checkpoint.Training(t.config().withLogInterval(1), t.m(), t.v(), t.step(),
+                t.epochsDone(), t.epochs(), t.data(), t.backend(), t.history(), t.test())).save(f);
+        MainTest.Result r = resume(part, "--epochs", "2");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("resuming after epoch 1 of 2"), r.out());
+    }
+
+    @Test
     void badModelNamesAreUsageErrors() {
         MainTest.Result r = sweep("--models", "lstm32,rnn8", "--out", dir.resolve("x").toString());
         assertEquals(2, r.code());
