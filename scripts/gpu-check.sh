@@ -115,7 +115,9 @@ run() {
   t_start=$(date +%s)
   deadline=$((t_start + 450))   # leaves the summary and the device call's own overhead inside 8 minutes
 
-  local jdk=/tmp/jrnn-gpu-check-jdk
+  # NB: keyed by the runtime archive's size and time, so a rebuilt bundle never runs a stale runtime
+  local jdk
+  jdk="/tmp/jrnn-gpu-check-jdk-$(stat -c %s-%Y "$bundle/jdk.tar.xz")"
   if [ ! -x "$jdk/jdk/bin/java" ]; then
     mkdir -p "$jdk"
     if command -v xz >/dev/null; then

@@ -73,7 +73,10 @@ public final class CudaBackend implements GpuBackend {
     private final Driver.DeviceInfo device;
     private final Arena hostArena = Arena.ofShared();
     private final MemorySegment gemmScalars;        // {alpha, beta} for cuBLAS (host pointer mode)
-    private final Map<RnnPlan.Key, RnnPlan> plans = new HashMap<>();
+    /** Plans by (spec, batch, steps), least recently used first; at most {@link #MAX_PLANS} kept. */
+    private final Map<RnnPlan.Key, RnnPlan> plans = new java.util.LinkedHashMap<>(16, 0.75f, true);
+    /** NB: variable batch or sequence lengths would otherwise grow cuDNN descriptors without bound. */
+    static final int MAX_PLANS = 64;
     private final Map<Long, LayerState> layers = new HashMap<>();   // by the reserve tensor's address
     private final Staging[] staging = new Staging[4];
     private int nextStaging;
@@ -451,10 +454,30 @@ public final class CudaBackend implements GpuBackend {
         return p.identity && !forceWeightCopy && paramsAddress % DeviceArena.ALIGN == 0;
     }
 
+    /** Plans cached now (for tests). */
+    int planCount() {
+        return plans.size();
+    }
+
+    /** Closes the least recently used plan that no layer's pending backward pass still needs. */
+    private void evictPlan() {
+        java.util.Set<RnnPlan> held = new java.util.HashSet<>();
+        for (LayerState s : layers.values()) held.add(s.plan);
+        for (Iterator<RnnPlan> it = plans.values().iterator(); it.hasNext(); ) {
+            RnnPlan p = it.next();
+            if (!held.contains(p)) {
+                it.remove();
+                p.close();   // NB: queued work may still read its sequence lengths; the stream orders reuse after it
+                return;
+            }
+        }
+    }
+
     private RnnPlan plan(RnnSpec spec, int batch, int steps) {
         RnnPlan.Key key = RnnPlan.Key.of(spec, batch, steps);
         RnnPlan p = plans.get(key);
         if (p == null) {
+            if (plans.size() >= MAX_PLANS) evictPlan();
             p = new RnnPlan(this, spec, batch, steps);
             plans.put(key, p);
         }

@@ -98,6 +98,30 @@ class CudaRnnParityTest {
     }
 
     @Test
+    void thePlanCacheStaysBoundedAndKeepsPlansAPendingBackwardNeeds() {
+        try (CudaBackend be = CudaBackend.create()) {
+            RnnSpec spec = new RnnSpec(RnnSpec.Cell.GRU, F, 8, Activation.TANH);
+            int maxB = CudaBackend.MAX_PLANS + 6;
+            SplittableRandom r = new SplittableRandom(5);
+            Tensor P = put(be, uniform(r, spec.paramCount(), 0.3)), x = put(be, uniform(r, maxB * T * F, 1));
+            Tensor y = be.allocate(maxB * T * 8), dy = put(be, uniform(r, maxB * T * 8, 1)), dP = be.allocate(spec.paramCount());
+            // batch 3 forward with a reserve: its backward comes after many other shapes
+            Tensor reserve = be.allocate(3 * spec.reservePerSample(T)), y3 = be.allocate(3 * T * 8);
+            be.rnnForward(spec, 3, T, x, P, y3, reserve);
+            for (int b = 4; b <= maxB; b++) be.rnnForward(spec, b, T, x, null, null, P, y, null, null, null);
+            assertTrue(be.planCount() <= CudaBackend.MAX_PLANS, "plans cached: " + be.planCount());
+            be.rnnBackward(spec, 3, T, x, P, y3, reserve, dy, null, dP);   // its plan was kept
+            Tensor rP = ref.allocate(spec.paramCount());
+            Tensor ry = ref.allocate(3 * T * 8), rr = ref.allocate(3 * spec.reservePerSample(T));
+            float[] xs = get(be, x), ps = get(be, P), dys = get(be, dy);
+            Tensor rx = put(ref, java.util.Arrays.copyOf(xs, 3 * T * F)), rp = put(ref, ps);
+            ref.rnnForward(spec, 3, T, rx, rp, ry, rr);
+            ref.rnnBackward(spec, 3, T, rx, rp, ry, rr, put(ref, java.util.Arrays.copyOf(dys, 3 * T * 8)), null, rP);
+            assertClose(ReferenceBackend.toArray(rP), get(be, dP), 1e-4, 1e-3, "dParams after the evictions");
+        }
+    }
+
+    @Test
     void inferenceModeGivesTheTrainingForwardOutputs() {
         String old = System.setProperty("jrnn.cuda.weights", "copy");
         try (CudaBackend packed = CudaBackend.create()) {
