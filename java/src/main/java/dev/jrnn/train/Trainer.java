@@ -26,7 +26,8 @@ import java.util.SplittableRandom;
  * only the shuffled order, and assemble each batch there ({@link Backend#gatherRows}); the host
  * reads the running loss and accuracy only every {@link TrainConfig#logInterval()} batches. So a
  * {@link Dataset}'s arrays must not change while a trainer uses it: make a new {@code Dataset}
- * instead. A dataset of more than 2^31 - 1 floats or 2^24 samples, or one whose copy fails (no
+ * instead (a sampled fingerprint, checked on every call, catches most changes made in place and
+ * uploads the data again, but not all). A dataset of more than 2^31 - 1 floats or 2^24 samples, or one whose copy fails (no
  * room on the device), is copied batch by batch instead. A diverging loss is noticed at the next read, so up to
  * {@code logInterval - 1} steps may run on non-finite values before {@link #fit} throws.
  *
@@ -53,6 +54,7 @@ public final class Trainer implements AutoCloseable {
     private final class Resident implements AutoCloseable {
         final float[] xKey;
         final int[] yKey;
+        final long fingerprint;
         final Tensor x, y;
         Tensor order;                          // (N) made on first use: evaluation reads in order
         int[] orderOf;                         // the host order last written to `order`, or null
@@ -61,6 +63,7 @@ public final class Trainer implements AutoCloseable {
             int n = d.size();
             xKey = d.x();
             yKey = d.y();
+            fingerprint = fingerprint(d);
             Tensor xs = null, ys = null;
             try {
                 // NB: shared, not copied, where the backend can (the CPU); a Dataset's arrays stay unchanged
@@ -80,7 +83,7 @@ public final class Trainer implements AutoCloseable {
         }
 
         boolean holds(Dataset d) {
-            return xKey == d.x() && yKey == d.y();
+            return xKey == d.x() && yKey == d.y() && fingerprint == fingerprint(d);
         }
 
         /** Writes {@code o} as the gather order unless it is the one already there. */
@@ -99,6 +102,20 @@ public final class Trainer implements AutoCloseable {
             y.close();
             if (order != null) order.close();
         }
+    }
+
+    /**
+     * A hash of up to about 5,000 evenly spaced values of {@code d}'s samples and labels. NB: so that
+     * a dataset changed in place (against the class comment's advice) is, in most cases, uploaded
+     * again rather than trained on stale; cheap enough to take on every fit and evaluate.
+     */
+    static long fingerprint(Dataset d) {
+        float[] x = d.x();
+        int[] y = d.y();
+        long h = 1125899906842597L;
+        for (int i = 0, step = Math.max(1, x.length / 4096); i < x.length; i += step) h = 31 * h + Float.floatToRawIntBits(x[i]);
+        for (int i = 0, step = Math.max(1, y.length / 1024); i < y.length; i += step) h = 31 * h + y[i];
+        return h;
     }
 
     /**

@@ -170,6 +170,22 @@ class TrainerTest {
     }
 
     @Test
+    void labelsChangedInPlaceAreUploadedAgain() {
+        Dataset d = toy(64, 8, 5, 13);
+        int[] original = d.y().clone();
+        TrainConfig cfg = TrainConfig.defaults().withBatchSize(16).withSeed(2);
+        try (VectorBackend be = new VectorBackend(1); Trainer inPlace = new Trainer(model(Cell.GRU), be, cfg);
+             Trainer fresh = new Trainer(model(Cell.GRU), be, cfg)) {
+            inPlace.fit(d, 1, null);
+            fresh.fit(new Dataset("copy", d.x().clone(), original.clone(), d.steps(), d.features(), d.classes()), 1, null);
+            for (int i = 0; i < d.y().length; i++) d.y()[i] = (d.y()[i] + 1) % d.classes();   // against the advice
+            inPlace.fit(d, 1, null);
+            fresh.fit(new Dataset("copy2", d.x().clone(), d.y().clone(), d.steps(), d.features(), d.classes()), 1, null);
+            assertArrayEquals(fresh.network().getParameters(), inPlace.network().getParameters());
+        }
+    }
+
+    @Test
     void batchByBatchCopiesGiveTheSameWeightsAsTheBackendCopy() {
         Dataset d = toy(90, 8, 5, 11);
         float[][] kept = new float[1][], copied = new float[1][];
