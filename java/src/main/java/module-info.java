@@ -29,7 +29,7 @@ module dev.jrnn {
     requires me.tongfei.progressbar;
     requires com.google.gson;
     requires static org.knowm.xchart;
-    requires java.desktop;
+    requires static java.desktop;   // only the CLI (PNG input) and the reports' charts draw
     requires java.logging;
     requires java.net.http;
 
