@@ -234,14 +234,7 @@ public final class Rnn implements AutoCloseable {
     public Saved forward(int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor y, Tensor hy, Tensor cy) {
         open();
         Shapes s = shapes(batch, steps, "forward");
-        s.tensor("x", x, 'x', true);
-        s.tensor("hx", hx, 'h', false);
-        s.cell("cx", cx);
-        s.tensor("cx", cx, 'h', false);
-        s.tensor("y", y, 'y', true);
-        s.tensor("hy", hy, 'h', false);
-        s.cell("cy", cy);
-        s.tensor("cy", cy, 'h', false);
+        s.forwardArgs(x, hx, cx, y, hy, cy);
         Tensor reserve = backend.allocate(batch * spec.reservePerSample(steps));
         try {
             backend.rnnForward(spec, batch, steps, x, hx, cx, params, y, hy, cy, reserve);
@@ -270,14 +263,7 @@ public final class Rnn implements AutoCloseable {
     public void backward(Saved saved, Tensor dy, Tensor dhy, Tensor dcy, Tensor dx, Tensor dhx, Tensor dcx) {
         open();
         Shapes s = claim(saved);
-        s.tensor("dy", dy, 'y', true);
-        s.tensor("dhy", dhy, 'h', false);
-        s.cell("dcy", dcy);
-        s.tensor("dcy", dcy, 'h', false);
-        s.tensor("dx", dx, 'x', false);
-        s.tensor("dhx", dhx, 'h', false);
-        s.cell("dcx", dcx);
-        s.tensor("dcx", dcx, 'h', false);
+        s.backwardArgs(dy, dhy, dcy, dx, dhx, dcx);
         saved.used = true;   // NB: only now: an argument error above leaves the forward pass usable
         backend.rnnBackward(spec, saved.batch, saved.steps, saved.x, saved.hx, saved.cx, params, saved.y,
                 saved.reserve, dy, dhy, dcy, dx, dhx, dcx, grads);
@@ -303,14 +289,7 @@ public final class Rnn implements AutoCloseable {
     public void infer(int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor y, Tensor hy, Tensor cy) {
         open();
         Shapes s = shapes(batch, steps, "infer");
-        s.tensor("x", x, 'x', true);
-        s.tensor("hx", hx, 'h', false);
-        s.cell("cx", cx);
-        s.tensor("cx", cx, 'h', false);
-        s.tensor("y", y, 'y', true);
-        s.tensor("hy", hy, 'h', false);
-        s.cell("cy", cy);
-        s.tensor("cy", cy, 'h', false);
+        s.forwardArgs(x, hx, cx, y, hy, cy);
         backend.rnnForward(spec, batch, steps, x, hx, cx, params, y, hy, cy, null);   // inference: no reserve
     }
 
@@ -520,14 +499,7 @@ public final class Rnn implements AutoCloseable {
                               HostData cy) {
         open();
         Shapes s = shapes(batch, steps, "forward");
-        s.host("x", x, 'x', true, false);
-        s.host("hx", hx, 'h', false, false);
-        s.cell("cx", cx);
-        s.host("cx", cx, 'h', false, false);
-        s.host("y", y, 'y', true, true);
-        s.host("hy", hy, 'h', false, true);
-        s.cell("cy", cy);
-        s.host("cy", cy, 'h', false, true);
+        s.forwardArgs(x, hx, cx, y, hy, cy);
         List<Tensor> owned = new ArrayList<>();
         try {
             Tensor X = upload(x, s.x, owned), HX = upload(hx, s.h, owned), CX = upload(cx, s.h, owned);
@@ -550,14 +522,7 @@ public final class Rnn implements AutoCloseable {
                            HostData cy) {
         open();
         Shapes s = shapes(batch, steps, "infer");
-        s.host("x", x, 'x', true, false);
-        s.host("hx", hx, 'h', false, false);
-        s.cell("cx", cx);
-        s.host("cx", cx, 'h', false, false);
-        s.host("y", y, 'y', true, true);
-        s.host("hy", hy, 'h', false, true);
-        s.cell("cy", cy);
-        s.host("cy", cy, 'h', false, true);
+        s.forwardArgs(x, hx, cx, y, hy, cy);
         List<Tensor> temp = new ArrayList<>();
         RuntimeException failure = null;
         try {
@@ -580,14 +545,7 @@ public final class Rnn implements AutoCloseable {
                               HostData dcx) {
         open();
         Shapes s = claim(saved);
-        s.host("dy", dy, 'y', true, false);
-        s.host("dhy", dhy, 'h', false, false);
-        s.cell("dcy", dcy);
-        s.host("dcy", dcy, 'h', false, false);
-        s.host("dx", dx, 'x', false, true);
-        s.host("dhx", dhx, 'h', false, true);
-        s.cell("dcx", dcx);
-        s.host("dcx", dcx, 'h', false, true);
+        s.backwardArgs(dy, dhy, dcy, dx, dhx, dcx);
         List<Tensor> temp = new ArrayList<>();
         RuntimeException failure = null;
         try {
@@ -690,6 +648,35 @@ public final class Rnn implements AutoCloseable {
             if (kind == 'x') return "(B, T, F) = (" + batch + ", " + steps + ", " + spec.inputSize() + ")";
             if (kind == 'y') return "(B, T, H) = (" + batch + ", " + steps + ", " + spec.units() + ")";
             return "(B, H) = (" + batch + ", " + spec.units() + ")";
+        }
+
+        /** Checks a forward pass's arguments: inputs x, hx, cx and outputs y, hy, cy (tensors or host data). */
+        void forwardArgs(Object x, Object hx, Object cx, Object y, Object hy, Object cy) {
+            arg("x", x, 'x', true, false);
+            arg("hx", hx, 'h', false, false);
+            cell("cx", cx);
+            arg("cx", cx, 'h', false, false);
+            arg("y", y, 'y', true, true);
+            arg("hy", hy, 'h', false, true);
+            cell("cy", cy);
+            arg("cy", cy, 'h', false, true);
+        }
+
+        /** Checks a backward pass's arguments: inputs dy, dhy, dcy and outputs dx, dhx, dcx. */
+        void backwardArgs(Object dy, Object dhy, Object dcy, Object dx, Object dhx, Object dcx) {
+            arg("dy", dy, 'y', true, false);
+            arg("dhy", dhy, 'h', false, false);
+            cell("dcy", dcy);
+            arg("dcy", dcy, 'h', false, false);
+            arg("dx", dx, 'x', false, true);
+            arg("dhx", dhx, 'h', false, true);
+            cell("dcx", dcx);
+            arg("dcx", dcx, 'h', false, true);
+        }
+
+        private void arg(String name, Object a, char kind, boolean required, boolean output) {
+            if (a instanceof HostData d) host(name, d, kind, required, output);
+            else tensor(name, (Tensor) a, kind, required);
         }
 
         void cell(String name, Object arg) {
