@@ -104,6 +104,31 @@ class GpuInteropTest {
     }
 
     @Test
+    void aBackendMovesBetweenThreadsAndCoexistsWithTheCallersContext() throws Exception {
+        GpuSupport.requireDevice();
+        float[] v = {1, 2, 3, 4};
+        try (GpuBackend a = GpuBackend.open(0); GpuBackend b = GpuBackend.open(0)) {
+            Tensor ta = a.allocate(4), tb = b.allocate(4);
+            a.write(v, 0, ta, 4);
+            // another thread, where no context is current yet: each call makes its backend's current
+            float[][] seen = new float[2][4];
+            Thread t = new Thread(() -> {
+                b.write(v, 0, tb, 4);
+                b.softmax(1, 4, tb, tb);
+                b.read(tb, seen[0], 0, 4);
+                a.read(ta, seen[1], 0, 4);
+            });
+            t.start();
+            t.join();
+            assertArrayEquals(v, seen[1], "read on another thread");
+            float[] back = new float[4];
+            b.read(tb, back, 0, 4);
+            assertArrayEquals(seen[0], back, "and back on this one");
+            assertEquals(1.0, back[0] + back[1] + back[2] + back[3], 1e-6);
+        }
+    }
+
+    @Test
     void deviceKernelsWithAnExplicitStreamMatchTheArrayKernels() {
         GpuSupport.requireDevice();
         int b = 6, c = 10, n = b * c;
