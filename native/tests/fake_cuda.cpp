@@ -331,13 +331,7 @@ CUresult cuMemFreeHost(void* p) {
     return CUDA_SUCCESS;
 }
 
-CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void* src, size_t bytes, CUstream s) {
-    NEED_CONTEXT();
-    NEED_STREAM(s);
-    NEED_DEVICE(dst, bytes, "cuMemcpyHtoDAsync destination");
-    std::memcpy((void*)(uintptr_t)dst, src, bytes);
-    return CUDA_SUCCESS;
-}
+
 
 CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void* src, size_t bytes) {
     NEED_CONTEXT();
@@ -353,12 +347,16 @@ CUresult cuMemcpyDtoH_v2(void* dst, CUdeviceptr src, size_t bytes) {
     return CUDA_SUCCESS;
 }
 
+CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void* src, size_t bytes, CUstream s) {
+    NEED_CONTEXT();
+    NEED_STREAM(s);
+    return cuMemcpyHtoD_v2(dst, src, bytes);   // every stream runs at once
+}
+
 CUresult cuMemcpyDtoHAsync_v2(void* dst, CUdeviceptr src, size_t bytes, CUstream s) {
     NEED_CONTEXT();
     NEED_STREAM(s);
-    NEED_DEVICE(src, bytes, "cuMemcpyDtoHAsync source");
-    std::memcpy(dst, (const void*)(uintptr_t)src, bytes);
-    return CUDA_SUCCESS;
+    return cuMemcpyDtoH_v2(dst, src, bytes);
 }
 
 CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr dst, CUdeviceptr src, size_t bytes, CUstream s) {

@@ -96,6 +96,11 @@ public final class CudaBackend implements GpuBackend {
     public static CudaBackend create(int ordinal) {
         String why = CudaSupport.unavailableReason();
         if (why != null) throw new CudaUnavailableException(why);
+        int devices = Driver.status().devices();
+        if (ordinal < 0 || ordinal >= devices) {
+            throw new IllegalArgumentException("no CUDA device " + ordinal + ": the driver reports " + devices
+                    + " device" + (devices == 1 ? "" : "s") + ", numbered from 0");
+        }
         return new CudaBackend(ordinal);
     }
 
@@ -107,14 +112,7 @@ public final class CudaBackend implements GpuBackend {
     /** {@link GpuBackend#open}: {@link #create(int)} with the public API's exception type. */
     public static CudaBackend open(int ordinal) {
         try {
-            String why = CudaSupport.unavailableReason();
-            if (why != null) throw new CudaUnavailableException(why);
-            int devices = Driver.status().devices();
-            if (ordinal < 0 || ordinal >= devices) {
-                throw new IllegalArgumentException("no CUDA device " + ordinal + ": the driver reports " + devices
-                        + " device" + (devices == 1 ? "" : "s") + ", numbered from 0");
-            }
-            return new CudaBackend(ordinal);
+            return create(ordinal);
         } catch (CudaUnavailableException e) {
             throw new UnsupportedOperationException(e.getMessage(), e);
         } catch (CudaException e) {
@@ -154,15 +152,8 @@ public final class CudaBackend implements GpuBackend {
         ctx = context;
         List<AutoCloseable> opened = new ArrayList<>();
         opened.add(ctx);
-        Driver.DeviceInfo info;
         try {
-            info = Driver.device(ctx.ordinal);
-        } catch (RuntimeException e) {
-            ctx.close();
-            throw e;
-        }
-        device = info;
-        try {
+            device = Driver.device(ctx.ordinal);
             arena = new DeviceArena(ctx);
             opened.add(arena);
             kernels = new Kernels(ctx);
@@ -506,8 +497,9 @@ public final class CudaBackend implements GpuBackend {
         long hxA = address(hx, state, "rnnForward hx (B, H)"), cxA = address(cx, state, "rnnForward cx (B, H)");
         long hyA = address(hy, state, "rnnForward hy (B, H)"), cyA = address(cy, state, "rnnForward cy (B, H)");
         RnnPlan p = plan(spec, batch, steps);
+        long weights, workBytes, reserveBytes, reserveAddress;
         if (R == null) {   // inference: no backward follows, so no reserve and no layer state
-            long weights = P.address();
+            weights = P.address();
             if (!usesCanonicalWeights(p, weights)) {
                 if (inferencePacked == null || inferencePacked.bytes() < p.weightSpaceBytes) {
                     inferencePacked = grow(inferencePacked, p.weightSpaceBytes);
@@ -516,19 +508,20 @@ public final class CudaBackend implements GpuBackend {
                 pack(p, P, inferencePacked);
                 weights = inferencePacked.address();
             }
-            work = grow(work, p.inferenceWorkBytes);
-            cudnn.forward(cudnnHandle, p.rnn, CudnnLibrary.CUDNN_FWD_MODE_INFERENCE, p.seqLengths.address(),
-                    p.xDesc, X.address(), p.yDesc, Y.address(), p.hDesc, hxA, hyA, p.hDesc, cxA, cyA,
-                    p.weightSpaceBytes, weights, p.inferenceWorkBytes, work.address(), 0, 0);
-            return;
+            workBytes = p.inferenceWorkBytes;
+            reserveBytes = reserveAddress = 0;
+        } else {
+            LayerState s = layers.computeIfAbsent(R.address(), k -> new LayerState());
+            s.ensure(p);
+            weights = s.weights = weightsFor(p, s, P);
+            workBytes = p.workBytes;
+            reserveBytes = p.reserveBytes;
+            reserveAddress = s.reserve.address();
         }
-        LayerState s = layers.computeIfAbsent(R.address(), k -> new LayerState());
-        s.ensure(p);
-        s.weights = weightsFor(p, s, P);
-        work = grow(work, p.workBytes);
-        cudnn.forward(cudnnHandle, p.rnn, CudnnLibrary.CUDNN_FWD_MODE_TRAINING, p.seqLengths.address(),
-                p.xDesc, X.address(), p.yDesc, Y.address(), p.hDesc, hxA, hyA, p.hDesc, cxA, cyA,
-                p.weightSpaceBytes, s.weights, p.workBytes, work.address(), p.reserveBytes, s.reserve.address());
+        work = grow(work, workBytes);
+        cudnn.forward(cudnnHandle, p.rnn, R == null ? CudnnLibrary.CUDNN_FWD_MODE_INFERENCE : CudnnLibrary.CUDNN_FWD_MODE_TRAINING,
+                p.seqLengths.address(), p.xDesc, X.address(), p.yDesc, Y.address(), p.hDesc, hxA, hyA, p.hDesc, cxA, cyA,
+                p.weightSpaceBytes, weights, workBytes, work.address(), reserveBytes, reserveAddress);
     }
 
     /** Copies the canonical {@code params} into cuDNN's weight layout in {@code packed}, matrix by matrix. */
