@@ -23,7 +23,7 @@ public final class Backends {
      * @return a new backend; close it to stop its worker threads
      */
     public static Backend cpu() {
-        return new VectorBackend(Runtime.getRuntime().availableProcessors());
+        return cpu(Runtime.getRuntime().availableProcessors());
     }
 
     /**
@@ -76,17 +76,17 @@ public final class Backends {
                         missing = "CUDA failed to start: " + e.getMessage();
                     }
                 }
-                Backend b = new VectorBackend(n);
+                Backend b = cpu(n);
                 log.accept("backend: " + b.description() + " (auto: " + missing + ")");
                 yield b;
             }
             case "cpu" -> {
-                Backend b = new VectorBackend(n);
+                Backend b = cpu(n);
                 log.accept("backend: " + b.description());
                 yield b;
             }
             case "reference" -> {
-                Backend b = new ReferenceBackend();
+                Backend b = reference();
                 log.accept("backend: " + b.description());
                 yield b;
             }

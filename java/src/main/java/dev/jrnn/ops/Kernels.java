@@ -129,11 +129,7 @@ public final class Kernels implements AutoCloseable {
      * @throws IllegalArgumentException when a length differs from its shape or a label is outside [0, C)
      */
     public Loss softmaxCrossEntropy(int batch, int classes, float[] logits, int[] labels, float gradScale, float[] dLogits) {
-        if (batch <= 0 || classes <= 0) {
-            throw new IllegalArgumentException("softmaxCrossEntropy: batch and classes must be positive, found "
-                    + batch + " and " + classes);
-        }
-        int n = matrix("softmaxCrossEntropy", batch, classes);
+        int n = crossEntropySize(batch, classes);
         String shape = "(B, C) = (" + batch + ", " + classes + ")";
         exact("softmaxCrossEntropy logits", logits.length, n, shape);
         exact("softmaxCrossEntropy labels", labels.length, batch, "(B) = (" + batch + ")");
@@ -292,11 +288,7 @@ public final class Kernels implements AutoCloseable {
      */
     public void softmaxCrossEntropy(CUstream stream, int batch, int classes, CUdeviceptr logits, CUdeviceptr labels,
                                     float gradScale, CUdeviceptr dLogits, CUdeviceptr stats) {
-        if (batch <= 0 || classes <= 0) {
-            throw new IllegalArgumentException("softmaxCrossEntropy: batch and classes must be positive, found "
-                    + batch + " and " + classes);
-        }
-        int n = matrix("softmaxCrossEntropy", batch, classes);
+        int n = crossEntropySize(batch, classes);
         GpuBackend g = gpu(stream);
         g.softmaxCrossEntropy(batch, classes, view(g, logits, n, "softmaxCrossEntropy logits"),
                 view(g, labels, batch, "softmaxCrossEntropy labels"), gradScale,
@@ -333,6 +325,15 @@ public final class Kernels implements AutoCloseable {
     /** Does nothing: the kernels hold no memory between calls and the caller owns the backend. */
     @Override
     public void close() {}
+
+    /** B * C for a cross-entropy call, both positive. */
+    private static int crossEntropySize(int batch, int classes) {
+        if (batch <= 0 || classes <= 0) {
+            throw new IllegalArgumentException("softmaxCrossEntropy: batch and classes must be positive, found "
+                    + batch + " and " + classes);
+        }
+        return matrix("softmaxCrossEntropy", batch, classes);
+    }
 
     private static int matrix(String op, int rows, int cols) {
         long n = (long) rows * cols;

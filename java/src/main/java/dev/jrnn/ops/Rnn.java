@@ -310,8 +310,8 @@ public final class Rnn implements AutoCloseable {
      * @throws UnsupportedOperationException when the backend cannot run this cell (relu on a GPU)
      */
     public void infer(int batch, int steps, float[] x, float[] hx, float[] cx, float[] y, float[] hy, float[] cy) {
-        inferHost(batch, steps, HostData.of(x), HostData.of(hx), HostData.of(cx), HostData.of(y), HostData.of(hy),
-                HostData.of(cy));
+        forwardHost(batch, steps, HostData.of(x), HostData.of(hx), HostData.of(cx), HostData.of(y), HostData.of(hy),
+                HostData.of(cy), false);
     }
 
     /**
@@ -333,8 +333,8 @@ public final class Rnn implements AutoCloseable {
      */
     public void infer(int batch, int steps, FloatBuffer x, FloatBuffer hx, FloatBuffer cx, FloatBuffer y,
                       FloatBuffer hy, FloatBuffer cy) {
-        inferHost(batch, steps, HostData.of(x), HostData.of(hx), HostData.of(cx), HostData.of(y), HostData.of(hy),
-                HostData.of(cy));
+        forwardHost(batch, steps, HostData.of(x), HostData.of(hx), HostData.of(cx), HostData.of(y), HostData.of(hy),
+                HostData.of(cy), false);
     }
 
     /**
@@ -357,8 +357,8 @@ public final class Rnn implements AutoCloseable {
      */
     public void infer(int batch, int steps, MemorySegment x, MemorySegment hx, MemorySegment cx, MemorySegment y,
                       MemorySegment hy, MemorySegment cy) {
-        inferHost(batch, steps, HostData.of(x), HostData.of(hx), HostData.of(cx), HostData.of(y), HostData.of(hy),
-                HostData.of(cy));
+        forwardHost(batch, steps, HostData.of(x), HostData.of(hx), HostData.of(cx), HostData.of(y), HostData.of(hy),
+                HostData.of(cy), false);
     }
 
     // ---- on host memory ----------------------------------------------------------------------
@@ -382,7 +382,7 @@ public final class Rnn implements AutoCloseable {
      */
     public Saved forward(int batch, int steps, float[] x, float[] hx, float[] cx, float[] y, float[] hy, float[] cy) {
         return forwardHost(batch, steps, HostData.of(x), HostData.of(hx), HostData.of(cx), HostData.of(y),
-                HostData.of(hy), HostData.of(cy));
+                HostData.of(hy), HostData.of(cy), true);
     }
 
     /**
@@ -426,7 +426,7 @@ public final class Rnn implements AutoCloseable {
     public Saved forward(int batch, int steps, FloatBuffer x, FloatBuffer hx, FloatBuffer cx, FloatBuffer y,
                          FloatBuffer hy, FloatBuffer cy) {
         return forwardHost(batch, steps, HostData.of(x), HostData.of(hx), HostData.of(cx), HostData.of(y),
-                HostData.of(hy), HostData.of(cy));
+                HostData.of(hy), HostData.of(cy), true);
     }
 
     /**
@@ -471,7 +471,7 @@ public final class Rnn implements AutoCloseable {
     public Saved forward(int batch, int steps, MemorySegment x, MemorySegment hx, MemorySegment cx, MemorySegment y,
                          MemorySegment hy, MemorySegment cy) {
         return forwardHost(batch, steps, HostData.of(x), HostData.of(hx), HostData.of(cx), HostData.of(y),
-                HostData.of(hy), HostData.of(cy));
+                HostData.of(hy), HostData.of(cy), true);
     }
 
     /**
@@ -495,49 +495,32 @@ public final class Rnn implements AutoCloseable {
                 HostData.of(dcx));
     }
 
+    /**
+     * The host forms of forward ({@code training}: returns what backward needs) and infer (no
+     * reserve, everything freed, returns {@code null}).
+     */
     private Saved forwardHost(int batch, int steps, HostData x, HostData hx, HostData cx, HostData y, HostData hy,
-                              HostData cy) {
+                              HostData cy, boolean training) {
         open();
-        Shapes s = shapes(batch, steps, "forward");
+        Shapes s = shapes(batch, steps, training ? "forward" : "infer");
         s.forwardArgs(x, hx, cx, y, hy, cy);
         List<Tensor> owned = new ArrayList<>();
         try {
             Tensor X = upload(x, s.x, owned), HX = upload(hx, s.h, owned), CX = upload(cx, s.h, owned);
             Tensor Y = alloc(s.y, owned);
-            Tensor reserve = alloc(batch * spec.reservePerSample(steps), owned);
+            Tensor reserve = training ? alloc(batch * spec.reservePerSample(steps), owned) : null;
             try (Tensor HY = hy == null ? null : backend.allocate(s.h); Tensor CY = cy == null ? null : backend.allocate(s.h)) {
                 backend.rnnForward(spec, batch, steps, X, HX, CX, params, Y, HY, CY, reserve);
                 y.download(backend, Y);
                 if (hy != null) hy.download(backend, HY);
                 if (cy != null) cy.download(backend, CY);
             }
-            return new Saved(this, batch, steps, X, HX, CX, Y, reserve, owned);
+            if (training) return new Saved(this, batch, steps, X, HX, CX, Y, reserve, owned);
+            closeAll(owned, null);
+            return null;
         } catch (RuntimeException e) {
             closeAll(owned, e);
             throw e;
-        }
-    }
-
-    private void inferHost(int batch, int steps, HostData x, HostData hx, HostData cx, HostData y, HostData hy,
-                           HostData cy) {
-        open();
-        Shapes s = shapes(batch, steps, "infer");
-        s.forwardArgs(x, hx, cx, y, hy, cy);
-        List<Tensor> temp = new ArrayList<>();
-        RuntimeException failure = null;
-        try {
-            Tensor X = upload(x, s.x, temp), HX = upload(hx, s.h, temp), CX = upload(cx, s.h, temp);
-            Tensor Y = alloc(s.y, temp);
-            Tensor HY = hy == null ? null : alloc(s.h, temp), CY = cy == null ? null : alloc(s.h, temp);
-            backend.rnnForward(spec, batch, steps, X, HX, CX, params, Y, HY, CY, null);   // inference: no reserve
-            y.download(backend, Y);
-            if (hy != null) hy.download(backend, HY);
-            if (cy != null) cy.download(backend, CY);
-        } catch (RuntimeException e) {
-            failure = e;
-            throw e;
-        } finally {
-            closeAll(temp, failure);
         }
     }
 

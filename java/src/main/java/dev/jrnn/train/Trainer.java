@@ -27,9 +27,10 @@ import java.util.SplittableRandom;
  * reads the running loss and accuracy only every {@link TrainConfig#logInterval()} batches. So a
  * {@link Dataset}'s arrays must not change while a trainer uses it: make a new {@code Dataset}
  * instead (a sampled fingerprint, checked on every call, catches most changes made in place and
- * uploads the data again, but not all). A dataset of more than 2^31 - 1 floats or 2^24 samples, or one whose copy fails (no
- * room on the device), is copied batch by batch instead. A diverging loss is noticed at the next read, so up to
- * {@code logInterval - 1} steps may run on non-finite values before {@link #fit} throws.
+ * uploads the data again, but not all). A dataset of more than 2^31 - 1 floats or 2^24 samples, or
+ * one whose copy fails (no room on the device), is copied batch by batch instead. A diverging loss
+ * is noticed at the next read, so up to {@code logInterval - 1} steps may run on non-finite values
+ * before {@link #fit} throws.
  *
  * <p>Not thread-safe: use it, and its backend, from one thread at a time. Close it to release the
  * backend buffers (not the backend itself, which the caller owns).
@@ -57,7 +58,6 @@ public final class Trainer implements AutoCloseable {
         final long fingerprint;
         final Tensor x, y;
         Tensor order;                          // (N) made on first use: evaluation reads in order
-        int[] orderOf;                         // the host order last written to `order`, or null
 
         Resident(Dataset d) {
             int n = d.size();
@@ -67,8 +67,7 @@ public final class Trainer implements AutoCloseable {
             Tensor xs = null, ys = null;
             try {
                 // NB: shared, not copied, where the backend can (the CPU); a Dataset's arrays stay unchanged
-                xs = d.x().length == n * sampleSize ? backend.constant(d.x()) : backend.allocate(n * sampleSize);
-                if (d.x().length != n * sampleSize) backend.write(d.x(), 0, xs, n * sampleSize);
+                xs = backend.constant(d.x());
                 ys = backend.allocate(n);
                 float[] labels = new float[n];
                 for (int i = 0; i < n; i++) labels[i] = d.y()[i];
@@ -86,14 +85,12 @@ public final class Trainer implements AutoCloseable {
             return xKey == d.x() && yKey == d.y() && fingerprint == fingerprint(d);
         }
 
-        /** Writes {@code o} as the gather order unless it is the one already there. */
+        /** Writes {@code o} as the gather order. */
         void useOrder(int[] o) {
-            if (o == orderOf) return;
             if (order == null) order = backend.allocate(o.length);
             float[] f = new float[o.length];
             for (int i = 0; i < o.length; i++) f[i] = o[i];
             backend.write(f, 0, order, o.length);
-            orderOf = o;
         }
 
         @Override
