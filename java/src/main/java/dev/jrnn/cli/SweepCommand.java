@@ -58,11 +58,8 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--dropout", defaultValue = "0.2", description = "Rate of both Dropout layers (default: ${DEFAULT-VALUE}).")
     double dropout;
 
-    @Option(names = "--batch-size", defaultValue = "256", description = "Batch size (default: ${DEFAULT-VALUE}).")
-    int batchSize;
-
-    @Option(names = "--lr", defaultValue = "0.001", description = "Adam learning rate (default: ${DEFAULT-VALUE}).")
-    float lr;
+    @Mixin
+    OptimizerOptions optimizer;
 
     @Mixin
     DataOptions dataOptions;
@@ -119,7 +116,7 @@ final class SweepCommand implements Callable<Integer> {
             if (repeats <= 0) throw new IllegalArgumentException("--repeats must be positive, found " + repeats);
             DataSelection sel = dataOptions.selection();
             List<Long> seeds = LongStream.range(0, repeats).map(i -> seed + i).boxed().toList();
-            config = new SweepConfig(ModelName.parseList(models), epochs, activation, dropout, batchSize, lr, sel, seeds, backendOptions.backend, backendOptions.threads);
+            config = new SweepConfig(ModelName.parseList(models), epochs, activation, dropout, optimizer.batchSize, optimizer.lr, sel, seeds, backendOptions.backend, backendOptions.threads);
             dir = out != null ? out : Path.of("runs", "sweep-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
             if (Files.exists(Sweep.configFile(dir))) {
                 throw new IllegalArgumentException(dir + " already holds a sweep: continue it with --resume " + dir

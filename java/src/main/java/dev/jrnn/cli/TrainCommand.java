@@ -39,11 +39,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--epochs", defaultValue = "10", description = "Epochs (default: ${DEFAULT-VALUE}); with --resume, the total to reach.")
     int epochs;
 
-    @Option(names = "--batch-size", defaultValue = "256", description = "Batch size (default: ${DEFAULT-VALUE}).")
-    int batchSize;
-
-    @Option(names = "--lr", defaultValue = "0.001", description = "Adam learning rate (default: ${DEFAULT-VALUE}).")
-    float lr;
+    @Mixin
+    OptimizerOptions optimizer;
 
     @Mixin
     DataOptions dataOptions;
@@ -75,8 +72,8 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (epochs <= 0 || batchSize <= 0) {
-            throw new IllegalArgumentException("--epochs and --batch-size must be positive, found " + epochs + " and " + batchSize);
+        if (epochs <= 0 || optimizer.batchSize <= 0) {
+            throw new IllegalArgumentException("--epochs and --batch-size must be positive, found " + epochs + " and " + optimizer.batchSize);
         }
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
         Checkpoint resumed = null;
@@ -105,7 +102,7 @@ final class TrainCommand implements Callable<Integer> {
                 data.test().size(), m.shortName(), m.paramCount());
         out.flush();
         TrainConfig cfg = (resumed != null ? resumed.training().config()
-                : TrainConfig.defaults().withBatchSize(batchSize).withLearningRate(lr).withSeed(seed))
+                : TrainConfig.defaults().withBatchSize(optimizer.batchSize).withLearningRate(optimizer.lr).withSeed(seed))
                 .withLogInterval(TrainingRun.PROGRESS_INTERVAL);
         Path saveTo = checkpoint != null ? checkpoint : resume;
         try (Backend be = backendOptions.create(err); Trainer t = new Trainer(m, be, cfg);
