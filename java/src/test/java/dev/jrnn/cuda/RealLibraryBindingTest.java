@@ -1,0 +1,121 @@
+package dev.jrnn.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Panama bindings against NVIDIA's own cuDNN and cuBLAS, where the usual search finds them
+ * (for instance {@code JRNN_CUDNN_PATH} and {@code JRNN_CUBLAS_PATH} set to a folder of the
+ * libraries, as README.md's "GPU backend" section says). The fake libraries the other GPU tests use
+ * were written from the same reading of the headers as the bindings, so they cannot catch a wrong
+ * symbol name, a wrong enum value or an argument combination cuDNN refuses; the real libraries can,
+ * and most of that needs no GPU: every function is bound at load, and cuDNN checks the RNN, RNN-data
+ * and tensor descriptors on the host. Skipped, with a message, where no real library is found.
+ */
+class RealLibraryBindingTest {
+
+    /** The real library's file, or a skip with the reason (none found, or only the fakes). */
+    private static Path realLibrary(LibraryFinder.Library library) {
+        LibraryFinder.Found found;
+        try {
+            found = new LibraryFinder(LibraryFinder.systemEnvironment()).find(library);
+        } catch (CudaUnavailableException e) {
+            System.out.println("SKIPPED: no real " + library.name() + ": " + e.getMessage().lines().findFirst().orElse(""));
+            Assumptions.abort("no real " + library.name() + " found: " + e.getMessage());
+            throw e;
+        }
+        Path fakes = NativeBuild.fakes();
+        boolean fake = NativeBuild.fakeDevice()
+                || (fakes != null && found.file().toAbsolutePath().normalize().startsWith(fakes.toAbsolutePath().normalize()));
+        if (fake) {
+            System.out.println("SKIPPED: the " + library.name() + " found is jrnn's fake (" + found.file() + ")");
+            Assumptions.abort("the " + library.name() + " found is the fake one: " + found.file());
+        }
+        return found.file();
+    }
+
+    @Test
+    void realCudnnBindsEveryFunctionAndAcceptsJrnnsDescriptors() {
+        CudnnLibrary cudnn = CudnnLibrary.open(realLibrary(LibraryFinder.CUDNN));
+        assertTrue(CudnnLibrary.major(cudnn.version) >= 8, "cuDNN " + CudnnLibrary.versionString(cudnn.version));
+        for (String c : cudnn.companions) assertFalse(c.contains("not loaded"), "companion library: " + c);
+        System.out.println("real cuDNN " + CudnnLibrary.versionString(cudnn.version) + " at " + cudnn.file
+                + " (CUDA runtime " + cudnn.cudartVersion + ")");
+
+        // The settings jrnn uses (RnnPlan): LSTM with one input bias, GRU with two; the notebook's
+        // shapes and the GPU tests' batches. cuDNN validates these on the host, with no handle.
+        MemorySegment dropout = cudnn.createDropoutDescriptor();
+        try {
+            for (boolean lstm : new boolean[] {true, false}) {
+                for (int[] fh : new int[][] {{28, 32}, {28, 64}, {64, 64}, {32, 32}}) {
+                    for (int batch : new int[] {1, 7, 256}) {
+                        MemorySegment rnn = cudnn.createRnnDescriptor();
+                        MemorySegment x = cudnn.createRnnDataDescriptor(), y = cudnn.createRnnDataDescriptor();
+                        MemorySegment h = cudnn.createTensorDescriptor();
+                        try {
+                            String what = (lstm ? "LSTM" : "GRU") + " F " + fh[0] + " H " + fh[1] + " B " + batch;
+                            assertDoesNotThrow(() -> cudnn.setRnn(rnn, lstm ? CudnnLibrary.CUDNN_LSTM : CudnnLibrary.CUDNN_GRU,
+                                    lstm ? CudnnLibrary.CUDNN_RNN_SINGLE_INP_BIAS : CudnnLibrary.CUDNN_RNN_DOUBLE_BIAS,
+                                    fh[0], fh[1], dropout), what);
+                            assertDoesNotThrow(() -> cudnn.setRnnData(x, 28, batch, fh[0]), what);
+                            assertDoesNotThrow(() -> cudnn.setRnnData(y, 28, batch, fh[1]), what);
+                            cudnn.setTensor(h, 1, batch, fh[1]);
+                            assertArrayEquals(new int[] {1, batch, fh[1]}, cudnn.tensorDims(h), what);
+                        } finally {
+                            cudnn.destroyTensorDescriptor(h);
+                            cudnn.destroyRnnDataDescriptor(y);
+                            cudnn.destroyRnnDataDescriptor(x);
+                            cudnn.destroyRnnDescriptor(rnn);
+                        }
+                    }
+                }
+            }
+
+            // What cuDNN refuses comes back as an exception naming the call and cuDNN's status.
+            MemorySegment rnn = cudnn.createRnnDescriptor();
+            try {
+                CudaException e = assertThrows(CudaException.class,
+                        () -> cudnn.setRnn(rnn, CudnnLibrary.CUDNN_LSTM, CudnnLibrary.CUDNN_RNN_SINGLE_INP_BIAS, 28, 0, dropout));
+                assertTrue(e.getMessage().contains("cudnnSetRNNDescriptor_v8(LSTM, input 28, hidden 0)")
+                        && e.getMessage().contains("CUDNN_STATUS_BAD_PARAM"), e.getMessage());
+                System.out.println("real cuDNN refusal: " + e.getMessage());
+            } finally {
+                cudnn.destroyRnnDescriptor(rnn);
+            }
+        } finally {
+            cudnn.destroyDropoutDescriptor(dropout);
+        }
+
+        // Without a driver, a handle cannot be made: the error says which call and why.
+        if (CudaSupport.unavailableReason() != null) {
+            CudaException e = assertThrows(CudaException.class, cudnn::create);
+            assertTrue(e.getMessage().contains("cudnnCreate") && e.getMessage().contains("CUDNN_STATUS_"), e.getMessage());
+            System.out.println("real cuDNN without a GPU: " + e.getMessage());
+        } else {
+            cudnn.destroy(cudnn.create());
+        }
+    }
+
+    @Test
+    void realCublasBindsEveryFunction() {
+        CublasLibrary cublas = CublasLibrary.open(realLibrary(LibraryFinder.CUBLAS));
+        assertTrue(cublas.version.matches("1[2-9]\\.\\d+\\.\\d+"), "cuBLAS version " + cublas.version);
+        if (cublas.companion != null) assertFalse(cublas.companion.contains("not loaded"), cublas.companion);
+        System.out.println("real cuBLAS " + cublas.version + " at " + cublas.file);
+        if (CudaSupport.unavailableReason() != null) {
+            CudaException e = assertThrows(CudaException.class, cublas::create);
+            assertTrue(e.getMessage().contains("cublasCreate_v2") && e.getMessage().contains("CUBLAS_STATUS_"), e.getMessage());
+            System.out.println("real cuBLAS without a GPU: " + e.getMessage());
+        } else {
+            cublas.destroy(cublas.create());
+        }
+    }
+}
