@@ -51,7 +51,8 @@ namespace {
 
 const size_t kGuard = 256;            // bytes after each allocation that must stay untouched
 const unsigned char kGuardByte = 0xA5;
-const size_t kTotal = 16ULL << 30;    // what cuMemGetInfo reports as the device's size
+const size_t kTotal = 16ULL << 30;    // the device's size unless a test sets another
+size_t deviceBytes = kTotal;           // what cuMemGetInfo reports and cuMemAlloc allows (guarded by mu)
 
 struct Context {
     int retains = 0;
@@ -97,6 +98,12 @@ extern "C" int jrnn_fake_stream_valid(const void* s) {
 
 extern "C" int jrnn_fake_context_current(void) {
     return contextOk() ? 1 : 0;
+}
+
+// For tests: the device's size in bytes (0: the default 16 GiB), so running out of memory can be tested.
+extern "C" void jrnn_fake_cuda_set_memory(size_t bytes) {
+    std::lock_guard<std::mutex> lock(mu);
+    deviceBytes = bytes == 0 ? kTotal : bytes;
 }
 
 #define NEED_CONTEXT() \
@@ -150,7 +157,8 @@ CUresult cuDeviceGetName(char* name, int len, CUdevice d) {
 
 CUresult cuDeviceTotalMem_v2(size_t* bytes, CUdevice d) {
     if (d != 0) return CUDA_ERROR_INVALID_DEVICE;
-    *bytes = kTotal;
+    std::lock_guard<std::mutex> lock(mu);
+    *bytes = deviceBytes;
     return CUDA_SUCCESS;
 }
 
@@ -273,7 +281,7 @@ CUresult cuMemAlloc_v2(CUdeviceptr* p, size_t bytes) {
     NEED_CONTEXT();
     if (bytes == 0) return CUDA_ERROR_INVALID_VALUE;
     std::lock_guard<std::mutex> lock(mu);
-    if (allocated + bytes > kTotal) return CUDA_ERROR_OUT_OF_MEMORY;
+    if (allocated + bytes > deviceBytes) return CUDA_ERROR_OUT_OF_MEMORY;
     size_t total = (bytes + kGuard + 255) / 256 * 256;
     unsigned char* m = (unsigned char*)std::aligned_alloc(256, total);
     if (m == nullptr) return CUDA_ERROR_OUT_OF_MEMORY;
@@ -310,8 +318,8 @@ CUresult cuMemFree_v2(CUdeviceptr p) {
 CUresult cuMemGetInfo_v2(size_t* freeBytes, size_t* total) {
     NEED_CONTEXT();
     std::lock_guard<std::mutex> lock(mu);
-    *freeBytes = kTotal - allocated;
-    *total = kTotal;
+    *freeBytes = allocated < deviceBytes ? deviceBytes - allocated : 0;
+    *total = deviceBytes;
     return CUDA_SUCCESS;
 }
 

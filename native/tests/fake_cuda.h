@@ -16,6 +16,8 @@ int jrnn_fake_check(const void* p, size_t bytes, const char* what);
 int jrnn_fake_stream_valid(const void* s);
 // 1 when the calling thread has the (primary) context current.
 int jrnn_fake_context_current(void);
+// The device's size in bytes for cuMemAlloc and cuMemGetInfo (0: the default 16 GiB); for tests.
+void jrnn_fake_cuda_set_memory(size_t bytes);
 
 #ifdef __cplusplus
 }

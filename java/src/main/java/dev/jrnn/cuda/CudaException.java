@@ -11,7 +11,12 @@ public class CudaException extends RuntimeException {
     private final int code;
 
     public CudaException(String call, int code, String error) {
-        super(call + " failed: " + error + " (" + code + ")");
+        this(call, code, error, "");
+    }
+
+    /** As {@link #CudaException(String, int, String)}, with {@code detail} after the error code. */
+    protected CudaException(String call, int code, String error, String detail) {
+        super(call + " failed: " + error + " (" + code + ")" + detail);
         this.call = call;
         this.code = code;
     }

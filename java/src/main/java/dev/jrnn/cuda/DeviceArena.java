@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUresult;
 
 /**
  * Grow-only device memory for one backend: {@code cuMemAlloc} in chunks of at least 64 MiB,
@@ -64,7 +65,13 @@ final class DeviceArena implements AutoCloseable {
             long chunkSize = Math.max(CHUNK, size);
             CUdeviceptr p = new CUdeviceptr();
             ctx.makeCurrent();
-            check(cuMemAlloc(p, chunkSize), "cuMemAlloc(" + chunkSize + " bytes; this backend holds " + reserved
+            int result = cuMemAlloc(p, chunkSize);
+            if (result == CUresult.CUDA_ERROR_OUT_OF_MEMORY && chunkSize > size) {
+                chunkSize = size;   // near the limit: no room for a whole chunk, perhaps for the request
+                result = cuMemAlloc(p, chunkSize);
+            }
+            if (result == CUresult.CUDA_ERROR_OUT_OF_MEMORY) throw outOfMemory(result, chunkSize);
+            check(result, "cuMemAlloc(" + chunkSize + " bytes; this backend holds " + reserved
                     + " bytes, " + inUse + " in use)");
             current = new Chunk(p, Driver.nativeHandle(p), chunkSize);
             chunks.add(current);
@@ -75,6 +82,19 @@ final class DeviceArena implements AutoCloseable {
         used += size;
         inUse += size;
         return b;
+    }
+
+    private CudaOutOfMemoryException outOfMemory(int result, long bytes) {
+        long free = -1, total = -1;
+        try {
+            long[] info = ctx.memoryInfo();
+            free = info[0];
+            total = info[1];
+        } catch (RuntimeException ignored) {
+            // the message says the free memory is unknown
+        }
+        return new CudaOutOfMemoryException("cuMemAlloc(" + bytes + " bytes)", result, CUresult.stringFor(result),
+                bytes, free, total, reserved);
     }
 
     /** Returns {@code b} for reuse. */

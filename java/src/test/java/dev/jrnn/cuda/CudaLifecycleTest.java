@@ -1,11 +1,13 @@
 package dev.jrnn.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jrnn.backend.Activation;
 import dev.jrnn.backend.RnnSpec;
 import dev.jrnn.backend.Tensor;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -49,6 +51,38 @@ class CudaLifecycleTest {
                     "free device memory moved by " + drift + " bytes over 200 cycles (before " + before + ", after " + after + ")");
             assertEquals(0, observer.arenaBytes()[0], "the observer allocated nothing");
             if (objects >= 0) assertEquals(objects, GpuSupport.fakeLiveLibraryObjects(), "live cuDNN/cuBLAS objects");
+        }
+    }
+
+    @Test
+    void runningOutOfDeviceMemorySaysHowMuchAndWhatToDo() {
+        // NB: only the fake device's size can be set; a real GPU's would take filling it
+        if (!GpuSupport.fakeDeviceMemory(120L << 20)) {
+            System.out.println("SKIPPED: running out of device memory is tested on the fake device only");
+            Assumptions.abort("the device's size can be set on the fake device only");
+        }
+        try (CudaBackend observer = CudaBackend.create()) {
+            long start = observer.memoryInfo()[0];
+            try (CudaBackend be = CudaBackend.create()) {
+                int mib10 = 10 << 18;   // floats in 10 MiB
+                be.allocate(1 << 18);                  // 1 MiB: the first 64 MiB chunk
+                be.allocate(4 * mib10);                // 40 MiB: fits that chunk
+                be.allocate(4 * mib10);                // 40 MiB: no room for a second 64 MiB chunk, room for 40
+                assertEquals(104L << 20, be.arenaBytes()[0], "held: one chunk and the request alone");
+                CudaOutOfMemoryException e = assertThrows(CudaOutOfMemoryException.class, () -> be.allocate(4 * mib10));
+                assertEquals(40L << 20, e.requested());
+                assertEquals(16L << 20, e.free());
+                assertEquals(120L << 20, e.total());
+                assertEquals(104L << 20, e.held());
+                assertTrue(e.getMessage().contains("CUDA_ERROR_OUT_OF_MEMORY")
+                        && e.getMessage().contains("asked for 40.0 MiB more; the GPU has 16.0 MiB free of 120.0 MiB")
+                        && e.getMessage().contains("already holds 104.0 MiB")
+                        && e.getMessage().contains("--batch-size") && e.getMessage().contains("--backend cpu"), e.getMessage());
+                be.allocate(1 << 18);                  // still usable for what fits
+            }
+            assertEquals(start, observer.memoryInfo()[0], "closing the backend returned its memory");
+        } finally {
+            GpuSupport.fakeDeviceMemory(0);
         }
     }
 }

@@ -88,6 +88,24 @@ final class GpuSupport {
         return true;
     }
 
+    /**
+     * On the fake device: sets the device's size in bytes (0: its default 16 GiB), so running out of
+     * memory can be tested. A no-op returning false elsewhere.
+     */
+    static boolean fakeDeviceMemory(long bytes) {
+        Path fakes = NativeBuild.fakes();
+        if (!NativeBuild.fakeDevice() || fakes == null) return false;
+        SymbolLookup lib = SymbolLookup.libraryLookup(fakes.resolve("libcuda.so.1"), Arena.global());
+        MethodHandle set = Linker.nativeLinker().downcallHandle(lib.find("jrnn_fake_cuda_set_memory").orElseThrow(),
+                FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG));
+        try {
+            set.invokeExact(bytes);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        return true;
+    }
+
     /** On the fake device: live cuDNN objects plus cuBLAS handles; -1 elsewhere. */
     static int fakeLiveLibraryObjects() {
         Path fakes = NativeBuild.fakes();
