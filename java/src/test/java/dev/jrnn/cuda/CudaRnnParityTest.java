@@ -9,9 +9,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jrnn.backend.Activation;
+import dev.jrnn.backend.Backend;
 import dev.jrnn.backend.RnnSpec;
 import dev.jrnn.backend.Tensor;
 import dev.jrnn.cpu.ReferenceBackend;
+import dev.jrnn.nn.GRU;
+import dev.jrnn.nn.LSTM;
+import dev.jrnn.nn.Sequential;
+import dev.jrnn.train.Network;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -23,7 +28,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * cuDNN's LSTM and GRU (tanh, one layer) against {@link ReferenceBackend}: forward output,
+ * cuDNN's LSTM and GRU (tanh, one layer, and four stacked) against {@link ReferenceBackend}: forward output,
  * backward-data input gradient and backward-weights parameter gradient (accumulated onto non-zero
  * values, in the canonical layout), for 32 and 64 units and batches of 1, 7 and 256. Also through
  * the packed-weights path (weights copied into cuDNN's layout and gradients mapped back) and, on
@@ -68,6 +73,48 @@ class CudaRnnParityTest {
     @MethodSource("shapes")
     void forwardAndBackwardMatchTheReference(RnnSpec.Cell cell, int units, int batch) {
         check(cuda, cell, units, batch, true);
+    }
+
+    /**
+     * Four stacked layers (the notebook's stacked models) through {@link Network}: every layer's
+     * output feeds the next, so the upper layers' backward-data results reach the lower layers'
+     * parameter gradients, which are compared for all four layers.
+     */
+    @ParameterizedTest(name = "4 x {0} units={1} batch={2}")
+    @MethodSource("shapes")
+    void fourStackedLayersMatchTheReference(RnnSpec.Cell cell, int units, int batch) {
+        Sequential.Builder b = Sequential.builder().input(T, F);
+        for (int l = 0; l < 4; l++) {
+            b.add(cell == RnnSpec.Cell.LSTM ? new LSTM(units, Activation.TANH, true) : new GRU(units, Activation.TANH, true));
+        }
+        Sequential model = b.build();
+        SplittableRandom r = new SplittableRandom(1000L * units + batch + cell.ordinal());
+        float[] params = uniform(r, model.paramCount(), 0.3), x = uniform(r, batch * T * F, 1);
+        float[] dOut = uniform(r, batch * T * units, 1);
+        String what = "4 x " + cell + " H=" + units + " B=" + batch;
+        try (Network gpu = new Network(model, cuda, batch); Network cpu = new Network(model, ref, batch)) {
+            double[] yRef = null;
+            float[] yGpu = null;
+            for (Network n : new Network[] {gpu, cpu}) {
+                Backend be = n == gpu ? cuda : ref;
+                n.setParameters(params);
+                be.fill(n.grads(), 0f);
+                try (Tensor X = put(be, x); Tensor D = put(be, dOut)) {
+                    Tensor y = n.forward(batch, X, true, 1, 0);
+                    if (n == gpu) yGpu = get(be, y);
+                    else yRef = ReferenceBackend.toArray(y);
+                    n.backward(batch, D);
+                }
+            }
+            assertClose(yRef, yGpu, 1e-5, 1e-4, what + ": y of the top layer");
+            double[] gRef = ReferenceBackend.toArray(cpu.grads());
+            float[] gGpu = get(cuda, gpu.grads());
+            for (int l = 0; l < 4; l++) {
+                int off = model.paramOffset(l), len = model.paramCount(l);
+                assertClose(java.util.Arrays.copyOfRange(gRef, off, off + len), java.util.Arrays.copyOfRange(gGpu, off, off + len),
+                        5e-5, 5e-4, what + ": dParams of layer " + l);
+            }
+        }
     }
 
     @Test
