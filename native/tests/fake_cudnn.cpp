@@ -1,17 +1,27 @@
 // A fake cuDNN 9 (libcudnn.so.9) over the fake driver's host "device" memory: the v8 RNN API for
-// one unidirectional LSTM (single input bias) or GRU (double bias, reset after) layer with tanh
-// cells, FP32 data, batch-major padded layout, computed in double on the CPU. Prototypes and enum
-// values are copied from cuDNN 9.6's cudnn_graph.h, cudnn_ops.h and cudnn_adv.h.
+// a stack of numLayers >= 1 unidirectional LSTM (single input bias) or GRU (double bias, reset
+// after) layers with tanh cells, FP32 data, batch-major padded layout, computed in double on the
+// CPU. Prototypes and enum values are copied from cuDNN 9.6's cudnn_graph.h, cudnn_ops.h and
+// cudnn_adv.h.
+//
+// Layers are stacked as cuDNN stacks them: layer 0 reads x (inputSize F), layer l > 0 reads layer
+// l-1's output sequence (hiddenSize H), y is the top layer's output; all layers share the cell and
+// bias modes. The weight space holds the layers' blocks one after another in layer order
+// (pseudoLayer = layer for cudnnGetRNNWeightParams); the input matrices of layer l are H x F for
+// l = 0 and H x H above. Initial and final states (hx, cx, hy, cy) and their gradients (dhy, dcy,
+// dhx, dcx) follow cuDNN: (numLayers, batch, hidden) tensors described by hDesc / cDesc, layer l's
+// (batch, hidden) slice at float offset l * batch * hidden, NULL meaning zeros (inputs) or not
+// written (outputs); for GRU the cell-state arguments are ignored, as by cuDNN. The reserve space
+// keeps, per layer, the per-step scratch that backward needs and, for layers 0..L-2, their output
+// sequences (the inputs of the layers above); see reserveFloats. Backward data passes the sequence
+// gradient between layers through the work space, as the real library would use it.
 //
 // It checks what real cuDNN requires of a caller and what it would not say: descriptor settings,
 // sizes of the weight/work/reserve spaces, sequence lengths in device memory, pointers inside
 // live allocations, the forward -> backward-data -> backward-weights order on a reserve space.
-// Initial and final states (hx, cx, hy, cy) and their gradients (dhy, dcy, dhx, dcx) follow
-// cuDNN: (numLayers = 1, batch, hidden) tensors described by hDesc / cDesc, NULL meaning zeros
-// (inputs) or not written (outputs); for GRU the cell-state arguments are ignored, as by cuDNN.
 // Its weight-space layout is the canonical one by default; jrnn_fake_cudnn_set_layout(1) switches
-// RNN descriptors set afterwards to a shuffled, padded layout (biases first, matrices in another
-// order) so the Java side's copy-and-map path is exercised too.
+// RNN descriptors set afterwards to a shuffled, padded layout (within each layer's block: biases
+// first, matrices in another order) so the Java side's copy-and-map path is exercised too.
 #include "fake_cuda.h"
 
 #include <cmath>
@@ -67,7 +77,7 @@ struct DropoutDesc {
 };
 struct RnnDesc {
     bool set = false;
-    int mode = 0, bias = 0, F = 0, H = 0, shuffled = 0;
+    int mode = 0, bias = 0, F = 0, H = 0, L = 0, shuffled = 0;   // F: layer 0's input size; L: numLayers
     DropoutDesc* dropout = nullptr;
     int gates() const { return mode == CUDNN_LSTM ? 4 : 3; }
 };
@@ -76,21 +86,27 @@ struct DataDesc {
     int T = 0, B = 0, V = 0;
 };
 
-// Where each piece lives in the weight space, in floats.
+// The input vector size of one layer: x's for layer 0, the layer below's output above it.
+int layerInput(const RnnDesc& d, int layer) {
+    return layer == 0 ? d.F : d.H;
+}
+
+// Where each piece of one layer lives in the weight space, in floats from the start of the whole space.
 struct Layout {
     std::vector<long> W, R, bW, bR;   // per gate; bR empty for LSTM
-    long total = 0;
+    long begin = 0, end = 0;          // the layer's block [begin, end)
 };
 
-Layout layout(const RnnDesc& d) {
-    int G = d.gates(), H = d.H, F = d.F;
+// The block of layer `layer` when it starts at float offset `at`.
+Layout layerBlock(const RnnDesc& d, int layer, long at) {
+    int G = d.gates(), H = d.H, F = layerInput(d, layer);
     bool doubleBias = d.bias == CUDNN_RNN_DOUBLE_BIAS;
     Layout l;
     l.W.resize(G);
     l.R.resize(G);
     l.bW.resize(G);
     if (doubleBias) l.bR.resize(G);
-    long at = 0;
+    l.begin = at;
     if (!d.shuffled) {   // canonical: W, R, bW, bR, gate by gate
         for (int g = 0; g < G; g++, at += (long)H * F) l.W[g] = at;
         for (int g = 0; g < G; g++, at += (long)H * H) l.R[g] = at;
@@ -103,24 +119,53 @@ Layout layout(const RnnDesc& d) {
         for (int g = G - 1; g >= 0; g--, at += (long)H * H + pad) l.R[g] = at;
         for (int g = 0; g < G; g++, at += (long)H * F + pad) l.W[g] = at;
     }
-    l.total = at;
+    l.end = at;
     return l;
 }
 
+// Layer `layer`'s block: the layers' blocks lie one after another in layer order.
+Layout layout(const RnnDesc& d, int layer) {
+    long at = 0;
+    for (int k = 0; k < layer; k++) at = layerBlock(d, k, at).end;
+    return layerBlock(d, layer, at);
+}
+
+// The whole weight space, in floats.
+long weightFloats(const RnnDesc& d) {
+    return layout(d, d.L - 1).end;
+}
+
+// At least 2 * B * T * H (G >= 3): backward data keeps the sequence gradient between layers there.
 long workFloats(const RnnDesc& d, const DataDesc& x) {
     return (long)x.B * x.T * d.gates() * d.H;
 }
 
-// Per (b, t): activated gates (G*H), extra (H: c for LSTM, R_n h + b_Rn for GRU), gate gradients of
-// the input product (G*H) and of the recurrent product (G*H).
+// Per (b, t) and layer: activated gates (G*H), extra (H: c for LSTM, R_n h + b_Rn for GRU), gate
+// gradients of the input product (G*H) and of the recurrent product (G*H).
 long reservePerStep(const RnnDesc& d) {
     return 3L * d.gates() * d.H + d.H;
+}
+
+// The reserve space (training; the forward's temporary in inference), in floats: layer l's
+// per-step scratch, B*T*reservePerStep laid out (b, t)-major, at scratchOffset(l) = l*B*T*per;
+// after all L of them the output sequences (B, T, H) of layers 0..L-2 at outputOffset(l) =
+// L*B*T*per + l*B*T*H. The top layer's output is y.
+long scratchOffset(const RnnDesc& d, int B, int T, int layer) {
+    return (long)layer * B * T * reservePerStep(d);
+}
+
+long outputOffset(const RnnDesc& d, int B, int T, int layer) {
+    return scratchOffset(d, B, T, d.L) + (long)layer * B * T * d.H;
+}
+
+long reserveFloats(const RnnDesc& d, int B, int T) {
+    return outputOffset(d, B, T, d.L - 1);
 }
 
 struct ReserveState {
     bool forward = false, backwardData = false;
     const RnnDesc* rnn = nullptr;
-    int T = 0, B = 0;
+    int T = 0, B = 0, L = 0;
 };
 std::map<const void*, ReserveState> reserves;
 
@@ -142,8 +187,8 @@ cudnnStatus_t checkCommon(Handle* h, const RnnDesc* r, const DataDesc* x, const 
     if (x->V != r->F || y->V != r->H || x->T != y->T || x->B != y->B) {
         return fail(CUDNN_STATUS_BAD_PARAM, "x/y descriptors do not match the RNN's input and hidden sizes");
     }
-    if (hd == nullptr || hd->nb != 3 || hd->dims[0] != 1 || hd->dims[1] != x->B || hd->dims[2] != r->H) {
-        return fail(CUDNN_STATUS_BAD_PARAM, "hDesc must be (1, batch, hidden)");
+    if (hd == nullptr || hd->nb != 3 || hd->dims[0] != r->L || hd->dims[1] != x->B || hd->dims[2] != r->H) {
+        return fail(CUDNN_STATUS_BAD_PARAM, "hDesc must be (numLayers, batch, hidden)");
     }
     if (seq == nullptr || jrnn_fake_check(seq, 4UL * x->B, "devSeqLengths") != 0) {
         return fail(CUDNN_STATUS_BAD_PARAM, "devSeqLengths must be in device memory");
@@ -154,27 +199,189 @@ cudnnStatus_t checkCommon(Handle* h, const RnnDesc* r, const DataDesc* x, const 
     return CUDNN_STATUS_SUCCESS;
 }
 
-// The optional (1, B, H) state buffers of one call: each NULL or device memory of B*H floats;
-// for LSTM cDesc must then be (1, B, H) like hDesc.
+// The optional (L, B, H) state buffers of one call: each NULL or device memory of L*B*H floats;
+// for LSTM cDesc must then be (L, B, H) like hDesc.
 cudnnStatus_t checkStates(const RnnDesc* r, const DataDesc* x, const TensorDesc* cd, const char* call,
                           std::initializer_list<std::pair<const void*, const char*>> hs,
                           std::initializer_list<std::pair<const void*, const char*>> cs) {
-    long n = (long)x->B * r->H;
+    long n = (long)r->L * x->B * r->H;
     for (const auto& h : hs) {
         if (h.first != nullptr && !dev(h.first, n, h.second)) {
-            return fail(CUDNN_STATUS_BAD_PARAM, std::string(call) + ": " + h.second + " is not device memory of (1, batch, hidden)");
+            return fail(CUDNN_STATUS_BAD_PARAM, std::string(call) + ": " + h.second + " is not device memory of (numLayers, batch, hidden)");
         }
     }
     if (r->mode != CUDNN_LSTM) return CUDNN_STATUS_SUCCESS;   // cuDNN ignores cDesc and the cell states for GRU
-    if (cd == nullptr || cd->nb != 3 || cd->dims[0] != 1 || cd->dims[1] != x->B || cd->dims[2] != r->H) {
-        return fail(CUDNN_STATUS_BAD_PARAM, std::string(call) + ": LSTM needs cDesc (1, batch, hidden)");
+    if (cd == nullptr || cd->nb != 3 || cd->dims[0] != r->L || cd->dims[1] != x->B || cd->dims[2] != r->H) {
+        return fail(CUDNN_STATUS_BAD_PARAM, std::string(call) + ": LSTM needs cDesc (numLayers, batch, hidden)");
     }
     for (const auto& c : cs) {
         if (c.first != nullptr && !dev(c.first, n, c.second)) {
-            return fail(CUDNN_STATUS_BAD_PARAM, std::string(call) + ": " + c.second + " is not device memory of (1, batch, hidden)");
+            return fail(CUDNN_STATUS_BAD_PARAM, std::string(call) + ": " + c.second + " is not device memory of (numLayers, batch, hidden)");
         }
     }
     return CUDNN_STATUS_SUCCESS;
+}
+
+// The (B, H) slice of layer `layer` in an optional (L, B, H) state buffer.
+template <typename P>
+P* layerState(P* p, int layer, int B, int H) {
+    return p != nullptr ? p + (long)layer * B * H : nullptr;
+}
+
+// One layer's forward pass: X (B, T, In) -> Y (B, T, H), its per-step scratch into S
+// (B*T*reservePerStep). HX, CX, HY, CY: the layer's (B, H) state slices, NULL as in cuDNN (CX, CY
+// NULL for GRU).
+void forwardLayer(const RnnDesc& d, const Layout& l, int In, int B, int T, const float* W, const float* X, float* Y,
+                  float* S, const float* HX, const float* CX, float* HY, float* CY) {
+    int F = In, H = d.H, G = d.gates(), GH = G * H;
+    long per = reservePerStep(d);
+    bool lstm = d.mode == CUDNN_LSTM;
+    std::vector<double> gx(GH), gh(GH);
+    for (int b = 0; b < B; b++) {
+        for (int t = 0; t < T; t++) {
+            const float* xt = X + ((long)b * T + t) * F;
+            const float* hp = t > 0 ? Y + ((long)b * T + t - 1) * H : HX ? HX + (long)b * H : nullptr;
+            float* st = S + ((long)b * T + t) * per;              // gates (GH), extra (H), dgx (GH), dgh (GH)
+            const float* sp = t > 0 ? st - per : nullptr;
+            for (int g = 0; g < G; g++) {
+                for (int u = 0; u < H; u++) {
+                    double sx = W[l.bW[g] + u], sh = lstm ? 0 : W[l.bR[g] + u];
+                    for (int k = 0; k < F; k++) sx += (double)W[l.W[g] + (long)u * F + k] * xt[k];
+                    for (int k = 0; hp && k < H; k++) sh += (double)W[l.R[g] + (long)u * H + k] * hp[k];
+                    gx[g * H + u] = sx;
+                    gh[g * H + u] = sh;
+                }
+            }
+            float* yt = Y + ((long)b * T + t) * H;
+            for (int u = 0; u < H; u++) {
+                double hPrev = hp ? hp[u] : 0;
+                if (lstm) {
+                    double i = sigmoid(gx[u] + gh[u]), f = sigmoid(gx[H + u] + gh[H + u]);
+                    double gg = std::tanh(gx[2 * H + u] + gh[2 * H + u]), o = sigmoid(gx[3 * H + u] + gh[3 * H + u]);
+                    double c = f * (sp ? sp[GH + u] : CX ? CX[(long)b * H + u] : 0) + i * gg;
+                    st[u] = (float)i;
+                    st[H + u] = (float)f;
+                    st[2 * H + u] = (float)gg;
+                    st[3 * H + u] = (float)o;
+                    st[GH + u] = (float)c;
+                    yt[u] = (float)(o * std::tanh(c));
+                } else {
+                    double rr = sigmoid(gx[u] + gh[u]), z = sigmoid(gx[H + u] + gh[H + u]);
+                    double n = std::tanh(gx[2 * H + u] + rr * gh[2 * H + u]);
+                    st[u] = (float)rr;
+                    st[H + u] = (float)z;
+                    st[2 * H + u] = (float)n;
+                    st[GH + u] = (float)gh[2 * H + u];
+                    yt[u] = (float)((1 - z) * n + z * hPrev);
+                }
+            }
+        }
+        const float* last = S + ((long)b * T + T - 1) * per;
+        for (int u = 0; u < H; u++) {
+            if (HY) HY[(long)b * H + u] = Y[((long)b * T + T - 1) * H + u];
+            if (CY) CY[(long)b * H + u] = last[GH + u];
+        }
+    }
+}
+
+// One layer's backward-data pass: from DY, the gradient into its output sequence Y (B, T, H, as its
+// forward wrote it), and DHY / DCY into its final states, to DX (B, T, In) into its input and DHX /
+// DCX into its initial states; stores the gate gradients in its scratch S for backward weights.
+// State pointers are the layer's (B, H) slices, NULL as in cuDNN (the cell ones NULL for GRU).
+void backwardDataLayer(const RnnDesc& d, const Layout& l, int In, int B, int T, const float* W, const float* Y,
+                       const float* DY, float* DX, float* S, const float* HX, const float* CX, const float* DHY,
+                       const float* DCY, float* DHX, float* DCX) {
+    int F = In, H = d.H, G = d.gates(), GH = G * H;
+    long per = reservePerStep(d);
+    bool lstm = d.mode == CUDNN_LSTM;
+    std::vector<double> dhNext(H), dcNext(H), dgx(GH), dgh(GH);
+    for (int b = 0; b < B; b++) {
+        for (int u = 0; u < H; u++) {   // the gradient into the last h is dy(T-1) + dhy
+            dhNext[u] = DHY ? DHY[(long)b * H + u] : 0.0;
+            dcNext[u] = DCY ? DCY[(long)b * H + u] : 0.0;
+        }
+        for (int t = T - 1; t >= 0; t--) {
+            float* st = S + ((long)b * T + t) * per;
+            const float* sp = t > 0 ? st - per : nullptr;
+            const float* hp = t > 0 ? Y + ((long)b * T + t - 1) * H : HX ? HX + (long)b * H : nullptr;
+            const float* dyt = DY + ((long)b * T + t) * H;
+            for (int u = 0; u < H; u++) {
+                double dh = dyt[u] + dhNext[u];
+                if (lstm) {
+                    double i = st[u], f = st[H + u], gg = st[2 * H + u], o = st[3 * H + u], c = st[GH + u];
+                    double cPrev = sp ? sp[GH + u] : CX ? CX[(long)b * H + u] : 0, ac = std::tanh(c);
+                    double dc = dcNext[u] + dh * o * (1 - ac * ac);
+                    dcNext[u] = dc * f;
+                    dgx[u] = dc * gg * i * (1 - i);
+                    dgx[H + u] = dc * cPrev * f * (1 - f);
+                    dgx[2 * H + u] = dc * i * (1 - gg * gg);
+                    dgx[3 * H + u] = dh * ac * o * (1 - o);
+                } else {
+                    double rr = st[u], z = st[H + u], n = st[2 * H + u], ghn = st[GH + u], hPrev = hp ? hp[u] : 0;
+                    double dan = dh * (1 - z) * (1 - n * n), daz = dh * (hPrev - n) * z * (1 - z);
+                    double dar = dan * ghn * rr * (1 - rr);
+                    dgx[u] = dar;
+                    dgx[H + u] = daz;
+                    dgx[2 * H + u] = dan;
+                    dgh[u] = dar;
+                    dgh[H + u] = daz;
+                    dgh[2 * H + u] = dan * rr;
+                    dhNext[u] = dh * z;
+                }
+            }
+            const std::vector<double>& dRec = lstm ? dgx : dgh;
+            for (int j = 0; j < GH; j++) {
+                st[GH + H + j] = (float)dgx[j];
+                st[2 * GH + H + j] = (float)dRec[j];
+            }
+            float* dxt = DX + ((long)b * T + t) * F;
+            for (int k = 0; k < F; k++) {
+                double s = 0;
+                for (int g = 0; g < G; g++) {
+                    for (int u = 0; u < H; u++) s += dgx[g * H + u] * W[l.W[g] + (long)u * F + k];
+                }
+                dxt[k] = (float)s;
+            }
+            for (int k = 0; k < H; k++) {
+                double s = 0;
+                for (int g = 0; g < G; g++) {
+                    for (int u = 0; u < H; u++) s += dRec[g * H + u] * W[l.R[g] + (long)u * H + k];
+                }
+                dhNext[k] = lstm ? s : dhNext[k] + s;
+            }
+        }
+        for (int u = 0; u < H; u++) {   // after step 0: the gradients into hx and cx
+            if (DHX) DHX[(long)b * H + u] = (float)dhNext[u];
+            if (DCX) DCX[(long)b * H + u] = (float)dcNext[u];
+        }
+    }
+}
+
+// One layer's weight gradients, added into acc (indexed like the whole weight space): X (B, T, In)
+// its input, Y (B, T, H) its output (the recurrent input one step later), HX its (B, H) slice of hx
+// or NULL, S its scratch holding the gate gradients of backward data.
+void backwardWeightsLayer(const RnnDesc& d, const Layout& l, int In, int B, int T, const float* X, const float* Y,
+                          const float* S, const float* HX, std::vector<double>& acc) {
+    int F = In, H = d.H, G = d.gates(), GH = G * H;
+    long per = reservePerStep(d);
+    bool lstm = d.mode == CUDNN_LSTM;
+    for (int b = 0; b < B; b++) {
+        for (int t = 0; t < T; t++) {
+            const float* st = S + ((long)b * T + t) * per;
+            const float *dgx = st + GH + H, *dgh = st + 2 * GH + H;
+            const float* xt = X + ((long)b * T + t) * F;
+            const float* hp = t > 0 ? Y + ((long)b * T + t - 1) * H : HX ? HX + (long)b * H : nullptr;
+            for (int g = 0; g < G; g++) {
+                for (int u = 0; u < H; u++) {
+                    double gi = dgx[g * H + u], gr = dgh[g * H + u];
+                    for (int k = 0; k < F; k++) acc[l.W[g] + (long)u * F + k] += gi * xt[k];
+                    for (int k = 0; hp && k < H; k++) acc[l.R[g] + (long)u * H + k] += gr * hp[k];
+                    acc[l.bW[g] + u] += gi;
+                    if (!lstm) acc[l.bR[g] + u] += gr;
+                }
+            }
+        }
+    }
 }
 
 }  // namespace
@@ -322,20 +529,23 @@ cudnnStatus_t cudnnSetRNNDescriptor_v8(void* desc, int algo, int cellMode, int b
     if (d == nullptr) return fail(CUDNN_STATUS_BAD_PARAM, "cudnnSetRNNDescriptor_v8(NULL)");
     if (algo != CUDNN_RNN_ALGO_STANDARD || dirMode != CUDNN_UNIDIRECTIONAL || inputMode != CUDNN_LINEAR_INPUT
         || dataType != CUDNN_DATA_FLOAT || mathPrec != CUDNN_DATA_FLOAT || mathType != CUDNN_FMA_MATH
-        || numLayers != 1 || projSize != hiddenSize || auxFlags != 0) {
+        || projSize != hiddenSize || auxFlags != 0) {
         return fail(CUDNN_STATUS_NOT_SUPPORTED, "the fake supports: standard algo, unidirectional, linear input, "
-                    "float data and math, FMA math, 1 layer, projSize = hiddenSize, no aux flags");
+                    "float data and math, FMA math, projSize = hiddenSize, no aux flags");
     }
     bool ok = (cellMode == CUDNN_LSTM && biasMode == CUDNN_RNN_SINGLE_INP_BIAS)
               || (cellMode == CUDNN_GRU && biasMode == CUDNN_RNN_DOUBLE_BIAS);
     if (!ok) return fail(CUDNN_STATUS_NOT_SUPPORTED, "the fake supports LSTM with a single input bias and GRU with double bias");
-    if (inputSize <= 0 || hiddenSize <= 0) return fail(CUDNN_STATUS_BAD_PARAM, "sizes must be positive");
+    if (inputSize <= 0 || hiddenSize <= 0 || numLayers <= 0) {
+        return fail(CUDNN_STATUS_BAD_PARAM, "inputSize, hiddenSize and numLayers must be positive");
+    }
     if (dropoutDesc == nullptr || !((DropoutDesc*)dropoutDesc)->set) return fail(CUDNN_STATUS_BAD_PARAM, "dropout descriptor not set");
     d->set = true;
     d->mode = cellMode;
     d->bias = biasMode;
     d->F = inputSize;
     d->H = hiddenSize;
+    d->L = numLayers;
     d->dropout = (DropoutDesc*)dropoutDesc;
     d->shuffled = shuffledLayout;
     return CUDNN_STATUS_SUCCESS;
@@ -373,7 +583,7 @@ cudnnStatus_t cudnnSetRNNDataDescriptor(void* desc, int dataType, int layout, in
 cudnnStatus_t cudnnGetRNNWeightSpaceSize(void* handle, void* rnn, size_t* size) {
     RnnDesc* r = (RnnDesc*)rnn;
     if (handle == nullptr || r == nullptr || !r->set) return fail(CUDNN_STATUS_BAD_PARAM, "cudnnGetRNNWeightSpaceSize");
-    *size = 4UL * (unsigned long)layout(*r).total;
+    *size = 4UL * (unsigned long)weightFloats(*r);
     return CUDNN_STATUS_SUCCESS;
 }
 
@@ -386,7 +596,7 @@ cudnnStatus_t cudnnGetRNNTempSpaceSizes(void* handle, void* rnn, int fwdMode, vo
     }
     if (fwdMode != CUDNN_FWD_MODE_TRAINING && fwdMode != CUDNN_FWD_MODE_INFERENCE) return fail(CUDNN_STATUS_BAD_PARAM, "fwdMode");
     *work = 4UL * (unsigned long)workFloats(*r, *x);
-    *reserve = fwdMode == CUDNN_FWD_MODE_TRAINING ? 4UL * (unsigned long)(x->B * (long)x->T * reservePerStep(*r)) : 0;
+    *reserve = fwdMode == CUDNN_FWD_MODE_TRAINING ? 4UL * (unsigned long)reserveFloats(*r, x->B, x->T) : 0;
     return CUDNN_STATUS_SUCCESS;
 }
 
@@ -395,17 +605,21 @@ cudnnStatus_t cudnnGetRNNWeightParams(void* handle, void* rnn, int32_t pseudoLay
                                       void* bDesc, void** bAddr) {
     RnnDesc* r = (RnnDesc*)rnn;
     if (handle == nullptr || r == nullptr || !r->set) return fail(CUDNN_STATUS_BAD_PARAM, "cudnnGetRNNWeightParams");
-    Layout l = layout(*r);
-    int G = r->gates(), H = r->H;
-    if (pseudoLayer != 0 || linLayerID < 0 || linLayerID >= 2 * G || weightSpaceSize != 4UL * (unsigned long)l.total
-        || weightSpace == nullptr) {
-        return fail(CUDNN_STATUS_BAD_PARAM, "cudnnGetRNNWeightParams: pseudoLayer 0, linLayerID in [0, 2G), the exact weight space size");
+    if (pseudoLayer < 0 || pseudoLayer >= r->L) {
+        return fail(CUDNN_STATUS_BAD_PARAM, "cudnnGetRNNWeightParams: pseudoLayer " + std::to_string(pseudoLayer)
+                    + " is not in [0, numLayers = " + std::to_string(r->L) + ")");
     }
+    int G = r->gates(), H = r->H;
+    if (linLayerID < 0 || linLayerID >= 2 * G || weightSpaceSize != 4UL * (unsigned long)weightFloats(*r)
+        || weightSpace == nullptr) {
+        return fail(CUDNN_STATUS_BAD_PARAM, "cudnnGetRNNWeightParams: linLayerID in [0, 2G), the exact weight space size");
+    }
+    Layout l = layout(*r, pseudoLayer);
     const float* base = (const float*)weightSpace;
     bool input = linLayerID < G;
     int g = input ? linLayerID : linLayerID - G;
     if (mDesc != nullptr) {
-        int dims[3] = {1, H, input ? r->F : H}, strides[3] = {dims[1] * dims[2], dims[2], 1};
+        int dims[3] = {1, H, input ? layerInput(*r, pseudoLayer) : H}, strides[3] = {dims[1] * dims[2], dims[2], 1};
         cudnnSetTensorNdDescriptor(mDesc, CUDNN_DATA_FLOAT, 3, dims, strides);
     }
     if (mAddr != nullptr) *mAddr = (void*)(base + (input ? l.W[g] : l.R[g]));
@@ -433,73 +647,32 @@ cudnnStatus_t cudnnRNNForward(void* handle, void* rnnDesc, int fwdMode, const in
     if (!training && fwdMode != CUDNN_FWD_MODE_INFERENCE) return fail(CUDNN_STATUS_BAD_PARAM, "fwdMode");
     st = checkStates(r, xd, (TensorDesc*)cDesc, "cudnnRNNForward", {{hx, "hx"}, {hy, "hy"}}, {{cx, "cx"}, {cy, "cy"}});
     if (st != CUDNN_STATUS_SUCCESS) return st;
-    Layout l = layout(*r);
-    int B = xd->B, T = xd->T, F = r->F, H = r->H, G = r->gates(), GH = G * H;
-    long per = reservePerStep(*r);
-    if (weightSpaceSize != 4UL * (unsigned long)l.total) return fail(CUDNN_STATUS_BAD_PARAM, "weightSpaceSize is not cuDNN's");
+    int B = xd->B, T = xd->T, F = r->F, H = r->H, L = r->L;
+    long wf = weightFloats(*r), rf = reserveFloats(*r, B, T);
+    if (weightSpaceSize != 4UL * (unsigned long)wf) return fail(CUDNN_STATUS_BAD_PARAM, "weightSpaceSize is not cuDNN's");
     if (workSpaceSize < 4UL * (unsigned long)workFloats(*r, *xd)) return fail(CUDNN_STATUS_BAD_PARAM, "workSpaceSize too small");
-    if (training && reserveSpaceSize < 4UL * (unsigned long)(B * (long)T * per)) {
+    if (training && reserveSpaceSize < 4UL * (unsigned long)rf) {
         return fail(CUDNN_STATUS_BAD_PARAM, "reserveSpaceSize too small");
     }
     if (!training && (reserveSpaceSize != 0 || reserveSpace != nullptr)) {
         return fail(CUDNN_STATUS_BAD_PARAM, "inference mode takes no reserve space (size 0, NULL)");
     }
     if (!dev(x, (long)B * T * F, "cudnnRNNForward x") || !dev(y, (long)B * T * H, "cudnnRNNForward y")
-        || !dev(weightSpace, l.total, "cudnnRNNForward weightSpace") || !dev(workSpace, workFloats(*r, *xd), "cudnnRNNForward workSpace")
-        || (training && !dev(reserveSpace, B * (long)T * per, "cudnnRNNForward reserveSpace"))) {
+        || !dev(weightSpace, wf, "cudnnRNNForward weightSpace") || !dev(workSpace, workFloats(*r, *xd), "cudnnRNNForward workSpace")
+        || (training && !dev(reserveSpace, rf, "cudnnRNNForward reserveSpace"))) {
         return fail(CUDNN_STATUS_BAD_PARAM_NULL_POINTER, "cudnnRNNForward: a buffer is not device memory of the right size");
     }
-    std::vector<float> inferenceReserve(training ? 0 : (size_t)B * T * per);   // what the real one keeps internally
+    std::vector<float> inferenceReserve(training ? 0 : (size_t)rf);   // what the real one keeps internally
     const float *X = (const float*)x, *W = (const float*)weightSpace;
     float *Y = (float*)y, *S = training ? (float*)reserveSpace : inferenceReserve.data();
     bool lstm = r->mode == CUDNN_LSTM;
     const float *HX = (const float*)hx, *CX = lstm ? (const float*)cx : nullptr;
     float *HY = (float*)hy, *CY = lstm ? (float*)cy : nullptr;
-    std::vector<double> gx(GH), gh(GH);
-    for (int b = 0; b < B; b++) {
-        for (int t = 0; t < T; t++) {
-            const float* xt = X + ((long)b * T + t) * F;
-            const float* hp = t > 0 ? Y + ((long)b * T + t - 1) * H : HX ? HX + (long)b * H : nullptr;
-            float* st = S + ((long)b * T + t) * per;              // gates (GH), extra (H), dgx (GH), dgh (GH)
-            const float* sp = t > 0 ? st - per : nullptr;
-            for (int g = 0; g < G; g++) {
-                for (int u = 0; u < H; u++) {
-                    double sx = W[l.bW[g] + u], sh = lstm ? 0 : W[l.bR[g] + u];
-                    for (int k = 0; k < F; k++) sx += (double)W[l.W[g] + (long)u * F + k] * xt[k];
-                    for (int k = 0; hp && k < H; k++) sh += (double)W[l.R[g] + (long)u * H + k] * hp[k];
-                    gx[g * H + u] = sx;
-                    gh[g * H + u] = sh;
-                }
-            }
-            float* yt = Y + ((long)b * T + t) * H;
-            for (int u = 0; u < H; u++) {
-                double hPrev = hp ? hp[u] : 0;
-                if (lstm) {
-                    double i = sigmoid(gx[u] + gh[u]), f = sigmoid(gx[H + u] + gh[H + u]);
-                    double gg = std::tanh(gx[2 * H + u] + gh[2 * H + u]), o = sigmoid(gx[3 * H + u] + gh[3 * H + u]);
-                    double c = f * (sp ? sp[GH + u] : CX ? CX[(long)b * H + u] : 0) + i * gg;
-                    st[u] = (float)i;
-                    st[H + u] = (float)f;
-                    st[2 * H + u] = (float)gg;
-                    st[3 * H + u] = (float)o;
-                    st[GH + u] = (float)c;
-                    yt[u] = (float)(o * std::tanh(c));
-                } else {
-                    double rr = sigmoid(gx[u] + gh[u]), z = sigmoid(gx[H + u] + gh[H + u]);
-                    double n = std::tanh(gx[2 * H + u] + rr * gh[2 * H + u]);
-                    st[u] = (float)rr;
-                    st[H + u] = (float)z;
-                    st[2 * H + u] = (float)n;
-                    st[GH + u] = (float)gh[2 * H + u];
-                    yt[u] = (float)((1 - z) * n + z * hPrev);
-                }
-            }
-        }
-        const float* last = S + ((long)b * T + T - 1) * per;
-        for (int u = 0; u < H; u++) {
-            if (HY) HY[(long)b * H + u] = Y[((long)b * T + T - 1) * H + u];
-            if (CY) CY[(long)b * H + u] = last[GH + u];
-        }
+    for (int k = 0; k < L; k++) {   // layer k reads x or layer k-1's output in S, writes y (top) or its output in S
+        const float* in = k == 0 ? X : S + outputOffset(*r, B, T, k - 1);
+        float* out = k == L - 1 ? Y : S + outputOffset(*r, B, T, k);
+        forwardLayer(*r, layout(*r, k), layerInput(*r, k), B, T, W, in, out, S + scratchOffset(*r, B, T, k),
+                     layerState(HX, k, B, H), layerState(CX, k, B, H), layerState(HY, k, B, H), layerState(CY, k, B, H));
     }
     if (!training) return CUDNN_STATUS_SUCCESS;
     ReserveState& rs = reserves[reserveSpace];
@@ -508,6 +681,7 @@ cudnnStatus_t cudnnRNNForward(void* handle, void* rnnDesc, int fwdMode, const in
     rs.rnn = r;
     rs.T = T;
     rs.B = B;
+    rs.L = L;
     return CUDNN_STATUS_SUCCESS;
 }
 
@@ -525,87 +699,36 @@ cudnnStatus_t cudnnRNNBackwardData_v8(void* handle, void* rnnDesc, const int32_t
                      {{cx, "cx"}, {dcy, "dcy"}, {dcx, "dcx"}});
     if (st != CUDNN_STATUS_SUCCESS) return st;
     auto it = reserves.find(reserveSpace);
-    if (it == reserves.end() || !it->second.forward || it->second.rnn != r || it->second.B != xd->B || it->second.T != xd->T) {
+    if (it == reserves.end() || !it->second.forward || it->second.rnn != r || it->second.B != xd->B || it->second.T != xd->T
+        || it->second.L != r->L) {
         return fail(CUDNN_STATUS_BAD_PARAM, "cudnnRNNBackwardData_v8: the reserve space holds no training forward pass of this RNN and shape");
     }
-    Layout l = layout(*r);
-    int B = xd->B, T = xd->T, F = r->F, H = r->H, G = r->gates(), GH = G * H;
-    long per = reservePerStep(*r);
-    if (weightSpaceSize != 4UL * (unsigned long)l.total || workSpaceSize < 4UL * (unsigned long)workFloats(*r, *xd)
-        || reserveSpaceSize < 4UL * (unsigned long)(B * (long)T * per)) {
+    int B = xd->B, T = xd->T, F = r->F, H = r->H, L = r->L;
+    long wf = weightFloats(*r), rf = reserveFloats(*r, B, T);
+    if (weightSpaceSize != 4UL * (unsigned long)wf || workSpaceSize < 4UL * (unsigned long)workFloats(*r, *xd)
+        || reserveSpaceSize < 4UL * (unsigned long)rf) {
         return fail(CUDNN_STATUS_BAD_PARAM, "cudnnRNNBackwardData_v8: space sizes");
     }
     if (!dev(y, (long)B * T * H, "backwardData y") || !dev(dy, (long)B * T * H, "backwardData dy")
-        || !dev(dx, (long)B * T * F, "backwardData dx") || !dev(weightSpace, l.total, "backwardData weightSpace")
-        || !dev(workSpace, workFloats(*r, *xd), "backwardData workSpace")) {
+        || !dev(dx, (long)B * T * F, "backwardData dx") || !dev(weightSpace, wf, "backwardData weightSpace")
+        || !dev(workSpace, workFloats(*r, *xd), "backwardData workSpace") || !dev(reserveSpace, rf, "backwardData reserveSpace")) {
         return fail(CUDNN_STATUS_BAD_PARAM_NULL_POINTER, "cudnnRNNBackwardData_v8: a buffer is not device memory of the right size");
     }
     const float *Y = (const float*)y, *DY = (const float*)dy, *W = (const float*)weightSpace;
-    float *DX = (float*)dx, *S = (float*)reserveSpace;
+    float *DX = (float*)dx, *S = (float*)reserveSpace, *WS = (float*)workSpace;
     bool lstm = r->mode == CUDNN_LSTM;
     const float *HX = (const float*)hx, *DHY = (const float*)dhy;
     const float *CX = lstm ? (const float*)cx : nullptr, *DCY = lstm ? (const float*)dcy : nullptr;
     float *DHX = (float*)dhx, *DCX = lstm ? (float*)dcx : nullptr;
-    std::vector<double> dhNext(H), dcNext(H), dgx(GH), dgh(GH);
-    for (int b = 0; b < B; b++) {
-        for (int u = 0; u < H; u++) {   // the gradient into the last h is dy(T-1) + dhy
-            dhNext[u] = DHY ? DHY[(long)b * H + u] : 0.0;
-            dcNext[u] = DCY ? DCY[(long)b * H + u] : 0.0;
-        }
-        for (int t = T - 1; t >= 0; t--) {
-            float* st = S + ((long)b * T + t) * per;
-            const float* sp = t > 0 ? st - per : nullptr;
-            const float* hp = t > 0 ? Y + ((long)b * T + t - 1) * H : HX ? HX + (long)b * H : nullptr;
-            const float* dyt = DY + ((long)b * T + t) * H;
-            for (int u = 0; u < H; u++) {
-                double dh = dyt[u] + dhNext[u];
-                if (lstm) {
-                    double i = st[u], f = st[H + u], gg = st[2 * H + u], o = st[3 * H + u], c = st[GH + u];
-                    double cPrev = sp ? sp[GH + u] : CX ? CX[(long)b * H + u] : 0, ac = std::tanh(c);
-                    double dc = dcNext[u] + dh * o * (1 - ac * ac);
-                    dcNext[u] = dc * f;
-                    dgx[u] = dc * gg * i * (1 - i);
-                    dgx[H + u] = dc * cPrev * f * (1 - f);
-                    dgx[2 * H + u] = dc * i * (1 - gg * gg);
-                    dgx[3 * H + u] = dh * ac * o * (1 - o);
-                } else {
-                    double rr = st[u], z = st[H + u], n = st[2 * H + u], ghn = st[GH + u], hPrev = hp ? hp[u] : 0;
-                    double dan = dh * (1 - z) * (1 - n * n), daz = dh * (hPrev - n) * z * (1 - z);
-                    double dar = dan * ghn * rr * (1 - rr);
-                    dgx[u] = dar;
-                    dgx[H + u] = daz;
-                    dgx[2 * H + u] = dan;
-                    dgh[u] = dar;
-                    dgh[H + u] = daz;
-                    dgh[2 * H + u] = dan * rr;
-                    dhNext[u] = dh * z;
-                }
-            }
-            const std::vector<double>& dRec = lstm ? dgx : dgh;
-            for (int j = 0; j < GH; j++) {
-                st[GH + H + j] = (float)dgx[j];
-                st[2 * GH + H + j] = (float)dRec[j];
-            }
-            float* dxt = DX + ((long)b * T + t) * F;
-            for (int k = 0; k < F; k++) {
-                double s = 0;
-                for (int g = 0; g < G; g++) {
-                    for (int u = 0; u < H; u++) s += dgx[g * H + u] * W[l.W[g] + (long)u * F + k];
-                }
-                dxt[k] = (float)s;
-            }
-            for (int k = 0; k < H; k++) {
-                double s = 0;
-                for (int g = 0; g < G; g++) {
-                    for (int u = 0; u < H; u++) s += dRec[g * H + u] * W[l.R[g] + (long)u * H + k];
-                }
-                dhNext[k] = lstm ? s : dhNext[k] + s;
-            }
-        }
-        for (int u = 0; u < H; u++) {   // after step 0: the gradients into hx and cx
-            if (DHX) DHX[(long)b * H + u] = (float)dhNext[u];
-            if (DCX) DCX[(long)b * H + u] = (float)dcNext[u];
-        }
+    const long seq = (long)B * T * H;   // the sequence gradient between layers: two (B, T, H) halves of the work space
+    const float* dOut = DY;
+    for (int k = L - 1; k >= 0; k--) {   // top down: layer k's input gradient is layer k-1's output gradient
+        const float* out = k == L - 1 ? Y : S + outputOffset(*r, B, T, k);
+        float* dIn = k == 0 ? DX : WS + (k % 2) * seq;
+        backwardDataLayer(*r, layout(*r, k), layerInput(*r, k), B, T, W, out, dOut, dIn, S + scratchOffset(*r, B, T, k),
+                          layerState(HX, k, B, H), layerState(CX, k, B, H), layerState(DHY, k, B, H),
+                          layerState(DCY, k, B, H), layerState(DHX, k, B, H), layerState(DCX, k, B, H));
+        dOut = dIn;
     }
     it->second.backwardData = true;
     return CUDNN_STATUS_SUCCESS;
@@ -621,47 +744,38 @@ cudnnStatus_t cudnnRNNBackwardWeights_v8(void* handle, void* rnnDesc, int addGra
     DataDesc *xd = (DataDesc*)xDesc, *yd = (DataDesc*)yDesc;
     cudnnStatus_t st = checkCommon(h, r, xd, yd, (TensorDesc*)hDesc, devSeqLengths);
     if (st != CUDNN_STATUS_SUCCESS) return st;
-    if (hx != nullptr && !dev(hx, (long)xd->B * r->H, "backwardWeights hx")) {
-        return fail(CUDNN_STATUS_BAD_PARAM, "cudnnRNNBackwardWeights_v8: hx is not device memory of (1, batch, hidden)");
+    if (hx != nullptr && !dev(hx, (long)r->L * xd->B * r->H, "backwardWeights hx")) {
+        return fail(CUDNN_STATUS_BAD_PARAM, "cudnnRNNBackwardWeights_v8: hx is not device memory of (numLayers, batch, hidden)");
     }
     if (addGrad != CUDNN_WGRAD_MODE_ADD && addGrad != CUDNN_WGRAD_MODE_SET) return fail(CUDNN_STATUS_BAD_PARAM, "addGrad");
     auto it = reserves.find(reserveSpace);
     if (it == reserves.end() || !it->second.backwardData || it->second.rnn != r) {
         return fail(CUDNN_STATUS_BAD_PARAM, "cudnnRNNBackwardWeights_v8 before cudnnRNNBackwardData_v8 on this reserve space");
     }
-    Layout l = layout(*r);
-    int B = xd->B, T = xd->T, F = r->F, H = r->H, G = r->gates(), GH = G * H;
-    long per = reservePerStep(*r);
-    if (weightSpaceSize != 4UL * (unsigned long)l.total || workSpaceSize < 4UL * (unsigned long)workFloats(*r, *xd)
-        || reserveSpaceSize < 4UL * (unsigned long)(B * (long)T * per)) {
+    if (it->second.B != xd->B || it->second.T != xd->T || it->second.L != r->L) {
+        return fail(CUDNN_STATUS_BAD_PARAM, "cudnnRNNBackwardWeights_v8: the reserve space holds a pass of another shape");
+    }
+    int B = xd->B, T = xd->T, F = r->F, H = r->H, L = r->L;
+    long wf = weightFloats(*r), rf = reserveFloats(*r, B, T);
+    if (weightSpaceSize != 4UL * (unsigned long)wf || workSpaceSize < 4UL * (unsigned long)workFloats(*r, *xd)
+        || reserveSpaceSize < 4UL * (unsigned long)rf) {
         return fail(CUDNN_STATUS_BAD_PARAM, "cudnnRNNBackwardWeights_v8: space sizes");
     }
     if (!dev(x, (long)B * T * F, "backwardWeights x") || !dev(y, (long)B * T * H, "backwardWeights y")
-        || !dev(dweightSpace, l.total, "backwardWeights dweightSpace") || !dev(workSpace, workFloats(*r, *xd), "backwardWeights workSpace")) {
+        || !dev(dweightSpace, wf, "backwardWeights dweightSpace") || !dev(workSpace, workFloats(*r, *xd), "backwardWeights workSpace")
+        || !dev(reserveSpace, rf, "backwardWeights reserveSpace")) {
         return fail(CUDNN_STATUS_BAD_PARAM_NULL_POINTER, "cudnnRNNBackwardWeights_v8: a buffer is not device memory of the right size");
     }
     const float *X = (const float*)x, *Y = (const float*)y, *S = (const float*)reserveSpace, *HX = (const float*)hx;
     float* D = (float*)dweightSpace;
-    bool lstm = r->mode == CUDNN_LSTM;
-    std::vector<double> acc((size_t)l.total, 0.0);
-    for (int b = 0; b < B; b++) {
-        for (int t = 0; t < T; t++) {
-            const float* st = S + ((long)b * T + t) * per;
-            const float *dgx = st + GH + H, *dgh = st + 2 * GH + H;
-            const float* xt = X + ((long)b * T + t) * F;
-            const float* hp = t > 0 ? Y + ((long)b * T + t - 1) * H : HX ? HX + (long)b * H : nullptr;
-            for (int g = 0; g < G; g++) {
-                for (int u = 0; u < H; u++) {
-                    double gi = dgx[g * H + u], gr = dgh[g * H + u];
-                    for (int k = 0; k < F; k++) acc[l.W[g] + (long)u * F + k] += gi * xt[k];
-                    for (int k = 0; hp && k < H; k++) acc[l.R[g] + (long)u * H + k] += gr * hp[k];
-                    acc[l.bW[g] + u] += gi;
-                    if (!lstm) acc[l.bR[g] + u] += gr;
-                }
-            }
-        }
+    std::vector<double> acc((size_t)wf, 0.0);
+    for (int k = 0; k < L; k++) {   // layer k: input x or layer k-1's output, recurrent input its own output (y on top)
+        const float* in = k == 0 ? X : S + outputOffset(*r, B, T, k - 1);
+        const float* out = k == L - 1 ? Y : S + outputOffset(*r, B, T, k);
+        backwardWeightsLayer(*r, layout(*r, k), layerInput(*r, k), B, T, in, out, S + scratchOffset(*r, B, T, k),
+                             layerState(HX, k, B, H), acc);
     }
-    for (long i = 0; i < l.total; i++) D[i] = (float)(addGrad == CUDNN_WGRAD_MODE_ADD ? D[i] + acc[i] : acc[i]);
+    for (long i = 0; i < wf; i++) D[i] = (float)(addGrad == CUDNN_WGRAD_MODE_ADD ? D[i] + acc[i] : acc[i]);
     it->second.backwardData = false;
     return CUDNN_STATUS_SUCCESS;
 }

@@ -173,9 +173,10 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
-     * Runs one recurrent layer over a whole sequence (cuDNN's {@code cudnnRNNForward} for one
-     * layer, unidirectional, batch-major). Names follow cuDNN: {@code hx}/{@code cx} are the
-     * initial hidden and cell states, {@code hy}/{@code cy} the final ones.
+     * Runs one recurrent layer, or a stack of them ({@link RnnSpec#layers()}), over a whole
+     * sequence (cuDNN's {@code cudnnRNNForward}, unidirectional, batch-major). Names follow cuDNN:
+     * {@code hx}/{@code cx} are the initial hidden and cell states, {@code hy}/{@code cy} the final
+     * ones. The state shapes below are for one layer; a stack's are {@code (layers, B, H)}.
      *
      * @param spec    the layer's cell, sizes and activation
      * @param batch   B, sequences in the batch
@@ -217,8 +218,8 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
-     * Back-propagates through one recurrent layer, using what the {@link #rnnForward} with the same
-     * {@code reserve} stored (cuDNN's {@code cudnnRNNBackwardData_v8} and
+     * Back-propagates through one recurrent layer or a stack (state shapes {@code (layers, B, H)}),
+     * using what the {@link #rnnForward} with the same {@code reserve} stored (cuDNN's {@code cudnnRNNBackwardData_v8} and
      * {@code cudnnRNNBackwardWeights_v8}). {@code x}, {@code hx}, {@code cx}, {@code params} and
      * {@code y} must hold what that forward pass saw and wrote.
      *

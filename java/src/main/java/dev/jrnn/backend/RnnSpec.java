@@ -11,12 +11,22 @@ package dev.jrnn.backend;
  *   bW  (G*H), bR (G*H)   GRU: input and recurrent biases (CUDNN_RNN_DOUBLE_BIAS)
  * </pre>
  *
+ *
+ * <p>A stack of {@code layers > 1} (cuDNN's {@code numLayers}): layer 0 reads the input (F
+ * features), each layer above reads the output sequence of the one below (H features), and the
+ * output is the top layer's. Its parameters are the layers' blocks one after another, layer
+ * {@code l}'s at {@link #layerOffset(int) layerOffset(l)}, each in the layout above for
+ * {@link #layer(int) layer(l)}: exactly how a {@code Sequential} model places consecutive
+ * recurrent layers in its flat parameter buffer. Initial and final states are
+ * {@code (layers, B, H)}, layer {@code l}'s at float {@code l * B * H}.
+ *
  * @param cell       LSTM or GRU
- * @param inputSize  F, features per timestep
- * @param units      H, hidden units
+ * @param inputSize  F, features per timestep of the (first) layer's input
+ * @param units      H, hidden units of every layer
  * @param activation cell activation: {@code TANH} (default) or {@code RELU}
+ * @param layers     stacked layers, at least 1
  */
-public record RnnSpec(Cell cell, int inputSize, int units, Activation activation) {
+public record RnnSpec(Cell cell, int inputSize, int units, Activation activation, int layers) {
 
     /** The recurrent cell kinds. */
     public enum Cell {
@@ -52,18 +62,56 @@ public record RnnSpec(Cell cell, int inputSize, int units, Activation activation
     /**
      * Checks the sizes and the activation.
      *
-     * @throws IllegalArgumentException if {@code inputSize} or {@code units} is not positive, or
-     *                                  the activation is neither {@code TANH} nor {@code RELU}
+     * @throws IllegalArgumentException if {@code inputSize}, {@code units} or {@code layers} is not
+     *                                  positive, or the activation is neither {@code TANH} nor {@code RELU}
      */
     public RnnSpec {
         if (inputSize <= 0 || units <= 0) {
             throw new IllegalArgumentException(
                     "RNN sizes must be positive: inputSize=" + inputSize + ", units=" + units);
         }
+        if (layers < 1) throw new IllegalArgumentException("an RNN has at least 1 layer, found layers=" + layers);
         if (activation != Activation.TANH && activation != Activation.RELU) {
             throw new IllegalArgumentException(
                     "RNN cell activation must be tanh or relu, found " + activation.keyword());
         }
+    }
+
+    /**
+     * One layer: {@code layers = 1}.
+     *
+     * @param cell       LSTM or GRU
+     * @param inputSize  F, features per timestep
+     * @param units      H, hidden units
+     * @param activation cell activation: {@code TANH} or {@code RELU}
+     * @throws IllegalArgumentException if a size is not positive or the activation is neither
+     */
+    public RnnSpec(Cell cell, int inputSize, int units, Activation activation) {
+        this(cell, inputSize, units, activation, 1);
+    }
+
+    /**
+     * Returns one layer of this stack as a one-layer spec.
+     *
+     * @param l the layer, from 0 (the bottom)
+     * @return {@code (cell, l == 0 ? inputSize : units, units, activation, 1)}
+     * @throws IndexOutOfBoundsException if {@code l} is not in {@code [0, layers)}
+     */
+    public RnnSpec layer(int l) {
+        java.util.Objects.checkIndex(l, layers);
+        return layers == 1 ? this : new RnnSpec(cell, l == 0 ? inputSize : units, units, activation, 1);
+    }
+
+    /**
+     * Returns where one layer's parameter block starts in the stack's parameters.
+     *
+     * @param l the layer, from 0
+     * @return the offset in floats: 0 for layer 0, then each layer's block after the one below
+     * @throws IndexOutOfBoundsException if {@code l} is not in {@code [0, layers)}
+     */
+    public int layerOffset(int l) {
+        java.util.Objects.checkIndex(l, layers);
+        return l == 0 ? 0 : layer(0).paramCount() + (l - 1) * layer(1).paramCount();
     }
 
     /** {@return the number of gates G: 4 for LSTM, 3 for GRU} */
@@ -76,19 +124,19 @@ public record RnnSpec(Cell cell, int inputSize, int units, Activation activation
         return cell.gates() * units;
     }
 
-    /** {@return the offset of W (G*H, F) in the layer's parameter block, in floats: always 0} */
+    /** {@return the offset of W (G*H, F) in the (first) layer's parameter block, in floats: always 0} */
     public int offsetW() {
         return 0;
     }
 
-    /** {@return the offset of R (G*H, H) in the layer's parameter block, in floats: G*H*F} */
+    /** {@return the offset of R (G*H, H) in the (first) layer's parameter block, in floats: G*H*F} */
     public int offsetR() {
         return gateWidth() * inputSize;
     }
 
     /**
-     * {@return the offset of the bias in the layer's parameter block, in floats: G*H*(F+H)} For GRU
-     * this is bW, and bR follows at {@code offsetBias() + gateWidth()}.
+     * {@return the offset of the bias in the (first) layer's parameter block, in floats: G*H*(F+H)}
+     * For GRU this is bW, and bR follows at {@code offsetBias() + gateWidth()}.
      */
     public int offsetBias() {
         return offsetR() + gateWidth() * units;
@@ -99,21 +147,30 @@ public record RnnSpec(Cell cell, int inputSize, int units, Activation activation
         return cell == Cell.LSTM ? 1 : 2;
     }
 
-    /** {@return the layer's total parameter count: G*H*(F + H + biasCount())} */
+    /**
+     * {@return the total parameter count: G*H*(F + H + biasCount()) for one layer, the sum over the
+     * layers for a stack}
+     */
     public int paramCount() {
-        return offsetBias() + biasCount() * gateWidth();
+        int first = offsetBias() + biasCount() * gateWidth();
+        return layers == 1 ? first : first + (layers - 1) * layer(1).paramCount();
     }
 
     /**
-     * Floats of per-sample scratch the forward pass keeps for backward, for T timesteps:
+     * Floats of per-sample scratch the forward pass keeps for backward, for T timesteps. One layer:
      * activated gates (T, G*H) and, for LSTM the cell states c (T, H), for GRU the recurrent
-     * candidate term {@code R_n h + b_Rn} (T, H).
+     * candidate term {@code R_n h + b_Rn} (T, H). A stack: every layer's, the output sequences
+     * (T, H) of all layers but the top, and one or two (T, H) gradient sequences handed down
+     * between layers in backward.
      *
      * @param timesteps T, the sequence length
-     * @return {@code T * (G*H + H)}, the reserve floats per sample
+     * @return {@code T * (G*H + H)} for one layer, the reserve floats per sample
      */
     public int reservePerSample(int timesteps) {
-        return timesteps * (gateWidth() + units);
+        int one = timesteps * (gateWidth() + units);
+        if (layers == 1) return one;
+        return Math.addExact(Math.multiplyExact(layers, one),
+                Math.multiplyExact(layers - 1 + Math.min(layers - 1, 2), timesteps * units));
     }
 
     /**

@@ -108,6 +108,10 @@ public final class ReferenceBackend implements Backend {
     @Override
     public void rnnForward(RnnSpec spec, int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor params,
                            Tensor y, Tensor hy, Tensor cy, Tensor reserve) {
+        if (spec.layers() > 1) {
+            RnnStack.forward(this, spec, batch, steps, x, hx, cx, params, y, hy, cy, reserve);
+            return;
+        }
         spec.checkCellStates("rnnForward", "cx", cx, "cy", cy);
         // NB: a null reserve (inference) gets a scratch one: the loops below keep gates and states in it
         DoubleTensor X = dt(x), P = dt(params), Y = dt(y),
@@ -183,6 +187,10 @@ public final class ReferenceBackend implements Backend {
     public void rnnBackward(RnnSpec spec, int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor params,
                             Tensor y, Tensor reserve, Tensor dy, Tensor dhy, Tensor dcy,
                             Tensor dx, Tensor dhx, Tensor dcx, Tensor dParams) {
+        if (spec.layers() > 1) {
+            RnnStack.backward(this, spec, batch, steps, x, hx, cx, params, y, reserve, dy, dhy, dcy, dx, dhx, dcx, dParams);
+            return;
+        }
         spec.checkCellStates("rnnBackward", "cx", cx, "dcy", dcy, "dcx", dcx);
         DoubleTensor X = dt(x), P = dt(params), Y = dt(y), S = dt(reserve), DY = dt(dy);
         DoubleTensor DX = dx == null ? null : dt(dx), DP = dt(dParams);

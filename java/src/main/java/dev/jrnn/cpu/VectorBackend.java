@@ -306,6 +306,10 @@ public final class VectorBackend implements Backend {
     @Override
     public void rnnForward(RnnSpec spec, int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor params,
                            Tensor y, Tensor hy, Tensor cy, Tensor reserve) {
+        if (spec.layers() > 1) {
+            RnnStack.forward(this, spec, batch, steps, x, hx, cx, params, y, hy, cy, reserve);
+            return;
+        }
         spec.checkCellStates("rnnForward", "cx", cx, "cy", cy);
         int F = spec.inputSize(), H = spec.units(), T = steps;
         FloatTensor X = need(x, batch * T * F, "rnnForward x (B, T, F)");
@@ -332,6 +336,10 @@ public final class VectorBackend implements Backend {
     public void rnnBackward(RnnSpec spec, int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor params,
                             Tensor y, Tensor reserve, Tensor dy, Tensor dhy, Tensor dcy,
                             Tensor dx, Tensor dhx, Tensor dcx, Tensor dParams) {
+        if (spec.layers() > 1) {
+            RnnStack.backward(this, spec, batch, steps, x, hx, cx, params, y, reserve, dy, dhy, dcy, dx, dhx, dcx, dParams);
+            return;
+        }
         spec.checkCellStates("rnnBackward", "cx", cx, "dcy", dcy, "dcx", dcx);
         int F = spec.inputSize(), H = spec.units(), T = steps;
         FloatTensor X = need(x, batch * T * F, "rnnBackward x (B, T, F)");

@@ -493,9 +493,9 @@ public final class CudaBackend implements GpuBackend {
         CudaTensor P = dev(params, spec.paramCount(), "rnnForward params");
         CudaTensor Y = dev(y, (long) batch * steps * spec.units(), "rnnForward y (B, T, H)");
         CudaTensor R = reserve == null ? null : dev(reserve, 0, "rnnForward reserve");
-        long state = (long) batch * spec.units();
-        long hxA = address(hx, state, "rnnForward hx (B, H)"), cxA = address(cx, state, "rnnForward cx (B, H)");
-        long hyA = address(hy, state, "rnnForward hy (B, H)"), cyA = address(cy, state, "rnnForward cy (B, H)");
+        long state = (long) spec.layers() * batch * spec.units();   // (layers, B, H)
+        long hxA = address(hx, state, "rnnForward hx (layers, B, H)"), cxA = address(cx, state, "rnnForward cx (layers, B, H)");
+        long hyA = address(hy, state, "rnnForward hy (layers, B, H)"), cyA = address(cy, state, "rnnForward cy (layers, B, H)");
         RnnPlan p = plan(spec, batch, steps);
         long weights, workBytes, reserveBytes, reserveAddress;
         if (R == null) {   // inference: no backward follows, so no reserve and no layer state
@@ -555,10 +555,10 @@ public final class CudaBackend implements GpuBackend {
         CudaTensor DY = dev(dy, n * spec.units(), "rnnBackward dy (B, T, H)");
         CudaTensor DX = dx == null ? null : dev(dx, n * spec.inputSize(), "rnnBackward dx (B, T, F)");
         CudaTensor DP = dev(dParams, spec.paramCount(), "rnnBackward dParams");
-        long state = (long) batch * spec.units();
-        long hxA = address(hx, state, "rnnBackward hx (B, H)"), cxA = address(cx, state, "rnnBackward cx (B, H)");
-        long dhyA = address(dhy, state, "rnnBackward dhy (B, H)"), dcyA = address(dcy, state, "rnnBackward dcy (B, H)");
-        long dhxA = address(dhx, state, "rnnBackward dhx (B, H)"), dcxA = address(dcx, state, "rnnBackward dcx (B, H)");
+        long state = (long) spec.layers() * batch * spec.units();   // (layers, B, H)
+        long hxA = address(hx, state, "rnnBackward hx (layers, B, H)"), cxA = address(cx, state, "rnnBackward cx (layers, B, H)");
+        long dhyA = address(dhy, state, "rnnBackward dhy (layers, B, H)"), dcyA = address(dcy, state, "rnnBackward dcy (layers, B, H)");
+        long dhxA = address(dhx, state, "rnnBackward dhx (layers, B, H)"), dcxA = address(dcx, state, "rnnBackward dcx (layers, B, H)");
         LayerState s = layers.get(R.address());
         RnnPlan.Key key = RnnPlan.Key.of(spec, batch, steps);
         if (s == null || !s.plan.key.equals(key)) {

@@ -320,15 +320,16 @@ final class CudnnLibrary {
         destroyWith(destroyRnnDesc, d, "cudnnDestroyRNNDescriptor");
     }
 
-    /** One unidirectional FP32 layer, standard algorithm, FMA math, projSize = hiddenSize. */
-    void setRnn(MemorySegment desc, int cellMode, int biasMode, int inputSize, int hiddenSize, MemorySegment dropout) {
+    /** {@code numLayers} stacked unidirectional FP32 layers, standard algorithm, FMA math, projSize = hiddenSize. */
+    void setRnn(MemorySegment desc, int cellMode, int biasMode, int inputSize, int hiddenSize, int numLayers,
+                MemorySegment dropout) {
         String call = "cudnnSetRNNDescriptor_v8(" + (cellMode == CUDNN_LSTM ? "LSTM" : "GRU") + ", input "
-                + inputSize + ", hidden " + hiddenSize + ")";
+                + inputSize + ", hidden " + hiddenSize + (numLayers == 1 ? "" : ", layers " + numLayers) + ")";
         int st;
         try {
             st = (int) setRnnDesc.invokeExact(desc, CUDNN_RNN_ALGO_STANDARD, cellMode, biasMode, CUDNN_UNIDIRECTIONAL,
                     CUDNN_LINEAR_INPUT, CUDNN_DATA_FLOAT, CUDNN_DATA_FLOAT, CUDNN_FMA_MATH, inputSize, hiddenSize,
-                    hiddenSize, 1, dropout, CUDNN_RNN_PADDED_IO_DISABLED);
+                    hiddenSize, numLayers, dropout, CUDNN_RNN_PADDED_IO_DISABLED);
         } catch (Throwable t) {
             throw broken(call, t);
         }
@@ -390,18 +391,19 @@ final class CudnnLibrary {
     }
 
     /**
-     * Where matrix {@code linLayerID} and its bias live inside the weight space at {@code weightSpace}.
+     * Where matrix {@code linLayerID} of layer {@code pseudoLayer} and its bias live inside the weight
+     * space at {@code weightSpace}.
      *
      * @return {matrix address, bias address (0 when the layer has no such bias)}; mDesc and bDesc receive their shapes
      */
-    long[] weightParams(MemorySegment handle, MemorySegment rnn, long wsSize, long weightSpace, int linLayerID,
-                        MemorySegment mDesc, MemorySegment bDesc) {
-        String call = "cudnnGetRNNWeightParams(linLayerID " + linLayerID + ")";
+    long[] weightParams(MemorySegment handle, MemorySegment rnn, long wsSize, long weightSpace, int pseudoLayer,
+                        int linLayerID, MemorySegment mDesc, MemorySegment bDesc) {
+        String call = "cudnnGetRNNWeightParams(pseudoLayer " + pseudoLayer + ", linLayerID " + linLayerID + ")";
         try (Arena a = Arena.ofConfined()) {
             MemorySegment mAddr = a.allocate(ADDRESS), bAddr = a.allocate(ADDRESS);
             int st;
             try {
-                st = (int) weightParams.invokeExact(handle, rnn, 0, wsSize, MemorySegment.ofAddress(weightSpace),
+                st = (int) weightParams.invokeExact(handle, rnn, pseudoLayer, wsSize, MemorySegment.ofAddress(weightSpace),
                         linLayerID, mDesc, mAddr, bDesc, bAddr);
             } catch (Throwable t) {
                 throw broken(call, t);

@@ -14,8 +14,9 @@ import java.util.List;
  *
  * <p>Canonical layout (RnnSpec): {@code W (G*H, F)}, {@code R (G*H, H)}, then {@code b (G*H)}
  * (LSTM, single input bias) or {@code bW (G*H), bR (G*H)} (GRU, double bias); gates in cuDNN's
- * order (LSTM i, f, g, o; GRU r, z, n). cuDNN's {@code linLayerID} for a one-layer unidirectional
- * network: {@code 0..G-1} are the input matrices W_g with their input biases, {@code G..2G-1} the
+ * order (LSTM i, f, g, o; GRU r, z, n); a stack's layers one after another (RnnSpec#layerOffset).
+ * cuDNN's {@code linLayerID} for each layer ({@code pseudoLayer}) of a unidirectional network:
+ * {@code 0..G-1} are the input matrices W_g with their input biases, {@code G..2G-1} the
  * recurrent matrices R_g with their recurrent biases (cuDNN's documentation of
  * cudnnGetRNNWeightParams; the same numbering PyTorch and ONNX Runtime map to). Each matrix is a
  * row-major (H, F) or (H, H) block, so a gate's rows of W or R copy over as one piece.
@@ -23,14 +24,15 @@ import java.util.List;
 final class RnnPlan implements AutoCloseable {
 
     /** What a plan is built for. */
-    record Key(RnnSpec.Cell cell, int inputSize, int units, int batch, int steps) {
+    record Key(RnnSpec.Cell cell, int inputSize, int units, int layers, int batch, int steps) {
         static Key of(RnnSpec spec, int batch, int steps) {
-            return new Key(spec.cell(), spec.inputSize(), spec.units(), batch, steps);
+            return new Key(spec.cell(), spec.inputSize(), spec.units(), spec.layers(), batch, steps);
         }
 
         @Override
         public String toString() {
-            return cell + "(F " + inputSize + ", H " + units + ") batch " + batch + " steps " + steps;
+            return cell + "(F " + inputSize + ", H " + units + (layers == 1 ? "" : ", " + layers + " layers") + ") batch "
+                    + batch + " steps " + steps;
         }
     }
 
@@ -64,10 +66,10 @@ final class RnnPlan implements AutoCloseable {
             boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
             cudnn.setRnn(rnn, lstm ? CudnnLibrary.CUDNN_LSTM : CudnnLibrary.CUDNN_GRU,
                     lstm ? CudnnLibrary.CUDNN_RNN_SINGLE_INP_BIAS : CudnnLibrary.CUDNN_RNN_DOUBLE_BIAS,
-                    spec.inputSize(), spec.units(), be.noDropout);
+                    spec.inputSize(), spec.units(), spec.layers(), be.noDropout);
             cudnn.setRnnData(xDesc, steps, batch, spec.inputSize());
             cudnn.setRnnData(yDesc, steps, batch, spec.units());
-            cudnn.setTensor(hDesc, 1, batch, spec.units());   // (layers, B, H); also the cell state's shape
+            cudnn.setTensor(hDesc, spec.layers(), batch, spec.units());   // (layers, B, H); also the cell state's shape
             weightSpaceBytes = cudnn.weightSpaceSize(handle, rnn);
             long[] temp = cudnn.tempSpaceSizes(handle, rnn, CudnnLibrary.CUDNN_FWD_MODE_TRAINING, xDesc);
             workBytes = temp[0];
@@ -87,33 +89,40 @@ final class RnnPlan implements AutoCloseable {
 
     /** Asks cuDNN where each matrix and bias lives, and checks the answer covers the canonical layout once. */
     private List<Segment> mapWeights(CudaBackend be, RnnSpec spec) {
-        int G = spec.gates(), H = spec.units(), F = spec.inputSize(), GH = spec.gateWidth();
+        int G = spec.gates(), H = spec.units(), GH = spec.gateWidth();
         boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
         List<Segment> out = new ArrayList<>();
         DeviceArena.Block probe = be.arena.allocate(Math.max(1, weightSpaceBytes));
         MemorySegment mDesc = cudnn.createTensorDescriptor(), bDesc = cudnn.createTensorDescriptor();
         try {
             long base = probe.address();
-            int[] lstmBias = new int[G];
-            for (int id = 0; id < 2 * G; id++) {
-                boolean input = id < G;
-                int g = input ? id : id - G, cols = input ? F : H;
-                long[] addr = cudnn.weightParams(be.cudnnHandle, rnn, weightSpaceBytes, base, id, mDesc, bDesc);
-                String where = key + " linLayerID " + id + " (" + (input ? "W" : "R") + " gate " + g + ")";
-                out.add(segment(addr[0], base, input ? spec.offsetW() + g * H * F : spec.offsetR() + g * H * H,
-                        H * cols, cudnn.tensorDims(mDesc), where + " matrix"));
-                if (addr[1] == 0) continue;
-                int canonical;
-                if (lstm) {
-                    if (lstmBias[g]++ > 0) throw layout(where + ": a second bias for an LSTM gate (expected CUDNN_RNN_SINGLE_INP_BIAS)");
-                    canonical = spec.offsetBias() + g * H;
-                } else {
-                    canonical = spec.offsetBias() + (input ? 0 : GH) + g * H;
+            for (int layer = 0; layer < spec.layers(); layer++) {   // cuDNN's pseudoLayer: one per layer, unidirectional
+                RnnSpec one = spec.layer(layer);
+                int F = one.inputSize(), at = spec.layerOffset(layer);
+                int[] lstmBias = new int[G];
+                for (int id = 0; id < 2 * G; id++) {
+                    boolean input = id < G;
+                    int g = input ? id : id - G, cols = input ? F : H;
+                    long[] addr = cudnn.weightParams(be.cudnnHandle, rnn, weightSpaceBytes, base, layer, id, mDesc, bDesc);
+                    String where = key + (spec.layers() == 1 ? "" : " layer " + layer) + " linLayerID " + id
+                            + " (" + (input ? "W" : "R") + " gate " + g + ")";
+                    out.add(segment(addr[0], base, at + (input ? one.offsetW() + g * H * F : one.offsetR() + g * H * H),
+                            H * cols, cudnn.tensorDims(mDesc), where + " matrix"));
+                    if (addr[1] == 0) continue;
+                    int canonical;
+                    if (lstm) {
+                        if (lstmBias[g]++ > 0) throw layout(where + ": a second bias for an LSTM gate (expected CUDNN_RNN_SINGLE_INP_BIAS)");
+                        canonical = at + one.offsetBias() + g * H;
+                    } else {
+                        canonical = at + one.offsetBias() + (input ? 0 : GH) + g * H;
+                    }
+                    out.add(segment(addr[1], base, canonical, H, cudnn.tensorDims(bDesc), where + " bias"));
                 }
-                out.add(segment(addr[1], base, canonical, H, cudnn.tensorDims(bDesc), where + " bias"));
-            }
-            if (lstm) {
-                for (int g = 0; g < G; g++) if (lstmBias[g] != 1) throw layout(key + ": no bias found for LSTM gate " + g);
+                if (lstm) {
+                    for (int g = 0; g < G; g++) {
+                        if (lstmBias[g] != 1) throw layout(key + ": no bias found for LSTM gate " + g + " of layer " + layer);
+                    }
+                }
             }
         } finally {
             cudnn.destroyTensorDescriptor(mDesc);

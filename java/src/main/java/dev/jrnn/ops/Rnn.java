@@ -115,8 +115,14 @@ public final class Rnn implements AutoCloseable {
      * @param spec    cell, input size, units and cell activation
      * @param seed    the initialisation seed
      * @return a new layer; close it to free its parameters
+     * @throws IllegalArgumentException when {@code spec} has more than one layer
      */
     public static Rnn create(Backend backend, RnnSpec spec, long seed) {
+        if (spec.layers() != 1) {
+            throw new IllegalArgumentException("an Rnn is one layer, found layers=" + spec.layers()
+                    + ": feed one Rnn's output to the next, or use a Sequential model (its consecutive"
+                    + " recurrent layers run as one stacked op)");
+        }
         return new Rnn(backend, spec, Initializers.initialParameters(spec, seed));
     }
 

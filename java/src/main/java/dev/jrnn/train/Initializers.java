@@ -42,18 +42,19 @@ public final class Initializers {
     }
 
     /**
-     * Initial parameters of one standalone recurrent layer, in {@link RnnSpec}'s canonical layout:
-     * the same values the layer would get as the first layer of a {@link Sequential} model
-     * initialised with the same seed.
+     * Initial parameters of one standalone recurrent layer or stack, in {@link RnnSpec}'s canonical
+     * layout: the same values the layers would get as the first layers of a {@link Sequential}
+     * model initialised with the same seed.
      *
-     * @param spec the layer
+     * @param spec the layer, or the stack
      * @param seed the seed
      * @return {@link RnnSpec#paramCount()} floats: Glorot-uniform W, orthogonal R, zero biases
-     *         except an LSTM forget-gate bias of 1
+     *         except an LSTM forget-gate bias of 1, layer by layer
      */
     public static float[] initialParameters(RnnSpec spec, long seed) {
         float[] p = new float[spec.paramCount()];
-        recurrent(new SplittableRandom(seed).split(), spec, p, 0);
+        SplittableRandom root = new SplittableRandom(seed);
+        for (int l = 0; l < spec.layers(); l++) recurrent(root.split(), spec.layer(l), p, spec.layerOffset(l));
         return p;
     }
 

@@ -49,16 +49,39 @@ public final class Network implements AutoCloseable {
         for (int i = 0; i < model.layers().size(); i++) {
             Layer layer = model.layers().get(i);
             int in = model.inputShape(i).elements(), out = model.outputShape(i).elements();
+            boolean first = i == 0;
+            if (layer instanceof Recurrent r) {
+                // NB: consecutive recurrent layers of one cell, width and activation run as one stack
+                // (cuDNN's numLayers): their parameters are already one block, layer after layer
+                int n = stackLength(model, i);
+                Recurrent top = (Recurrent) model.layers().get(i + n - 1);
+                RnnSpec one = r.spec(model.inputShape(i).dim(1));
+                RnnSpec spec = new RnnSpec(one.cell(), one.inputSize(), one.units(), one.activation(), n);
+                Tensor p = params.slice(model.paramOffset(i), spec.paramCount());
+                Tensor g = grads.slice(model.paramOffset(i), spec.paramCount());
+                nodes.add(new RnnNode(spec, model.inputShape(i).dim(0), top.returnSequences(), p, g, first));
+                i += n - 1;
+                continue;
+            }
             Tensor p = params.slice(model.paramOffset(i), model.paramCount(i));
             Tensor g = grads.slice(model.paramOffset(i), model.paramCount(i));
-            boolean first = i == 0;
             nodes.add(switch (layer) {
-                case Recurrent r -> new RnnNode(r.spec(model.inputShape(i).dim(1)), model.inputShape(i).dim(0),
-                        r.returnSequences(), p, g, first);
+                case Recurrent r -> throw new AssertionError(r);
                 case Dropout d -> new DropoutNode((float) d.rate(), i, out);
                 case Dense d -> new DenseNode(d, in, p, g, first);
             });
         }
+    }
+
+    /** How many recurrent layers from {@code i} on form one stack: same cell, units and activation. */
+    static int stackLength(Sequential model, int i) {
+        Recurrent r = (Recurrent) model.layers().get(i);
+        int n = 1;
+        while (i + n < model.layers().size() && model.layers().get(i + n) instanceof Recurrent next
+                && next.cell() == r.cell() && next.units() == r.units() && next.activation() == r.activation()) {
+            n++;
+        }
+        return n;
     }
 
     private Tensor alloc(int n) {

@@ -242,33 +242,40 @@ class CudaRnnParityTest {
     @ParameterizedTest(name = "{0} units={1} batch={2}")
     @MethodSource("stateShapes")
     void statesMatchTheReference(RnnSpec.Cell cell, int units, int batch) {
-        checkStates(cuda, cell, units, batch);
+        checkStates(cuda, cell, units, batch, 1);
+    }
+
+    /** A stack of two layers in one op: states (layers, B, H), every gradient, against the reference. */
+    @ParameterizedTest(name = "2 x {0} units={1} batch={2}")
+    @MethodSource("stateShapes")
+    void aStackWithStatesMatchesTheReference(RnnSpec.Cell cell, int units, int batch) {
+        checkStates(cuda, cell, units, batch, 2);
     }
 
     @Test
     void statesThroughPackedAndShuffledWeights() {
         String old = System.setProperty("jrnn.cuda.weights", "copy");
         try (CudaBackend packed = CudaBackend.create()) {
-            for (RnnSpec.Cell cell : RnnSpec.Cell.values()) checkStates(packed, cell, 32, 7);
+            for (RnnSpec.Cell cell : RnnSpec.Cell.values()) { checkStates(packed, cell, 32, 7, 1); checkStates(packed, cell, 32, 7, 3); }
         } finally {
             if (old == null) System.clearProperty("jrnn.cuda.weights");
             else System.setProperty("jrnn.cuda.weights", old);
         }
         if (!GpuSupport.fakeShuffledCudnnLayout(true)) return;   // a fake-device check
         try (CudaBackend shuffled = CudaBackend.create()) {
-            for (RnnSpec.Cell cell : RnnSpec.Cell.values()) checkStates(shuffled, cell, 16, 3);
+            for (RnnSpec.Cell cell : RnnSpec.Cell.values()) { checkStates(shuffled, cell, 16, 3, 1); checkStates(shuffled, cell, 16, 3, 3); }
         } finally {
             GpuSupport.fakeShuffledCudnnLayout(false);
         }
     }
 
     /** One layer forward and backward with every state argument given, on {@code be} and on the reference. */
-    private void checkStates(CudaBackend be, RnnSpec.Cell cell, int units, int batch) {
-        RnnSpec spec = new RnnSpec(cell, F, units, Activation.TANH);
+    private void checkStates(CudaBackend be, RnnSpec.Cell cell, int units, int batch, int layers) {
+        RnnSpec spec = new RnnSpec(cell, F, units, Activation.TANH, layers);
         boolean lstm = cell == RnnSpec.Cell.LSTM;
-        String what = cell + " H=" + units + " B=" + batch + " with states";
-        SplittableRandom r = new SplittableRandom(77L * units + batch + cell.ordinal());
-        int P = spec.paramCount(), S = batch * units;
+        String what = cell + " H=" + units + " B=" + batch + " layers=" + layers + " with states";
+        SplittableRandom r = new SplittableRandom(77L * units + batch + cell.ordinal() + 1000L * layers);
+        int P = spec.paramCount(), S = layers * batch * units;
         float[] x = uniform(r, batch * T * F, 1), params = uniform(r, P, 0.3), dy = uniform(r, batch * T * units, 1);
         float[] hx = uniform(r, S, 1), cx = lstm ? uniform(r, S, 2) : null;
         float[] dhy = uniform(r, S, 1), dcy = lstm ? uniform(r, S, 1) : null, dParams0 = uniform(r, P, 0.1);
@@ -319,7 +326,7 @@ class CudaRnnParityTest {
         assertTrue(e.getMessage().contains("GRU has no cell state") && e.getMessage().contains("dcy"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
                 () -> cuda.rnnForward(gru, 2, 3, t, small, null, t, t, null, null, reserve));
-        assertTrue(e.getMessage().contains("hx (B, H)"), e.getMessage());
+        assertTrue(e.getMessage().contains("hx (layers, B, H)"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
                 () -> cuda.rnnForward(gru, 2, 3, t, new ReferenceBackend().allocate(6), null, t, t, null, null, reserve));
         assertTrue(e.getMessage().contains("its own tensors"), e.getMessage());

@@ -61,24 +61,24 @@ class RealLibraryBindingTest {
                 + " (CUDA runtime " + cudnn.cudartVersion + ")");
 
         // The settings jrnn uses (RnnPlan): LSTM with one input bias, GRU with two; the notebook's
-        // shapes and the GPU tests' batches. cuDNN validates these on the host, with no handle.
+        // shapes (one layer and the stacked models' four) and the GPU tests' batches. cuDNN validates these on the host, with no handle.
         MemorySegment dropout = cudnn.createDropoutDescriptor();
         try {
             for (boolean lstm : new boolean[] {true, false}) {
                 for (int[] fh : new int[][] {{28, 32}, {28, 64}, {64, 64}, {32, 32}}) {
-                    for (int batch : new int[] {1, 7, 256}) {
+                    for (int batch : new int[] {1, 7, 256}) for (int layers : new int[] {1, 4}) {
                         MemorySegment rnn = cudnn.createRnnDescriptor();
                         MemorySegment x = cudnn.createRnnDataDescriptor(), y = cudnn.createRnnDataDescriptor();
                         MemorySegment h = cudnn.createTensorDescriptor();
                         try {
-                            String what = (lstm ? "LSTM" : "GRU") + " F " + fh[0] + " H " + fh[1] + " B " + batch;
+                            String what = (lstm ? "LSTM" : "GRU") + " F " + fh[0] + " H " + fh[1] + " B " + batch + " layers " + layers;
                             assertDoesNotThrow(() -> cudnn.setRnn(rnn, lstm ? CudnnLibrary.CUDNN_LSTM : CudnnLibrary.CUDNN_GRU,
                                     lstm ? CudnnLibrary.CUDNN_RNN_SINGLE_INP_BIAS : CudnnLibrary.CUDNN_RNN_DOUBLE_BIAS,
-                                    fh[0], fh[1], dropout), what);
+                                    fh[0], fh[1], layers, dropout), what);
                             assertDoesNotThrow(() -> cudnn.setRnnData(x, 28, batch, fh[0]), what);
                             assertDoesNotThrow(() -> cudnn.setRnnData(y, 28, batch, fh[1]), what);
-                            cudnn.setTensor(h, 1, batch, fh[1]);
-                            assertArrayEquals(new int[] {1, batch, fh[1]}, cudnn.tensorDims(h), what);
+                            cudnn.setTensor(h, layers, batch, fh[1]);
+                            assertArrayEquals(new int[] {layers, batch, fh[1]}, cudnn.tensorDims(h), what);
                         } finally {
                             cudnn.destroyTensorDescriptor(h);
                             cudnn.destroyRnnDataDescriptor(y);
@@ -93,7 +93,7 @@ class RealLibraryBindingTest {
             MemorySegment rnn = cudnn.createRnnDescriptor();
             try {
                 CudaException e = assertThrows(CudaException.class,
-                        () -> cudnn.setRnn(rnn, CudnnLibrary.CUDNN_LSTM, CudnnLibrary.CUDNN_RNN_SINGLE_INP_BIAS, 28, 0, dropout));
+                        () -> cudnn.setRnn(rnn, CudnnLibrary.CUDNN_LSTM, CudnnLibrary.CUDNN_RNN_SINGLE_INP_BIAS, 28, 0, 1, dropout));
                 assertTrue(e.getMessage().contains("cudnnSetRNNDescriptor_v8(LSTM, input 28, hidden 0)")
                         && e.getMessage().contains("CUDNN_STATUS_BAD_PARAM"), e.getMessage());
                 System.out.println("real cuDNN refusal: " + e.getMessage());

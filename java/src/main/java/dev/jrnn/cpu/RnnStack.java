@@ -1,0 +1,94 @@
+package dev.jrnn.cpu;
+
+import dev.jrnn.backend.Backend;
+import dev.jrnn.backend.RnnSpec;
+import dev.jrnn.backend.Tensor;
+
+/**
+ * A stack of recurrent layers ({@link RnnSpec#layers()} above 1) run as one layer after another
+ * through a backend's one-layer ops: what the CPU backends do, where cuDNN runs the stack in one
+ * call. Every number is the one separate one-layer calls give, in the same order.
+ *
+ * <p>The reserve of batch B is laid out as the layers' reserves ({@code B * reservePerSample(T)} of
+ * one layer each, bottom first), then the output sequences of layers 0 to L-2 ({@code B*T*H}
+ * each), then one or two {@code B*T*H} gradient sequences that backward hands down.
+ */
+final class RnnStack {
+    private RnnStack() {}
+
+    static void forward(Backend be, RnnSpec spec, int batch, int steps, Tensor x, Tensor hx, Tensor cx,
+                        Tensor params, Tensor y, Tensor hy, Tensor cy, Tensor reserve) {
+        spec.checkCellStates("rnnForward", "cx", cx, "cy", cy);
+        int L = spec.layers(), seq = batch * steps * spec.units(), state = batch * spec.units();
+        check(params, spec.paramCount(), "rnnForward params of " + spec);
+        for (Object[] s : new Object[][] {{hx, "hx"}, {cx, "cx"}, {hy, "hy"}, {cy, "cy"}}) {
+            if (s[0] != null) check((Tensor) s[0], L * state, "rnnForward " + s[1] + " (layers, B, H)");
+        }
+        if (reserve != null) check(reserve, batch * spec.reservePerSample(steps), "rnnForward reserve (B, reservePerSample(T))");
+        // NB: without a reserve (inference) the layers' outputs go to two buffers in turn
+        Tensor[] temp = reserve != null ? null : new Tensor[] {be.allocate(seq), L > 2 ? be.allocate(seq) : null};
+        try {
+            Tensor in = x;
+            for (int l = 0; l < L; l++) {
+                RnnSpec s = spec.layer(l);
+                Tensor out = l == L - 1 ? y : reserve != null ? output(spec, batch, steps, reserve, l) : temp[l % 2];
+                be.rnnForward(s, batch, steps, in, slice(hx, l, state), slice(cx, l, state),
+                        params.slice(spec.layerOffset(l), s.paramCount()), out, slice(hy, l, state),
+                        slice(cy, l, state), reserve == null ? null : layerReserve(spec, batch, steps, reserve, l));
+                in = out;
+            }
+        } finally {
+            if (temp != null) for (Tensor t : temp) if (t != null) t.close();
+        }
+    }
+
+    static void backward(Backend be, RnnSpec spec, int batch, int steps, Tensor x, Tensor hx, Tensor cx,
+                         Tensor params, Tensor y, Tensor reserve, Tensor dy, Tensor dhy, Tensor dcy,
+                         Tensor dx, Tensor dhx, Tensor dcx, Tensor dParams) {
+        spec.checkCellStates("rnnBackward", "cx", cx, "dcy", dcy, "dcx", dcx);
+        int L = spec.layers(), state = batch * spec.units();
+        check(params, spec.paramCount(), "rnnBackward params of " + spec);
+        check(dParams, spec.paramCount(), "rnnBackward dParams of " + spec);
+        check(reserve, batch * spec.reservePerSample(steps), "rnnBackward reserve (B, reservePerSample(T))");
+        for (Object[] s : new Object[][] {{hx, "hx"}, {cx, "cx"}, {dhy, "dhy"}, {dcy, "dcy"}, {dhx, "dhx"}, {dcx, "dcx"}}) {
+            if (s[0] != null) check((Tensor) s[0], L * state, "rnnBackward " + s[1] + " (layers, B, H)");
+        }
+        Tensor dOut = dy;
+        for (int l = L - 1; l >= 0; l--) {
+            RnnSpec s = spec.layer(l);
+            Tensor in = l == 0 ? x : output(spec, batch, steps, reserve, l - 1);
+            Tensor out = l == L - 1 ? y : output(spec, batch, steps, reserve, l);
+            Tensor dIn = l == 0 ? dx : gradient(spec, batch, steps, reserve, (L - 1 - l) % 2);
+            be.rnnBackward(s, batch, steps, in, slice(hx, l, state), slice(cx, l, state),
+                    params.slice(spec.layerOffset(l), s.paramCount()), out, layerReserve(spec, batch, steps, reserve, l),
+                    dOut, slice(dhy, l, state), slice(dcy, l, state), dIn, slice(dhx, l, state), slice(dcx, l, state),
+                    dParams.slice(spec.layerOffset(l), s.paramCount()));
+            dOut = dIn;
+        }
+    }
+
+    private static Tensor slice(Tensor t, int layer, int state) {
+        return t == null ? null : t.slice(layer * state, state);
+    }
+
+    private static Tensor layerReserve(RnnSpec spec, int batch, int steps, Tensor reserve, int l) {
+        int one = batch * spec.layer(0).reservePerSample(steps);
+        return reserve.slice(l * one, one);
+    }
+
+    private static Tensor output(RnnSpec spec, int batch, int steps, Tensor reserve, int l) {
+        int one = batch * spec.layer(0).reservePerSample(steps), seq = batch * steps * spec.units();
+        return reserve.slice(spec.layers() * one + l * seq, seq);
+    }
+
+    private static Tensor gradient(RnnSpec spec, int batch, int steps, Tensor reserve, int which) {
+        return output(spec, batch, steps, reserve, spec.layers() - 1 + which);
+    }
+
+    private static void check(Tensor t, long need, String what) {
+        if (t == null) throw new IllegalArgumentException(what + ": expected a tensor of " + need + " floats, found null");
+        if (t.size() < need) {
+            throw new IllegalArgumentException(what + ": expected at least " + need + " floats, found " + t.size());
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package dev.jrnn.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.jrnn.backend.Activation;
+import dev.jrnn.backend.Backend;
+import dev.jrnn.backend.Backends;
+import dev.jrnn.backend.RnnSpec;
+import dev.jrnn.backend.Tensor;
+import dev.jrnn.nn.Dense;
+import dev.jrnn.nn.Dropout;
+import dev.jrnn.nn.GRU;
+import dev.jrnn.nn.LSTM;
+import dev.jrnn.nn.Layer;
+import dev.jrnn.nn.Sequential;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link Network} runs consecutive recurrent layers of one cell, width and activation as one
+ * stacked op (cuDNN's {@code numLayers} on the GPU), and that gives the numbers the same layers
+ * give one by one.
+ */
+class NetworkTest {
+    private static final int T = 5, F = 6;
+
+    @Test
+    void consecutiveRecurrentLayersOfOneKindFormAStack() {
+        Sequential m = Sequential.builder().input(T, F)
+                .add(new LSTM(8, Activation.TANH, true)).add(new LSTM(8, Activation.TANH, true))
+                .add(new GRU(8, Activation.TANH, true)).add(new LSTM(8, Activation.RELU, true))
+                .add(new LSTM(6, Activation.RELU, true)).add(new LSTM(6, Activation.RELU, false))
+                .add(new Dense(3, Activation.SOFTMAX)).build();
+        assertEquals(2, Network.stackLength(m, 0));
+        assertEquals(1, Network.stackLength(m, 2), "another cell");
+        assertEquals(1, Network.stackLength(m, 3), "another width");
+        assertEquals(2, Network.stackLength(m, 4));
+    }
+
+    /** The stacks of {@code layers} with a rate-0 Dropout between each pair: the same layers, one by one. */
+    private static Sequential model(RnnSpec.Cell cell, boolean split) {
+        Sequential.Builder b = Sequential.builder().input(T, F);
+        for (int l = 0; l < 3; l++) {
+            if (split && l > 0) b.add(new Dropout(0.0));
+            b.add(cell == RnnSpec.Cell.LSTM ? new LSTM(8, Activation.TANH, l < 2) : new GRU(8, Activation.TANH, l < 2));
+        }
+        return b.add(new Dense(4, Activation.SOFTMAX)).build();
+    }
+
+    @ParameterizedTest
+    @EnumSource(RnnSpec.Cell.class)
+    void aStackGivesWhatItsLayersGiveOneByOne(RnnSpec.Cell cell) {
+        Sequential stacked = model(cell, false), split = model(cell, true);
+        assertEquals(stacked.paramCount(), split.paramCount());
+        int batch = 4;
+        SplittableRandom r = new SplittableRandom(cell.ordinal() + 3);
+        float[] p = new float[stacked.paramCount()], x = new float[batch * T * F], dOut = new float[batch * 4];
+        for (float[] a : List.of(p, x, dOut)) for (int i = 0; i < a.length; i++) a[i] = (float) (r.nextDouble() - 0.5);
+        for (Backend be : new Backend[] {Backends.reference(), Backends.cpu(2)}) {
+            float[][] out = new float[2][], grads = new float[2][];
+            Sequential[] models = {stacked, split};
+            for (int k = 0; k < 2; k++) {
+                try (Network n = new Network(models[k], be, batch)) {
+                    n.setParameters(p);
+                    be.fill(n.grads(), 0f);
+                    Tensor X = be.allocate(x.length), D = be.allocate(dOut.length);
+                    be.write(x, 0, X, x.length);
+                    be.write(dOut, 0, D, dOut.length);
+                    Tensor y = n.forward(batch, X, true, 7, 1);
+                    out[k] = new float[batch * 4];
+                    be.read(y, out[k], 0, out[k].length);
+                    n.backward(batch, D);
+                    grads[k] = new float[p.length];
+                    be.read(n.grads(), grads[k], 0, p.length);
+                }
+            }
+            assertArrayEquals(out[1], out[0], be + " " + cell + ": outputs");
+            assertArrayEquals(grads[1], grads[0], be + " " + cell + ": gradients");
+        }
+        // the layers a split model has besides the stacked one's are parameter-free
+        for (Layer l : split.layers()) if (l instanceof Dropout d) assertEquals(0.0, d.rate());
+    }
+}
