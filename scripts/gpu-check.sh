@@ -13,8 +13,8 @@
 #                                jrnn info, the GPU tests, one epoch of LSTM-32 and GRU-32, the
 #                                notebook's 10-epoch LSTM-32 run timed (on 60k samples: the test set
 #                                six times over), and a throughput table against PyTorch on the
-#                                same GPU; results under
-#                                $OUT (default out/gpu-check/results); a short summary last.
+#                                same GPU for LSTM-32 and GRU-32, one layer and stacks of four; results
+#                                under $OUT (default out/gpu-check/results); a short summary last.
 #                                Ends within 8 minutes (each step has its own time limit).
 #
 # Environment: JRNN_MNIST (build) the folder with t10k-images/labels-idx*-ubyte.gz
@@ -212,6 +212,16 @@ PY
     echo "=== train lstm32, 10 epochs: skipped, no python3 to make the 60k set" | tee -a "$log"
   fi
 
+  # The notebook's stacked models: four layers in one cuDNN call per pass (numLayers), both sides.
+  for cell in lstm gru; do
+    step "jrnn bench ${cell}32x4" 60 "${jrnn[@]}" bench --cell "$cell" --units 32 --layers 4 --batch-size 256 \
+      --steps 30 --warmup 5 --repeats 3 --backend cuda
+  done
+  if [ -n "$py" ]; then
+    step "PyTorch peer, 4 layers" 90 "$py" "$here/scripts/pytorch_cuda_peer.py" --cells lstm,gru --units 32 --layers 4 \
+      --batch-size 256 --steps 30 --warmup 5 --repeats 3
+  fi
+
   summary "$out" "$(( $(date +%s) - t_start ))" "${py:-python3}"
 }
 
@@ -249,13 +259,16 @@ PY
   echo
   echo "| model | jrnn cuda samples/s | PyTorch samples/s | jrnn / PyTorch |"
   echo "|---|---:|---:|---:|"
-  for cell in lstm gru; do
-    j=$(grep -E "^${cell}32 params=.*backend=cuda" "$log" | sed -n 's/.*samples\/s: median \([0-9.]*\).*/\1/p' | tail -1 || true)
-    p=$(grep -E "^pytorch_cuda cell=${cell} " "$log" | sed -n 's/.*samples_per_s=\([0-9.]*\).*/\1/p' | tail -1 || true)
-    awk -v m="${cell^^}-32" -v j="${j:-0}" -v p="${p:-0}" \
+  local layers
+  for layers in 1 4; do for cell in lstm gru; do
+    local name="${cell}32" label="${cell^^}-32"
+    [ "$layers" = 4 ] && name="${cell}32x4" && label="${cell^^}-32 x4"
+    j=$(grep -E "^${name} params=.*backend=cuda" "$log" | sed -n 's/.*samples\/s: median \([0-9.]*\).*/\1/p' | tail -1 || true)
+    p=$(grep -E "^pytorch_cuda cell=${cell} units=32 layers=${layers} " "$log" | sed -n 's/.*samples_per_s=\([0-9.]*\).*/\1/p' | tail -1 || true)
+    awk -v m="$label" -v j="${j:-0}" -v p="${p:-0}" \
       'BEGIN { a = (j > 0) ? sprintf("%.0f", j) : "n/a"; b = (p > 0) ? sprintf("%.0f", p) : "n/a"
                r = (j > 0 && p > 0) ? sprintf("%.2fx", j / p) : "n/a"; printf "| %s | %s | %s | %s |\n", m, a, b, r }'
-  done
+  done; done
 }
 
 case "${1:-}" in

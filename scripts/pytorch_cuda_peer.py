@@ -12,7 +12,7 @@ copies in the timed loop). cuDNN runs the recurrent layers, as in jrnn. TF32 is 
 cuDNN for CUDNN_FMA_MATH and cuBLAS for its default, non-TF32 math); --tf32 turns it on.
 
 Prints one line per cell on stdout:
-    pytorch_cuda cell=lstm units=32 batch=256 steps=50 samples_per_s=123456.7 best=130000.0
+    pytorch_cuda cell=lstm units=32 layers=1 batch=256 steps=50 samples_per_s=123456.7 best=130000.0
 (median and best of --repeats timed rounds) and the torch/cuDNN versions on stderr.
 """
 import argparse
@@ -25,10 +25,10 @@ from torch import nn
 
 
 class Net(nn.Module):
-    def __init__(self, cell, units, features=28, classes=10):
+    def __init__(self, cell, units, layers=1, features=28, classes=10):
         super().__init__()
         rnn = nn.LSTM if cell == "lstm" else nn.GRU
-        self.rnn = rnn(features, units, batch_first=True)
+        self.rnn = rnn(features, units, num_layers=layers, batch_first=True)
         self.head = nn.Sequential(nn.Dropout(0.2), nn.Linear(units, 64), nn.ReLU(),
                                   nn.Dropout(0.2), nn.Linear(64, classes))
 
@@ -39,7 +39,7 @@ class Net(nn.Module):
 
 def bench(cell, args, dev):
     torch.manual_seed(1)
-    model = Net(cell, args.units).to(dev)
+    model = Net(cell, args.units, args.layers).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
     loss_fn = nn.CrossEntropyLoss()
     x = torch.rand(args.batch_size, 28, 28, device=dev)
@@ -61,14 +61,16 @@ def bench(cell, args, dev):
             step()
         torch.cuda.synchronize()
         rates.append(args.steps * args.batch_size / (time.perf_counter() - t0))
-    print("pytorch_cuda cell=%s units=%d batch=%d steps=%d samples_per_s=%.1f best=%.1f"
-          % (cell, args.units, args.batch_size, args.steps, statistics.median(rates), max(rates)), flush=True)
+    print("pytorch_cuda cell=%s units=%d layers=%d batch=%d steps=%d samples_per_s=%.1f best=%.1f"
+          % (cell, args.units, args.layers, args.batch_size, args.steps, statistics.median(rates), max(rates)),
+          flush=True)
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--cells", default="lstm,gru")
     p.add_argument("--units", type=int, default=32)
+    p.add_argument("--layers", type=int, default=1, help="stacked layers (nn.LSTM/nn.GRU num_layers, one cuDNN call)")
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--steps", type=int, default=50)
     p.add_argument("--warmup", type=int, default=10)
