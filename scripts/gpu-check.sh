@@ -221,6 +221,12 @@ PY
     step "PyTorch peer, 4 layers" 90 "$py" "$here/scripts/pytorch_cuda_peer.py" --cells lstm,gru --units 32 --layers 4 \
       --batch-size 256 --steps 30 --warmup 5 --repeats 3
   fi
+  # An experiment: cuDNN's persistent RNN kernels instead of its standard algorithm (-Djrnn.cuda.rnnAlgo).
+  for cell in lstm gru; do
+    step "jrnn bench ${cell}32 persist-static" 60 "$java" "${flags[@]}" -Djrnn.cuda.rnnAlgo=persist-static \
+      -jar "$bundle/jrnn-all.jar" bench --cell "$cell" --units 32 --batch-size 256 --steps 50 --warmup 10 --repeats 3 \
+      --backend cuda
+  done
 
   summary "$out" "$(( $(date +%s) - t_start ))" "${py:-python3}"
 }
@@ -260,11 +266,14 @@ PY
   echo "| model | jrnn cuda samples/s | PyTorch samples/s | jrnn / PyTorch |"
   echo "|---|---:|---:|---:|"
   local layers
-  for layers in 1 4; do for cell in lstm gru; do
-    local name="${cell}32" label="${cell^^}-32"
-    [ "$layers" = 4 ] && name="${cell}32x4" && label="${cell^^}-32 x4"
-    j=$(grep -E "^${name} params=.*backend=cuda" "$log" | sed -n 's/.*samples\/s: median \([0-9.]*\).*/\1/p' | tail -1 || true)
-    p=$(grep -E "^pytorch_cuda cell=${cell} units=32 layers=${layers} " "$log" | sed -n 's/.*samples_per_s=\([0-9.]*\).*/\1/p' | tail -1 || true)
+  for layers in 1 4 persist; do for cell in lstm gru; do
+    local name="${cell}32" label="${cell^^}-32" section="jrnn bench ${cell}32" peer=1
+    [ "$layers" = 4 ] && name="${cell}32x4" && label="${cell^^}-32 x4" && section="jrnn bench ${cell}32x4" && peer=4
+    [ "$layers" = persist ] && label="${cell^^}-32, cuDNN persist-static" && section="jrnn bench ${cell}32 persist-static"
+    # NB: the figure printed inside that step's own section of the log
+    j=$(awk -v s="=== ${section} (limit" 'index($0, s) == 1 { on = 1; next } /^=== / { on = 0 } on' "$log" \
+        | grep -E "^${name} params=.*backend=cuda" | sed -n 's/.*samples\/s: median \([0-9.]*\).*/\1/p' | tail -1 || true)
+    p=$(grep -E "^pytorch_cuda cell=${cell} units=32 layers=${peer} " "$log" | sed -n 's/.*samples_per_s=\([0-9.]*\).*/\1/p' | tail -1 || true)
     awk -v m="$label" -v j="${j:-0}" -v p="${p:-0}" \
       'BEGIN { a = (j > 0) ? sprintf("%.0f", j) : "n/a"; b = (p > 0) ? sprintf("%.0f", p) : "n/a"
                r = (j > 0 && p > 0) ? sprintf("%.2fx", j / p) : "n/a"; printf "| %s | %s | %s | %s |\n", m, a, b, r }'

@@ -1,6 +1,6 @@
 // A fake cuDNN 9 (libcudnn.so.9) over the fake driver's host "device" memory: the v8 RNN API for
-// a stack of numLayers >= 1 unidirectional LSTM (single input bias) or GRU (double bias, reset
-// after) layers with tanh cells, FP32 data, batch-major padded layout, computed in double on the
+// a stack of numLayers >= 1 unidirectional LSTM (single input bias, or double bias as the
+// persistent algorithm requires) or GRU (double bias, reset after) layers with tanh cells, FP32 data, batch-major padded layout, computed in double on the
 // CPU. Prototypes and enum values are copied from cuDNN 9.6's cudnn_graph.h, cudnn_ops.h and
 // cudnn_adv.h.
 //
@@ -45,7 +45,7 @@ enum {
 };
 enum { CUDNN_DATA_FLOAT = 0 };
 enum { CUDNN_FMA_MATH = 3 };
-enum { CUDNN_RNN_ALGO_STANDARD = 0 };
+enum { CUDNN_RNN_ALGO_STANDARD = 0, CUDNN_RNN_ALGO_PERSIST_STATIC = 1 };
 enum { CUDNN_FWD_MODE_INFERENCE = 0, CUDNN_FWD_MODE_TRAINING = 1 };
 enum { CUDNN_LSTM = 2, CUDNN_GRU = 3 };
 enum { CUDNN_RNN_SINGLE_INP_BIAS = 1, CUDNN_RNN_DOUBLE_BIAS = 2 };
@@ -245,7 +245,7 @@ void forwardLayer(const RnnDesc& d, const Layout& l, int In, int B, int T, const
             const float* sp = t > 0 ? st - per : nullptr;
             for (int g = 0; g < G; g++) {
                 for (int u = 0; u < H; u++) {
-                    double sx = W[l.bW[g] + u], sh = lstm ? 0 : W[l.bR[g] + u];
+                    double sx = W[l.bW[g] + u], sh = l.bR.empty() ? 0 : W[l.bR[g] + u];
                     for (int k = 0; k < F; k++) sx += (double)W[l.W[g] + (long)u * F + k] * xt[k];
                     for (int k = 0; hp && k < H; k++) sh += (double)W[l.R[g] + (long)u * H + k] * hp[k];
                     gx[g * H + u] = sx;
@@ -364,7 +364,6 @@ void backwardWeightsLayer(const RnnDesc& d, const Layout& l, int In, int B, int 
                           const float* S, const float* HX, std::vector<double>& acc) {
     int F = In, H = d.H, G = d.gates(), GH = G * H;
     long per = reservePerStep(d);
-    bool lstm = d.mode == CUDNN_LSTM;
     for (int b = 0; b < B; b++) {
         for (int t = 0; t < T; t++) {
             const float* st = S + ((long)b * T + t) * per;
@@ -377,7 +376,7 @@ void backwardWeightsLayer(const RnnDesc& d, const Layout& l, int In, int B, int 
                     for (int k = 0; k < F; k++) acc[l.W[g] + (long)u * F + k] += gi * xt[k];
                     for (int k = 0; hp && k < H; k++) acc[l.R[g] + (long)u * H + k] += gr * hp[k];
                     acc[l.bW[g] + u] += gi;
-                    if (!lstm) acc[l.bR[g] + u] += gr;
+                    if (!l.bR.empty()) acc[l.bR[g] + u] += gr;
                 }
             }
         }
@@ -527,15 +526,20 @@ cudnnStatus_t cudnnSetRNNDescriptor_v8(void* desc, int algo, int cellMode, int b
                                        uint32_t auxFlags) {
     RnnDesc* d = (RnnDesc*)desc;
     if (d == nullptr) return fail(CUDNN_STATUS_BAD_PARAM, "cudnnSetRNNDescriptor_v8(NULL)");
-    if (algo != CUDNN_RNN_ALGO_STANDARD || dirMode != CUDNN_UNIDIRECTIONAL || inputMode != CUDNN_LINEAR_INPUT
-        || dataType != CUDNN_DATA_FLOAT || mathPrec != CUDNN_DATA_FLOAT || mathType != CUDNN_FMA_MATH
-        || projSize != hiddenSize || auxFlags != 0) {
-        return fail(CUDNN_STATUS_NOT_SUPPORTED, "the fake supports: standard algo, unidirectional, linear input, "
-                    "float data and math, FMA math, projSize = hiddenSize, no aux flags");
+    if ((algo != CUDNN_RNN_ALGO_STANDARD && algo != CUDNN_RNN_ALGO_PERSIST_STATIC) || dirMode != CUDNN_UNIDIRECTIONAL
+        || inputMode != CUDNN_LINEAR_INPUT || dataType != CUDNN_DATA_FLOAT || mathPrec != CUDNN_DATA_FLOAT
+        || mathType != CUDNN_FMA_MATH || projSize != hiddenSize || auxFlags != 0) {
+        return fail(CUDNN_STATUS_NOT_SUPPORTED, "the fake supports: standard or persist-static algo, unidirectional, "
+                    "linear input, float data and math, FMA math, projSize = hiddenSize, no aux flags");
     }
-    bool ok = (cellMode == CUDNN_LSTM && biasMode == CUDNN_RNN_SINGLE_INP_BIAS)
+    // NB: as cuDNN 9.5 answers on the host: the persistent algorithms take an LSTM only with double bias
+    bool ok = (cellMode == CUDNN_LSTM && biasMode == CUDNN_RNN_SINGLE_INP_BIAS && algo == CUDNN_RNN_ALGO_STANDARD)
+              || (cellMode == CUDNN_LSTM && biasMode == CUDNN_RNN_DOUBLE_BIAS)
               || (cellMode == CUDNN_GRU && biasMode == CUDNN_RNN_DOUBLE_BIAS);
-    if (!ok) return fail(CUDNN_STATUS_NOT_SUPPORTED, "the fake supports LSTM with a single input bias and GRU with double bias");
+    if (!ok) {
+        return fail(CUDNN_STATUS_NOT_SUPPORTED, "the fake supports LSTM with a single input bias (standard algo) or "
+                    "double bias, and GRU with double bias");
+    }
     if (inputSize <= 0 || hiddenSize <= 0 || numLayers <= 0) {
         return fail(CUDNN_STATUS_BAD_PARAM, "inputSize, hiddenSize and numLayers must be positive");
     }

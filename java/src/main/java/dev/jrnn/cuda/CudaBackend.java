@@ -59,6 +59,10 @@ import jcuda.driver.CUstream;
  *
  * <p>{@code -Djrnn.cuda.weights=copy}, read when a backend is created, forces the copy-and-map path
  * even where cuDNN's layout is the canonical one (the tests use it to cover both paths).
+ * {@code -Djrnn.cuda.rnnAlgo=persist-static}, also read at creation, asks cuDNN for its persistent
+ * RNN kernels ({@code CUDNN_RNN_ALGO_PERSIST_STATIC}) instead of the standard algorithm: an
+ * experiment to measure on a GPU. cuDNN takes LSTMs only with two biases there, so an LSTM's one
+ * bias goes in as the input bias and the recurrent bias is held at zero (its gradient is dropped).
  *
  * <p>One thread at a time, as the {@link Backend} contract says; the backend makes its context
  * current on whichever thread calls it.
@@ -71,6 +75,8 @@ public final class CudaBackend implements GpuBackend {
     final CublasLibrary cublas;
     final MemorySegment cudnnHandle, cublasHandle, noDropout;
     private final Driver.DeviceInfo device;
+    /** cuDNN's RNN algorithm for this backend's plans, from {@code -Djrnn.cuda.rnnAlgo} (see the class comment). */
+    private final int rnnAlgo = rnnAlgorithm(System.getProperty("jrnn.cuda.rnnAlgo"));
     private final Arena hostArena = Arena.ofShared();
     private final MemorySegment gemmScalars;        // {alpha, beta} for cuBLAS (host pointer mode)
     /** Plans by (spec, batch, steps), least recently used first; at most {@link #MAX_PLANS} kept. */
@@ -128,6 +134,7 @@ public final class CudaBackend implements GpuBackend {
             if (why != null) throw new CudaUnavailableException(why);
             CudnnLibrary dnn = CudnnLibrary.load();
             CublasLibrary blas = CublasLibrary.load();
+            rnnAlgorithm(System.getProperty("jrnn.cuda.rnnAlgo"));   // NB: a bad setting fails before the context is taken
             return new CudaBackend(CudaContext.attach(context, stream), dnn, blas);
         } catch (CudaUnavailableException e) {
             throw new UnsupportedOperationException(e.getMessage(), e);
@@ -143,6 +150,7 @@ public final class CudaBackend implements GpuBackend {
     private static CudaContext openContext(int ordinal) {
         CudnnLibrary.load();   // NB: library errors first, before a context is retained
         CublasLibrary.load();
+        rnnAlgorithm(System.getProperty("jrnn.cuda.rnnAlgo"));
         return new CudaContext(ordinal);
     }
 
@@ -190,7 +198,15 @@ public final class CudaBackend implements GpuBackend {
     @Override
     public String description() {
         return "cuda (" + device + "; driver " + Driver.versionString(Driver.status().driverVersion())
-                + ", cuDNN " + CudnnLibrary.versionString(cudnn.version) + ", cuBLAS " + cublas.version + ")";
+                + ", cuDNN " + CudnnLibrary.versionString(cudnn.version) + ", cuBLAS " + cublas.version
+                + (rnnAlgo == CudnnLibrary.CUDNN_RNN_ALGO_STANDARD ? "" : "; cuDNN RNN algorithm persist-static") + ")";
+    }
+
+    /** {@code standard} (or unset) and {@code persist-static}; anything else is an error that lists them. */
+    static int rnnAlgorithm(String name) {
+        if (name == null || name.isBlank() || name.strip().equalsIgnoreCase("standard")) return CudnnLibrary.CUDNN_RNN_ALGO_STANDARD;
+        if (name.strip().equalsIgnoreCase("persist-static")) return CudnnLibrary.CUDNN_RNN_ALGO_PERSIST_STATIC;
+        throw new IllegalArgumentException("-Djrnn.cuda.rnnAlgo=" + name + ": expected standard or persist-static");
     }
 
     @Override
@@ -469,7 +485,7 @@ public final class CudaBackend implements GpuBackend {
         RnnPlan p = plans.get(key);
         if (p == null) {
             if (plans.size() >= MAX_PLANS) evictPlan();
-            p = new RnnPlan(this, spec, batch, steps);
+            p = new RnnPlan(this, spec, batch, steps, rnnAlgo);
             plans.put(key, p);
         }
         return p;
@@ -524,11 +540,18 @@ public final class CudaBackend implements GpuBackend {
                 p.weightSpaceBytes, weights, workBytes, work.address(), reserveBytes, reserveAddress);
     }
 
-    /** Copies the canonical {@code params} into cuDNN's weight layout in {@code packed}, matrix by matrix. */
+    /**
+     * Copies the canonical {@code params} into cuDNN's weight layout in {@code packed}, matrix by
+     * matrix, and zeroes the pieces no canonical parameter maps to (the buffer may have held
+     * another layout's weights there).
+     */
     private void pack(RnnPlan p, CudaTensor params, DeviceArena.Block packed) {
         for (RnnPlan.Segment seg : p.segments) {
             check(cuMemcpyDtoDAsync(packed.pointer(4 * seg.weightSpace()), params.pointer(seg.canonical()),
                     4L * seg.length(), ctx.stream), "cuMemcpyDtoDAsync(weights into cuDNN's layout)");
+        }
+        for (RnnPlan.Segment u : p.unmapped) {
+            check(cuMemsetD32Async(packed.pointer(4 * u.weightSpace()), 0, u.length(), ctx.stream), "cuMemsetD32Async");
         }
     }
 

@@ -31,6 +31,7 @@ final class CudnnLibrary {
     static final int CUDNN_FMA_MATH = 3;                             // cudnnMathType_t: FP32 FMA only, no TF32
     // cudnn_adv.h
     static final int CUDNN_RNN_ALGO_STANDARD = 0;                    // cudnnRNNAlgo_t
+    static final int CUDNN_RNN_ALGO_PERSIST_STATIC = 1;
     static final int CUDNN_FWD_MODE_INFERENCE = 0;                   // cudnnForwardMode_t
     static final int CUDNN_FWD_MODE_TRAINING = 1;
     static final int CUDNN_LSTM = 2;                                 // cudnnRNNMode_t
@@ -320,14 +321,17 @@ final class CudnnLibrary {
         destroyWith(destroyRnnDesc, d, "cudnnDestroyRNNDescriptor");
     }
 
-    /** {@code numLayers} stacked unidirectional FP32 layers, standard algorithm, FMA math, projSize = hiddenSize. */
-    void setRnn(MemorySegment desc, int cellMode, int biasMode, int inputSize, int hiddenSize, int numLayers,
+    /** {@code numLayers} stacked unidirectional FP32 layers, algorithm {@code algo}, FMA math, projSize = hiddenSize. */
+    void setRnn(MemorySegment desc, int algo, int cellMode, int biasMode, int inputSize, int hiddenSize, int numLayers,
                 MemorySegment dropout) {
         String call = "cudnnSetRNNDescriptor_v8(" + (cellMode == CUDNN_LSTM ? "LSTM" : "GRU") + ", input "
-                + inputSize + ", hidden " + hiddenSize + (numLayers == 1 ? "" : ", layers " + numLayers) + ")";
+                + inputSize + ", hidden " + hiddenSize + (numLayers == 1 ? "" : ", layers " + numLayers)
+                + (algo == CUDNN_RNN_ALGO_STANDARD ? "" : ", algo " + algo)
+                + (cellMode == CUDNN_LSTM && biasMode == CUDNN_RNN_DOUBLE_BIAS ? ", double bias" : "")
+                + ")";
         int st;
         try {
-            st = (int) setRnnDesc.invokeExact(desc, CUDNN_RNN_ALGO_STANDARD, cellMode, biasMode, CUDNN_UNIDIRECTIONAL,
+            st = (int) setRnnDesc.invokeExact(desc, algo, cellMode, biasMode, CUDNN_UNIDIRECTIONAL,
                     CUDNN_LINEAR_INPUT, CUDNN_DATA_FLOAT, CUDNN_DATA_FLOAT, CUDNN_FMA_MATH, inputSize, hiddenSize,
                     hiddenSize, numLayers, dropout, CUDNN_RNN_PADDED_IO_DISABLED);
         } catch (Throwable t) {

@@ -46,14 +46,22 @@ final class RnnPlan implements AutoCloseable {
     /** cuDNN's workspace for {@code CUDNN_FWD_MODE_INFERENCE} (which needs no reserve). */
     final long inferenceWorkBytes;
     final List<Segment> segments;
+    /**
+     * Pieces of cuDNN's weight space with no canonical parameter, kept at zero: an LSTM's recurrent
+     * biases under the persistent algorithm, which takes LSTMs only with two biases.
+     */
+    final List<Segment> unmapped;
+    /** {@code CUDNN_RNN_ALGO_STANDARD} or {@code CUDNN_RNN_ALGO_PERSIST_STATIC}. */
+    final int algo;
     /** Whether cuDNN's weight space is exactly the canonical layout, so the canonical buffers can be passed as is. */
     final boolean identity;
     /** (B) int32, every entry {@code steps}: cuDNN reads sequence lengths from device memory. */
     final CudaTensor seqLengths;
     private final CudnnLibrary cudnn;
 
-    RnnPlan(CudaBackend be, RnnSpec spec, int batch, int steps) {
+    RnnPlan(CudaBackend be, RnnSpec spec, int batch, int steps, int algo) {
         this.key = Key.of(spec, batch, steps);
+        this.algo = algo;
         this.paramCount = spec.paramCount();
         this.cudnn = be.cudnn;
         MemorySegment handle = be.cudnnHandle;
@@ -64,8 +72,9 @@ final class RnnPlan implements AutoCloseable {
         CudaTensor lengths = null;
         try {
             boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
-            cudnn.setRnn(rnn, lstm ? CudnnLibrary.CUDNN_LSTM : CudnnLibrary.CUDNN_GRU,
-                    lstm ? CudnnLibrary.CUDNN_RNN_SINGLE_INP_BIAS : CudnnLibrary.CUDNN_RNN_DOUBLE_BIAS,
+            boolean singleBias = lstm && algo == CudnnLibrary.CUDNN_RNN_ALGO_STANDARD;
+            cudnn.setRnn(rnn, algo, lstm ? CudnnLibrary.CUDNN_LSTM : CudnnLibrary.CUDNN_GRU,
+                    singleBias ? CudnnLibrary.CUDNN_RNN_SINGLE_INP_BIAS : CudnnLibrary.CUDNN_RNN_DOUBLE_BIAS,
                     spec.inputSize(), spec.units(), spec.layers(), be.noDropout);
             cudnn.setRnnData(xDesc, steps, batch, spec.inputSize());
             cudnn.setRnnData(yDesc, steps, batch, spec.units());
@@ -75,8 +84,11 @@ final class RnnPlan implements AutoCloseable {
             workBytes = temp[0];
             reserveBytes = temp[1];
             inferenceWorkBytes = cudnn.tempSpaceSizes(handle, rnn, CudnnLibrary.CUDNN_FWD_MODE_INFERENCE, xDesc)[0];
-            segments = mapWeights(be, spec);
-            identity = isIdentity(segments, weightSpaceBytes, paramCount);
+            List<Segment> free = new ArrayList<>();
+            segments = mapWeights(be, spec, !singleBias && lstm, free);
+            unmapped = List.copyOf(free);
+            check(segments, unmapped, weightSpaceBytes, paramCount, key);
+            identity = unmapped.isEmpty() && isIdentity(segments, weightSpaceBytes, paramCount);
             lengths = be.allocate(batch);
             be.fillInt(lengths, steps);
             seqLengths = lengths;
@@ -88,7 +100,7 @@ final class RnnPlan implements AutoCloseable {
     }
 
     /** Asks cuDNN where each matrix and bias lives, and checks the answer covers the canonical layout once. */
-    private List<Segment> mapWeights(CudaBackend be, RnnSpec spec) {
+    private List<Segment> mapWeights(CudaBackend be, RnnSpec spec, boolean lstmDoubleBias, List<Segment> unmapped) {
         int G = spec.gates(), H = spec.units(), GH = spec.gateWidth();
         boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
         List<Segment> out = new ArrayList<>();
@@ -110,6 +122,10 @@ final class RnnPlan implements AutoCloseable {
                             H * cols, cudnn.tensorDims(mDesc), where + " matrix"));
                     if (addr[1] == 0) continue;
                     int canonical;
+                    if (lstmDoubleBias && !input) {   // the LSTM's one bias is the input bias; this one stays 0
+                        unmapped.add(segment(addr[1], base, -1, H, cudnn.tensorDims(bDesc), where + " recurrent bias"));
+                        continue;
+                    }
                     if (lstm) {
                         if (lstmBias[g]++ > 0) throw layout(where + ": a second bias for an LSTM gate (expected CUDNN_RNN_SINGLE_INP_BIAS)");
                         canonical = at + one.offsetBias() + g * H;
@@ -129,7 +145,6 @@ final class RnnPlan implements AutoCloseable {
             cudnn.destroyTensorDescriptor(bDesc);
             be.arena.release(probe);
         }
-        check(out, weightSpaceBytes, paramCount, key);
         return List.copyOf(out);
     }
 
@@ -146,16 +161,20 @@ final class RnnPlan implements AutoCloseable {
         return new Segment(canonical, bytes / 4, expected);
     }
 
-    /** Every segment inside the weight space, none overlapping, together exactly the canonical parameters. */
-    static void check(List<Segment> segments, long weightSpaceBytes, int paramCount, Object key) {
+    /**
+     * Every segment inside the weight space, none overlapping (nor any unmapped piece), the
+     * segments together exactly the canonical parameters.
+     */
+    static void check(List<Segment> segments, List<Segment> unmapped, long weightSpaceBytes, int paramCount, Object key) {
         long total = 0;
         List<Segment> byWs = new ArrayList<>(segments);
+        byWs.addAll(unmapped);
         byWs.sort(Comparator.comparingLong(Segment::weightSpace));
         long end = 0;
         for (Segment s : byWs) {
             if (s.weightSpace() < end) throw layout(key + ": weight-space pieces overlap at float " + s.weightSpace());
             end = s.weightSpace() + s.length();
-            total += s.length();
+            if (s.canonical() >= 0) total += s.length();
         }
         if (end * 4 > weightSpaceBytes) {
             throw layout(key + ": pieces end at byte " + end * 4 + ", beyond the weight space of " + weightSpaceBytes);

@@ -128,6 +128,47 @@ class CudaRnnParityTest {
         }
     }
 
+    /**
+     * cuDNN's persistent algorithm ({@code -Djrnn.cuda.rnnAlgo=persist-static}): LSTM runs with two
+     * biases there, the recurrent one held at zero. One layer, and a two-layer stack with states;
+     * then an LSTM inference pass after a larger GRU one left its weights in the shared packed
+     * buffer, so a recurrent bias not zeroed would show.
+     */
+    @Test
+    void thePersistentAlgorithmMatchesTheReference() {
+        String old = System.setProperty("jrnn.cuda.rnnAlgo", "persist-static");
+        try (CudaBackend persist = CudaBackend.create()) {
+            assertTrue(persist.description().contains("persist-static"), persist.description());
+            for (RnnSpec.Cell cell : RnnSpec.Cell.values()) {
+                check(persist, cell, 32, 7, true);
+                checkStates(persist, cell, 16, 3, 2);
+            }
+        } finally {
+            if (old == null) System.clearProperty("jrnn.cuda.rnnAlgo");
+            else System.setProperty("jrnn.cuda.rnnAlgo", old);
+        }
+        // NB: weights=copy, so that the GRU's weights go through the shared packed buffer too
+        String oldAlgo = System.setProperty("jrnn.cuda.rnnAlgo", "persist-static"), oldWeights = System.setProperty("jrnn.cuda.weights", "copy");
+        try (CudaBackend persist = CudaBackend.create()) {
+            SplittableRandom r = new SplittableRandom(3);
+            int batch = 4;
+            RnnSpec gru = new RnnSpec(RnnSpec.Cell.GRU, F, 64, Activation.TANH), lstm = new RnnSpec(RnnSpec.Cell.LSTM, F, 32, Activation.TANH);
+            Tensor x = put(persist, uniform(r, batch * T * F, 1));
+            persist.rnnForward(gru, batch, T, x, put(persist, uniform(r, gru.paramCount(), 0.5)), persist.allocate(batch * T * 64), null);
+            float[] p = uniform(r, lstm.paramCount(), 0.3);
+            Tensor y = persist.allocate(batch * T * 32);
+            persist.rnnForward(lstm, batch, T, x, put(persist, p), y, null);
+            Tensor ry = ref.allocate(batch * T * 32);
+            ref.rnnForward(lstm, batch, T, put(ref, get(persist, x)), put(ref, p), ry, null);
+            assertClose(ReferenceBackend.toArray(ry), get(persist, y), 1e-5, 1e-4, "LSTM inference after GRU (persistent)");
+        } finally {
+            if (oldAlgo == null) System.clearProperty("jrnn.cuda.rnnAlgo");
+            else System.setProperty("jrnn.cuda.rnnAlgo", oldAlgo);
+            if (oldWeights == null) System.clearProperty("jrnn.cuda.weights");
+            else System.setProperty("jrnn.cuda.weights", oldWeights);
+        }
+    }
+
     @Test
     void aShuffledCudnnWeightLayoutIsMappedBack() {
         if (!GpuSupport.fakeShuffledCudnnLayout(true)) {

@@ -60,6 +60,16 @@ class LibraryBindingTest {
     }
 
     @Test
+    void theRnnAlgorithmSettingIsCheckedWhenABackendStarts() {
+        assertEquals(CudnnLibrary.CUDNN_RNN_ALGO_STANDARD, CudaBackend.rnnAlgorithm(null));
+        assertEquals(CudnnLibrary.CUDNN_RNN_ALGO_STANDARD, CudaBackend.rnnAlgorithm(" Standard "));
+        assertEquals(CudnnLibrary.CUDNN_RNN_ALGO_PERSIST_STATIC, CudaBackend.rnnAlgorithm("persist-static"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CudaBackend.rnnAlgorithm("fast"));
+        assertTrue(e.getMessage().contains("-Djrnn.cuda.rnnAlgo=fast") && e.getMessage().contains("standard or persist-static"),
+                e.getMessage());
+    }
+
+    @Test
     void versionNumbersDecodeForBothEncodings() {
         assertEquals("9.1.0", CudnnLibrary.versionString(90100));
         assertEquals("8.9.6", CudnnLibrary.versionString(8906));

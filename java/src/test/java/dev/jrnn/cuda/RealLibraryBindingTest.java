@@ -72,7 +72,8 @@ class RealLibraryBindingTest {
                         MemorySegment h = cudnn.createTensorDescriptor();
                         try {
                             String what = (lstm ? "LSTM" : "GRU") + " F " + fh[0] + " H " + fh[1] + " B " + batch + " layers " + layers;
-                            assertDoesNotThrow(() -> cudnn.setRnn(rnn, lstm ? CudnnLibrary.CUDNN_LSTM : CudnnLibrary.CUDNN_GRU,
+                            assertDoesNotThrow(() -> cudnn.setRnn(rnn, CudnnLibrary.CUDNN_RNN_ALGO_STANDARD,
+                                    lstm ? CudnnLibrary.CUDNN_LSTM : CudnnLibrary.CUDNN_GRU,
                                     lstm ? CudnnLibrary.CUDNN_RNN_SINGLE_INP_BIAS : CudnnLibrary.CUDNN_RNN_DOUBLE_BIAS,
                                     fh[0], fh[1], layers, dropout), what);
                             assertDoesNotThrow(() -> cudnn.setRnnData(x, 28, batch, fh[0]), what);
@@ -89,11 +90,24 @@ class RealLibraryBindingTest {
                 }
             }
 
+            // The persistent algorithm (-Djrnn.cuda.rnnAlgo=persist-static): GRU as always, LSTM with two biases.
+            for (boolean lstm : new boolean[] {true, false}) {
+                MemorySegment rnn = cudnn.createRnnDescriptor();
+                try {
+                    assertDoesNotThrow(() -> cudnn.setRnn(rnn, CudnnLibrary.CUDNN_RNN_ALGO_PERSIST_STATIC,
+                            lstm ? CudnnLibrary.CUDNN_LSTM : CudnnLibrary.CUDNN_GRU, CudnnLibrary.CUDNN_RNN_DOUBLE_BIAS,
+                            28, 32, 4, dropout), "persist-static " + (lstm ? "LSTM" : "GRU"));
+                } finally {
+                    cudnn.destroyRnnDescriptor(rnn);
+                }
+            }
+
             // What cuDNN refuses comes back as an exception naming the call and cuDNN's status.
             MemorySegment rnn = cudnn.createRnnDescriptor();
             try {
                 CudaException e = assertThrows(CudaException.class,
-                        () -> cudnn.setRnn(rnn, CudnnLibrary.CUDNN_LSTM, CudnnLibrary.CUDNN_RNN_SINGLE_INP_BIAS, 28, 0, 1, dropout));
+                        () -> cudnn.setRnn(rnn, CudnnLibrary.CUDNN_RNN_ALGO_STANDARD, CudnnLibrary.CUDNN_LSTM,
+                                CudnnLibrary.CUDNN_RNN_SINGLE_INP_BIAS, 28, 0, 1, dropout));
                 assertTrue(e.getMessage().contains("cudnnSetRNNDescriptor_v8(LSTM, input 28, hidden 0)")
                         && e.getMessage().contains("CUDNN_STATUS_BAD_PARAM"), e.getMessage());
                 System.out.println("real cuDNN refusal: " + e.getMessage());
