@@ -220,6 +220,8 @@ PY
   if [ -n "$py" ]; then
     step "PyTorch peer, 4 layers" 90 "$py" "$here/scripts/pytorch_cuda_peer.py" --cells lstm,gru --units 32 --layers 4 \
       --batch-size 256 --steps 30 --warmup 5 --repeats 3
+  else
+    echo "=== PyTorch peer, 4 layers: skipped, no python with torch" | tee -a "$log"
   fi
   # An experiment: cuDNN's persistent RNN kernels instead of its standard algorithm (-Djrnn.cuda.rnnAlgo).
   for cell in lstm gru; do
@@ -278,6 +280,7 @@ PY
       'BEGIN { a = (j > 0) ? sprintf("%.0f", j) : "n/a"; b = (p > 0) ? sprintf("%.0f", p) : "n/a"
                r = (j > 0 && p > 0) ? sprintf("%.2fx", j / p) : "n/a"; printf "| %s | %s | %s | %s |\n", m, a, b, r }'
   done; done
+  echo "(n/a: that step did not run within the 8 minutes, failed, or printed no figure; see $log)"
 }
 
 case "${1:-}" in

@@ -80,6 +80,15 @@ class CudaLifecycleTest {
                         && e.getMessage().contains("--batch-size") && e.getMessage().contains("--backend cpu"), e.getMessage());
                 be.allocate(1 << 18);                  // still usable for what fits
             }
+            // a failure while the current chunk still has a tail: the tail is handed out once only
+            try (CudaBackend be = CudaBackend.create()) {
+                be.allocate(1 << 18);                                  // 1 MiB of a first 64 MiB chunk
+                be.allocate(50 << 18);                                 // 50 MiB more: 13 MiB left in it
+                assertThrows(CudaOutOfMemoryException.class, () -> be.allocate(100 << 18));
+                CudaTensor a = (CudaTensor) be.allocate(7 << 18), b = (CudaTensor) be.allocate(7 << 18);
+                assertTrue(a.address() + (7L << 20) <= b.address() || b.address() + (7L << 20) <= a.address(),
+                        "two live 7 MiB blocks overlap: " + a.address() + " and " + b.address());
+            }
             assertEquals(start, observer.memoryInfo()[0], "closing the backend returned its memory");
         } finally {
             GpuSupport.fakeDeviceMemory(0);

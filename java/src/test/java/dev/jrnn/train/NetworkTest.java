@@ -84,4 +84,30 @@ class NetworkTest {
         // the layers a split model has besides the stacked one's are parameter-free
         for (Layer l : split.layers()) if (l instanceof Dropout d) assertEquals(0.0, d.rate());
     }
+
+    @Test
+    void aStackIsOneRecurrentOpPerPass() {
+        for (boolean split : new boolean[] {false, true}) {
+            Sequential m = model(RnnSpec.Cell.GRU, split);
+            Backend real = Backends.cpu(1);
+            java.util.Map<String, Integer> calls = new java.util.HashMap<>();
+            Backend counting = (Backend) java.lang.reflect.Proxy.newProxyInstance(Backend.class.getClassLoader(),
+                    new Class<?>[] {Backend.class}, (proxy, method, args) -> {
+                        calls.merge(method.getName(), 1, Integer::sum);
+                        try {
+                            return method.invoke(real, args);
+                        } catch (java.lang.reflect.InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
+            try (Network n = new Network(m, counting, 2)) {
+                Tensor x = counting.allocate(2 * T * F), d = counting.allocate(2 * 4);
+                n.forward(2, x, true, 1, 0);
+                n.backward(2, d);
+            }
+            int expected = split ? 3 : 1;
+            assertEquals(expected, calls.getOrDefault("rnnForward", 0), (split ? "split" : "stacked") + ": rnnForward calls");
+            assertEquals(expected, calls.getOrDefault("rnnBackward", 0), (split ? "split" : "stacked") + ": rnnBackward calls");
+        }
+    }
 }
