@@ -40,7 +40,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@code dcx}.
  *
  * <p>Tolerances ({@code abs + rel * |expected|}): y, hy, cy, dx, dhx and dcx 1e-5 + 1e-4;
- * dParams, summed over B*T terms in float, 5e-5 + 5e-4.
+ * dParams, summed over B*T terms in float, 5e-5 + 5e-4 (1e-4 + 1e-3 for the four-layer stack).
  */
 @Tag("gpu")
 class CudaRnnParityTest {
@@ -111,8 +111,10 @@ class CudaRnnParityTest {
             float[] gGpu = get(cuda, gpu.grads());
             for (int l = 0; l < 4; l++) {
                 int off = model.paramOffset(l), len = model.paramCount(l);
+                // NB: twice the one-layer tolerance: the lower layers' gradients pass through the upper layers'
+                // float backward first (a wrong weight mapping is off by O(1), far outside either)
                 assertClose(java.util.Arrays.copyOfRange(gRef, off, off + len), java.util.Arrays.copyOfRange(gGpu, off, off + len),
-                        5e-5, 5e-4, what + ": dParams of layer " + l);
+                        1e-4, 1e-3, what + ": dParams of layer " + l);
             }
         }
     }
