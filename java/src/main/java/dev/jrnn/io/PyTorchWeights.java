@@ -160,7 +160,7 @@ public final class PyTorchWeights {
             Layer layer = model.layers().get(i);
             int off = model.paramOffset(i);
             if (layer instanceof Recurrent r) {
-                if (prev != null && sameModule(prev, r)) {
+                if (prev != null && r.stacksOn(prev)) {
                     k++;
                 } else {
                     group = model.names().get(i);
@@ -190,10 +190,6 @@ public final class PyTorchWeights {
         return out;
     }
 
-    private static boolean sameModule(Recurrent a, Recurrent b) {
-        return a.cell() == b.cell() && a.units() == b.units() && a.activation() == b.activation() && a.returnSequences();
-    }
-
     /** The PyTorch modules, in order, as the check script builds them. */
     static JsonArray modules(Sequential model) {
         JsonArray out = new JsonArray();
@@ -202,7 +198,7 @@ public final class PyTorchWeights {
         for (int i = 0; i < model.layers().size(); i++) {
             Layer layer = model.layers().get(i);
             if (layer instanceof Recurrent r) {
-                if (prev != null && sameModule(prev, r)) {
+                if (prev != null && r.stacksOn(prev)) {
                     rnn.addProperty("num_layers", rnn.get("num_layers").getAsInt() + 1);
                 } else {
                     rnn = new JsonObject();

@@ -53,6 +53,20 @@ public abstract sealed class Recurrent implements Layer permits LSTM, GRU {
         return new RnnSpec(cell(), features, units, activation);
     }
 
+    /**
+     * Tells whether this layer, placed right after {@code below}, continues its stack: the same
+     * cell, units and activation, with {@code below} returning sequences. A stack runs as one op
+     * (cuDNN's {@code numLayers}; see {@link RnnSpec#layers()}) and exports as one PyTorch module
+     * with {@code num_layers}.
+     *
+     * @param below the recurrent layer right before this one
+     * @return true if the two belong to one stack
+     */
+    public boolean stacksOn(Recurrent below) {
+        return below.cell() == cell() && below.units() == units && below.activation() == activation
+                && below.returnSequences();
+    }
+
     @Override
     public String kind() {
         return cell().name().toLowerCase(java.util.Locale.ROOT);

@@ -73,12 +73,11 @@ public final class Network implements AutoCloseable {
         }
     }
 
-    /** How many recurrent layers from {@code i} on form one stack: same cell, units and activation. */
+    /** How many recurrent layers from {@code i} on form one stack ({@link Recurrent#stacksOn}). */
     static int stackLength(Sequential model, int i) {
-        Recurrent r = (Recurrent) model.layers().get(i);
         int n = 1;
         while (i + n < model.layers().size() && model.layers().get(i + n) instanceof Recurrent next
-                && next.cell() == r.cell() && next.units() == r.units() && next.activation() == r.activation()) {
+                && next.stacksOn((Recurrent) model.layers().get(i + n - 1))) {
             n++;
         }
         return n;
