@@ -45,7 +45,7 @@ enum {
 };
 enum { CUDNN_DATA_FLOAT = 0 };
 enum { CUDNN_FMA_MATH = 3 };
-enum { CUDNN_RNN_ALGO_STANDARD = 0, CUDNN_RNN_ALGO_PERSIST_STATIC = 1 };
+enum { CUDNN_RNN_ALGO_STANDARD = 0, CUDNN_RNN_ALGO_PERSIST_STATIC = 1, CUDNN_RNN_ALGO_PERSIST_STATIC_SMALL_H = 3 };
 enum { CUDNN_FWD_MODE_INFERENCE = 0, CUDNN_FWD_MODE_TRAINING = 1 };
 enum { CUDNN_LSTM = 2, CUDNN_GRU = 3 };
 enum { CUDNN_RNN_SINGLE_INP_BIAS = 1, CUDNN_RNN_DOUBLE_BIAS = 2 };
@@ -58,6 +58,7 @@ namespace {
 
 std::string lastError;
 int shuffledLayout = 0;
+int refusePersistent = 0;   // for tests: 1 set, 2 forward, 3 backward data refuse the persistent algorithms
 int liveObjects = 0;
 
 cudnnStatus_t fail(cudnnStatus_t status, const std::string& why) {
@@ -78,6 +79,7 @@ struct DropoutDesc {
 struct RnnDesc {
     bool set = false;
     int mode = 0, bias = 0, F = 0, H = 0, L = 0, shuffled = 0;   // F: layer 0's input size; L: numLayers
+    int algo = 0;
     DropoutDesc* dropout = nullptr;
     int gates() const { return mode == CUDNN_LSTM ? 4 : 3; }
 };
@@ -391,6 +393,13 @@ void jrnn_fake_cudnn_set_layout(int shuffled) {
     shuffledLayout = shuffled;
 }
 
+// For tests: where the persistent algorithms are refused with CUDNN_STATUS_NOT_SUPPORTED, as a real
+// cuDNN may for some shapes: 0 nowhere, 1 cudnnSetRNNDescriptor_v8, 2 cudnnRNNForward,
+// 3 cudnnRNNBackwardData_v8.
+void jrnn_fake_cudnn_refuse_persistent(int where) {
+    refusePersistent = where;
+}
+
 int jrnn_fake_cudnn_live_objects(void) {
     return liveObjects;
 }
@@ -526,10 +535,14 @@ cudnnStatus_t cudnnSetRNNDescriptor_v8(void* desc, int algo, int cellMode, int b
                                        uint32_t auxFlags) {
     RnnDesc* d = (RnnDesc*)desc;
     if (d == nullptr) return fail(CUDNN_STATUS_BAD_PARAM, "cudnnSetRNNDescriptor_v8(NULL)");
-    if ((algo != CUDNN_RNN_ALGO_STANDARD && algo != CUDNN_RNN_ALGO_PERSIST_STATIC) || dirMode != CUDNN_UNIDIRECTIONAL
+    if (algo != CUDNN_RNN_ALGO_STANDARD && refusePersistent == 1) {
+        return fail(CUDNN_STATUS_NOT_SUPPORTED, "persistent algorithm refused (jrnn_fake_cudnn_refuse_persistent)");
+    }
+    if ((algo != CUDNN_RNN_ALGO_STANDARD && algo != CUDNN_RNN_ALGO_PERSIST_STATIC && algo != CUDNN_RNN_ALGO_PERSIST_STATIC_SMALL_H)
+        || dirMode != CUDNN_UNIDIRECTIONAL
         || inputMode != CUDNN_LINEAR_INPUT || dataType != CUDNN_DATA_FLOAT || mathPrec != CUDNN_DATA_FLOAT
         || mathType != CUDNN_FMA_MATH || projSize != hiddenSize || auxFlags != 0) {
-        return fail(CUDNN_STATUS_NOT_SUPPORTED, "the fake supports: standard or persist-static algo, unidirectional, "
+        return fail(CUDNN_STATUS_NOT_SUPPORTED, "the fake supports: standard, persist-static or persist-static-small-h algo, unidirectional, "
                     "linear input, float data and math, FMA math, projSize = hiddenSize, no aux flags");
     }
     // NB: as cuDNN 9.5 answers on the host: the persistent algorithms take an LSTM only with double bias
@@ -550,6 +563,7 @@ cudnnStatus_t cudnnSetRNNDescriptor_v8(void* desc, int algo, int cellMode, int b
     d->F = inputSize;
     d->H = hiddenSize;
     d->L = numLayers;
+    d->algo = algo;
     d->dropout = (DropoutDesc*)dropoutDesc;
     d->shuffled = shuffledLayout;
     return CUDNN_STATUS_SUCCESS;
@@ -647,6 +661,9 @@ cudnnStatus_t cudnnRNNForward(void* handle, void* rnnDesc, int fwdMode, const in
     DataDesc *xd = (DataDesc*)xDesc, *yd = (DataDesc*)yDesc;
     cudnnStatus_t st = checkCommon(h, r, xd, yd, (TensorDesc*)hDesc, devSeqLengths);
     if (st != CUDNN_STATUS_SUCCESS) return st;
+    if (r->algo != CUDNN_RNN_ALGO_STANDARD && refusePersistent == 2) {
+        return fail(CUDNN_STATUS_NOT_SUPPORTED, "cudnnRNNForward: persistent algorithm refused (jrnn_fake_cudnn_refuse_persistent)");
+    }
     bool training = fwdMode == CUDNN_FWD_MODE_TRAINING;
     if (!training && fwdMode != CUDNN_FWD_MODE_INFERENCE) return fail(CUDNN_STATUS_BAD_PARAM, "fwdMode");
     st = checkStates(r, xd, (TensorDesc*)cDesc, "cudnnRNNForward", {{hx, "hx"}, {hy, "hy"}}, {{cx, "cx"}, {cy, "cy"}});
@@ -702,6 +719,9 @@ cudnnStatus_t cudnnRNNBackwardData_v8(void* handle, void* rnnDesc, const int32_t
     st = checkStates(r, xd, (TensorDesc*)cDesc, "cudnnRNNBackwardData_v8", {{hx, "hx"}, {dhy, "dhy"}, {dhx, "dhx"}},
                      {{cx, "cx"}, {dcy, "dcy"}, {dcx, "dcx"}});
     if (st != CUDNN_STATUS_SUCCESS) return st;
+    if (r->algo != CUDNN_RNN_ALGO_STANDARD && refusePersistent == 3) {
+        return fail(CUDNN_STATUS_NOT_SUPPORTED, "cudnnRNNBackwardData_v8: persistent algorithm refused (jrnn_fake_cudnn_refuse_persistent)");
+    }
     auto it = reserves.find(reserveSpace);
     if (it == reserves.end() || !it->second.forward || it->second.rnn != r || it->second.B != xd->B || it->second.T != xd->T
         || it->second.L != r->L) {

@@ -59,10 +59,14 @@ import jcuda.driver.CUstream;
  *
  * <p>{@code -Djrnn.cuda.weights=copy}, read when a backend is created, forces the copy-and-map path
  * even where cuDNN's layout is the canonical one (the tests use it to cover both paths).
- * {@code -Djrnn.cuda.rnnAlgo=persist-static}, also read at creation, asks cuDNN for its persistent
- * RNN kernels ({@code CUDNN_RNN_ALGO_PERSIST_STATIC}) instead of the standard algorithm: an
- * experiment to measure on a GPU. cuDNN takes LSTMs only with two biases there, so an LSTM's one
- * bias goes in as the input bias and the recurrent bias is held at zero (its gradient is dropped).
+ * {@code -Djrnn.cuda.rnnAlgo}, also read at creation, picks cuDNN's RNN algorithm: {@code auto}
+ * (the default) does what PyTorch does for FP32 ({@link #algoFor}): cuDNN's persistent kernels for
+ * small hidden sizes ({@code CUDNN_RNN_ALGO_PERSIST_STATIC_SMALL_H}) up to 128 units, else the
+ * standard algorithm, and the standard one from then on wherever cuDNN refuses the persistent one
+ * (when a plan is made, or in a forward or backward pass, which then runs again). {@code standard},
+ * {@code persist-static} and {@code persist-static-small-h} force one. cuDNN takes LSTMs only with
+ * two biases in the persistent algorithms, so an LSTM's one bias goes in as the input bias and the
+ * recurrent bias is held at zero (its gradient is dropped): the same model and numbers.
  *
  * <p>One thread at a time, as the {@link Backend} contract says; the backend makes its context
  * current on whichever thread calls it.
@@ -75,8 +79,14 @@ public final class CudaBackend implements GpuBackend {
     final CublasLibrary cublas;
     final MemorySegment cudnnHandle, cublasHandle, noDropout;
     private final Driver.DeviceInfo device;
-    /** cuDNN's RNN algorithm for this backend's plans, from {@code -Djrnn.cuda.rnnAlgo} (see the class comment). */
-    private final int rnnAlgo = rnnAlgorithm(System.getProperty("jrnn.cuda.rnnAlgo"));
+    /** cuDNN's RNN algorithm setting, from {@code -Djrnn.cuda.rnnAlgo} (see the class comment): {@link #ALGO_AUTO} or one algorithm. */
+    private final int rnnAlgo;
+    /** Under {@code auto}: why cuDNN refused the persistent algorithm, after which every plan is standard; else null. */
+    private String persistentRefusal;
+    /** {@code -Djrnn.cuda.rnnAlgo=auto} (the default): PyTorch's choice, see {@link #algoFor}. */
+    static final int ALGO_AUTO = -1;
+    /** Widest layer {@code auto} runs with {@code CUDNN_RNN_ALGO_PERSIST_STATIC_SMALL_H} (PyTorch's bound for backward). */
+    static final int SMALL_H_MAX_UNITS = 128;
     private final Arena hostArena = Arena.ofShared();
     private final MemorySegment gemmScalars;        // {alpha, beta} for cuBLAS (host pointer mode)
     /** Plans by (spec, batch, steps), least recently used first; at most {@link #MAX_PLANS} kept. */
@@ -134,8 +144,8 @@ public final class CudaBackend implements GpuBackend {
             if (why != null) throw new CudaUnavailableException(why);
             CudnnLibrary dnn = CudnnLibrary.load();
             CublasLibrary blas = CublasLibrary.load();
-            rnnAlgorithm(System.getProperty("jrnn.cuda.rnnAlgo"));   // NB: a bad setting fails before the context is taken
-            return new CudaBackend(CudaContext.attach(context, stream), dnn, blas);
+            int algo = rnnAlgorithm(System.getProperty("jrnn.cuda.rnnAlgo"));   // NB: a bad setting fails before the context is taken
+            return new CudaBackend(CudaContext.attach(context, stream), dnn, blas, algo);
         } catch (CudaUnavailableException e) {
             throw new UnsupportedOperationException(e.getMessage(), e);
         } catch (CudaException e) {
@@ -144,17 +154,22 @@ public final class CudaBackend implements GpuBackend {
     }
 
     private CudaBackend(int ordinal) {
-        this(openContext(ordinal), CudnnLibrary.load(), CublasLibrary.load());
+        // NB: the setting is parsed before the context is retained, so a bad one leaks nothing
+        this(ordinal, rnnAlgorithm(System.getProperty("jrnn.cuda.rnnAlgo")));
+    }
+
+    private CudaBackend(int ordinal, int algo) {
+        this(openContext(ordinal), CudnnLibrary.load(), CublasLibrary.load(), algo);
     }
 
     private static CudaContext openContext(int ordinal) {
         CudnnLibrary.load();   // NB: library errors first, before a context is retained
         CublasLibrary.load();
-        rnnAlgorithm(System.getProperty("jrnn.cuda.rnnAlgo"));
         return new CudaContext(ordinal);
     }
 
-    private CudaBackend(CudaContext context, CudnnLibrary cudnn, CublasLibrary cublas) {
+    private CudaBackend(CudaContext context, CudnnLibrary cudnn, CublasLibrary cublas, int algo) {
+        this.rnnAlgo = algo;
         this.cudnn = cudnn;
         this.cublas = cublas;
         ctx = context;
@@ -199,14 +214,64 @@ public final class CudaBackend implements GpuBackend {
     public String description() {
         return "cuda (" + device + "; driver " + Driver.versionString(Driver.status().driverVersion())
                 + ", cuDNN " + CudnnLibrary.versionString(cudnn.version) + ", cuBLAS " + cublas.version
-                + (rnnAlgo == CudnnLibrary.CUDNN_RNN_ALGO_STANDARD ? "" : "; cuDNN RNN algorithm persist-static") + ")";
+                + "; RNN algorithm " + algoDescription() + ")";
     }
 
-    /** {@code standard} (or unset) and {@code persist-static}; anything else is an error that lists them. */
+    private String algoDescription() {
+        if (rnnAlgo != ALGO_AUTO) return RnnPlan.algoName(rnnAlgo);
+        if (persistentRefusal != null) return "standard (cuDNN refused persist-static-small-h: " + persistentRefusal + ")";
+        return smallHUsable() ? "persist-static-small-h up to " + SMALL_H_MAX_UNITS + " units, else standard" : "standard";
+    }
+
+    /**
+     * Parses {@code -Djrnn.cuda.rnnAlgo}: {@code auto} (or unset), {@code standard},
+     * {@code persist-static} or {@code persist-static-small-h}; anything else is an error that lists them.
+     */
     static int rnnAlgorithm(String name) {
-        if (name == null || name.isBlank() || name.strip().equalsIgnoreCase("standard")) return CudnnLibrary.CUDNN_RNN_ALGO_STANDARD;
-        if (name.strip().equalsIgnoreCase("persist-static")) return CudnnLibrary.CUDNN_RNN_ALGO_PERSIST_STATIC;
-        throw new IllegalArgumentException("-Djrnn.cuda.rnnAlgo=" + name + ": expected standard or persist-static");
+        String n = name == null ? "" : name.strip().toLowerCase(java.util.Locale.ROOT);
+        return switch (n) {
+            case "", "auto" -> ALGO_AUTO;
+            case "standard" -> CudnnLibrary.CUDNN_RNN_ALGO_STANDARD;
+            case "persist-static" -> CudnnLibrary.CUDNN_RNN_ALGO_PERSIST_STATIC;
+            case "persist-static-small-h" -> CudnnLibrary.CUDNN_RNN_ALGO_PERSIST_STATIC_SMALL_H;
+            default -> throw new IllegalArgumentException("-Djrnn.cuda.rnnAlgo=" + name
+                    + ": expected auto, standard, persist-static or persist-static-small-h");
+        };
+    }
+
+    /** cuDNN 8.2.1 or newer on compute capability 6.0 or newer, as PyTorch asks before it uses SMALL_H. */
+    private boolean smallHUsable() {
+        return cudnn.version >= 8201 && device.ccMajor() >= 6;
+    }
+
+    /**
+     * The algorithm for a layer: the setting, or under {@code auto} what PyTorch picks for FP32
+     * ({@code aten/src/ATen/native/cudnn/RNN.cpp}, {@code get_algo}): cuDNN's persistent kernels for
+     * small hidden sizes ({@code CUDNN_RNN_ALGO_PERSIST_STATIC_SMALL_H}) up to
+     * {@value #SMALL_H_MAX_UNITS} units, else the standard algorithm, and the standard one for good
+     * once cuDNN has refused the persistent one.
+     */
+    int algoFor(RnnSpec spec) {
+        if (rnnAlgo != ALGO_AUTO) return rnnAlgo;
+        return persistentRefusal == null && spec.units() <= SMALL_H_MAX_UNITS && smallHUsable()
+                ? CudnnLibrary.CUDNN_RNN_ALGO_PERSIST_STATIC_SMALL_H : CudnnLibrary.CUDNN_RNN_ALGO_STANDARD;
+    }
+
+    /** Whether {@code e} from cuDNN with a plan of {@code algo} makes {@code auto} fall back to the standard algorithm. */
+    private boolean fallsBack(RuntimeException e, int algo) {
+        return rnnAlgo == ALGO_AUTO && algo != CudnnLibrary.CUDNN_RNN_ALGO_STANDARD && e instanceof CudaException c
+                && !(c instanceof CudaOutOfMemoryException) && c.call().startsWith("cudnn");
+    }
+
+    private void refusePersistent(CudaException e) {
+        persistentRefusal = e.getMessage();
+    }
+
+    /** {@code e} with the algorithm named, when it is not the standard one, and how to avoid it. */
+    private static RuntimeException withAlgo(RuntimeException e, int algo) {
+        if (algo == CudnnLibrary.CUDNN_RNN_ALGO_STANDARD) return e;
+        return new IllegalStateException(e.getMessage() + " (with cuDNN's " + RnnPlan.algoName(algo)
+                + " RNN algorithm; -Djrnn.cuda.rnnAlgo=standard avoids it)", e);
     }
 
     @Override
@@ -427,6 +492,7 @@ public final class CudaBackend implements GpuBackend {
         RnnPlan plan;
         DeviceArena.Block reserve, packed, dPacked;
         long weights;   // the weight space the forward pass used
+        List<RnnPlan.Segment> packedLayout;   // the layout last packed into packed, whose unmapped pieces are 0
 
         void ensure(RnnPlan p) {
             plan = p;
@@ -437,6 +503,7 @@ public final class CudaBackend implements GpuBackend {
             if (packed == null || packed.bytes() < p.weightSpaceBytes) {
                 packed = grow(packed, p.weightSpaceBytes);
                 zero(packed);   // cuDNN's padding, if any, stays 0
+                packedLayout = null;
                 dPacked = grow(dPacked, p.weightSpaceBytes);
             }
         }
@@ -444,13 +511,16 @@ public final class CudaBackend implements GpuBackend {
         void release() {
             for (DeviceArena.Block b : new DeviceArena.Block[] {reserve, packed, dPacked}) if (b != null) arena.release(b);
             reserve = packed = dPacked = null;
+            packedLayout = null;
         }
     }
 
     private DeviceArena.Block grow(DeviceArena.Block b, long bytes) {
         if (b != null && b.bytes() >= bytes) return b;
+        // NB: the new block first: should it fail (out of memory), the caller still owns b
+        DeviceArena.Block bigger = arena.allocate(Math.max(1, bytes));
         if (b != null) arena.release(b);
-        return arena.allocate(Math.max(1, bytes));
+        return bigger;
     }
 
     private void zero(DeviceArena.Block b) {
@@ -481,11 +551,18 @@ public final class CudaBackend implements GpuBackend {
     }
 
     private RnnPlan plan(RnnSpec spec, int batch, int steps) {
-        RnnPlan.Key key = RnnPlan.Key.of(spec, batch, steps);
+        int algo = algoFor(spec);
+        RnnPlan.Key key = RnnPlan.Key.of(spec, batch, steps, algo);
         RnnPlan p = plans.get(key);
         if (p == null) {
             if (plans.size() >= MAX_PLANS) evictPlan();
-            p = new RnnPlan(this, spec, batch, steps, rnnAlgo);
+            try {
+                p = new RnnPlan(this, spec, batch, steps, algo);
+            } catch (RuntimeException e) {
+                if (!fallsBack(e, algo)) throw withAlgo(e, algo);
+                refusePersistent((CudaException) e);
+                return plan(spec, batch, steps);   // now standard
+            }
             plans.put(key, p);
         }
         return p;
@@ -521,7 +598,7 @@ public final class CudaBackend implements GpuBackend {
                     inferencePacked = grow(inferencePacked, p.weightSpaceBytes);
                     zero(inferencePacked);   // cuDNN's padding, if any, stays 0
                 }
-                pack(p, P, inferencePacked);
+                pack(p, P, inferencePacked, true);   // NB: shared by every layout: its unmapped pieces may hold another's weights
                 weights = inferencePacked.address();
             }
             workBytes = p.inferenceWorkBytes;
@@ -535,21 +612,28 @@ public final class CudaBackend implements GpuBackend {
             reserveAddress = s.reserve.address();
         }
         work = grow(work, workBytes);
-        cudnn.forward(cudnnHandle, p.rnn, R == null ? CudnnLibrary.CUDNN_FWD_MODE_INFERENCE : CudnnLibrary.CUDNN_FWD_MODE_TRAINING,
-                p.seqLengths.address(), p.xDesc, X.address(), p.yDesc, Y.address(), p.hDesc, hxA, hyA, p.hDesc, cxA, cyA,
-                p.weightSpaceBytes, weights, workBytes, work.address(), reserveBytes, reserveAddress);
+        try {
+            cudnn.forward(cudnnHandle, p.rnn, R == null ? CudnnLibrary.CUDNN_FWD_MODE_INFERENCE : CudnnLibrary.CUDNN_FWD_MODE_TRAINING,
+                    p.seqLengths.address(), p.xDesc, X.address(), p.yDesc, Y.address(), p.hDesc, hxA, hyA, p.hDesc, cxA, cyA,
+                    p.weightSpaceBytes, weights, workBytes, work.address(), reserveBytes, reserveAddress);
+        } catch (RuntimeException e) {
+            if (!fallsBack(e, p.algo)) throw withAlgo(e, p.algo);
+            refusePersistent((CudaException) e);
+            rnnForward(spec, batch, steps, x, hx, cx, params, y, hy, cy, reserve);   // again, standard
+        }
     }
 
     /**
      * Copies the canonical {@code params} into cuDNN's weight layout in {@code packed}, matrix by
-     * matrix, and zeroes the pieces no canonical parameter maps to (the buffer may have held
-     * another layout's weights there).
+     * matrix, and, with {@code zeroUnmapped}, zeroes the pieces no canonical parameter maps to (for
+     * a buffer that may have held another layout's weights there).
      */
-    private void pack(RnnPlan p, CudaTensor params, DeviceArena.Block packed) {
+    private void pack(RnnPlan p, CudaTensor params, DeviceArena.Block packed, boolean zeroUnmapped) {
         for (RnnPlan.Segment seg : p.segments) {
             check(cuMemcpyDtoDAsync(packed.pointer(4 * seg.weightSpace()), params.pointer(seg.canonical()),
                     4L * seg.length(), ctx.stream), "cuMemcpyDtoDAsync(weights into cuDNN's layout)");
         }
+        if (!zeroUnmapped) return;
         for (RnnPlan.Segment u : p.unmapped) {
             check(cuMemsetD32Async(packed.pointer(4 * u.weightSpace()), 0, u.length(), ctx.stream), "cuMemsetD32Async");
         }
@@ -559,7 +643,10 @@ public final class CudaBackend implements GpuBackend {
     private long weightsFor(RnnPlan p, LayerState s, CudaTensor params) {
         if (usesCanonicalWeights(p, params.address())) return params.address();
         s.ensurePacked(p);
-        pack(p, params, s.packed);
+        // NB: packing the same layout again leaves its unmapped pieces as they were: zero
+        boolean sameLayout = p.segments.equals(s.packedLayout);
+        pack(p, params, s.packed, !sameLayout);
+        s.packedLayout = p.segments;
         return s.packed.address();
     }
 
@@ -583,7 +670,7 @@ public final class CudaBackend implements GpuBackend {
         long dhyA = address(dhy, state, "rnnBackward dhy (layers, B, H)"), dcyA = address(dcy, state, "rnnBackward dcy (layers, B, H)");
         long dhxA = address(dhx, state, "rnnBackward dhx (layers, B, H)"), dcxA = address(dcx, state, "rnnBackward dcx (layers, B, H)");
         LayerState s = layers.get(R.address());
-        RnnPlan.Key key = RnnPlan.Key.of(spec, batch, steps);
+        RnnPlan.Key key = RnnPlan.Key.of(spec, batch, steps, s == null ? algoFor(spec) : s.plan.algo);
         if (s == null || !s.plan.key.equals(key)) {
             throw new IllegalStateException("rnnBackward for " + key + " needs the rnnForward of the same shape with the"
                     + " same reserve tensor first; " + (s == null ? "there was none" : "the last one was " + s.plan.key));
@@ -601,9 +688,19 @@ public final class CudaBackend implements GpuBackend {
             scratch = grow(scratch, 4 * n * spec.inputSize());
             dxAddress = scratch.address();
         }
-        cudnn.backwardData(cudnnHandle, p.rnn, p.seqLengths.address(), p.yDesc, Y.address(), DY.address(),
-                p.xDesc, dxAddress, p.hDesc, hxA, dhyA, dhxA, p.hDesc, cxA, dcyA, dcxA, p.weightSpaceBytes, weights,
-                p.workBytes, work.address(), p.reserveBytes, s.reserve.address());
+        try {
+            cudnn.backwardData(cudnnHandle, p.rnn, p.seqLengths.address(), p.yDesc, Y.address(), DY.address(),
+                    p.xDesc, dxAddress, p.hDesc, hxA, dhyA, dhxA, p.hDesc, cxA, dcyA, dcxA, p.weightSpaceBytes, weights,
+                    p.workBytes, work.address(), p.reserveBytes, s.reserve.address());
+        } catch (RuntimeException e) {
+            if (!fallsBack(e, p.algo)) throw withAlgo(e, p.algo);
+            // NB: the reserve belongs to the refused algorithm: the forward pass runs again, standard
+            // (y is rewritten with what it holds up to float rounding), then this backward pass
+            refusePersistent((CudaException) e);
+            rnnForward(spec, batch, steps, x, hx, cx, params, y, null, null, reserve);
+            rnnBackward(spec, batch, steps, x, hx, cx, params, y, reserve, dy, dhy, dcy, dx, dhx, dcx, dParams);
+            return;
+        }
         if (weights == P.address()) {
             // CUDNN_WGRAD_MODE_ADD accumulates straight into the canonical gradients, as the interface asks
             cudnn.backwardWeights(cudnnHandle, p.rnn, p.seqLengths.address(), p.xDesc, X.address(), p.hDesc,

@@ -27,11 +27,13 @@ import java.util.List;
 final class CudnnLibrary {
     // cudnn_graph.h
     static final int CUDNN_STATUS_SUCCESS = 0;
+    static final int CUDNN_STATUS_NOT_SUPPORTED = 3000;
     static final int CUDNN_DATA_FLOAT = 0;                           // cudnnDataType_t
     static final int CUDNN_FMA_MATH = 3;                             // cudnnMathType_t: FP32 FMA only, no TF32
     // cudnn_adv.h
     static final int CUDNN_RNN_ALGO_STANDARD = 0;                    // cudnnRNNAlgo_t
     static final int CUDNN_RNN_ALGO_PERSIST_STATIC = 1;
+    static final int CUDNN_RNN_ALGO_PERSIST_STATIC_SMALL_H = 3;
     static final int CUDNN_FWD_MODE_INFERENCE = 0;                   // cudnnForwardMode_t
     static final int CUDNN_FWD_MODE_TRAINING = 1;
     static final int CUDNN_LSTM = 2;                                 // cudnnRNNMode_t

@@ -69,12 +69,13 @@ final class DeviceArena implements AutoCloseable {
             if (result == CUresult.CUDA_ERROR_OUT_OF_MEMORY) throw outOfMemory(result, chunkSize);
             check(result, "cuMemAlloc(" + chunkSize + " bytes; this backend holds " + reserved
                     + " bytes, " + inUse + " in use)");
+            Chunk fresh = new Chunk(p, Driver.nativeHandle(p), chunkSize);
             // NB: only now that the new chunk exists: after a failure the tail must stay where it is
             if (current != null && current.size() - used >= ALIGN) {   // keep the tail for small requests
                 long tail = current.size() - used;
                 release(new Block(current.ptr(), used, current.address() + used, tail), false);
             }
-            current = new Chunk(p, Driver.nativeHandle(p), chunkSize);
+            current = fresh;
             chunks.add(current);
             reserved += chunkSize;
             used = 0;

@@ -24,16 +24,26 @@ import java.util.List;
 final class RnnPlan implements AutoCloseable {
 
     /** What a plan is built for. */
-    record Key(RnnSpec.Cell cell, int inputSize, int units, int layers, int batch, int steps) {
-        static Key of(RnnSpec spec, int batch, int steps) {
-            return new Key(spec.cell(), spec.inputSize(), spec.units(), spec.layers(), batch, steps);
+    record Key(RnnSpec.Cell cell, int inputSize, int units, int layers, int batch, int steps, int algo) {
+        static Key of(RnnSpec spec, int batch, int steps, int algo) {
+            return new Key(spec.cell(), spec.inputSize(), spec.units(), spec.layers(), batch, steps, algo);
         }
 
         @Override
         public String toString() {
             return cell + "(F " + inputSize + ", H " + units + (layers == 1 ? "" : ", " + layers + " layers") + ") batch "
-                    + batch + " steps " + steps;
+                    + batch + " steps " + steps + (algo == CudnnLibrary.CUDNN_RNN_ALGO_STANDARD ? "" : ", " + algoName(algo));
         }
+    }
+
+    /** The {@code -Djrnn.cuda.rnnAlgo} name of a cuDNN RNN algorithm. */
+    static String algoName(int algo) {
+        return switch (algo) {
+            case CudnnLibrary.CUDNN_RNN_ALGO_STANDARD -> "standard";
+            case CudnnLibrary.CUDNN_RNN_ALGO_PERSIST_STATIC -> "persist-static";
+            case CudnnLibrary.CUDNN_RNN_ALGO_PERSIST_STATIC_SMALL_H -> "persist-static-small-h";
+            default -> "algorithm " + algo;
+        };
     }
 
     /** {@code length} floats at canonical offset {@code canonical} sit at float {@code weightSpace} of cuDNN's space. */
@@ -51,7 +61,7 @@ final class RnnPlan implements AutoCloseable {
      * biases under the persistent algorithm, which takes LSTMs only with two biases.
      */
     final List<Segment> unmapped;
-    /** {@code CUDNN_RNN_ALGO_STANDARD} or {@code CUDNN_RNN_ALGO_PERSIST_STATIC}. */
+    /** cuDNN's RNN algorithm: {@code CUDNN_RNN_ALGO_STANDARD}, {@code _PERSIST_STATIC} or {@code _PERSIST_STATIC_SMALL_H}. */
     final int algo;
     /** Whether cuDNN's weight space is exactly the canonical layout, so the canonical buffers can be passed as is. */
     final boolean identity;
@@ -60,7 +70,7 @@ final class RnnPlan implements AutoCloseable {
     private final CudnnLibrary cudnn;
 
     RnnPlan(CudaBackend be, RnnSpec spec, int batch, int steps, int algo) {
-        this.key = Key.of(spec, batch, steps);
+        this.key = Key.of(spec, batch, steps, algo);
         this.algo = algo;
         this.paramCount = spec.paramCount();
         this.cudnn = be.cudnn;

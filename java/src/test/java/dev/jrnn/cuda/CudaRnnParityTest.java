@@ -20,6 +20,7 @@ import dev.jrnn.train.Network;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -131,24 +132,73 @@ class CudaRnnParityTest {
     }
 
     /**
-     * cuDNN's persistent algorithm ({@code -Djrnn.cuda.rnnAlgo=persist-static}): LSTM runs with two
-     * biases there, the recurrent one held at zero. One layer, and a two-layer stack with states;
-     * then an LSTM inference pass after a larger GRU one left its weights in the shared packed
-     * buffer, so a recurrent bias not zeroed would show.
+     * Every algorithm forced ({@code -Djrnn.cuda.rnnAlgo}); the default, {@code auto}, runs every
+     * other test (persist-static-small-h for all their widths). In the persistent ones LSTM runs with
+     * two biases, the recurrent one held at zero: one layer, and a two-layer stack with states.
      */
-    @Test
-    void thePersistentAlgorithmMatchesTheReference() {
-        String old = System.setProperty("jrnn.cuda.rnnAlgo", "persist-static");
-        try (CudaBackend persist = CudaBackend.create()) {
-            assertTrue(persist.description().contains("persist-static"), persist.description());
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"standard", "persist-static", "persist-static-small-h"})
+    void everyAlgorithmMatchesTheReference(String algo) {
+        String old = System.setProperty("jrnn.cuda.rnnAlgo", algo);
+        try (CudaBackend be = CudaBackend.create()) {
+            assertTrue(be.description().contains("RNN algorithm " + algo), be.description());
             for (RnnSpec.Cell cell : RnnSpec.Cell.values()) {
-                check(persist, cell, 32, 7, true);
-                checkStates(persist, cell, 16, 3, 2);
+                check(be, cell, 32, 7, true);
+                checkStates(be, cell, 16, 3, 2);
             }
         } finally {
             if (old == null) System.clearProperty("jrnn.cuda.rnnAlgo");
             else System.setProperty("jrnn.cuda.rnnAlgo", old);
         }
+    }
+
+    /**
+     * Under {@code auto}, wherever cuDNN refuses the persistent algorithm (making a plan, in forward,
+     * in backward data) the pass runs again with the standard one, which stays the choice.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 2, 3})
+    void autoFallsBackToTheStandardAlgorithmWhereCudnnRefusesThePersistentOne(int where) {
+        if (!GpuSupport.fakeRefusePersistent(where)) {
+            System.out.println("SKIPPED: a refusal by cuDNN is made on the fake device only");
+            Assumptions.abort("a refusal by cuDNN is made on the fake device only");
+        }
+        try (CudaBackend be = CudaBackend.create()) {
+            assertTrue(be.description().contains("persist-static-small-h up to 128 units"), be.description());
+            for (RnnSpec.Cell cell : RnnSpec.Cell.values()) check(be, cell, 32, 7, true);
+            assertTrue(be.description().contains("standard (cuDNN refused persist-static-small-h")
+                    && be.description().contains("CUDNN_STATUS_NOT_SUPPORTED"), be.description());
+        } finally {
+            GpuSupport.fakeRefusePersistent(0);
+        }
+    }
+
+    @Test
+    void aForcedAlgorithmCudnnRefusesSaysSo() {
+        if (!GpuSupport.fakeRefusePersistent(2)) {
+            System.out.println("SKIPPED: a refusal by cuDNN is made on the fake device only");
+            Assumptions.abort("a refusal by cuDNN is made on the fake device only");
+        }
+        String old = System.setProperty("jrnn.cuda.rnnAlgo", "persist-static");
+        try (CudaBackend be = CudaBackend.create()) {
+            RnnSpec spec = new RnnSpec(RnnSpec.Cell.GRU, F, 8, Activation.TANH);
+            Tensor x = be.allocate(2 * T * F), p = be.allocate(spec.paramCount()), y = be.allocate(2 * T * 8);
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> be.rnnForward(spec, 2, T, x, p, y, null));
+            assertTrue(e.getMessage().contains("cudnnRNNForward") && e.getMessage().contains("persist-static")
+                    && e.getMessage().contains("-Djrnn.cuda.rnnAlgo=standard"), e.getMessage());
+        } finally {
+            GpuSupport.fakeRefusePersistent(0);
+            if (old == null) System.clearProperty("jrnn.cuda.rnnAlgo");
+            else System.setProperty("jrnn.cuda.rnnAlgo", old);
+        }
+    }
+
+    /**
+     * A packed LSTM (persistent algorithm: two biases) inference pass after a larger GRU one left
+     * its weights in the shared packed buffer: a recurrent bias not zeroed would show.
+     */
+    @Test
+    void aStalePackedBufferLeavesNoRecurrentBias() {
         // NB: weights=copy, so that the GRU's weights go through the shared packed buffer too
         String oldAlgo = System.setProperty("jrnn.cuda.rnnAlgo", "persist-static"), oldWeights = System.setProperty("jrnn.cuda.weights", "copy");
         try (CudaBackend persist = CudaBackend.create()) {

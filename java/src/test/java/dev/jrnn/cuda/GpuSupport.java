@@ -106,6 +106,24 @@ final class GpuSupport {
         return true;
     }
 
+    /**
+     * On the fake device: where its cuDNN refuses the persistent algorithms (0 nowhere, 1 when a
+     * descriptor is set, 2 in forward, 3 in backward data). A no-op returning false elsewhere.
+     */
+    static boolean fakeRefusePersistent(int where) {
+        Path fakes = NativeBuild.fakes();
+        if (!NativeBuild.fakeDevice() || fakes == null) return false;
+        SymbolLookup lib = SymbolLookup.libraryLookup(fakes.resolve("libcudnn.so.9"), Arena.global());
+        MethodHandle set = Linker.nativeLinker().downcallHandle(lib.find("jrnn_fake_cudnn_refuse_persistent").orElseThrow(),
+                FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
+        try {
+            set.invokeExact(where);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        return true;
+    }
+
     /** On the fake device: live cuDNN objects plus cuBLAS handles; -1 elsewhere. */
     static int fakeLiveLibraryObjects() {
         Path fakes = NativeBuild.fakes();

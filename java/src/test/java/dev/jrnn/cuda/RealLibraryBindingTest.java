@@ -90,15 +90,20 @@ class RealLibraryBindingTest {
                 }
             }
 
-            // The persistent algorithm (-Djrnn.cuda.rnnAlgo=persist-static): GRU as always, LSTM with two biases.
-            for (boolean lstm : new boolean[] {true, false}) {
-                MemorySegment rnn = cudnn.createRnnDescriptor();
-                try {
-                    assertDoesNotThrow(() -> cudnn.setRnn(rnn, CudnnLibrary.CUDNN_RNN_ALGO_PERSIST_STATIC,
-                            lstm ? CudnnLibrary.CUDNN_LSTM : CudnnLibrary.CUDNN_GRU, CudnnLibrary.CUDNN_RNN_DOUBLE_BIAS,
-                            28, 32, 4, dropout), "persist-static " + (lstm ? "LSTM" : "GRU"));
-                } finally {
-                    cudnn.destroyRnnDescriptor(rnn);
+            // The persistent algorithms (auto's persist-static-small-h, and persist-static): GRU as
+            // always, LSTM with two biases.
+            for (int algo : new int[] {CudnnLibrary.CUDNN_RNN_ALGO_PERSIST_STATIC_SMALL_H, CudnnLibrary.CUDNN_RNN_ALGO_PERSIST_STATIC}) {
+                for (boolean lstm : new boolean[] {true, false}) {
+                    for (int layers : new int[] {1, 4}) {
+                        MemorySegment rnn = cudnn.createRnnDescriptor();
+                        try {
+                            assertDoesNotThrow(() -> cudnn.setRnn(rnn, algo, lstm ? CudnnLibrary.CUDNN_LSTM : CudnnLibrary.CUDNN_GRU,
+                                    CudnnLibrary.CUDNN_RNN_DOUBLE_BIAS, 28, 32, layers, dropout),
+                                    RnnPlan.algoName(algo) + " " + (lstm ? "LSTM" : "GRU") + " layers " + layers);
+                        } finally {
+                            cudnn.destroyRnnDescriptor(rnn);
+                        }
+                    }
                 }
             }
 
