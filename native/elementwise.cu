@@ -1,5 +1,6 @@
 // The small element-wise ops of the Dense layers and the sequence plumbing: fill, bias +
-// activation, activation backward, bias-gradient column sums, last-step gather/scatter, add.
+// activation, activation backward, bias-gradient column sums, last-step gather/scatter, add, and
+// segment copies between the canonical and cuDNN's weight layouts.
 #include "common.cuh"
 #include <math.h>
 
@@ -64,6 +65,15 @@ JRNN_HD void jrnn_gather_rows_element(long long i, int width, int n, const float
     dst[i] = (v >= 0.0f && row < n && (float)row == v) ? src[(long long)row * width + j] : 0.0f;
 }
 
+// Body: element i of one segment of a segment table row seg = {from, to, length, mode} (int32):
+// mode 0 dst[to + i] = src[from + i], 1 dst[to + i] += src[from + i], 2 dst[to + i] = 0.
+JRNN_HD void jrnn_segment_element(const int* seg, long long i, const float* src, float* dst) {
+    long long from = seg[0], to = seg[1];
+    int mode = seg[3];
+    float v = mode == 2 ? 0.0f : src[from + i];
+    dst[to + i] = mode == 1 ? dst[to + i] + v : v;
+}
+
 #ifdef __CUDACC__
 // p (n) = value.
 extern "C" __global__ void jrnn_fill(int n, float* p, float value) {
@@ -73,6 +83,15 @@ extern "C" __global__ void jrnn_fill(int n, float* p, float value) {
 // dst (n) += src (n); maps cuDNN weight-space gradients into the canonical layout.
 extern "C" __global__ void jrnn_add(int n, const float* src, float* dst) {
     JRNN_FOR_EACH(i, n) dst[i] = dst[i] + src[i];
+}
+
+// Segment s = blockIdx.y of table (count rows of int32 {from, to, length, mode}, see
+// jrnn_segment_element), its elements over blockIdx.x: the weights copied into cuDNN's layout, or
+// the gradients added back, in one launch instead of one per matrix.
+extern "C" __global__ void jrnn_segments(int count, const int* table, const float* src, float* dst) {
+    if ((int)blockIdx.y >= count) return;
+    const int* seg = table + 4LL * blockIdx.y;
+    JRNN_FOR_EACH(i, seg[2]) jrnn_segment_element(seg, i, src, dst);
 }
 
 // y (rows, cols) = act(y + bias (cols)).

@@ -458,9 +458,24 @@ T arg(void** params, int i) {
         if ((p) != 0 && jrnn_fake_check((const void*)(p), (bytes), (what)) != 0) return CUDA_ERROR_ILLEGAL_ADDRESS; \
     } while (0)
 
-CUresult launch(const std::string& k, unsigned grid, unsigned block, void** a) {
-    if (grid == 0 || block == 0 || block > 1024) return CUDA_ERROR_INVALID_VALUE;
-    if (k == "jrnn_fill") {
+CUresult launch(const std::string& k, unsigned grid, unsigned gridY, unsigned block, void** a) {
+    if (grid == 0 || gridY == 0 || block == 0 || block > 1024) return CUDA_ERROR_INVALID_VALUE;
+    // NB: only jrnn_segments spreads over a second grid dimension (one row of its table each)
+    if ((gridY != 1) != (k == "jrnn_segments")) return CUDA_ERROR_INVALID_VALUE;
+    if (k == "jrnn_segments") {
+        int count = arg<int>(a, 0);
+        const int* table = arg<const int*>(a, 1);
+        const float* src = arg<const float*>(a, 2);
+        float* dst = arg<float*>(a, 3);
+        DEV(table, 16L * count, "jrnn_segments table");
+        for (int s = 0; s < count && s < (int)gridY; s++) {
+            const int* seg = table + 4L * s;
+            if (seg[2] < 0 || seg[3] < 0 || seg[3] > 2) return CUDA_ERROR_INVALID_VALUE;
+            if (seg[3] != 2) DEV(src + seg[0], 4L * seg[2], "jrnn_segments src");
+            DEV(dst + seg[1], 4L * seg[2], "jrnn_segments dst");
+            for (long long i = 0; i < seg[2]; i++) jrnn_segment_element(seg, i, src, dst);
+        }
+    } else if (k == "jrnn_fill") {
         int n = arg<int>(a, 0);
         float* p = arg<float*>(a, 1);
         DEV(p, 4L * n, k.c_str());
@@ -588,8 +603,8 @@ extern "C" CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsig
                                    unsigned bz, unsigned shmem, CUstream s, void** params, void** extra) {
     NEED_CONTEXT();
     NEED_STREAM(s);
-    if (gy != 1 || gz != 1 || by != 1 || bz != 1 || shmem != 0 || extra != nullptr || params == nullptr) {
+    if (gz != 1 || by != 1 || bz != 1 || shmem != 0 || extra != nullptr || params == nullptr) {
         return CUDA_ERROR_INVALID_VALUE;
     }
-    return launch(((Function*)f)->name, gx, bx, params);
+    return launch(((Function*)f)->name, gx, gy, bx, params);
 }

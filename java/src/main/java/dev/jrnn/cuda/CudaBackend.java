@@ -8,7 +8,6 @@ import static jcuda.driver.JCudaDriver.cuEventRecord;
 import static jcuda.driver.JCudaDriver.cuEventSynchronize;
 import static jcuda.driver.JCudaDriver.cuMemAllocHost;
 import static jcuda.driver.JCudaDriver.cuMemFreeHost;
-import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
@@ -629,14 +628,9 @@ public final class CudaBackend implements GpuBackend {
      * a buffer that may have held another layout's weights there).
      */
     private void pack(RnnPlan p, CudaTensor params, DeviceArena.Block packed, boolean zeroUnmapped) {
-        for (RnnPlan.Segment seg : p.segments) {
-            check(cuMemcpyDtoDAsync(packed.pointer(4 * seg.weightSpace()), params.pointer(seg.canonical()),
-                    4L * seg.length(), ctx.stream), "cuMemcpyDtoDAsync(weights into cuDNN's layout)");
-        }
-        if (!zeroUnmapped) return;
-        for (RnnPlan.Segment u : p.unmapped) {
-            check(cuMemsetD32Async(packed.pointer(4 * u.weightSpace()), 0, u.length(), ctx.stream), "cuMemsetD32Async");
-        }
+        // NB: one launch for every matrix and bias (and the unmapped pieces), not one copy each
+        kernels.segments(zeroUnmapped ? p.packZeroRows : p.tableRows, p.packZeroTable.address(), params.address(),
+                packed.address(), p.longestSegment);
     }
 
     /** The weight space to hand cuDNN: the canonical params themselves, or a packed copy. */
@@ -711,9 +705,7 @@ public final class CudaBackend implements GpuBackend {
             cudnn.backwardWeights(cudnnHandle, p.rnn, p.seqLengths.address(), p.xDesc, X.address(), p.hDesc,
                     hxA, p.yDesc, Y.address(), p.weightSpaceBytes, s.dPacked.address(), p.workBytes, work.address(),
                     p.reserveBytes, s.reserve.address());
-            for (RnnPlan.Segment seg : p.segments) {
-                kernels.add(seg.length(), s.dPacked.address() + 4 * seg.weightSpace(), DP.address() + 4L * seg.canonical());
-            }
+            kernels.segments(p.tableRows, p.gradTable.address(), s.dPacked.address(), DP.address(), p.longestSegment);
         }
     }
 

@@ -37,7 +37,7 @@ final class Kernels implements AutoCloseable {
         m.put("dropout", List.of("jrnn_dropout"));
         m.put("softmax", List.of("jrnn_softmax_rows", "jrnn_softmax_xent"));
         m.put("elementwise", List.of("jrnn_fill", "jrnn_add", "jrnn_bias_activation", "jrnn_activation_backward",
-                "jrnn_bias_gradient", "jrnn_last_step", "jrnn_last_step_backward", "jrnn_gather_rows"));
+                "jrnn_bias_gradient", "jrnn_last_step", "jrnn_last_step_backward", "jrnn_gather_rows", "jrnn_segments"));
         m.put("adam", List.of("jrnn_adam"));
         FUNCTIONS = java.util.Collections.unmodifiableMap(m);
     }
@@ -135,6 +135,11 @@ final class Kernels implements AutoCloseable {
     }
 
     private void launch(String name, int grid, int block, Object... args) {
+        launchGrid(name, grid, 1, block, args);
+    }
+
+    // NB: not an overload of launch: an int argument would bind to gridY
+    private void launchGrid(String name, int grid, int gridY, int block, Object[] args) {
         NativePointerObject[] params = new NativePointerObject[args.length];
         for (int i = 0; i < args.length; i++) {
             params[i] = switch (args[i]) {
@@ -146,8 +151,19 @@ final class Kernels implements AutoCloseable {
             };
         }
         ctx.makeCurrent();
-        check(cuLaunchKernel(functions.get(name), grid, 1, 1, block, 1, 1, 0, ctx.stream, Pointer.to(params), null),
-                "cuLaunchKernel(" + name + ", grid " + grid + ", block " + block + ")");
+        check(cuLaunchKernel(functions.get(name), grid, gridY, 1, block, 1, 1, 0, ctx.stream, Pointer.to(params), null),
+                "cuLaunchKernel(" + name + ", grid " + grid + (gridY == 1 ? "" : " x " + gridY) + ", block " + block + ")");
+    }
+
+    /**
+     * jrnn_segments(int count, const int *table, const float *src, float *dst): the {@code count}
+     * rows of {@code table} ({from, to, length, mode} int32; mode 0 copy, 1 add, 2 zero) in one
+     * launch, one row per block row; {@code longest} is the largest length.
+     */
+    void segments(int count, long table, long src, long dst, int longest) {
+        if (count <= 0 || longest <= 0) return;
+        if (count > MAX_GRID) throw new IllegalArgumentException("jrnn_segments takes at most " + MAX_GRID + " rows, found " + count);
+        launchGrid("jrnn_segments", grid(longest), count, BLOCK, new Object[] {count, table, src, dst});
     }
 
     /** jrnn_fill(int n, float *p, float value) */

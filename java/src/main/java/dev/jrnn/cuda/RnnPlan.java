@@ -67,19 +67,30 @@ final class RnnPlan implements AutoCloseable {
     final boolean identity;
     /** (B) int32, every entry {@code steps}: cuDNN reads sequence lengths from device memory. */
     final CudaTensor seqLengths;
+    /**
+     * The same mapping as device tables for {@code jrnn_segments} (rows {from, to, length, mode}):
+     * canonical weights into cuDNN's layout (its first {@link #tableRows} rows; the unmapped pieces
+     * zeroed by the rest) and cuDNN's gradients added into the canonical ones ({@code grad}).
+     */
+    final DeviceArena.Block packZeroTable, gradTable;
+    /** Rows of the pack and grad tables, of the packZero table, and the longest row's length. */
+    final int tableRows, packZeroRows, longestSegment;
     private final CudnnLibrary cudnn;
+    private final DeviceArena arena;
 
     RnnPlan(CudaBackend be, RnnSpec spec, int batch, int steps, int algo) {
         this.key = Key.of(spec, batch, steps, algo);
         this.algo = algo;
         this.paramCount = spec.paramCount();
         this.cudnn = be.cudnn;
+        this.arena = be.arena;
         MemorySegment handle = be.cudnnHandle;
         rnn = cudnn.createRnnDescriptor();
         xDesc = cudnn.createRnnDataDescriptor();
         yDesc = cudnn.createRnnDataDescriptor();
         hDesc = cudnn.createTensorDescriptor();
         CudaTensor lengths = null;
+        List<DeviceArena.Block> tables = new ArrayList<>();
         try {
             boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
             boolean singleBias = lstm && algo == CudnnLibrary.CUDNN_RNN_ALGO_STANDARD;
@@ -99,14 +110,52 @@ final class RnnPlan implements AutoCloseable {
             unmapped = List.copyOf(free);
             check(segments, unmapped, weightSpaceBytes, paramCount, key);
             identity = unmapped.isEmpty() && isIdentity(segments, weightSpaceBytes, paramCount);
+            tableRows = segments.size();
+            packZeroRows = segments.size() + unmapped.size();
+            int longest = 0;
+            for (Segment g : segments) longest = Math.max(longest, g.length());
+            for (Segment u : unmapped) longest = Math.max(longest, u.length());
+            longestSegment = longest;
+            {   // NB: also for the canonical layout: the copy path can be forced (-Djrnn.cuda.weights=copy)
+                int[] pack = new int[4 * packZeroRows], grad = new int[4 * tableRows];
+                for (int i = 0; i < segments.size(); i++) {
+                    Segment g = segments.get(i);
+                    row(pack, i, g.canonical(), g.weightSpace(), g.length(), 0);
+                    row(grad, i, g.weightSpace(), g.canonical(), g.length(), 1);
+                }
+                for (int i = 0; i < unmapped.size(); i++) {
+                    Segment u = unmapped.get(i);
+                    row(pack, tableRows + i, 0, u.weightSpace(), u.length(), 2);
+                }
+                packZeroTable = upload(be, pack, tables);
+                gradTable = upload(be, grad, tables);
+            }
             lengths = be.allocate(batch);
             be.fillInt(lengths, steps);
             seqLengths = lengths;
         } catch (RuntimeException e) {
             if (lengths != null) lengths.close();
+            for (DeviceArena.Block b : tables) arena.release(b);
             destroyDescriptors();
             throw e;
         }
+    }
+
+    private static void row(int[] table, int i, long from, long to, int length, int mode) {
+        table[4 * i] = Math.toIntExact(from);
+        table[4 * i + 1] = Math.toIntExact(to);
+        table[4 * i + 2] = length;
+        table[4 * i + 3] = mode;
+    }
+
+    /** A device copy of {@code rows}. NB: synchronous, after the stream's work: a reused block may still be read. */
+    private static DeviceArena.Block upload(CudaBackend be, int[] rows, List<DeviceArena.Block> owned) {
+        DeviceArena.Block b = be.arena.allocate(4L * Math.max(1, rows.length));
+        owned.add(b);
+        be.ctx.synchronize();
+        Driver.check(jcuda.driver.JCudaDriver.cuMemcpyHtoD(b.pointer(0), jcuda.Pointer.to(rows), 4L * rows.length),
+                "cuMemcpyHtoD(" + 4L * rows.length + " bytes of weight-mapping table)");
+        return b;
     }
 
     /** Asks cuDNN where each matrix and bias lives, and checks the answer covers the canonical layout once. */
@@ -221,6 +270,8 @@ final class RnnPlan implements AutoCloseable {
     @Override
     public void close() {
         seqLengths.close();
+        arena.release(packZeroTable);
+        arena.release(gradTable);
         destroyDescriptors();
     }
 }
