@@ -461,7 +461,7 @@ T arg(void** params, int i) {
 CUresult launch(const std::string& k, unsigned grid, unsigned gridY, unsigned block, void** a) {
     if (grid == 0 || gridY == 0 || block == 0 || block > 1024) return CUDA_ERROR_INVALID_VALUE;
     // NB: only jrnn_segments spreads over a second grid dimension (one row of its table each)
-    if ((gridY != 1) != (k == "jrnn_segments")) return CUDA_ERROR_INVALID_VALUE;
+    if (gridY != 1 && k != "jrnn_segments") return CUDA_ERROR_INVALID_VALUE;
     if (k == "jrnn_segments") {
         int count = arg<int>(a, 0);
         const int* table = arg<const int*>(a, 1);

@@ -256,10 +256,15 @@ public final class CudaBackend implements GpuBackend {
                 ? CudnnLibrary.CUDNN_RNN_ALGO_PERSIST_STATIC_SMALL_H : CudnnLibrary.CUDNN_RNN_ALGO_STANDARD;
     }
 
-    /** Whether {@code e} from cuDNN with a plan of {@code algo} makes {@code auto} fall back to the standard algorithm. */
+    /**
+     * Whether {@code e} from cuDNN with a plan of {@code algo} makes {@code auto} fall back to the
+     * standard algorithm: a refusal (cuDNN's NOT_SUPPORTED or BAD_PARAM families, 3xxx and 2xxx),
+     * not a failure in execution, which may have left the context unusable.
+     */
     private boolean fallsBack(RuntimeException e, int algo) {
         return rnnAlgo == ALGO_AUTO && algo != CudnnLibrary.CUDNN_RNN_ALGO_STANDARD && e instanceof CudaException c
-                && !(c instanceof CudaOutOfMemoryException) && c.call().startsWith("cudnn");
+                && !(c instanceof CudaOutOfMemoryException) && c.call().startsWith("cudnn")
+                && (c.code() / 1000 == CudnnLibrary.CUDNN_STATUS_NOT_SUPPORTED / 1000 || c.code() / 1000 == 2);
     }
 
     private void refusePersistent(CudaException e) {
@@ -268,7 +273,7 @@ public final class CudaBackend implements GpuBackend {
 
     /** {@code e} with the algorithm named, when it is not the standard one, and how to avoid it. */
     private static RuntimeException withAlgo(RuntimeException e, int algo) {
-        if (algo == CudnnLibrary.CUDNN_RNN_ALGO_STANDARD) return e;
+        if (algo == CudnnLibrary.CUDNN_RNN_ALGO_STANDARD || e instanceof CudaOutOfMemoryException) return e;
         return new IllegalStateException(e.getMessage() + " (with cuDNN's " + RnnPlan.algoName(algo)
                 + " RNN algorithm; -Djrnn.cuda.rnnAlgo=standard avoids it)", e);
     }
@@ -410,6 +415,18 @@ public final class CudaBackend implements GpuBackend {
         }
     }
 
+    /** {@code src} into device block {@code dst}, in stream order through the pinned staging buffers (as {@link #write}). */
+    void writeInts(int[] src, DeviceArena.Block dst) {
+        if (4L * src.length > dst.bytes()) throw new IllegalArgumentException(src.length + " ints do not fit " + dst.bytes() + " bytes");
+        if (src.length == 0) return;
+        Staging s = staging(4L * src.length);
+        s.buffer.clear();
+        s.buffer.asIntBuffer().put(src);
+        ctx.makeCurrent();
+        check(cuMemcpyHtoDAsync(dst.pointer(0), s.host, 4L * src.length, ctx.stream), "cuMemcpyHtoDAsync(" + 4L * src.length + " bytes)");
+        s.record();
+    }
+
     @Override
     public void read(Tensor src, float[] dst, int dstOffset, int length) {
         Objects.checkFromIndexSize(dstOffset, length, dst.length);
@@ -494,14 +511,15 @@ public final class CudaBackend implements GpuBackend {
         List<RnnPlan.Segment> packedLayout;   // the layout last packed into packed, whose unmapped pieces are 0
 
         void ensure(RnnPlan p) {
-            plan = p;
             reserve = grow(reserve, p.reserveBytes);
+            plan = p;   // NB: only once the reserve fits it
         }
 
         void ensurePacked(RnnPlan p) {
-            if (packed == null || packed.bytes() < p.weightSpaceBytes) {
+            // NB: both sizes checked, so a failure to grow dPacked (caught) is retried next time
+            if (packed == null || packed.bytes() < p.weightSpaceBytes || dPacked == null || dPacked.bytes() < p.weightSpaceBytes) {
                 packed = grow(packed, p.weightSpaceBytes);
-                zero(packed);   // cuDNN's padding, if any, stays 0
+                zero(packed);
                 packedLayout = null;
                 dPacked = grow(dPacked, p.weightSpaceBytes);
             }
@@ -560,7 +578,7 @@ public final class CudaBackend implements GpuBackend {
             } catch (RuntimeException e) {
                 if (!fallsBack(e, algo)) throw withAlgo(e, algo);
                 refusePersistent((CudaException) e);
-                return plan(spec, batch, steps);   // now standard
+                return retried(e, () -> plan(spec, batch, steps));   // now standard
             }
             plans.put(key, p);
         }
@@ -618,7 +636,20 @@ public final class CudaBackend implements GpuBackend {
         } catch (RuntimeException e) {
             if (!fallsBack(e, p.algo)) throw withAlgo(e, p.algo);
             refusePersistent((CudaException) e);
-            rnnForward(spec, batch, steps, x, hx, cx, params, y, hy, cy, reserve);   // again, standard
+            retried(e, () -> {   // again, standard
+                rnnForward(spec, batch, steps, x, hx, cx, params, y, hy, cy, reserve);
+                return null;
+            });
+        }
+    }
+
+    /** Runs a retry after {@code first}; should it fail too, its exception carries {@code first} as suppressed. */
+    private static <T> T retried(RuntimeException first, java.util.function.Supplier<T> retry) {
+        try {
+            return retry.get();
+        } catch (RuntimeException again) {
+            if (again != first) again.addSuppressed(first);
+            throw again;
         }
     }
 
@@ -629,7 +660,7 @@ public final class CudaBackend implements GpuBackend {
      */
     private void pack(RnnPlan p, CudaTensor params, DeviceArena.Block packed, boolean zeroUnmapped) {
         // NB: one launch for every matrix and bias (and the unmapped pieces), not one copy each
-        kernels.segments(zeroUnmapped ? p.packZeroRows : p.tableRows, p.packZeroTable.address(), params.address(),
+        kernels.segments(zeroUnmapped ? p.packZeroRows : p.tableRows, p.packTable(), params.address(),
                 packed.address(), p.longestSegment);
     }
 
@@ -686,27 +717,31 @@ public final class CudaBackend implements GpuBackend {
             cudnn.backwardData(cudnnHandle, p.rnn, p.seqLengths.address(), p.yDesc, Y.address(), DY.address(),
                     p.xDesc, dxAddress, p.hDesc, hxA, dhyA, dhxA, p.hDesc, cxA, dcyA, dcxA, p.weightSpaceBytes, weights,
                     p.workBytes, work.address(), p.reserveBytes, s.reserve.address());
+            // NB: a refusal here has added nothing to dParams yet, so the retry below adds once
+            if (weights == P.address()) {
+                // CUDNN_WGRAD_MODE_ADD accumulates straight into the canonical gradients, as the interface asks
+                cudnn.backwardWeights(cudnnHandle, p.rnn, p.seqLengths.address(), p.xDesc, X.address(), p.hDesc,
+                        hxA, p.yDesc, Y.address(), p.weightSpaceBytes, DP.address(), p.workBytes, work.address(),
+                        p.reserveBytes, s.reserve.address());
+                return;
+            }
+            zero(s.dPacked);
+            cudnn.backwardWeights(cudnnHandle, p.rnn, p.seqLengths.address(), p.xDesc, X.address(), p.hDesc,
+                    hxA, p.yDesc, Y.address(), p.weightSpaceBytes, s.dPacked.address(), p.workBytes, work.address(),
+                    p.reserveBytes, s.reserve.address());
         } catch (RuntimeException e) {
             if (!fallsBack(e, p.algo)) throw withAlgo(e, p.algo);
             // NB: the reserve belongs to the refused algorithm: the forward pass runs again, standard
             // (y is rewritten with what it holds up to float rounding), then this backward pass
             refusePersistent((CudaException) e);
-            rnnForward(spec, batch, steps, x, hx, cx, params, y, null, null, reserve);
-            rnnBackward(spec, batch, steps, x, hx, cx, params, y, reserve, dy, dhy, dcy, dx, dhx, dcx, dParams);
+            retried(e, () -> {
+                rnnForward(spec, batch, steps, x, hx, cx, params, y, null, null, reserve);
+                rnnBackward(spec, batch, steps, x, hx, cx, params, y, reserve, dy, dhy, dcy, dx, dhx, dcx, dParams);
+                return null;
+            });
             return;
         }
-        if (weights == P.address()) {
-            // CUDNN_WGRAD_MODE_ADD accumulates straight into the canonical gradients, as the interface asks
-            cudnn.backwardWeights(cudnnHandle, p.rnn, p.seqLengths.address(), p.xDesc, X.address(), p.hDesc,
-                    hxA, p.yDesc, Y.address(), p.weightSpaceBytes, DP.address(), p.workBytes, work.address(),
-                    p.reserveBytes, s.reserve.address());
-        } else {
-            zero(s.dPacked);
-            cudnn.backwardWeights(cudnnHandle, p.rnn, p.seqLengths.address(), p.xDesc, X.address(), p.hDesc,
-                    hxA, p.yDesc, Y.address(), p.weightSpaceBytes, s.dPacked.address(), p.workBytes, work.address(),
-                    p.reserveBytes, s.reserve.address());
-            kernels.segments(p.tableRows, p.gradTable.address(), s.dPacked.address(), DP.address(), p.longestSegment);
-        }
+        kernels.segments(p.tableRows, p.gradTable(), s.dPacked.address(), DP.address(), p.longestSegment);
     }
 
     private static void checkBatchSteps(int batch, int steps) {

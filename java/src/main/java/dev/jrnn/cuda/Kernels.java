@@ -46,6 +46,8 @@ final class Kernels implements AutoCloseable {
     static final int BLOCK = 256;
     /** Grid-stride kernels need no more blocks than this to fill any current GPU. */
     static final int MAX_GRID = 65535;
+    /** Blocks per row of jrnn_segments; its rows run side by side, and each block strides over its row. */
+    static final int SEGMENT_BLOCKS = 64;
 
     /** Activation codes of native/common.cuh (JRNN_ACT_*). */
     static int activationCode(Activation a) {
@@ -163,7 +165,8 @@ final class Kernels implements AutoCloseable {
     void segments(int count, long table, long src, long dst, int longest) {
         if (count <= 0 || longest <= 0) return;
         if (count > MAX_GRID) throw new IllegalArgumentException("jrnn_segments takes at most " + MAX_GRID + " rows, found " + count);
-        launchGrid("jrnn_segments", grid(longest), count, BLOCK, new Object[] {count, table, src, dst});
+        // NB: x sized for the longest row but capped: the short rows (biases) would launch mostly idle blocks
+        launchGrid("jrnn_segments", Math.min(grid(longest), SEGMENT_BLOCKS), count, BLOCK, new Object[] {count, table, src, dst});
     }
 
     /** jrnn_fill(int n, float *p, float value) */

@@ -68,12 +68,14 @@ final class RnnPlan implements AutoCloseable {
     /** (B) int32, every entry {@code steps}: cuDNN reads sequence lengths from device memory. */
     final CudaTensor seqLengths;
     /**
-     * The same mapping as device tables for {@code jrnn_segments} (rows {from, to, length, mode}):
-     * canonical weights into cuDNN's layout (its first {@link #tableRows} rows; the unmapped pieces
-     * zeroed by the rest) and cuDNN's gradients added into the canonical ones ({@code grad}).
+     * The same mapping as one device block of {@code jrnn_segments} tables (rows {from, to, length,
+     * mode}): first the pack table, canonical weights into cuDNN's layout ({@link #tableRows} rows),
+     * then rows zeroing every float of the weight space no canonical parameter maps to (the
+     * unmapped pieces and any padding; {@link #packZeroRows} rows in all), then the grad table,
+     * cuDNN's gradients added into the canonical ones ({@link #tableRows} rows).
      */
-    final DeviceArena.Block packZeroTable, gradTable;
-    /** Rows of the pack and grad tables, of the packZero table, and the longest row's length. */
+    private final DeviceArena.Block tables;
+    /** Rows of the pack and grad tables, of the pack table with its zeroing rows, and the longest row's length. */
     final int tableRows, packZeroRows, longestSegment;
     private final CudnnLibrary cudnn;
     private final DeviceArena arena;
@@ -90,7 +92,7 @@ final class RnnPlan implements AutoCloseable {
         yDesc = cudnn.createRnnDataDescriptor();
         hDesc = cudnn.createTensorDescriptor();
         CudaTensor lengths = null;
-        List<DeviceArena.Block> tables = new ArrayList<>();
+        DeviceArena.Block table = null;
         try {
             boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
             boolean singleBias = lstm && algo == CudnnLibrary.CUDNN_RNN_ALGO_STANDARD;
@@ -110,32 +112,32 @@ final class RnnPlan implements AutoCloseable {
             unmapped = List.copyOf(free);
             check(segments, unmapped, weightSpaceBytes, paramCount, key);
             identity = unmapped.isEmpty() && isIdentity(segments, weightSpaceBytes, paramCount);
+            // NB: tables also for the canonical layout: the copy path can be forced (-Djrnn.cuda.weights=copy)
+            List<long[]> zeros = gaps(segments, weightSpaceBytes / 4);   // the unmapped pieces and any padding
             tableRows = segments.size();
-            packZeroRows = segments.size() + unmapped.size();
+            packZeroRows = tableRows + zeros.size();
             int longest = 0;
-            for (Segment g : segments) longest = Math.max(longest, g.length());
-            for (Segment u : unmapped) longest = Math.max(longest, u.length());
-            longestSegment = longest;
-            {   // NB: also for the canonical layout: the copy path can be forced (-Djrnn.cuda.weights=copy)
-                int[] pack = new int[4 * packZeroRows], grad = new int[4 * tableRows];
-                for (int i = 0; i < segments.size(); i++) {
-                    Segment g = segments.get(i);
-                    row(pack, i, g.canonical(), g.weightSpace(), g.length(), 0);
-                    row(grad, i, g.weightSpace(), g.canonical(), g.length(), 1);
-                }
-                for (int i = 0; i < unmapped.size(); i++) {
-                    Segment u = unmapped.get(i);
-                    row(pack, tableRows + i, 0, u.weightSpace(), u.length(), 2);
-                }
-                packZeroTable = upload(be, pack, tables);
-                gradTable = upload(be, grad, tables);
+            int[] rows = new int[4 * (packZeroRows + tableRows)];
+            for (int i = 0; i < tableRows; i++) {
+                Segment g = segments.get(i);
+                row(rows, i, g.canonical(), g.weightSpace(), g.length(), 0);
+                row(rows, packZeroRows + i, g.weightSpace(), g.canonical(), g.length(), 1);
+                longest = Math.max(longest, g.length());
             }
+            for (int i = 0; i < zeros.size(); i++) {
+                row(rows, tableRows + i, 0, zeros.get(i)[0], Math.toIntExact(zeros.get(i)[1]), 2);
+                longest = Math.max(longest, (int) zeros.get(i)[1]);
+            }
+            longestSegment = longest;
+            table = be.arena.allocate(4L * rows.length);
+            be.writeInts(rows, table);
+            tables = table;
             lengths = be.allocate(batch);
             be.fillInt(lengths, steps);
             seqLengths = lengths;
         } catch (RuntimeException e) {
             if (lengths != null) lengths.close();
-            for (DeviceArena.Block b : tables) arena.release(b);
+            if (table != null) arena.release(table);
             destroyDescriptors();
             throw e;
         }
@@ -148,14 +150,28 @@ final class RnnPlan implements AutoCloseable {
         table[4 * i + 3] = mode;
     }
 
-    /** A device copy of {@code rows}. NB: synchronous, after the stream's work: a reused block may still be read. */
-    private static DeviceArena.Block upload(CudaBackend be, int[] rows, List<DeviceArena.Block> owned) {
-        DeviceArena.Block b = be.arena.allocate(4L * Math.max(1, rows.length));
-        owned.add(b);
-        be.ctx.synchronize();
-        Driver.check(jcuda.driver.JCudaDriver.cuMemcpyHtoD(b.pointer(0), jcuda.Pointer.to(rows), 4L * rows.length),
-                "cuMemcpyHtoD(" + 4L * rows.length + " bytes of weight-mapping table)");
-        return b;
+    /** Device address of the pack table (with its zeroing rows after the first {@link #tableRows}). */
+    long packTable() {
+        return tables.address();
+    }
+
+    /** Device address of the grad table. */
+    long gradTable() {
+        return tables.address() + 16L * packZeroRows;
+    }
+
+    /** The pieces {offset, length} of [0, floats) that no segment covers, in order. */
+    static List<long[]> gaps(List<Segment> segments, long floats) {
+        List<Segment> byWs = new ArrayList<>(segments);
+        byWs.sort(Comparator.comparingLong(Segment::weightSpace));
+        List<long[]> out = new ArrayList<>();
+        long at = 0;
+        for (Segment g : byWs) {
+            if (g.weightSpace() > at) out.add(new long[] {at, g.weightSpace() - at});
+            at = Math.max(at, g.weightSpace() + g.length());
+        }
+        if (floats > at) out.add(new long[] {at, floats - at});
+        return out;
     }
 
     /** Asks cuDNN where each matrix and bias lives, and checks the answer covers the canonical layout once. */
@@ -270,8 +286,7 @@ final class RnnPlan implements AutoCloseable {
     @Override
     public void close() {
         seqLengths.close();
-        arena.release(packZeroTable);
-        arena.release(gradTable);
+        arena.release(tables);
         destroyDescriptors();
     }
 }
