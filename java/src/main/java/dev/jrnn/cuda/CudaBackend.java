@@ -541,7 +541,7 @@ public final class CudaBackend implements GpuBackend {
     }
 
     private void zero(DeviceArena.Block b) {
-        check(cuMemsetD32Async(b.pointer(0), 0, b.bytes() / 4, ctx.stream), "cuMemsetD32Async");
+        kernels.fill(Math.toIntExact(b.bytes() / 4), b.address(), 0f);   // NB: a launch through Panama, not JCuda's memset
     }
 
     private boolean usesCanonicalWeights(RnnPlan p, long paramsAddress) {

@@ -1,7 +1,6 @@
 package dev.jrnn.cuda;
 
 import static dev.jrnn.cuda.Driver.check;
-import static jcuda.driver.JCudaDriver.cuCtxGetCurrent;
 import static jcuda.driver.JCudaDriver.cuCtxGetDevice;
 import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
 import static jcuda.driver.JCudaDriver.cuDeviceGet;
@@ -33,7 +32,8 @@ final class CudaContext implements AutoCloseable {
     long streamHandle;
     private final boolean owned;     // primary context retained and stream created here
     private final CUstream ownStream;
-    private final CUcontext probe = new CUcontext();   // for cuCtxGetCurrent
+    /** One pointer for cuCtxGetCurrent; used by one thread at a time, like the context. */
+    private final java.lang.foreign.MemorySegment current = java.lang.foreign.Arena.ofAuto().allocate(java.lang.foreign.ValueLayout.ADDRESS);
     private long contextHandle;
     private boolean closed;
 
@@ -100,8 +100,8 @@ final class CudaContext implements AutoCloseable {
      * cuDNN and cuBLAS leave theirs.
      */
     void makeCurrent() {
-        check(cuCtxGetCurrent(probe), "cuCtxGetCurrent");
-        if (Driver.nativeHandle(probe) != contextHandle) check(cuCtxSetCurrent(context), "cuCtxSetCurrent");
+        // NB: on every op, so through Panama (FastDriver); switching, rare, through JCuda
+        if (FastDriver.currentContext(current) != contextHandle) check(cuCtxSetCurrent(context), "cuCtxSetCurrent");
     }
 
     void synchronize() {

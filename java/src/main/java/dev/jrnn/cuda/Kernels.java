@@ -1,7 +1,6 @@
 package dev.jrnn.cuda;
 
 import static dev.jrnn.cuda.Driver.check;
-import static jcuda.driver.JCudaDriver.cuLaunchKernel;
 import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
 import static jcuda.driver.JCudaDriver.cuModuleLoadData;
 import static jcuda.driver.JCudaDriver.cuModuleUnload;
@@ -9,13 +8,14 @@ import static jcuda.driver.JCudaDriver.cuModuleUnload;
 import dev.jrnn.backend.Activation;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import jcuda.NativePointerObject;
-import jcuda.Pointer;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUresult;
@@ -75,6 +75,14 @@ final class Kernels implements AutoCloseable {
     private final CudaContext ctx;
     private final List<CUmodule> modules = new ArrayList<>();
     private final Map<String, CUfunction> functions = new HashMap<>();
+    /** The functions' raw handles, for {@link FastDriver#LAUNCH}. */
+    private final Map<String, MemorySegment> handles = new HashMap<>();
+    /** A launch's parameter values, 8 bytes each, and the pointers to them cuLaunchKernel takes (fixed). */
+    private final Arena launchArena = Arena.ofShared();
+    private final MemorySegment values = launchArena.allocate(8L * MAX_PARAMS, 8);
+    private final MemorySegment pointers = launchArena.allocate(ValueLayout.ADDRESS, MAX_PARAMS);
+    /** No kernel takes more parameters. */
+    static final int MAX_PARAMS = 16;
     /** Which image each module was loaded from (fatbin or ptx), for {@code jrnn info}. */
     final Map<String, String> loadedFrom = new LinkedHashMap<>();
 
@@ -82,6 +90,7 @@ final class Kernels implements AutoCloseable {
         this.ctx = ctx;
         String missing = missingResources();
         if (missing != null) throw new CudaUnavailableException(missing);
+        for (int i = 0; i < MAX_PARAMS; i++) pointers.setAtIndex(ValueLayout.ADDRESS, i, values.asSlice(8L * i, 8));
         ctx.makeCurrent();
         try {
             for (var e : FUNCTIONS.entrySet()) {
@@ -90,6 +99,7 @@ final class Kernels implements AutoCloseable {
                     CUfunction f = new CUfunction();
                     check(cuModuleGetFunction(f, module, fn), "cuModuleGetFunction(" + e.getKey() + ", " + fn + ")");
                     functions.put(fn, f);
+                    handles.put(fn, MemorySegment.ofAddress(Driver.nativeHandle(f)));
                 }
             }
         } catch (RuntimeException e) {
@@ -142,19 +152,28 @@ final class Kernels implements AutoCloseable {
 
     // NB: not an overload of launch: an int argument would bind to gridY
     private void launchGrid(String name, int grid, int gridY, int block, Object[] args) {
-        NativePointerObject[] params = new NativePointerObject[args.length];
+        if (args.length > MAX_PARAMS) throw new IllegalArgumentException(name + ": more than " + MAX_PARAMS + " parameters");
         for (int i = 0; i < args.length; i++) {
-            params[i] = switch (args[i]) {
-                case Integer v -> Pointer.to(new int[] {v});
-                case Long v -> Pointer.to(new long[] {v});       // device pointers and 64-bit integers
-                case Float v -> Pointer.to(new float[] {v});
-                case Double v -> Pointer.to(new double[] {v});
+            long at = 8L * i;
+            switch (args[i]) {
+                case Integer v -> values.set(ValueLayout.JAVA_INT, at, v);
+                case Long v -> values.set(ValueLayout.JAVA_LONG, at, v);       // device pointers and 64-bit integers
+                case Float v -> values.set(ValueLayout.JAVA_FLOAT, at, v);
+                case Double v -> values.set(ValueLayout.JAVA_DOUBLE, at, v);
                 default -> throw new IllegalArgumentException("kernel argument of type " + args[i].getClass());
-            };
+            }
         }
+        MemorySegment f = handles.get(name);
+        if (f == null) throw new IllegalStateException("kernel " + name + " is not loaded");
         ctx.makeCurrent();
-        check(cuLaunchKernel(functions.get(name), grid, gridY, 1, block, 1, 1, 0, ctx.stream, Pointer.to(params), null),
-                "cuLaunchKernel(" + name + ", grid " + grid + (gridY == 1 ? "" : " x " + gridY) + ", block " + block + ")");
+        int rc;
+        try {
+            rc = (int) FastDriver.LAUNCH.invokeExact(f, grid, gridY, 1, block, 1, 1, 0,
+                    MemorySegment.ofAddress(ctx.streamHandle), pointers, MemorySegment.NULL);
+        } catch (Throwable t) {
+            throw new IllegalStateException("calling cuLaunchKernel through Panama failed", t);
+        }
+        check(rc, "cuLaunchKernel(" + name + ", grid " + grid + (gridY == 1 ? "" : " x " + gridY) + ", block " + block + ")");
     }
 
     /**
@@ -249,5 +268,7 @@ final class Kernels implements AutoCloseable {
         for (CUmodule m : modules) cuModuleUnload(m);
         modules.clear();
         functions.clear();
+        handles.clear();
+        if (launchArena.scope().isAlive()) launchArena.close();
     }
 }
