@@ -58,7 +58,7 @@ namespace {
 
 std::string lastError;
 int shuffledLayout = 0;
-int refusePersistent = 0;   // for tests: 1 set, 2 forward, 3 backward data refuse the persistent algorithms
+int refusePersistent = 0;   // for tests: 1 set, 2 forward, 3 backward data, 4 backward weights refuse the persistent algorithms
 int liveObjects = 0;
 
 cudnnStatus_t fail(cudnnStatus_t status, const std::string& why) {
@@ -395,7 +395,7 @@ void jrnn_fake_cudnn_set_layout(int shuffled) {
 
 // For tests: where the persistent algorithms are refused with CUDNN_STATUS_NOT_SUPPORTED, as a real
 // cuDNN may for some shapes: 0 nowhere, 1 cudnnSetRNNDescriptor_v8, 2 cudnnRNNForward,
-// 3 cudnnRNNBackwardData_v8.
+// 3 cudnnRNNBackwardData_v8, 4 cudnnRNNBackwardWeights_v8.
 void jrnn_fake_cudnn_refuse_persistent(int where) {
     refusePersistent = where;
 }
@@ -772,6 +772,9 @@ cudnnStatus_t cudnnRNNBackwardWeights_v8(void* handle, void* rnnDesc, int addGra
         return fail(CUDNN_STATUS_BAD_PARAM, "cudnnRNNBackwardWeights_v8: hx is not device memory of (numLayers, batch, hidden)");
     }
     if (addGrad != CUDNN_WGRAD_MODE_ADD && addGrad != CUDNN_WGRAD_MODE_SET) return fail(CUDNN_STATUS_BAD_PARAM, "addGrad");
+    if (r->algo != CUDNN_RNN_ALGO_STANDARD && refusePersistent == 4) {
+        return fail(CUDNN_STATUS_NOT_SUPPORTED, "cudnnRNNBackwardWeights_v8: persistent algorithm refused (jrnn_fake_cudnn_refuse_persistent)");
+    }
     auto it = reserves.find(reserveSpace);
     if (it == reserves.end() || !it->second.backwardData || it->second.rnn != r) {
         return fail(CUDNN_STATUS_BAD_PARAM, "cudnnRNNBackwardWeights_v8 before cudnnRNNBackwardData_v8 on this reserve space");

@@ -258,13 +258,13 @@ public final class CudaBackend implements GpuBackend {
 
     /**
      * Whether {@code e} from cuDNN with a plan of {@code algo} makes {@code auto} fall back to the
-     * standard algorithm: a refusal (cuDNN's NOT_SUPPORTED or BAD_PARAM families, 3xxx and 2xxx),
-     * not a failure in execution, which may have left the context unusable.
+     * standard algorithm: a refusal ({@link CudnnLibrary#isRefusal}), not a failure in execution,
+     * which may have left the context unusable.
      */
     private boolean fallsBack(RuntimeException e, int algo) {
         return rnnAlgo == ALGO_AUTO && algo != CudnnLibrary.CUDNN_RNN_ALGO_STANDARD && e instanceof CudaException c
                 && !(c instanceof CudaOutOfMemoryException) && c.call().startsWith("cudnn")
-                && (c.code() / 1000 == CudnnLibrary.CUDNN_STATUS_NOT_SUPPORTED / 1000 || c.code() / 1000 == 2);
+                && CudnnLibrary.isRefusal(CudnnLibrary.major(cudnn.version), c.code());
     }
 
     private void refusePersistent(CudaException e) {

@@ -167,6 +167,17 @@ final class CudnnLibrary {
                 JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS), NEEDS);
     }
 
+    /**
+     * Whether cuDNN status {@code code} says it refused a request (bad or unsupported parameters)
+     * rather than failed running it. cuDNN 9 numbers statuses by family ({@code 2xxx} BAD_PARAM,
+     * {@code 3xxx} NOT_SUPPORTED); cuDNN 8 has plain values ({@code CUDNN_STATUS_BAD_PARAM} 3,
+     * {@code CUDNN_STATUS_INVALID_VALUE} 5, {@code CUDNN_STATUS_NOT_SUPPORTED} 9).
+     */
+    static boolean isRefusal(int major, int code) {
+        if (major >= 9) return code / 1000 == 2 || code / 1000 == 3;
+        return code == 3 || code == 5 || code == 9;
+    }
+
     /** Major version from {@code cudnnGetVersion()}: 9.1.0 is 90100, 8.9.6 is 8906. */
     static int major(long v) {
         return (int) (v >= 10000 ? v / 10000 : v / 1000);

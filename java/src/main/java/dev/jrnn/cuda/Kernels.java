@@ -77,7 +77,11 @@ final class Kernels implements AutoCloseable {
     private final Map<String, CUfunction> functions = new HashMap<>();
     /** The functions' raw handles, for {@link FastDriver#LAUNCH}. */
     private final Map<String, MemorySegment> handles = new HashMap<>();
-    /** A launch's parameter values, 8 bytes each, and the pointers to them cuLaunchKernel takes (fixed). */
+    /**
+     * A launch's parameter values, 8 bytes each, and the pointers to them cuLaunchKernel takes
+     * (fixed; the driver copies the values at launch). NB: one launch at a time, like the backend's
+     * one thread at a time: two threads launching at once would mix their parameters.
+     */
     private final Arena launchArena = Arena.ofShared();
     private final MemorySegment values = launchArena.allocate(8L * MAX_PARAMS, 8);
     private final MemorySegment pointers = launchArena.allocate(ValueLayout.ADDRESS, MAX_PARAMS);
@@ -173,7 +177,9 @@ final class Kernels implements AutoCloseable {
         } catch (Throwable t) {
             throw new IllegalStateException("calling cuLaunchKernel through Panama failed", t);
         }
-        check(rc, "cuLaunchKernel(" + name + ", grid " + grid + (gridY == 1 ? "" : " x " + gridY) + ", block " + block + ")");
+        if (rc != CUresult.CUDA_SUCCESS) {   // NB: the message only when needed: this runs on every op
+            check(rc, "cuLaunchKernel(" + name + ", grid " + grid + (gridY == 1 ? "" : " x " + gridY) + ", block " + block + ")");
+        }
     }
 
     /**

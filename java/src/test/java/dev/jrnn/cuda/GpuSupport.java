@@ -108,7 +108,8 @@ final class GpuSupport {
 
     /**
      * On the fake device: where its cuDNN refuses the persistent algorithms (0 nowhere, 1 when a
-     * descriptor is set, 2 in forward, 3 in backward data). A no-op returning false elsewhere.
+     * descriptor is set, 2 in forward, 3 in backward data, 4 in backward weights). A no-op returning
+     * false elsewhere.
      */
     static boolean fakeRefusePersistent(int where) {
         Path fakes = NativeBuild.fakes();

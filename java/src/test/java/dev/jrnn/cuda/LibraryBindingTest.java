@@ -60,6 +60,14 @@ class LibraryBindingTest {
     }
 
     @Test
+    void refusalsAreTheBadParameterAndNotSupportedStatusesOfEitherNumbering() {
+        assertTrue(CudnnLibrary.isRefusal(9, 3000) && CudnnLibrary.isRefusal(9, 3007) && CudnnLibrary.isRefusal(9, 2000));
+        assertTrue(!CudnnLibrary.isRefusal(9, 5000) && !CudnnLibrary.isRefusal(9, 4000) && !CudnnLibrary.isRefusal(9, 1001));
+        assertTrue(CudnnLibrary.isRefusal(8, 9) && CudnnLibrary.isRefusal(8, 3) && CudnnLibrary.isRefusal(8, 5));
+        assertTrue(!CudnnLibrary.isRefusal(8, 8) && !CudnnLibrary.isRefusal(8, 4) && !CudnnLibrary.isRefusal(8, 3000));
+    }
+
+    @Test
     void theRnnAlgorithmSettingIsCheckedWhenABackendStarts() {
         assertEquals(CudaBackend.ALGO_AUTO, CudaBackend.rnnAlgorithm(null));
         assertEquals(CudaBackend.ALGO_AUTO, CudaBackend.rnnAlgorithm("auto"));
