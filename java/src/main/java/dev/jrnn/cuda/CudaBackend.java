@@ -380,7 +380,7 @@ public final class CudaBackend implements GpuBackend {
         if (size < 0) throw new IllegalArgumentException("tensor size must be >= 0, found " + size);
         open();
         DeviceArena.Block b = arena.allocate(4L * Math.max(1, size));
-        check(cuMemsetD32Async(b.pointer(0), 0, b.bytes() / 4, ctx.stream), "cuMemsetD32Async(" + b.bytes() + " bytes)");
+        kernels.fill(Math.max(1, size), b.address(), 0f);   // NB: zeros, as the interface promises; a launch through Panama
         return new CudaTensor(this, b, size);
     }
 
