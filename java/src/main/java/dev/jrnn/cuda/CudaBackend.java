@@ -701,7 +701,8 @@ public final class CudaBackend implements GpuBackend {
                     + " same reserve tensor first; " + (s == null ? "there was none" : "the last one was " + s.plan.key));
         }
         RnnPlan p = s.plan;
-        long weights = usesCanonicalWeights(p, P.address()) ? P.address() : s.packed.address();
+        boolean canonical = usesCanonicalWeights(p, P.address());
+        long weights = canonical ? P.address() : s.packed.address();
         if (weights != s.weights) {
             throw new IllegalStateException("rnnBackward for " + key + ": params are not the tensor rnnForward used");
         }
@@ -717,18 +718,13 @@ public final class CudaBackend implements GpuBackend {
             cudnn.backwardData(cudnnHandle, p.rnn, p.seqLengths.address(), p.yDesc, Y.address(), DY.address(),
                     p.xDesc, dxAddress, p.hDesc, hxA, dhyA, dhxA, p.hDesc, cxA, dcyA, dcxA, p.weightSpaceBytes, weights,
                     p.workBytes, work.address(), p.reserveBytes, s.reserve.address());
-            // NB: a refusal here has added nothing to dParams yet, so the retry below adds once
-            if (weights == P.address()) {
-                // CUDNN_WGRAD_MODE_ADD accumulates straight into the canonical gradients, as the interface asks
-                cudnn.backwardWeights(cudnnHandle, p.rnn, p.seqLengths.address(), p.xDesc, X.address(), p.hDesc,
-                        hxA, p.yDesc, Y.address(), p.weightSpaceBytes, DP.address(), p.workBytes, work.address(),
-                        p.reserveBytes, s.reserve.address());
-                return;
-            }
-            zero(s.dPacked);
+            // NB: a refusal here has added nothing to dParams yet, so the retry below adds once.
+            // CUDNN_WGRAD_MODE_ADD accumulates straight into the canonical gradients when cuDNN uses
+            // the canonical layout, as the interface asks; else into a zeroed copy, mapped back below.
+            if (!canonical) zero(s.dPacked);
             cudnn.backwardWeights(cudnnHandle, p.rnn, p.seqLengths.address(), p.xDesc, X.address(), p.hDesc,
-                    hxA, p.yDesc, Y.address(), p.weightSpaceBytes, s.dPacked.address(), p.workBytes, work.address(),
-                    p.reserveBytes, s.reserve.address());
+                    hxA, p.yDesc, Y.address(), p.weightSpaceBytes, canonical ? DP.address() : s.dPacked.address(),
+                    p.workBytes, work.address(), p.reserveBytes, s.reserve.address());
         } catch (RuntimeException e) {
             if (!fallsBack(e, p.algo)) throw withAlgo(e, p.algo);
             // NB: the reserve belongs to the refused algorithm: the forward pass runs again, standard
@@ -741,7 +737,7 @@ public final class CudaBackend implements GpuBackend {
             });
             return;
         }
-        kernels.segments(p.tableRows, p.gradTable(), s.dPacked.address(), DP.address(), p.longestSegment);
+        if (!canonical) kernels.segments(p.tableRows, p.gradTable(), s.dPacked.address(), DP.address(), p.longestSegment);
     }
 
     private static void checkBatchSteps(int batch, int steps) {
