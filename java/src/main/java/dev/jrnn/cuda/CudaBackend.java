@@ -228,14 +228,10 @@ public final class CudaBackend implements GpuBackend {
      */
     static int rnnAlgorithm(String name) {
         String n = name == null ? "" : name.strip().toLowerCase(java.util.Locale.ROOT);
-        return switch (n) {
-            case "", "auto" -> ALGO_AUTO;
-            case "standard" -> CudnnLibrary.CUDNN_RNN_ALGO_STANDARD;
-            case "persist-static" -> CudnnLibrary.CUDNN_RNN_ALGO_PERSIST_STATIC;
-            case "persist-static-small-h" -> CudnnLibrary.CUDNN_RNN_ALGO_PERSIST_STATIC_SMALL_H;
-            default -> throw new IllegalArgumentException("-Djrnn.cuda.rnnAlgo=" + name
-                    + ": expected auto, standard, persist-static or persist-static-small-h");
-        };
+        if (n.isEmpty() || n.equals("auto")) return ALGO_AUTO;
+        for (int algo : RnnPlan.ALGORITHMS) if (RnnPlan.algoName(algo).equals(n)) return algo;
+        throw new IllegalArgumentException("-Djrnn.cuda.rnnAlgo=" + name
+                + ": expected auto, standard, persist-static or persist-static-small-h");
     }
 
     /** cuDNN 8.2.1 or newer on compute capability 6.0 or newer, as PyTorch asks before it uses SMALL_H. */

@@ -27,7 +27,6 @@ import java.util.List;
 final class CudnnLibrary {
     // cudnn_graph.h
     static final int CUDNN_STATUS_SUCCESS = 0;
-    static final int CUDNN_STATUS_NOT_SUPPORTED = 3000;
     static final int CUDNN_DATA_FLOAT = 0;                           // cudnnDataType_t
     static final int CUDNN_FMA_MATH = 3;                             // cudnnMathType_t: FP32 FMA only, no TF32
     // cudnn_adv.h

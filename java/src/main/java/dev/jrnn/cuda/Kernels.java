@@ -74,7 +74,6 @@ final class Kernels implements AutoCloseable {
 
     private final CudaContext ctx;
     private final List<CUmodule> modules = new ArrayList<>();
-    private final Map<String, CUfunction> functions = new HashMap<>();
     /** The functions' raw handles, for {@link FastDriver#LAUNCH}. */
     private final Map<String, MemorySegment> handles = new HashMap<>();
     /**
@@ -102,7 +101,6 @@ final class Kernels implements AutoCloseable {
                 for (String fn : e.getValue()) {
                     CUfunction f = new CUfunction();
                     check(cuModuleGetFunction(f, module, fn), "cuModuleGetFunction(" + e.getKey() + ", " + fn + ")");
-                    functions.put(fn, f);
                     handles.put(fn, MemorySegment.ofAddress(Driver.nativeHandle(f)));
                 }
             }
@@ -273,7 +271,6 @@ final class Kernels implements AutoCloseable {
         ctx.makeCurrent();
         for (CUmodule m : modules) cuModuleUnload(m);
         modules.clear();
-        functions.clear();
         handles.clear();
         if (launchArena.scope().isAlive()) launchArena.close();
     }

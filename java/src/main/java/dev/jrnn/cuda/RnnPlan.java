@@ -36,6 +36,10 @@ final class RnnPlan implements AutoCloseable {
         }
     }
 
+    /** The cuDNN RNN algorithms {@code -Djrnn.cuda.rnnAlgo} can name. */
+    static final int[] ALGORITHMS = {CudnnLibrary.CUDNN_RNN_ALGO_STANDARD, CudnnLibrary.CUDNN_RNN_ALGO_PERSIST_STATIC,
+            CudnnLibrary.CUDNN_RNN_ALGO_PERSIST_STATIC_SMALL_H};
+
     /** The {@code -Djrnn.cuda.rnnAlgo} name of a cuDNN RNN algorithm. */
     static String algoName(int algo) {
         return switch (algo) {
