@@ -122,12 +122,8 @@ class CudaRnnParityTest {
 
     @Test
     void packedWeightsPathMatchesToo() {
-        String old = System.setProperty("jrnn.cuda.weights", "copy");
-        try (CudaBackend packed = CudaBackend.create()) {
+        try (CudaBackend packed = GpuSupport.backendWith("jrnn.cuda.weights", "copy")) {
             for (RnnSpec.Cell cell : RnnSpec.Cell.values()) check(packed, cell, 32, 7, false);
-        } finally {
-            if (old == null) System.clearProperty("jrnn.cuda.weights");
-            else System.setProperty("jrnn.cuda.weights", old);
         }
     }
 
@@ -139,16 +135,12 @@ class CudaRnnParityTest {
     @ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(strings = {"standard", "persist-static", "persist-static-small-h"})
     void everyAlgorithmMatchesTheReference(String algo) {
-        String old = System.setProperty("jrnn.cuda.rnnAlgo", algo);
-        try (CudaBackend be = CudaBackend.create()) {
+        try (CudaBackend be = GpuSupport.backendWith("jrnn.cuda.rnnAlgo", algo)) {
             assertTrue(be.description().contains("RNN algorithm " + algo), be.description());
             for (RnnSpec.Cell cell : RnnSpec.Cell.values()) {
                 check(be, cell, 32, 7, true);
                 checkStates(be, cell, 16, 3, 2);
             }
-        } finally {
-            if (old == null) System.clearProperty("jrnn.cuda.rnnAlgo");
-            else System.setProperty("jrnn.cuda.rnnAlgo", old);
         }
     }
 
@@ -160,10 +152,7 @@ class CudaRnnParityTest {
     @ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(ints = {1, 2, 3, 4})
     void autoFallsBackToTheStandardAlgorithmWhereCudnnRefusesThePersistentOne(int where) {
-        if (!GpuSupport.fakeRefusePersistent(where)) {
-            System.out.println("SKIPPED: a refusal by cuDNN is made on the fake device only");
-            Assumptions.abort("a refusal by cuDNN is made on the fake device only");
-        }
+        fakeRefusal(where);
         try (CudaBackend be = CudaBackend.create()) {
             assertTrue(be.description().contains("persist-static-small-h up to 128 units"), be.description());
             for (RnnSpec.Cell cell : RnnSpec.Cell.values()) check(be, cell, 32, 7, true);
@@ -174,14 +163,17 @@ class CudaRnnParityTest {
         }
     }
 
+    /** Makes the fake cuDNN refuse the persistent algorithms at {@code where}; skips the test elsewhere. */
+    private static void fakeRefusal(int where) {
+        if (GpuSupport.fakeRefusePersistent(where)) return;
+        System.out.println("SKIPPED: a refusal by cuDNN is made on the fake device only");
+        Assumptions.abort("a refusal by cuDNN is made on the fake device only");
+    }
+
     @Test
     void aForcedAlgorithmCudnnRefusesSaysSo() {
-        if (!GpuSupport.fakeRefusePersistent(2)) {
-            System.out.println("SKIPPED: a refusal by cuDNN is made on the fake device only");
-            Assumptions.abort("a refusal by cuDNN is made on the fake device only");
-        }
-        String old = System.setProperty("jrnn.cuda.rnnAlgo", "persist-static");
-        try (CudaBackend be = CudaBackend.create()) {
+        fakeRefusal(2);
+        try (CudaBackend be = GpuSupport.backendWith("jrnn.cuda.rnnAlgo", "persist-static")) {
             RnnSpec spec = new RnnSpec(RnnSpec.Cell.GRU, F, 8, Activation.TANH);
             Tensor x = be.allocate(2 * T * F), p = be.allocate(spec.paramCount()), y = be.allocate(2 * T * 8);
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> be.rnnForward(spec, 2, T, x, p, y, null));
@@ -189,8 +181,6 @@ class CudaRnnParityTest {
                     && e.getMessage().contains("-Djrnn.cuda.rnnAlgo=standard"), e.getMessage());
         } finally {
             GpuSupport.fakeRefusePersistent(0);
-            if (old == null) System.clearProperty("jrnn.cuda.rnnAlgo");
-            else System.setProperty("jrnn.cuda.rnnAlgo", old);
         }
     }
 
@@ -201,8 +191,7 @@ class CudaRnnParityTest {
     @Test
     void aStalePackedBufferLeavesNoRecurrentBias() {
         // NB: weights=copy, so that the GRU's weights go through the shared packed buffer too
-        String oldAlgo = System.setProperty("jrnn.cuda.rnnAlgo", "persist-static"), oldWeights = System.setProperty("jrnn.cuda.weights", "copy");
-        try (CudaBackend persist = CudaBackend.create()) {
+        try (CudaBackend persist = GpuSupport.backendWith("jrnn.cuda.rnnAlgo", "persist-static", "jrnn.cuda.weights", "copy")) {
             SplittableRandom r = new SplittableRandom(3);
             int batch = 4;
             RnnSpec gru = new RnnSpec(RnnSpec.Cell.GRU, F, 64, Activation.TANH), lstm = new RnnSpec(RnnSpec.Cell.LSTM, F, 32, Activation.TANH);
@@ -214,11 +203,6 @@ class CudaRnnParityTest {
             Tensor ry = ref.allocate(batch * T * 32);
             ref.rnnForward(lstm, batch, T, put(ref, get(persist, x)), put(ref, p), ry, null);
             assertClose(ReferenceBackend.toArray(ry), get(persist, y), 1e-5, 1e-4, "LSTM inference after GRU (persistent)");
-        } finally {
-            if (oldAlgo == null) System.clearProperty("jrnn.cuda.rnnAlgo");
-            else System.setProperty("jrnn.cuda.rnnAlgo", oldAlgo);
-            if (oldWeights == null) System.clearProperty("jrnn.cuda.weights");
-            else System.setProperty("jrnn.cuda.weights", oldWeights);
         }
     }
 
@@ -264,8 +248,7 @@ class CudaRnnParityTest {
 
     @Test
     void inferenceModeGivesTheTrainingForwardOutputs() {
-        String old = System.setProperty("jrnn.cuda.weights", "copy");
-        try (CudaBackend packed = CudaBackend.create()) {
+        try (CudaBackend packed = GpuSupport.backendWith("jrnn.cuda.weights", "copy")) {
             for (CudaBackend be : new CudaBackend[] {cuda, packed}) {
                 for (RnnSpec.Cell cell : RnnSpec.Cell.values()) {
                     RnnSpec spec = new RnnSpec(cell, F, 32, Activation.TANH);
@@ -286,9 +269,6 @@ class CudaRnnParityTest {
                     }
                 }
             }
-        } finally {
-            if (old == null) System.clearProperty("jrnn.cuda.weights");
-            else System.setProperty("jrnn.cuda.weights", old);
         }
     }
 
@@ -348,12 +328,8 @@ class CudaRnnParityTest {
 
     @Test
     void statesThroughPackedAndShuffledWeights() {
-        String old = System.setProperty("jrnn.cuda.weights", "copy");
-        try (CudaBackend packed = CudaBackend.create()) {
+        try (CudaBackend packed = GpuSupport.backendWith("jrnn.cuda.weights", "copy")) {
             for (RnnSpec.Cell cell : RnnSpec.Cell.values()) { checkStates(packed, cell, 32, 7, 1); checkStates(packed, cell, 32, 7, 3); }
-        } finally {
-            if (old == null) System.clearProperty("jrnn.cuda.weights");
-            else System.setProperty("jrnn.cuda.weights", old);
         }
         if (!GpuSupport.fakeShuffledCudnnLayout(true)) return;   // a fake-device check
         try (CudaBackend shuffled = CudaBackend.create()) {

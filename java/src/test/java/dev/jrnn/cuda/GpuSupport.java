@@ -32,6 +32,24 @@ final class GpuSupport {
         Assumptions.abort("no CUDA device: " + why);
     }
 
+    /**
+     * A CUDA backend created with system properties set ({@code "key", "value", ...}), which the
+     * backend reads when it is created ({@code jrnn.cuda.weights}, {@code jrnn.cuda.rnnAlgo});
+     * the former values are back once it exists.
+     */
+    static CudaBackend backendWith(String... keysAndValues) {
+        String[] old = new String[keysAndValues.length / 2];
+        for (int i = 0; i < old.length; i++) old[i] = System.setProperty(keysAndValues[2 * i], keysAndValues[2 * i + 1]);
+        try {
+            return CudaBackend.create();
+        } finally {
+            for (int i = 0; i < old.length; i++) {
+                if (old[i] == null) System.clearProperty(keysAndValues[2 * i]);
+                else System.setProperty(keysAndValues[2 * i], old[i]);
+            }
+        }
+    }
+
     static float[] uniform(SplittableRandom r, int n, double scale) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) a[i] = (float) ((r.nextDouble() * 2 - 1) * scale);
