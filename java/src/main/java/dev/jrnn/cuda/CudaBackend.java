@@ -402,12 +402,8 @@ public final class CudaBackend implements GpuBackend {
         // NB: in pieces of at most WRITE_CHUNK floats, so the pinned staging buffers stay small when a
         // whole dataset goes up; the ring lets one piece's copy overlap the next one's staging.
         for (int done = 0; done < length; done += WRITE_CHUNK) {
-            int n = Math.min(WRITE_CHUNK, length - done);
-            Staging s = staging(4L * n);
-            s.buffer.clear();
-            s.buffer.asFloatBuffer().put(src, srcOffset + done, n);
-            check(cuMemcpyHtoDAsync(d.pointer(done), s.host, 4L * n, ctx.stream), "cuMemcpyHtoDAsync(" + 4L * n + " bytes)");
-            s.record();
+            int from = srcOffset + done, n = Math.min(WRITE_CHUNK, length - done);
+            upload(d.pointer(done), 4L * n, b -> b.asFloatBuffer().put(src, from, n));
         }
     }
 
@@ -415,11 +411,16 @@ public final class CudaBackend implements GpuBackend {
     void writeInts(int[] src, DeviceArena.Block dst) {
         if (4L * src.length > dst.bytes()) throw new IllegalArgumentException(src.length + " ints do not fit " + dst.bytes() + " bytes");
         if (src.length == 0) return;
-        Staging s = staging(4L * src.length);
+        open();
+        upload(dst.pointer(0), 4L * src.length, b -> b.asIntBuffer().put(src));
+    }
+
+    /** Queues a copy of {@code bytes} that {@code fill} puts into the next staging buffer, to {@code dst}. */
+    private void upload(CUdeviceptr dst, long bytes, java.util.function.Consumer<ByteBuffer> fill) {
+        Staging s = staging(bytes);
         s.buffer.clear();
-        s.buffer.asIntBuffer().put(src);
-        ctx.makeCurrent();
-        check(cuMemcpyHtoDAsync(dst.pointer(0), s.host, 4L * src.length, ctx.stream), "cuMemcpyHtoDAsync(" + 4L * src.length + " bytes)");
+        fill.accept(s.buffer);
+        check(cuMemcpyHtoDAsync(dst, s.host, bytes, ctx.stream), "cuMemcpyHtoDAsync(" + bytes + " bytes)");
         s.record();
     }
 
