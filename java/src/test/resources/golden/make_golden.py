@@ -35,6 +35,16 @@ File format, one tensor per line after '#' comment lines:
     <name> <dims comma-separated> <values space-separated, %.17g>
 names: x, params, y, g, dx, dparams; the *_states cases add h0, hn, ghn, dh0
 and, for LSTM, c0, cn, gcn, dc0.
+
+model_<model>_<activation> cases (MODEL_CASES): the seed notebook's six models
+(LSTM/GRU, 32/64 units, 1 or 4 layers) with tanh and relu cells, as
+dev.jrnn.train.Network runs them: the recurrent stack, its last step (T-1),
+Dense(64, relu), Dense(10), softmax cross-entropy averaged over the batch, no
+dropout. tanh goes through nn.LSTM/GRU(num_layers), nn.Linear and
+F.cross_entropy, cross-checked against the explicit loop, which also makes the
+relu models (PyTorch has no relu LSTM/GRU). The parameters are not stored (about
+25k values per case): the header defines them by a splitmix64 formula, exact in
+float32. Tensors: x, labels, logits, loss, dparams (dparams at %.12g).
 """
 import os
 
@@ -309,6 +319,149 @@ def main_states():
               % (name, err, os.path.basename(path), os.path.getsize(path)))
 
 
+# ---------------------------------------------------------------------------------------------
+# Model-level cases: the seed notebook's models as Network runs them.
+# ---------------------------------------------------------------------------------------------
+
+MASK64 = (1 << 64) - 1
+
+
+def splitmix_params(n):
+    """params[i] = (u_i - 2^23) / 2^25, u_i the top 24 bits of splitmix64(i + 1): uniform in
+    [-0.25, 0.25), exact in float32 (so a float32 backend holds the very values). Written out in
+    the fixture header so the test regenerates them instead of reading ~100k numbers."""
+    out = []
+    for i in range(n):
+        z = ((i + 1) * 0x9E3779B97F4A7C15) & MASK64
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+        z ^= z >> 31
+        out.append(((z >> 40) - (1 << 23)) / float(1 << 25))
+    return torch.tensor(out)
+
+
+def model_param_shapes(cell, H, layers, F, dense, classes):
+    """Per-tensor shapes in Network's canonical order: per recurrent layer W, R, biases; then
+    Dense(dense) W (dense, H), b; then Dense(classes) W (classes, dense), b."""
+    G = gates(cell)
+    shapes = []
+    for layer in range(layers):
+        inp = F if layer == 0 else H
+        shapes += [(G * H, inp), (G * H, H)] + [(G * H,)] * (1 if cell == "lstm" else 2)
+    shapes += [(dense, H), (dense,), (classes, dense), (classes,)]
+    return shapes
+
+
+def model_forward(cell, activation, layers, x, ps):
+    """Recurrent stack (last layer's last step), Dense(relu), Dense -> logits (B, classes)."""
+    nb = 1 if cell == "lstm" else 2
+    per = 2 + nb
+    h = x
+    for layer in range(layers):
+        W, R, *biases = ps[layer * per:(layer + 1) * per]
+        h, _, _ = explicit_forward(cell, activation, h, W, R, biases)
+    last = h[:, -1, :]   # the last step, T-1
+    W1, b1, W2, b2 = ps[layers * per:]
+    hidden = torch.relu(last @ W1.T + b1)
+    return hidden @ W2.T + b2
+
+
+def model_torch(cell, layers, x, ps, labels):
+    """The tanh models through nn.LSTM/GRU (num_layers stacked), nn.Linear and F.cross_entropy."""
+    F_ = x.shape[2]
+    H = ps[1].shape[1]
+    lstm = cell == "lstm"
+    mod = (nn.LSTM if lstm else nn.GRU)(F_, H, num_layers=layers, batch_first=True)
+    nb = 1 if lstm else 2
+    per = 2 + nb
+    with torch.no_grad():
+        for layer in range(layers):
+            W, R, *biases = ps[layer * per:(layer + 1) * per]
+            getattr(mod, "weight_ih_l%d" % layer).copy_(W)
+            getattr(mod, "weight_hh_l%d" % layer).copy_(R)
+            getattr(mod, "bias_ih_l%d" % layer).copy_(biases[0])
+            getattr(mod, "bias_hh_l%d" % layer).copy_(torch.zeros_like(biases[0]) if lstm else biases[1])
+    d1, d2 = nn.Linear(H, ps[-4].shape[0]), nn.Linear(ps[-4].shape[0], ps[-2].shape[0])
+    with torch.no_grad():
+        d1.weight.copy_(ps[-4]); d1.bias.copy_(ps[-3]); d2.weight.copy_(ps[-2]); d2.bias.copy_(ps[-1])
+    y, _ = mod(x)
+    logits = d2(torch.relu(d1(y[:, -1, :])))
+    loss = nn.functional.cross_entropy(logits, labels)
+    loss.backward()
+    grads = []
+    for layer in range(layers):
+        grads += [getattr(mod, "weight_ih_l%d" % layer).grad, getattr(mod, "weight_hh_l%d" % layer).grad,
+                  getattr(mod, "bias_ih_l%d" % layer).grad]
+        if not lstm:
+            grads.append(getattr(mod, "bias_hh_l%d" % layer).grad)
+    grads += [d1.weight.grad, d1.bias.grad, d2.weight.grad, d2.bias.grad]
+    return logits.detach(), loss.detach(), torch.cat([t.reshape(-1) for t in grads])
+
+
+def model_explicit(cell, activation, layers, x, ps, labels):
+    ps = [p.clone().requires_grad_(True) for p in ps]
+    logits = model_forward(cell, activation, layers, x, ps)
+    # softmax cross-entropy written out (log-sum-exp), mean over the batch
+    lse = torch.logsumexp(logits, dim=1)
+    loss = (lse - logits.gather(1, labels.view(-1, 1)).view(-1)).mean()
+    loss.backward()
+    return logits.detach(), loss.detach(), torch.cat([p.grad.reshape(-1) for p in ps]).detach()
+
+
+MODEL_CASES = [
+    # name, cell, units, layers (the notebook's six models), with tanh and relu cells
+    ("model_lstm32", "lstm", 32, 1),
+    ("model_lstm64", "lstm", 64, 1),
+    ("model_gru32", "gru", 32, 1),
+    ("model_gru64", "gru", 64, 1),
+    ("model_lstm32x4", "lstm", 32, 4),
+    ("model_gru32x4", "gru", 32, 4),
+]
+MODEL_B, MODEL_T, MODEL_F, MODEL_DENSE, MODEL_CLASSES = 4, 4, 5, 64, 10   # B a power of 2: Network scales by the float 1/B
+
+
+def main_models():
+    B, T, F_, D, C = MODEL_B, MODEL_T, MODEL_F, MODEL_DENSE, MODEL_CLASSES
+    for k, (base, cell, H, layers) in enumerate(MODEL_CASES):
+        shapes = model_param_shapes(cell, H, layers, F_, D, C)
+        sizes = [int(torch.Size(s).numel()) for s in shapes]
+        flat = splitmix_params(sum(sizes))
+        ps = [t.reshape(s) for t, s in zip(flat.split(sizes), shapes)]
+        gen = torch.Generator().manual_seed(SEED + 200 + k)
+        x = torch.randn(B, T, F_, generator=gen).float().double()   # float32-exact
+        labels = torch.randint(0, C, (B,), generator=gen)
+        tl, tloss, tgrad = model_torch(cell, layers, x, ps, labels)
+        el, eloss, egrad = model_explicit(cell, "tanh", layers, x, ps, labels)
+        errs = (max_abs(tl, el), abs(tloss - eloss).item(), max_abs(tgrad, egrad))
+        assert max(errs) < 1e-12, (base, errs)
+        for activation in ("tanh", "relu"):
+            name = "%s_%s" % (base, activation)
+            if activation == "tanh":
+                logits, loss, grad = tl, tloss, tgrad
+            else:
+                logits, loss, grad = model_explicit(cell, activation, layers, x, ps, labels)
+                assert max_abs(logits, tl) > 1e-4, name
+            # every parameter tensor gets a nonzero gradient, so a wrong one cannot hide among zeros
+            assert all((g != 0).any() for g in grad.split(sizes)), name
+            path = os.path.join(OUT_DIR, name + ".txt")
+            with open(path, "w") as fh:
+                fh.write("# generated by make_golden.py (PyTorch %s), float64\n" % torch.__version__)
+                fh.write("# cell=%s activation=%s units=%d layers=%d batch=%d steps=%d features=%d dense=%d classes=%d\n"
+                         % (cell, activation, H, layers, B, T, F_, D, C))
+                fh.write("# model: %d x %s(%d, %s), last step only -> Dense(%d, relu) -> Dense(%d); softmax"
+                         " cross-entropy, mean over the batch; no dropout\n" % (layers, cell.upper(), H, activation, D, C))
+                fh.write("# params (not stored): params[i] = (u - 2^23) / 2^25, u = splitmix64(i + 1) >>> 40;"
+                         " canonical layout, %d values\n" % sum(sizes))
+                fh.write("# logits (B, C), loss the mean cross-entropy, dparams its gradient (canonical layout)\n")
+                fh.write(fmt_tensor("x", x))
+                fh.write(fmt_tensor("labels", labels.double()))
+                fh.write(fmt_tensor("logits", logits))
+                fh.write(fmt_tensor("loss", loss.reshape(1)))
+                fh.write("dparams %d %s\n" % (grad.numel(), " ".join("%.12g" % v for v in grad.tolist())))
+            print("%-22s explicit-vs-torch max err %.3g  %s (%d bytes)"
+                  % (name, max(errs), os.path.basename(path), os.path.getsize(path)))
+
+
 def main():
     torch.manual_seed(SEED)
     for k, (name, cell, activation, B, T, F, H) in enumerate(CASES):
@@ -334,6 +487,7 @@ def main():
         print("%-16s explicit-vs-torch max err %.3g  %s (%d bytes)"
               % (name, max(errs), os.path.basename(path), os.path.getsize(path)))
     main_states()
+    main_models()
 
 
 if __name__ == "__main__":
