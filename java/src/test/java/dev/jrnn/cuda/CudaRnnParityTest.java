@@ -20,7 +20,6 @@ import dev.jrnn.train.Network;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -165,9 +164,8 @@ class CudaRnnParityTest {
 
     /** Makes the fake cuDNN refuse the persistent algorithms at {@code where}; skips the test elsewhere. */
     private static void fakeRefusal(int where) {
-        if (GpuSupport.fakeRefusePersistent(where)) return;
-        System.out.println("SKIPPED: a refusal by cuDNN is made on the fake device only");
-        Assumptions.abort("a refusal by cuDNN is made on the fake device only");
+        GpuSupport.requireFakeDevice("a refusal by cuDNN");
+        GpuSupport.fakeRefusePersistent(where);
     }
 
     @Test
@@ -208,10 +206,8 @@ class CudaRnnParityTest {
 
     @Test
     void aShuffledCudnnWeightLayoutIsMappedBack() {
-        if (!GpuSupport.fakeShuffledCudnnLayout(true)) {
-            System.out.println("SKIPPED: the shuffled weight layout is a fake-device check");
-            return;
-        }
+        GpuSupport.requireFakeDevice("the shuffled weight layout");
+        GpuSupport.fakeShuffledCudnnLayout(true);
         try (CudaBackend shuffled = CudaBackend.create()) {
             for (RnnSpec.Cell cell : RnnSpec.Cell.values()) {
                 check(shuffled, cell, 32, 7, true);
@@ -327,11 +323,16 @@ class CudaRnnParityTest {
     }
 
     @Test
-    void statesThroughPackedAndShuffledWeights() {
+    void statesThroughPackedWeights() {
         try (CudaBackend packed = GpuSupport.backendWith("jrnn.cuda.weights", "copy")) {
             for (RnnSpec.Cell cell : RnnSpec.Cell.values()) { checkStates(packed, cell, 32, 7, 1); checkStates(packed, cell, 32, 7, 3); }
         }
-        if (!GpuSupport.fakeShuffledCudnnLayout(true)) return;   // a fake-device check
+    }
+
+    @Test
+    void statesThroughShuffledWeights() {
+        GpuSupport.requireFakeDevice("the shuffled weight layout");
+        GpuSupport.fakeShuffledCudnnLayout(true);
         try (CudaBackend shuffled = CudaBackend.create()) {
             for (RnnSpec.Cell cell : RnnSpec.Cell.values()) { checkStates(shuffled, cell, 16, 3, 1); checkStates(shuffled, cell, 16, 3, 3); }
         } finally {

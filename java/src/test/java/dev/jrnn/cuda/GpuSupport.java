@@ -33,6 +33,26 @@ final class GpuSupport {
     }
 
     /**
+     * The folder of the fake CUDA libraries when this JVM runs on the fake device, else null. The
+     * fake-device run without them is an error, not a skip.
+     */
+    private static Path fakesOrNull() {
+        if (!NativeBuild.fakeDevice()) return null;
+        Path fakes = NativeBuild.fakes();
+        if (fakes == null) {
+            fail("the fake-device run (jrnn.fakeDevice) found no fake CUDA libraries in " + NativeBuild.buildDir().resolve("fakes"));
+        }
+        return fakes;
+    }
+
+    /** Aborts the calling test, printing why, unless it runs on the fake device: {@code what} is a fake-device check. */
+    static void requireFakeDevice(String what) {
+        if (fakesOrNull() != null) return;
+        System.out.println("SKIPPED: " + what + " is a fake-device check");
+        Assumptions.abort(what + " is a fake-device check");
+    }
+
+    /**
      * A CUDA backend created with system properties set ({@code "key", "value", ...}), which the
      * backend reads when it is created ({@code jrnn.cuda.weights}, {@code jrnn.cuda.rnnAlgo});
      * the former values are back once it exists.
@@ -93,8 +113,8 @@ final class GpuSupport {
      * (true: shuffled and padded, so the backend must copy and map). A no-op returning false elsewhere.
      */
     static boolean fakeShuffledCudnnLayout(boolean shuffled) {
-        Path fakes = NativeBuild.fakes();
-        if (!NativeBuild.fakeDevice() || fakes == null) return false;
+        Path fakes = fakesOrNull();
+        if (fakes == null) return false;
         SymbolLookup lib = SymbolLookup.libraryLookup(fakes.resolve("libcudnn.so.9"), Arena.global());
         MethodHandle set = Linker.nativeLinker().downcallHandle(lib.find("jrnn_fake_cudnn_set_layout").orElseThrow(),
                 FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
@@ -111,8 +131,8 @@ final class GpuSupport {
      * memory can be tested. A no-op returning false elsewhere.
      */
     static boolean fakeDeviceMemory(long bytes) {
-        Path fakes = NativeBuild.fakes();
-        if (!NativeBuild.fakeDevice() || fakes == null) return false;
+        Path fakes = fakesOrNull();
+        if (fakes == null) return false;
         SymbolLookup lib = SymbolLookup.libraryLookup(fakes.resolve("libcuda.so.1"), Arena.global());
         MethodHandle set = Linker.nativeLinker().downcallHandle(lib.find("jrnn_fake_cuda_set_memory").orElseThrow(),
                 FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG));
@@ -130,8 +150,8 @@ final class GpuSupport {
      * false elsewhere.
      */
     static boolean fakeRefusePersistent(int where) {
-        Path fakes = NativeBuild.fakes();
-        if (!NativeBuild.fakeDevice() || fakes == null) return false;
+        Path fakes = fakesOrNull();
+        if (fakes == null) return false;
         SymbolLookup lib = SymbolLookup.libraryLookup(fakes.resolve("libcudnn.so.9"), Arena.global());
         MethodHandle set = Linker.nativeLinker().downcallHandle(lib.find("jrnn_fake_cudnn_refuse_persistent").orElseThrow(),
                 FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
@@ -145,8 +165,8 @@ final class GpuSupport {
 
     /** On the fake device: live cuDNN objects plus cuBLAS handles; -1 elsewhere. */
     static int fakeLiveLibraryObjects() {
-        Path fakes = NativeBuild.fakes();
-        if (!NativeBuild.fakeDevice() || fakes == null) return -1;
+        Path fakes = fakesOrNull();
+        if (fakes == null) return -1;
         int total = 0;
         for (String[] f : new String[][] {{"libcudnn.so.9", "jrnn_fake_cudnn_live_objects"},
                 {"libcublas.so.13", "jrnn_fake_cublas_live_handles"}}) {
