@@ -21,34 +21,43 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * One whole training step, GPU against CPU, from the same initial weights and seed: the notebook's
+ * Whole training steps, GPU against CPU, from the same initial weights and seed: the notebook's
  * model with two stacked recurrent layers (so both the first layer's "no dx" path and a second
  * layer's dx run), dropout (same Philox masks on both), Dense(64, relu), softmax loss and Adam, on
- * 256 MNIST-shaped samples. Compares the loss, accuracy, gradients and the parameters after Adam.
+ * 256 MNIST-shaped samples in batches of 64: two epochs, eight Adam steps. Compares the second
+ * epoch's loss (after four updates: at initialisation the loss is about ln 10 for almost any
+ * model, so a wrong cell barely shows there), its accuracy, the last step's gradients and the
+ * parameters after all eight steps.
+ *
+ * <p>Tolerances: on the fake device, which computes in double, against the float32 Vector backend
+ * about 1e-6 relative; on a real GPU (cuDNN's own float kernels and summation orders) 1e-5 on the
+ * loss, 1e-3 relative on gradients.
  */
 @Tag("gpu")
 class CudaTrainingStepTest {
+    private static final int STEPS_PER_EPOCH = 4, EPOCHS = 2;
 
     @BeforeAll
     static void device() {
         GpuSupport.requireDevice();
     }
 
-    private record Step(EpochMetrics metrics, float[] grads, float[] params) {}
+    private record Run(List<EpochMetrics> history, float[] grads, float[] params) {}
 
-    private static Step step(Backend be, RnnSpec.Cell cell, Dataset data) {
+    private static Run train(Backend be, RnnSpec.Cell cell, Dataset data) {
         Sequential model = Sequential.notebook(cell, 32, 2, Activation.TANH, 0.2, 28, 28, 10);
-        try (Trainer t = new Trainer(model, be, TrainConfig.defaults().withSeed(7))) {
-            List<EpochMetrics> h = t.fit(data, 1, null);
+        TrainConfig config = TrainConfig.defaults().withSeed(7).withBatchSize(data.size() / STEPS_PER_EPOCH);
+        try (Trainer t = new Trainer(model, be, config)) {
+            List<EpochMetrics> h = t.fit(data, EPOCHS, null);
             float[] g = new float[model.paramCount()];
             be.read(t.network().grads(), g, 0, g.length);
-            return new Step(h.get(0), g, t.network().getParameters());
+            return new Run(h, g, t.network().getParameters());
         }
     }
 
     @ParameterizedTest
     @EnumSource(RnnSpec.Cell.class)
-    void oneStepMatchesTheCpu(RnnSpec.Cell cell) {
+    void eightStepsMatchTheCpu(RnnSpec.Cell cell) {
         SplittableRandom r = new SplittableRandom(99);
         int n = 256;
         float[] x = new float[n * 28 * 28];
@@ -56,29 +65,42 @@ class CudaTrainingStepTest {
         for (int i = 0; i < x.length; i++) x[i] = r.nextDouble() < 0.8 ? 0f : (float) r.nextDouble();
         for (int i = 0; i < n; i++) y[i] = r.nextInt(10);
         Dataset data = new Dataset("random", x, y, 28, 28, 10);
-        Step cpu, gpu;
+        Run cpu, gpu;
         try (VectorBackend vec = new VectorBackend(2)) {
-            cpu = step(vec, cell, data);
+            cpu = train(vec, cell, data);
         }
         try (CudaBackend be = CudaBackend.create()) {
-            gpu = step(be, cell, data);
+            gpu = train(be, cell, data);
         }
-        assertEquals(cpu.metrics().loss(), gpu.metrics().loss(), 1e-5 * Math.abs(cpu.metrics().loss()), "loss");
-        assertEquals(cpu.metrics().accuracy(), gpu.metrics().accuracy(), 1.5 / n, "accuracy (at most one argmax tie apart)");
-        double gmax = 0;
+        boolean fake = NativeBuild.fakeDevice();
+        double lossRel = fake ? 1e-6 : 1e-5, gradRel = fake ? 1e-5 : 1e-3;
+        for (int e = 0; e < EPOCHS; e++) {
+            double lc = cpu.history().get(e).loss(), lg = gpu.history().get(e).loss();
+            assertEquals(lc, lg, lossRel * Math.abs(lc), cell + ": loss of epoch " + (e + 1) + " (" + (lc - lg) / lc + " relative)");
+            assertEquals(cpu.history().get(e).accuracy(), gpu.history().get(e).accuracy(), 1.5 / n,
+                    cell + ": accuracy of epoch " + (e + 1) + " (at most one argmax tie apart)");
+        }
+        double gmax = 0, paramAbs = fake ? 1e-6 : 1e-5;
         for (float g : cpu.grads()) gmax = Math.max(gmax, Math.abs(g));
         int badG = 0, badP = 0;
+        StringBuilder first = new StringBuilder();
         for (int i = 0; i < cpu.grads().length; i++) {
             double gc = cpu.grads()[i], gg = gpu.grads()[i];
-            if (Math.abs(gc - gg) > 1e-5 * gmax + 1e-3 * Math.abs(gc)) badG++;
-            // Adam's first step moves each parameter by about lr * sign(g): where g is tiny the two
-            // backends may round it to opposite signs, so those may differ by up to 2 lr
-            double allowed = Math.abs(gc) > 1e-4 * gmax ? 2e-6 : 2.2e-3;
-            if (Math.abs(cpu.params()[i] - gpu.params()[i]) > allowed) badP++;
+            if (Math.abs(gc - gg) > 1e-6 * gmax + gradRel * Math.abs(gc)) {
+                if (badG++ < 3) first.append(String.format(" grad[%d] cpu %.8g gpu %.8g;", i, gc, gg));
+            }
+            // NB: Adam moves each parameter by about lr * m / sqrt(v) per step: where a gradient is
+            // tiny the backends may round it to opposite signs, a difference of up to 2 lr per step;
+            // on a real GPU a few parameters (at most 1%) may differ by more than float rounding; none on the fake
+            double pc = cpu.params()[i], pg = gpu.params()[i];
+            if (Math.abs(pc - pg) > paramAbs) {
+                if (badP++ < 3) first.append(String.format(" param[%d] cpu %.8g gpu %.8g;", i, pc, pg));
+            }
         }
-        if (badG > 0 || badP > 0) {
-            fail(cell + ": " + badG + " gradients and " + badP + " parameters differ of " + cpu.grads().length);
+        System.out.println(cell + ": " + badG + " gradients, " + badP + " parameters off of " + cpu.grads().length);
+        if (badG > 0 || badP > (fake ? 0 : cpu.params().length / 100)) {
+            fail(cell + ": " + badG + " gradients and " + badP + " parameters differ of " + cpu.grads().length + ":" + first);
         }
-        assertTrue(gmax > 0, "the step computed gradients");
+        assertTrue(gmax > 0, "the steps computed gradients");
     }
 }
