@@ -1,7 +1,10 @@
 // A fake cuBLAS (libcublas.so.13) over the fake driver's host "device" memory: a plain
 // column-major SGEMM in double with cuBLAS' argument rules (leading dimensions, beta == 0 ignores
 // C), so the Java side's row-major-to-column-major mapping is checked without a GPU. Rejects any
-// math mode but CUBLAS_DEFAULT_MATH: jrnn must not allow TF32.
+// math mode but CUBLAS_DEFAULT_MATH: jrnn must not allow TF32. alpha and beta follow the pointer
+// mode (cublasSetPointerMode): host memory in CUBLAS_POINTER_MODE_HOST, the default, device memory
+// in CUBLAS_POINTER_MODE_DEVICE; the other kind is rejected. A GEMM runs at the call, after the
+// work queued on the handle's stream (jrnn_fake_stream_drain).
 #include "fake_cuda.h"
 
 #include <algorithm>
@@ -22,6 +25,7 @@ namespace {
 struct Handle {
     const void* stream = nullptr;
     int mathMode = 0;
+    int pointerMode = 0;   // CUBLAS_POINTER_MODE_HOST 0, CUBLAS_POINTER_MODE_DEVICE 1
 };
 int liveHandles = 0;
 }  // namespace
@@ -79,12 +83,36 @@ cublasStatus_t cublasSetMathMode(void* handle, int mode) {
     return CUBLAS_STATUS_SUCCESS;
 }
 
+cublasStatus_t cublasSetPointerMode_v2(void* handle, int mode) {
+    if (handle == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
+    if (mode != 0 && mode != 1) return CUBLAS_STATUS_INVALID_VALUE;
+    ((Handle*)handle)->pointerMode = mode;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasGetPointerMode_v2(void* handle, int* mode) {
+    if (handle == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
+    *mode = ((Handle*)handle)->pointerMode;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
 cublasStatus_t cublasSgemm_v2(void* handle, int transa, int transb, int m, int n, int k, const float* alpha,
                               const float* A, int lda, const float* B, int ldb, const float* beta, float* C, int ldc) {
     Handle* h = (Handle*)handle;
     if (h == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
     if (h->mathMode != 0) return CUBLAS_STATUS_NOT_SUPPORTED;
     if (!jrnn_fake_stream_valid(h->stream) || !jrnn_fake_context_current()) return CUBLAS_STATUS_EXECUTION_FAILED;
+    for (const float* s : {alpha, beta}) {
+        bool device = jrnn_fake_is_device(s);
+        if (s == nullptr || device != (h->pointerMode == 1)) {
+            std::fprintf(stderr, "fake cuBLAS: sgemm %s %p is %s memory, but the pointer mode is %s\n",
+                         s == alpha ? "alpha" : "beta", (const void*)s, device ? "device" : "host",
+                         h->pointerMode == 1 ? "CUBLAS_POINTER_MODE_DEVICE" : "CUBLAS_POINTER_MODE_HOST");
+            return CUBLAS_STATUS_INVALID_VALUE;
+        }
+        if (device && jrnn_fake_check(s, 4, "cublasSgemm alpha/beta") != 0) return CUBLAS_STATUS_EXECUTION_FAILED;
+    }
+    jrnn_fake_stream_drain(h->stream);   // NB: the GEMM runs now, after the work queued before it
     if ((transa != 0 && transa != 1) || (transb != 0 && transb != 1) || m < 0 || n < 0 || k < 0) {
         return CUBLAS_STATUS_INVALID_VALUE;
     }

@@ -14,6 +14,12 @@ extern "C" {
 int jrnn_fake_check(const void* p, size_t bytes, const char* what);
 // 1 when s is NULL (the legacy default stream) or a live stream of the fake driver.
 int jrnn_fake_stream_valid(const void* s);
+// 1 when p lies in the fake device's address range (device memory, live or freed): where an API
+// takes a host pointer, such a p is a mistake.
+int jrnn_fake_is_device(const void* p);
+// Runs the work queued on stream s (NULL: the legacy default stream) and what it waits for. The
+// fake cuBLAS and cuDNN call it first and then compute at once, which keeps them in stream order.
+void jrnn_fake_stream_drain(const void* s);
 // 1 when the calling thread has the (primary) context current.
 int jrnn_fake_context_current(void);
 // The device's size in bytes for cuMemAlloc and cuMemGetInfo (0: the default 16 GiB); for tests.

@@ -184,6 +184,7 @@ cudnnStatus_t checkCommon(Handle* h, const RnnDesc* r, const DataDesc* x, const 
     if (h == nullptr) return fail(CUDNN_STATUS_NOT_INITIALIZED, "no handle");
     if (!jrnn_fake_context_current()) return fail(CUDNN_STATUS_EXECUTION_FAILED, "no current CUDA context");
     if (!jrnn_fake_stream_valid(h->stream)) return fail(CUDNN_STATUS_EXECUTION_FAILED, "the handle's stream is not live");
+    jrnn_fake_stream_drain(h->stream);   // NB: the call runs now, after the work queued before it on its stream
     if (r == nullptr || !r->set) return fail(CUDNN_STATUS_BAD_PARAM, "RNN descriptor not set");
     if (x == nullptr || !x->set || y == nullptr || !y->set) return fail(CUDNN_STATUS_BAD_PARAM, "data descriptor not set");
     if (x->V != r->F || y->V != r->H || x->T != y->T || x->B != y->B) {
@@ -581,8 +582,23 @@ cudnnStatus_t cudnnDestroyRNNDataDescriptor(void* d) {
     return CUDNN_STATUS_SUCCESS;
 }
 
+// Pointer kinds, as NVIDIA documents them: cudnnSetRNNDataDescriptor's seqLengthArray and
+// paddingFill are host memory (it reads them before it returns), while cudnnRNNForward's and the
+// backward calls' devSeqLengths "must be stored in GPU memory as it is accessed asynchronously by
+// GPU kernels" (cuDNN API reference, cudnnRNNForward); checkCommon checks that one.
+cudnnStatus_t needHost(const void* p, const char* what) {
+    if (p != nullptr && jrnn_fake_is_device(p)) {
+        return fail(CUDNN_STATUS_BAD_PARAM, std::string(what) + " is device memory; cuDNN reads it on the host");
+    }
+    return CUDNN_STATUS_SUCCESS;
+}
+
 cudnnStatus_t cudnnSetRNNDataDescriptor(void* desc, int dataType, int layout, int maxSeqLength, int batchSize,
                                         int vectorSize, const int seqLengthArray[], void* paddingFill) {
+    if (needHost(seqLengthArray, "cudnnSetRNNDataDescriptor seqLengthArray") != CUDNN_STATUS_SUCCESS
+        || needHost(paddingFill, "cudnnSetRNNDataDescriptor paddingFill") != CUDNN_STATUS_SUCCESS) {
+        return CUDNN_STATUS_BAD_PARAM;
+    }
     DataDesc* d = (DataDesc*)desc;
     if (d == nullptr || dataType != CUDNN_DATA_FLOAT || layout != CUDNN_RNN_DATA_LAYOUT_BATCH_MAJOR_UNPACKED
         || paddingFill != nullptr || maxSeqLength <= 0 || batchSize <= 0 || vectorSize <= 0) {
