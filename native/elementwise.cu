@@ -80,11 +80,6 @@ extern "C" __global__ void jrnn_fill(int n, float* p, float value) {
     JRNN_FOR_EACH(i, n) p[i] = value;
 }
 
-// dst (n) += src (n); maps cuDNN weight-space gradients into the canonical layout.
-extern "C" __global__ void jrnn_add(int n, const float* src, float* dst) {
-    JRNN_FOR_EACH(i, n) dst[i] = dst[i] + src[i];
-}
-
 // Segment s = blockIdx.y of table (count rows of int32 {from, to, length, mode}, see
 // jrnn_segment_element), its elements over blockIdx.x: the weights copied into cuDNN's layout, or
 // the gradients added back, in one launch instead of one per matrix.

@@ -799,13 +799,6 @@ CUresult launch(const std::string& k, unsigned grid, unsigned gridY, unsigned bl
         float* p = arg<float*>(a, 1);
         DEV(p, 4L * n, k.c_str());
         gridStride(grid, block, n, [&](long long i) { p[i] = arg<float>(a, 2); });
-    } else if (k == "jrnn_add") {
-        int n = arg<int>(a, 0);
-        const float* src = arg<const float*>(a, 1);
-        float* dst = arg<float*>(a, 2);
-        DEV(src, 4L * n, "jrnn_add src");
-        DEV(dst, 4L * n, "jrnn_add dst");
-        gridStride(grid, block, n, [&](long long i) { dst[i] = dst[i] + src[i]; });
     } else if (k == "jrnn_bias_activation") {
         int rows = arg<int>(a, 0), cols = arg<int>(a, 1), act = arg<int>(a, 4);
         float* y = arg<float*>(a, 2);

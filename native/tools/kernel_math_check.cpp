@@ -18,7 +18,6 @@
 //   softmax rows cols logits[rows*cols]                        -> probs
 //   softmax_xent batch classes gradScale hasD logits[batch*classes] labels[batch] stats[2]
 //                                                              -> dLogits (if hasD) stats[2]
-//   add n src[n] dst[n]                                        -> dst
 #include "../adam.cu"
 #include "../dropout.cu"
 #include "../elementwise.cu"
@@ -175,11 +174,6 @@ int main() {
             stats[1] = (float)((double)stats[1] + correct);
             if (hasD) print(d);
             print(stats);
-        } else if (op == "add") {
-            int n = (int)readInt();
-            std::vector<float> src = readFloats(n), dst = readFloats(n);
-            for (long long i = 0; i < n; i++) dst[(size_t)i] = dst[(size_t)i] + src[(size_t)i];
-            print(dst);
         } else {
             std::fprintf(stderr, "kernel_math_check: unknown op '%s'\n", op.c_str());
             return 2;

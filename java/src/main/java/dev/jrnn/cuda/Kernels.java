@@ -36,7 +36,7 @@ final class Kernels implements AutoCloseable {
         Map<String, List<String>> m = new LinkedHashMap<>();
         m.put("dropout", List.of("jrnn_dropout"));
         m.put("softmax", List.of("jrnn_softmax_rows", "jrnn_softmax_xent"));
-        m.put("elementwise", List.of("jrnn_fill", "jrnn_add", "jrnn_bias_activation", "jrnn_activation_backward",
+        m.put("elementwise", List.of("jrnn_fill", "jrnn_bias_activation", "jrnn_activation_backward",
                 "jrnn_bias_gradient", "jrnn_last_step", "jrnn_last_step_backward", "jrnn_gather_rows", "jrnn_segments"));
         m.put("adam", List.of("jrnn_adam"));
         FUNCTIONS = java.util.Collections.unmodifiableMap(m);
@@ -152,9 +152,17 @@ final class Kernels implements AutoCloseable {
         launchGrid(name, grid, 1, block, args);
     }
 
+    /**
+     * Test hook (KernelParamsTest): sees each launch's kernel name and arguments, whose Java types
+     * must be the kernel's PTX parameter types; null (no hook) outside that test.
+     */
+    static volatile java.util.function.BiConsumer<String, Object[]> launchObserver;
+
     // NB: not an overload of launch: an int argument would bind to gridY
     private void launchGrid(String name, int grid, int gridY, int block, Object[] args) {
         if (args.length > MAX_PARAMS) throw new IllegalArgumentException(name + ": more than " + MAX_PARAMS + " parameters");
+        var observer = launchObserver;
+        if (observer != null) observer.accept(name, args);
         for (int i = 0; i < args.length; i++) {
             long at = 8L * i;
             switch (args[i]) {
@@ -195,11 +203,6 @@ final class Kernels implements AutoCloseable {
     /** jrnn_fill(int n, float *p, float value) */
     void fill(int n, long p, float value) {
         if (n > 0) launch("jrnn_fill", grid(n), BLOCK, n, p, value);
-    }
-
-    /** jrnn_add(int n, const float *src, float *dst): dst += src */
-    void add(int n, long src, long dst) {
-        if (n > 0) launch("jrnn_add", grid(n), BLOCK, n, src, dst);
     }
 
     /** jrnn_bias_activation(int rows, int cols, float *y, const float *bias, int act) */
