@@ -5,11 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jrnn.io.Checkpoint;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -20,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * then resumed in this JVM; its final weights must equal an uninterrupted run's, bit for bit.
  */
 class InterruptedSweepTest {
-    static final int EPOCHS = 12;   // tiny epochs; the child is stopped after its first, the JIT warm-up makes it the slowest
+    static final int EPOCHS = 12;   // tiny epochs; the child pauses after its first or second (PausingMain)
 
     @TempDir
     static Path shared;
@@ -55,21 +60,44 @@ class InterruptedSweepTest {
         return mp.isEmpty() ? cp : cp.isEmpty() ? mp : mp + java.io.File.pathSeparator + cp;
     }
 
-    /** Starts the sweep in a child JVM and stops it once the first checkpoint exists. */
+    /**
+     * Starts the sweep in a child JVM ({@link PausingMain}: it blocks its training thread once epoch
+     * 1's checkpoint is on disk and says so on stdout) and stops it after that line: synchronised
+     * on the child's own event, not on a poll racing its epochs.
+     */
     private Process startAndStopAfterFirstCheckpoint(Path out, boolean kill) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java, "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-Djava.awt.headless=true", "-Xmx256m", "-cp", classPath(), Main.class.getName()));
+                "-Djava.awt.headless=true", "-Xmx256m", "-cp", classPath(), PausingMain.class.getName()));
         cmd.addAll(sweepArgs(out));
-        Process p = new ProcessBuilder(cmd).redirectOutput(dir.resolve("child.out").toFile())
-                .redirectError(dir.resolve("child.err").toFile()).start();
-        Path ck = out.resolve("gru8/last.safetensors");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!Files.exists(ck) && p.isAlive() && System.nanoTime() < deadline) Thread.sleep(1);
-        if (kill) p.destroyForcibly();
-        else p.destroy();
+        Process p = new ProcessBuilder(cmd).redirectError(dir.resolve("child.err").toFile()).start();
+        StringBuilder stdout = new StringBuilder();
+        CompletableFuture<Boolean> paused = CompletableFuture.supplyAsync(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) {
+                    synchronized (stdout) {
+                        stdout.append(line).append('\n');
+                    }
+                    if (line.equals(PausingMain.PAUSED)) return true;
+                }
+                return false;   // the child ended without pausing
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        boolean reached;
+        try {
+            reached = paused.get(120, TimeUnit.SECONDS);
+        } finally {
+            if (kill) p.destroyForcibly();
+            else p.destroy();
+        }
         assertTrue(p.waitFor(30, TimeUnit.SECONDS), "child did not stop");
-        assertTrue(Files.exists(ck), "no checkpoint before the child ended; stderr: " + Files.readString(dir.resolve("child.err")));
+        String err = Files.readString(dir.resolve("child.err"));
+        synchronized (stdout) {
+            assertTrue(reached, "the child never paused after its first checkpoint; stdout:\n" + stdout + "stderr:\n" + err);
+        }
+        assertTrue(Files.exists(out.resolve("gru8/last.safetensors")), "no checkpoint before the child ended; stderr: " + err);
         return p;
     }
 

@@ -120,7 +120,9 @@ class MainTest {
             assertTrue(e1.has(k), k);
         }
         double acc = o.getAsJsonObject("test").get("accuracy").getAsDouble();
-        assertTrue(acc >= 0 && acc <= 1, "accuracy " + acc);
+        // 32 test samples: the accuracy is a count over 32, and the line printed says the same
+        assertEquals(Math.rint(acc * 32), acc * 32, 1e-9, "accuracy " + acc + " is not k/32");
+        assertTrue(r.out().contains(String.format(java.util.Locale.ROOT, "test accuracy: %.4f (32 samples", acc)), r.out());
         assertTrue(o.get("params").getAsInt() > 0);
     }
 }

@@ -87,7 +87,8 @@ class CudaOpsParityTest {
         float ms = cuda.timeMillis(() -> {
             for (int i = 0; i < 10; i++) cuda.fill(t, i);
         });
-        assertTrue(ms >= 0 && Float.isFinite(ms), "elapsed " + ms);
+        // NB: positive on a GPU and on the fake device, whose events read a clock the queued work advances
+        assertTrue(ms > 0 && Float.isFinite(ms), "elapsed " + ms);
         assertEquals(9f, get(cuda, t)[12345]);
     }
 

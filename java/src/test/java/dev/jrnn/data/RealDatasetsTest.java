@@ -13,19 +13,46 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Checks against the real files where this machine has them; skipped, with a reason, elsewhere. */
+/**
+ * Checks against the real files: Fashion-MNIST where Debian's dataset-fashion-mnist installed it,
+ * MNIST in the folder {@code JRNN_MNIST_DIR} (or {@code -Djrnn.mnistDir}) names. Skipped, with a
+ * reason, where they are absent; a failure instead where they were promised: Fashion-MNIST under
+ * {@code JRNN_REQUIRE_DATA=1} (CI), MNIST whenever its folder is named.
+ */
 class RealDatasetsTest {
 
     private static final Path FASHION = Path.of("/usr/share/datasets/fashion-mnist");
-    private static final Path MNIST = Path.of("/work/shared/datasets/mnist");
+    private static final Path MNIST = mnistDir();
 
     @TempDir
     Path tmp;
 
-    private static void assumeFiles(Path dir, String... names) {
+    /** The MNIST folder the environment names, or null. */
+    static Path mnistDir() {
+        String d = System.getenv("JRNN_MNIST_DIR");
+        if (d == null || d.isBlank()) d = System.getProperty("jrnn.mnistDir");
+        return d == null || d.isBlank() ? null : Path.of(d);
+    }
+
+    private static void assumeFashion(String... names) {
         for (String n : names) {
-            Assumptions.assumeTrue(Files.isRegularFile(dir.resolve(n)),
-                    "skipped: " + dir.resolve(n) + " is not present (Debian's dataset-fashion-mnist, or a local MNIST copy)");
+            Path p = FASHION.resolve(n);
+            if (Files.isRegularFile(p)) continue;
+            if ("1".equals(System.getenv("JRNN_REQUIRE_DATA"))) {
+                throw new AssertionError("JRNN_REQUIRE_DATA=1 but " + p + " is missing (install Debian's dataset-fashion-mnist)");
+            }
+            Assumptions.abort("skipped: " + p + " is not present (Debian's dataset-fashion-mnist)");
+        }
+    }
+
+    private static void assumeMnist(String... names) {
+        if (MNIST == null) {
+            Assumptions.abort("skipped: no MNIST folder named (set JRNN_MNIST_DIR to a folder with the MNIST IDX files)");
+        }
+        for (String n : names) {
+            if (!Files.isRegularFile(MNIST.resolve(n))) {
+                throw new AssertionError("JRNN_MNIST_DIR names " + MNIST + ", which lacks " + n);
+            }
         }
     }
 
@@ -45,7 +72,7 @@ class RealDatasetsTest {
 
     @Test
     void fashionMnistTestSet() throws IOException {
-        assumeFiles(FASHION, "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz");
+        assumeFashion("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz");
         Dataset d = loadFashion(Split.TEST);
         assertEquals("fashion-mnist/test", d.name());
         assertEquals(10000, d.size());
@@ -67,7 +94,7 @@ class RealDatasetsTest {
 
     @Test
     void fashionMnistTrainSet() throws IOException {
-        assumeFiles(FASHION, "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz");
+        assumeFashion("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz");
         Dataset d = loadFashion(Split.TRAIN);
         assertEquals(60000, d.size());
         assertEquals(28 * 28, d.sampleSize());
@@ -87,7 +114,7 @@ class RealDatasetsTest {
         String[] names = {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
                 "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"};
         int[] mtimes = {1504176606, 1504176606, 1504176627, 1504176627}; // 2017-08-31, from the originals
-        assumeFiles(FASHION, names);
+        assumeFashion(names);
         for (int i = 0; i < names.length; i++) {
             byte[] debian = Files.readAllBytes(FASHION.resolve(names[i]));
             Assumptions.assumeTrue(debian[3] == 0, "skipped: " + names[i] + " is not Debian's header-stripped copy");
@@ -110,7 +137,7 @@ class RealDatasetsTest {
 
     @Test
     void mnistTestSet() throws IOException {
-        assumeFiles(MNIST, "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz");
+        assumeMnist("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz");
         Dataset d = Datasets.fromIdx("mnist/test", MNIST.resolve("t10k-images-idx3-ubyte.gz"),
                 MNIST.resolve("t10k-labels-idx1-ubyte.gz"), 10, Preprocess.SCALE);
         assertEquals(10000, d.size());
@@ -128,7 +155,7 @@ class RealDatasetsTest {
     void mnistCatalogHashesMatchRealFiles() throws IOException {
         for (DataFile f : java.util.List.of(DatasetCatalog.MNIST.testImages(), DatasetCatalog.MNIST.testLabels(),
                 DatasetCatalog.MNIST.trainLabels())) {
-            assumeFiles(MNIST, f.name());
+            assumeMnist(f.name());
             Path p = MNIST.resolve(f.name());
             assertEquals(f.size(), Files.size(p), f.name() + " size");
             assertEquals(f.sha256(), Downloader.sha256(p), f.name() + " SHA-256");
