@@ -52,6 +52,36 @@ JRNN_HD double jrnn_xent_row(long long b, int classes, const float* logits, cons
     return logSum - l[label];
 }
 
+// jrnn_softmax_xent's block-level code as bodies, so that the host tools and the fake driver run
+// the very reduction the GPU runs (same per-thread partial sums, same tree order).
+// Phase 1, thread t of n: the loss and correct count of samples t, t + n, ... into sLoss[t], sCorrect[t].
+JRNN_HD void jrnn_xent_thread(int t, int n, int batch, int classes, const float* logits, const float* labels,
+                              float gradScale, float* dLogits, double* sLoss, int* sCorrect) {
+    double loss = 0;
+    int correct = 0;
+    for (long long b = t; b < batch; b += n) {
+        int c;
+        loss += jrnn_xent_row(b, classes, logits, labels, gradScale, dLogits, &c);
+        correct += c;
+    }
+    sLoss[t] = loss;
+    sCorrect[t] = correct;
+}
+
+// One step of the tree reduction, thread t, stride s: entry t gains entry t + s (t < s).
+JRNN_HD void jrnn_xent_reduce(int t, unsigned int s, double* sLoss, int* sCorrect) {
+    if ((unsigned int)t < s) {
+        sLoss[t] += sLoss[t + s];
+        sCorrect[t] += sCorrect[t + s];
+    }
+}
+
+// Thread 0 after the reduction: stats (2) += [the block's loss, its correct count].
+JRNN_HD void jrnn_xent_finish(const double* sLoss, const int* sCorrect, float* stats) {
+    stats[0] = (float)((double)stats[0] + sLoss[0]);
+    stats[1] = (float)((double)stats[1] + (double)sCorrect[0]);
+}
+
 #ifdef __CUDACC__
 // probs (rows, cols) = row softmax of logits (rows, cols); one thread per row.
 extern "C" __global__ void jrnn_softmax_rows(int rows, int cols, const float* logits, float* probs) {
@@ -67,26 +97,12 @@ extern "C" __global__ void jrnn_softmax_xent(int batch, int classes, const float
                                              float gradScale, float* dLogits, float* stats) {
     __shared__ double sLoss[JRNN_BLOCK];
     __shared__ int sCorrect[JRNN_BLOCK];
-    double loss = 0;
-    int correct = 0;
-    for (long long b = threadIdx.x; b < batch; b += blockDim.x) {
-        int c;
-        loss += jrnn_xent_row(b, classes, logits, labels, gradScale, dLogits, &c);
-        correct += c;
-    }
-    sLoss[threadIdx.x] = loss;
-    sCorrect[threadIdx.x] = correct;
+    jrnn_xent_thread(threadIdx.x, blockDim.x, batch, classes, logits, labels, gradScale, dLogits, sLoss, sCorrect);
     __syncthreads();
     for (unsigned int s = blockDim.x / 2; s > 0; s >>= 1) {
-        if (threadIdx.x < s) {
-            sLoss[threadIdx.x] += sLoss[threadIdx.x + s];
-            sCorrect[threadIdx.x] += sCorrect[threadIdx.x + s];
-        }
+        jrnn_xent_reduce(threadIdx.x, s, sLoss, sCorrect);
         __syncthreads();
     }
-    if (threadIdx.x == 0) {
-        stats[0] = (float)((double)stats[0] + sLoss[0]);
-        stats[1] = (float)((double)stats[1] + (double)sCorrect[0]);
-    }
+    if (threadIdx.x == 0) jrnn_xent_finish(sLoss, sCorrect, stats);
 }
 #endif

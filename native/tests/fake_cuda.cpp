@@ -879,15 +879,16 @@ CUresult launch(const std::string& k, unsigned grid, unsigned gridY, unsigned bl
         DEV(labels, 4L * batch, "jrnn_softmax_xent labels");
         DEV(d, 4L * batch * classes, "jrnn_softmax_xent dLogits");
         DEV(stats, 8, "jrnn_softmax_xent stats");
-        double loss = 0;
-        int correct = 0;
-        for (long long b = 0; b < batch; b++) {
-            int c;
-            loss += jrnn_xent_row(b, classes, logits, labels, gradScale, d, &c);
-            correct += c;
+        // the kernel's own block code, thread by thread and phase by phase (each __syncthreads a phase)
+        std::vector<double> sLoss(block);
+        std::vector<int> sCorrect(block);
+        for (unsigned t = 0; t < block; t++) {
+            jrnn_xent_thread((int)t, (int)block, batch, classes, logits, labels, gradScale, d, sLoss.data(), sCorrect.data());
         }
-        stats[0] = (float)((double)stats[0] + loss);
-        stats[1] = (float)((double)stats[1] + (double)correct);
+        for (unsigned s = block / 2; s > 0; s >>= 1) {
+            for (unsigned t = 0; t < block; t++) jrnn_xent_reduce((int)t, s, sLoss.data(), sCorrect.data());
+        }
+        jrnn_xent_finish(sLoss.data(), sCorrect.data(), stats);
     } else if (k == "jrnn_adam") {
         int n = arg<int>(a, 0);
         float* p = arg<float*>(a, 1);

@@ -164,14 +164,17 @@ int main() {
             bool hasD = readInt() != 0;
             std::vector<float> logits = readFloats((long long)batch * classes), labels = readFloats(batch);
             std::vector<float> stats = readFloats(2), d = poisoned((long long)batch * classes);
-            double loss = 0, correct = 0;
-            for (long long b = 0; b < batch; b++) {
-                int c;
-                loss += jrnn_xent_row(b, classes, logits.data(), labels.data(), gradScale, hasD ? d.data() : nullptr, &c);
-                correct += c;
+            // the kernel's block code (one block of JRNN_BLOCK threads), phase by phase, as the GPU reduces
+            std::vector<double> sLoss(JRNN_BLOCK);
+            std::vector<int> sCorrect(JRNN_BLOCK);
+            for (int t = 0; t < JRNN_BLOCK; t++) {
+                jrnn_xent_thread(t, JRNN_BLOCK, batch, classes, logits.data(), labels.data(), gradScale,
+                                 hasD ? d.data() : nullptr, sLoss.data(), sCorrect.data());
             }
-            stats[0] = (float)((double)stats[0] + loss);
-            stats[1] = (float)((double)stats[1] + correct);
+            for (unsigned s = JRNN_BLOCK / 2; s > 0; s >>= 1) {
+                for (int t = 0; t < JRNN_BLOCK; t++) jrnn_xent_reduce(t, s, sLoss.data(), sCorrect.data());
+            }
+            jrnn_xent_finish(sLoss.data(), sCorrect.data(), stats.data());
             if (hasD) print(d);
             print(stats);
         } else {
