@@ -55,6 +55,8 @@ public final class Downloader {
     private final HttpClient client;
     private final boolean progress;
     private final Duration stallTimeout;
+    /** Nanosecond clock of the stall watchdog: System::nanoTime; tests drive it by events instead. */
+    private final java.util.function.LongSupplier clock;
 
     /**
      * Creates a downloader with a caller-provided HTTP client, which the caller keeps owning.
@@ -67,6 +69,12 @@ public final class Downloader {
      * @throws IllegalArgumentException if {@code stallTimeout} is not positive
      */
     public Downloader(HttpClient client, boolean progress, Duration stallTimeout) {
+        this(client, progress, stallTimeout, System::nanoTime);
+    }
+
+    /** As {@link #Downloader(HttpClient, boolean, Duration)}, with the watchdog reading {@code clock} (ns). */
+    Downloader(HttpClient client, boolean progress, Duration stallTimeout, java.util.function.LongSupplier clock) {
+        this.clock = Objects.requireNonNull(clock, "clock");
         this.client = Objects.requireNonNull(client, "client");
         this.progress = progress;
         this.stallTimeout = Objects.requireNonNull(stallTimeout, "stallTimeout");
@@ -185,7 +193,7 @@ public final class Downloader {
             byte[] buf = new byte[1 << 16];
             // NB: HttpClient has no read timeout for bodies; a watchdog closes the stream when
             // nothing arrives for stallTimeout, which wakes the blocked read with an IOException.
-            AtomicLong lastData = new AtomicLong(System.nanoTime());
+            AtomicLong lastData = new AtomicLong(clock.getAsLong());
             AtomicBoolean stalled = new AtomicBoolean();
             Thread watchdog = Thread.ofVirtual().name("jrnn-download-watchdog")
                     .start(() -> watch(body, lastData, stalled));
@@ -205,7 +213,7 @@ public final class Downloader {
                     if (n < 0) {
                         break;
                     }
-                    lastData.set(System.nanoTime());
+                    lastData.set(clock.getAsLong());
                     received += n;
                     if (received > file.size()) {
                         throw new Failure("received more than the expected " + file.size() + " bytes");
@@ -236,7 +244,7 @@ public final class Downloader {
         try {
             while (true) {
                 Thread.sleep(tick);
-                if (System.nanoTime() - lastData.get() > limit) {
+                if (clock.getAsLong() - lastData.get() > limit) {
                     stalled.set(true);
                     body.close();
                     return;

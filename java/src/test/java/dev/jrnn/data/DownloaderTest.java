@@ -114,10 +114,35 @@ class DownloaderTest {
         assertNothingLeft();
     }
 
+    /**
+     * The watchdog's clock stands still until the stalled server has sent its half and the client
+     * has written that half to its {@code .part} file; then it jumps past the stall timeout, once
+     * per stall. So a stall is detected on those events, never because a healthy transfer on a
+     * loaded machine paused for longer than a short real-time window.
+     */
+    private java.util.function.LongSupplier stallClock() {
+        java.util.concurrent.atomic.AtomicInteger fired = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicLong offset = new java.util.concurrent.atomic.AtomicLong();
+        Path part = dir.resolve(NAME + ".part");
+        return () -> {
+            if (server.stalls() > fired.get() && Files.isRegularFile(part)) {
+                try {
+                    if (Files.size(part) == body.length / 2) {
+                        fired.incrementAndGet();
+                        offset.addAndGet(java.time.Duration.ofHours(1).toNanos());
+                    }
+                } catch (IOException e) {
+                    // the .part is gone: that transfer ended
+                }
+            }
+            return offset.get();
+        };
+    }
+
     @Test
     void stalledTransferIsAbandonedAndNextMirrorTried() throws IOException {
         server.stall("/a/" + NAME, body).serve("/b/" + NAME, body);
-        var patient = new Downloader(java.net.http.HttpClient.newHttpClient(), false, java.time.Duration.ofMillis(500));
+        var patient = new Downloader(java.net.http.HttpClient.newHttpClient(), false, java.time.Duration.ofMillis(500), stallClock());
         Path got = patient.fetch(List.of(server.mirror("a"), server.mirror("b")), file, dir);
         assertArrayEquals(body, Files.readAllBytes(got));
 

@@ -22,6 +22,7 @@ final class TinyServer implements AutoCloseable {
     private final HttpServer server;
     private final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
     private final CountDownLatch release = new CountDownLatch(1);
+    private final AtomicInteger stalls = new AtomicInteger();
     private final ExecutorService executor = Executors.newCachedThreadPool();
 
     TinyServer() throws IOException {
@@ -83,6 +84,7 @@ final class TinyServer implements AutoCloseable {
             OutputStream out = ex.getResponseBody();
             out.write(body, 0, body.length / 2);
             out.flush();
+            stalls.incrementAndGet();
             try {
                 release.await(30, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
@@ -91,6 +93,11 @@ final class TinyServer implements AutoCloseable {
             throw new IOException("dropping the connection on purpose");
         });
         return this;
+    }
+
+    /** How many responses of {@link #stall} have sent their half and stopped sending, so far. */
+    int stalls() {
+        return stalls.get();
     }
 
     /** Number of requests for {@code path} so far. */
