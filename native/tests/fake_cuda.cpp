@@ -515,6 +515,17 @@ CUresult launch(const std::string& k, unsigned grid, unsigned gridY, unsigned bl
         DEV(seq, 4L * batch * steps * width, "jrnn_last_step seq");
         DEV(out, 4L * batch * width, "jrnn_last_step out");
         for (long long i = 0; i < (long long)batch * width; i++) jrnn_last_step_element(i, steps, width, seq, out);
+    } else if (k == "jrnn_swap_major") {
+        int ra = arg<int>(a, 0), rb = arg<int>(a, 1), width = arg<int>(a, 2);
+        const float* in = arg<const float*>(a, 3);
+        float* out = arg<float*>(a, 4);
+        long long n = (long long)ra * rb * width;
+        DEV(in, 4L * n, "jrnn_swap_major in");
+        DEV(out, 4L * n, "jrnn_swap_major out");
+        if (n > 0 && (const char*)in < (const char*)(out + n) && (const char*)out < (const char*)(in + n)) {
+            return CUDA_ERROR_INVALID_VALUE;   // NB: the kernel reads in while others write out: no overlap
+        }
+        for (long long e = 0; e < n; e++) jrnn_swap_major_element(e, ra, rb, width, in, out);
     } else if (k == "jrnn_gather_rows") {
         int rows = arg<int>(a, 0), width = arg<int>(a, 1), n = arg<int>(a, 2);
         const float* src = arg<const float*>(a, 3);

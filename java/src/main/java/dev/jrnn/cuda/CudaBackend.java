@@ -63,9 +63,14 @@ import jcuda.driver.CUstream;
  * small hidden sizes ({@code CUDNN_RNN_ALGO_PERSIST_STATIC_SMALL_H}) up to 128 units, else the
  * standard algorithm, and the standard one from then on wherever cuDNN refuses the persistent one
  * (when a plan is made, or in a forward or backward pass, which then runs again). {@code standard},
- * {@code persist-static} and {@code persist-static-small-h} force one. cuDNN takes LSTMs only with
- * two biases in the persistent algorithms, so an LSTM's one bias goes in as the input bias and the
- * recurrent bias is held at zero (its gradient is dropped): the same model and numbers.
+ * {@code persist-static} and {@code persist-static-small-h} force one.
+ *
+ * <p>cuDNN runs in one configuration, the one PyTorch runs daily ({@code aten/src/ATen/native/cudnn/RNN.cpp}):
+ * {@code CUDNN_RNN_DOUBLE_BIAS} for LSTM and GRU under every algorithm (an LSTM's one bias goes in
+ * as the input bias, the recurrent bias is held at zero and its gradient dropped: the same model
+ * and numbers), padded I/O enabled, and sequence-major unpacked data: x goes to cuDNN as
+ * (T, B, F) and y comes back as (T, B, H), one {@code jrnn_swap_major} launch each way, and the
+ * forward pass keeps both for backward.
  *
  * <p>One thread at a time, as the {@link Backend} contract says; the backend makes its context
  * current on whichever thread calls it.
@@ -95,7 +100,9 @@ public final class CudaBackend implements GpuBackend {
     private final Map<Long, LayerState> layers = new HashMap<>();   // by the reserve tensor's address
     private final Staging[] staging = new Staging[4];
     private int nextStaging;
-    private DeviceArena.Block work, scratch;        // cuDNN workspace; dx when the caller wants none
+    private DeviceArena.Block work;                 // cuDNN workspace
+    /** Sequence-major (T, B, .) scratch for cuDNN: x and y of inference passes; dy and dx of backward passes. */
+    private DeviceArena.Block seqIn, seqOut;
     private DeviceArena.Block inferencePacked;      // cuDNN-layout weights of inference passes, when not canonical
     private final boolean forceWeightCopy = "copy".equals(System.getProperty("jrnn.cuda.weights"));
     /** Floats per host-to-device piece of {@link #write}: 16 MiB of pinned memory per staging buffer at most. */
@@ -504,12 +511,16 @@ public final class CudaBackend implements GpuBackend {
     private final class LayerState {
         RnnPlan plan;
         DeviceArena.Block reserve, packed, dPacked;
+        /** The forward pass's x (T, B, F) and y (T, B, H), sequence-major as cuDNN took and wrote them. */
+        DeviceArena.Block xSeq, ySeq;
         long weights;   // the weight space the forward pass used
         List<RnnPlan.Segment> packedLayout;   // the layout last packed into packed, whose unmapped pieces are 0
 
-        void ensure(RnnPlan p) {
+        void ensure(RnnPlan p, RnnSpec spec, int batch, int steps) {
             reserve = grow(reserve, p.reserveBytes);
-            plan = p;   // NB: only once the reserve fits it
+            xSeq = grow(xSeq, 4L * batch * steps * spec.inputSize());
+            ySeq = grow(ySeq, 4L * batch * steps * spec.units());
+            plan = p;   // NB: only once the buffers fit it
         }
 
         void ensurePacked(RnnPlan p) {
@@ -523,8 +534,8 @@ public final class CudaBackend implements GpuBackend {
         }
 
         void release() {
-            for (DeviceArena.Block b : new DeviceArena.Block[] {reserve, packed, dPacked}) if (b != null) arena.release(b);
-            reserve = packed = dPacked = null;
+            for (DeviceArena.Block b : new DeviceArena.Block[] {reserve, packed, dPacked, xSeq, ySeq}) if (b != null) arena.release(b);
+            reserve = packed = dPacked = xSeq = ySeq = null;
             packedLayout = null;
         }
     }
@@ -605,6 +616,7 @@ public final class CudaBackend implements GpuBackend {
         long hyA = address(hy, state, "rnnForward hy (layers, B, H)"), cyA = address(cy, state, "rnnForward cy (layers, B, H)");
         RnnPlan p = plan(spec, batch, steps);
         long weights, workBytes, reserveBytes, reserveAddress;
+        DeviceArena.Block xs, ys;   // x and y sequence-major, as cuDNN takes them
         if (R == null) {   // inference: no backward follows, so no reserve and no layer state
             weights = P.address();
             if (!usesCanonicalWeights(p, weights)) {
@@ -617,18 +629,24 @@ public final class CudaBackend implements GpuBackend {
             }
             workBytes = p.inferenceWorkBytes;
             reserveBytes = reserveAddress = 0;
+            xs = seqIn = grow(seqIn, 4L * batch * steps * spec.inputSize());
+            ys = seqOut = grow(seqOut, 4L * batch * steps * spec.units());
         } else {
             LayerState s = layers.computeIfAbsent(R.address(), k -> new LayerState());
-            s.ensure(p);
+            s.ensure(p, spec, batch, steps);
             weights = s.weights = weightsFor(p, s, P);
             workBytes = p.workBytes;
             reserveBytes = p.reserveBytes;
             reserveAddress = s.reserve.address();
+            xs = s.xSeq;
+            ys = s.ySeq;
         }
         work = grow(work, workBytes);
+        // NB: cuDNN gets sequence-major data, as PyTorch gives it (jrnn's API is batch-major): x (B, T, F) -> (T, B, F)
+        kernels.swapMajor(batch, steps, spec.inputSize(), X.address(), xs.address());
         try {
             cudnn.forward(cudnnHandle, p.rnn, R == null ? CudnnLibrary.CUDNN_FWD_MODE_INFERENCE : CudnnLibrary.CUDNN_FWD_MODE_TRAINING,
-                    p.seqLengths.address(), p.xDesc, X.address(), p.yDesc, Y.address(), p.hDesc, hxA, hyA, p.hDesc, cxA, cyA,
+                    p.seqLengths.address(), p.xDesc, xs.address(), p.yDesc, ys.address(), p.hDesc, hxA, hyA, p.hDesc, cxA, cyA,
                     p.weightSpaceBytes, weights, workBytes, work.address(), reserveBytes, reserveAddress);
         } catch (RuntimeException e) {
             if (!fallsBack(e, p.algo)) throw withAlgo(e, p.algo);
@@ -637,7 +655,9 @@ public final class CudaBackend implements GpuBackend {
                 rnnForward(spec, batch, steps, x, hx, cx, params, y, hy, cy, reserve);
                 return null;
             });
+            return;
         }
+        kernels.swapMajor(steps, batch, spec.units(), ys.address(), Y.address());   // y (T, B, H) -> (B, T, H)
     }
 
     /** Runs a retry after {@code first}; should it fail too, its exception carries {@code first} as suppressed. */
@@ -704,23 +724,22 @@ public final class CudaBackend implements GpuBackend {
             throw new IllegalStateException("rnnBackward for " + key + ": params are not the tensor rnnForward used");
         }
         work = grow(work, p.workBytes);
-        long dxAddress;
-        if (DX != null) {
-            dxAddress = DX.address();
-        } else {
-            scratch = grow(scratch, 4 * n * spec.inputSize());
-            dxAddress = scratch.address();
-        }
+        // NB: sequence-major as cuDNN takes them: dy (B, T, H) -> (T, B, H) here, dx (T, B, F) -> (B, T, F)
+        // below; x and y as the forward pass kept them
+        seqIn = grow(seqIn, 4 * n * spec.units());
+        seqOut = grow(seqOut, 4 * n * spec.inputSize());
+        long dySeq = seqIn.address(), dxSeq = seqOut.address();
+        kernels.swapMajor(batch, steps, spec.units(), DY.address(), dySeq);
         try {
-            cudnn.backwardData(cudnnHandle, p.rnn, p.seqLengths.address(), p.yDesc, Y.address(), DY.address(),
-                    p.xDesc, dxAddress, p.hDesc, hxA, dhyA, dhxA, p.hDesc, cxA, dcyA, dcxA, p.weightSpaceBytes, weights,
+            cudnn.backwardData(cudnnHandle, p.rnn, p.seqLengths.address(), p.yDesc, s.ySeq.address(), dySeq,
+                    p.xDesc, dxSeq, p.hDesc, hxA, dhyA, dhxA, p.hDesc, cxA, dcyA, dcxA, p.weightSpaceBytes, weights,
                     p.workBytes, work.address(), p.reserveBytes, s.reserve.address());
             // NB: a refusal here has added nothing to dParams yet, so the retry below adds once.
             // CUDNN_WGRAD_MODE_ADD accumulates straight into the canonical gradients when cuDNN uses
             // the canonical layout, as the interface asks; else into a zeroed copy, mapped back below.
             if (!canonical) zero(s.dPacked);
-            cudnn.backwardWeights(cudnnHandle, p.rnn, p.seqLengths.address(), p.xDesc, X.address(), p.hDesc,
-                    hxA, p.yDesc, Y.address(), p.weightSpaceBytes, canonical ? DP.address() : s.dPacked.address(),
+            cudnn.backwardWeights(cudnnHandle, p.rnn, p.seqLengths.address(), p.xDesc, s.xSeq.address(), p.hDesc,
+                    hxA, p.yDesc, s.ySeq.address(), p.weightSpaceBytes, canonical ? DP.address() : s.dPacked.address(),
                     p.workBytes, work.address(), p.reserveBytes, s.reserve.address());
         } catch (RuntimeException e) {
             if (!fallsBack(e, p.algo)) throw withAlgo(e, p.algo);
@@ -735,6 +754,7 @@ public final class CudaBackend implements GpuBackend {
             return;
         }
         if (!canonical) kernels.segments(p.tableRows, p.gradTable(), s.dPacked.address(), DP.address(), p.longestSegment);
+        if (DX != null) kernels.swapMajor(steps, batch, spec.inputSize(), dxSeq, DX.address());
     }
 
     private static void checkBatchSteps(int batch, int steps) {

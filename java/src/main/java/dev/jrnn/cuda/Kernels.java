@@ -37,7 +37,8 @@ final class Kernels implements AutoCloseable {
         m.put("dropout", List.of("jrnn_dropout"));
         m.put("softmax", List.of("jrnn_softmax_rows", "jrnn_softmax_xent"));
         m.put("elementwise", List.of("jrnn_fill", "jrnn_add", "jrnn_bias_activation", "jrnn_activation_backward",
-                "jrnn_bias_gradient", "jrnn_last_step", "jrnn_last_step_backward", "jrnn_gather_rows", "jrnn_segments"));
+                "jrnn_bias_gradient", "jrnn_last_step", "jrnn_last_step_backward", "jrnn_gather_rows", "jrnn_segments",
+                "jrnn_swap_major"));
         m.put("adam", List.of("jrnn_adam"));
         FUNCTIONS = java.util.Collections.unmodifiableMap(m);
     }
@@ -229,6 +230,17 @@ final class Kernels implements AutoCloseable {
     void lastStepBackward(int batch, int steps, int width, long dOut, long dSeq) {
         long work = (long) batch * steps * width;
         if (work > 0) launch("jrnn_last_step_backward", grid(work), BLOCK, batch, steps, width, dOut, dSeq);
+    }
+
+    /**
+     * jrnn_swap_major(int a, int b, int width, const float *in, float *out): {@code out (b, a, W)}
+     * is {@code in (a, b, W)} with its two outer dimensions swapped; batch-major (B, T, W) to cuDNN's
+     * sequence-major (T, B, W) with (a, b) = (B, T), and back with (T, B). {@code in} and
+     * {@code out} must not overlap.
+     */
+    void swapMajor(int a, int b, int width, long in, long out) {
+        long work = (long) a * b * width;
+        if (work > 0) launch("jrnn_swap_major", grid(work), BLOCK, a, b, width, in, out);
     }
 
     /** jrnn_gather_rows(int rows, int width, int n, const float *src, const float *index, float *dst) */

@@ -13,7 +13,8 @@ import java.util.List;
  * lives in cuDNN's weight space (from {@code cudnnGetRNNWeightParams}).
  *
  * <p>Canonical layout (RnnSpec): {@code W (G*H, F)}, {@code R (G*H, H)}, then {@code b (G*H)}
- * (LSTM, single input bias) or {@code bW (G*H), bR (G*H)} (GRU, double bias); gates in cuDNN's
+ * (LSTM, one bias per gate: cuDNN's input bias, its recurrent bias held at 0) or
+ * {@code bW (G*H), bR (G*H)} (GRU, double bias); gates in cuDNN's
  * order (LSTM i, f, g, o; GRU r, z, n); a stack's layers one after another (RnnSpec#layerOffset).
  * cuDNN's {@code linLayerID} for each layer ({@code pseudoLayer}) of a unidirectional network:
  * {@code 0..G-1} are the input matrices W_g with their input biases, {@code G..2G-1} the
@@ -62,7 +63,7 @@ final class RnnPlan implements AutoCloseable {
     final List<Segment> segments;
     /**
      * Pieces of cuDNN's weight space with no canonical parameter, kept at zero: an LSTM's recurrent
-     * biases under the persistent algorithm, which takes LSTMs only with two biases.
+     * biases (cuDNN gets LSTMs with two biases, as from PyTorch; jrnn's LSTM has one, as Keras').
      */
     final List<Segment> unmapped;
     /** cuDNN's RNN algorithm: {@code CUDNN_RNN_ALGO_STANDARD}, {@code _PERSIST_STATIC} or {@code _PERSIST_STATIC_SMALL_H}. */
@@ -99,9 +100,9 @@ final class RnnPlan implements AutoCloseable {
         DeviceArena.Block table = null;
         try {
             boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
-            boolean singleBias = lstm && algo == CudnnLibrary.CUDNN_RNN_ALGO_STANDARD;
-            cudnn.setRnn(rnn, algo, lstm ? CudnnLibrary.CUDNN_LSTM : CudnnLibrary.CUDNN_GRU,
-                    singleBias ? CudnnLibrary.CUDNN_RNN_SINGLE_INP_BIAS : CudnnLibrary.CUDNN_RNN_DOUBLE_BIAS,
+            // NB: double bias for both cells under every algorithm, as PyTorch runs cuDNN; the
+            // LSTM's one (Keras) bias goes in as the input bias, its recurrent bias is held at 0
+            cudnn.setRnn(rnn, algo, lstm ? CudnnLibrary.CUDNN_LSTM : CudnnLibrary.CUDNN_GRU, CudnnLibrary.CUDNN_RNN_DOUBLE_BIAS,
                     spec.inputSize(), spec.units(), spec.layers(), be.noDropout);
             cudnn.setRnnData(xDesc, steps, batch, spec.inputSize());
             cudnn.setRnnData(yDesc, steps, batch, spec.units());
@@ -112,7 +113,7 @@ final class RnnPlan implements AutoCloseable {
             reserveBytes = temp[1];
             inferenceWorkBytes = cudnn.tempSpaceSizes(handle, rnn, CudnnLibrary.CUDNN_FWD_MODE_INFERENCE, xDesc)[0];
             List<Segment> free = new ArrayList<>();
-            segments = mapWeights(be, spec, !singleBias && lstm, free);
+            segments = mapWeights(be, spec, lstm, free);
             unmapped = List.copyOf(free);
             check(segments, unmapped, weightSpaceBytes, paramCount, key);
             identity = unmapped.isEmpty() && isIdentity(segments, weightSpaceBytes, paramCount);
@@ -206,7 +207,7 @@ final class RnnPlan implements AutoCloseable {
                         continue;
                     }
                     if (lstm) {
-                        if (lstmBias[g]++ > 0) throw layout(where + ": a second bias for an LSTM gate (expected CUDNN_RNN_SINGLE_INP_BIAS)");
+                        if (lstmBias[g]++ > 0) throw layout(where + ": a second input bias for an LSTM gate");
                         canonical = at + one.offsetBias() + g * H;
                     } else {
                         canonical = at + one.offsetBias() + (input ? 0 : GH) + g * H;
