@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jrnn.backend.Activation;
 import dev.jrnn.backend.RnnSpec;
+import dev.jrnn.backend.RnnTrace;
 import dev.jrnn.backend.Tensor;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -29,12 +30,12 @@ class CudaLifecycleTest {
         try (CudaBackend be = CudaBackend.create()) {
             RnnSpec spec = new RnnSpec(RnnSpec.Cell.LSTM, 8, 16, Activation.TANH);
             Tensor x = be.allocate(4 * 5 * 8), p = be.allocate(spec.paramCount()), y = be.allocate(4 * 5 * 16);
-            Tensor reserve = be.allocate(4 * spec.reservePerSample(5)), g = be.allocate(spec.paramCount());
-            be.rnnForward(spec, 4, 5, x, p, y, reserve);
-            be.rnnBackward(spec, 4, 5, x, p, y, reserve, y, null, g);
+            Tensor g = be.allocate(spec.paramCount());
+            try (RnnTrace trace = be.rnnForward(spec, 4, 5, x, p, y)) {
+                be.rnnBackward(trace, y, null, g);
+            }
             be.gemm(false, true, 4, 8, 16, 1f, y, p, 0f, x);
             be.synchronize();
-            reserve.close();
         }
     }
 

@@ -34,13 +34,13 @@ class CudnnRulesTest {
 
     /** The training temp-space query for a one-layer LSTM(32) on (T 28, B 7, F 28) data, under {@code auxFlags}. */
     private static void query(int auxFlags) {
-        CudnnLibrary dnn = cuda.cudnn;
+        CudnnLibrary dnn = cuda.rnn.cudnn;
         MemorySegment rnn = dnn.createRnnDescriptor(), x = dnn.createRnnDataDescriptor();
         try {
             dnn.setRnn(rnn, CudnnLibrary.CUDNN_RNN_ALGO_STANDARD, CudnnLibrary.CUDNN_LSTM, CudnnLibrary.CUDNN_RNN_DOUBLE_BIAS,
-                    28, 32, 1, cuda.noDropout, auxFlags);
+                    28, 32, 1, cuda.rnn.noDropout, auxFlags);
             dnn.setRnnData(x, 28, 7, 28);   // sequence-major unpacked
-            dnn.tempSpaceSizes(cuda.cudnnHandle, rnn, CudnnLibrary.CUDNN_FWD_MODE_TRAINING, x);
+            dnn.tempSpaceSizes(cuda.rnn.handle, rnn, CudnnLibrary.CUDNN_FWD_MODE_TRAINING, x);
         } finally {
             dnn.destroyRnnDataDescriptor(x);
             dnn.destroyRnnDescriptor(rnn);
