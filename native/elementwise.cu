@@ -5,28 +5,6 @@
 #include "common.cuh"
 #include <math.h>
 
-// act(x) for the codes in common.cuh. relu passes NaN through, as the reference does.
-JRNN_HD float jrnn_activate(int act, float x) {
-    switch (act) {
-        case JRNN_ACT_LINEAR: return x;
-        case JRNN_ACT_RELU: return x < 0.0f ? 0.0f : x;
-        case JRNN_ACT_TANH: return tanhf(x);
-        case JRNN_ACT_SIGMOID: return 1.0f / (1.0f + expf(-x));
-        default: return NAN;
-    }
-}
-
-// act'(x) written through the output y = act(x); relu's derivative at 0 is 0.
-JRNN_HD float jrnn_derivative(int act, float y) {
-    switch (act) {
-        case JRNN_ACT_LINEAR: return 1.0f;
-        case JRNN_ACT_RELU: return y > 0.0f ? 1.0f : 0.0f;
-        case JRNN_ACT_TANH: return 1.0f - y * y;
-        case JRNN_ACT_SIGMOID: return y * (1.0f - y);
-        default: return NAN;
-    }
-}
-
 // Body: y[i] = act(y[i] + bias[i % cols]); y (rows, cols), bias (cols).
 JRNN_HD void jrnn_bias_activation_element(long long i, int cols, float* y, const float* bias, int act) {
     y[i] = jrnn_activate(act, y[i] + bias[i % cols]);

@@ -41,6 +41,11 @@ import jcuda.driver.CUstream;
 public final class CudaBackend implements GpuBackend {
     final CudaDevice device;
     final RnnEngine rnn;
+    /** jrnn's own LSTM/GRU kernels: relu cells, and every cell under {@code -Djrnn.cuda.rnnImpl=jrnn}. */
+    final FusedRnn fused;
+    /** {@code -Djrnn.cuda.rnnImpl}: {@link #IMPL_AUTO}, {@link #IMPL_CUDNN} or {@link #IMPL_JRNN}. */
+    private final int rnnImpl;
+    static final int IMPL_AUTO = 0, IMPL_CUDNN = 1, IMPL_JRNN = 2;
     final CublasLibrary cublas;
     final MemorySegment cublasHandle;
     private final Arena hostArena = Arena.ofShared();
@@ -88,7 +93,8 @@ public final class CudaBackend implements GpuBackend {
             CudnnLibrary dnn = CudnnLibrary.load();
             CublasLibrary blas = CublasLibrary.load();
             int algo = RnnEngine.rnnAlgorithm(System.getProperty("jrnn.cuda.rnnAlgo"));   // NB: a bad setting fails before the context is taken
-            return new CudaBackend(CudaContext.attach(context, stream), dnn, blas, algo);
+            int impl = rnnImplementation(System.getProperty("jrnn.cuda.rnnImpl"));
+            return new CudaBackend(CudaContext.attach(context, stream), dnn, blas, algo, impl);
         } catch (CudaUnavailableException e) {
             throw new UnsupportedOperationException(e.getMessage(), e);
         } catch (CudaException e) {
@@ -98,11 +104,12 @@ public final class CudaBackend implements GpuBackend {
 
     private CudaBackend(int ordinal) {
         // NB: the setting is parsed before the context is retained, so a bad one leaks nothing
-        this(ordinal, RnnEngine.rnnAlgorithm(System.getProperty("jrnn.cuda.rnnAlgo")));
+        this(ordinal, RnnEngine.rnnAlgorithm(System.getProperty("jrnn.cuda.rnnAlgo")),
+                rnnImplementation(System.getProperty("jrnn.cuda.rnnImpl")));
     }
 
-    private CudaBackend(int ordinal, int algo) {
-        this(openContext(ordinal), CudnnLibrary.load(), CublasLibrary.load(), algo);
+    private CudaBackend(int ordinal, int algo, int impl) {
+        this(openContext(ordinal), CudnnLibrary.load(), CublasLibrary.load(), algo, impl);
     }
 
     private static CudaContext openContext(int ordinal) {
@@ -111,8 +118,9 @@ public final class CudaBackend implements GpuBackend {
         return new CudaContext(ordinal);
     }
 
-    private CudaBackend(CudaContext context, CudnnLibrary cudnn, CublasLibrary cublas, int algo) {
+    private CudaBackend(CudaContext context, CudnnLibrary cudnn, CublasLibrary cublas, int algo, int impl) {
         this.cublas = cublas;
+        this.rnnImpl = impl;
         List<AutoCloseable> opened = new ArrayList<>();
         try {
             device = new CudaDevice(context);   // NB: owns the context from here, closes it should it fail
@@ -123,6 +131,7 @@ public final class CudaBackend implements GpuBackend {
             cublas.setMathMode(cublasHandle, CublasLibrary.CUBLAS_DEFAULT_MATH);
             rnn = new RnnEngine(device, cudnn, algo);
             opened.add(rnn);
+            fused = new FusedRnn(device, this::gemmAt);
             gemmScalars = hostArena.allocate(ValueLayout.JAVA_FLOAT, 2);
         } catch (RuntimeException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
@@ -146,7 +155,36 @@ public final class CudaBackend implements GpuBackend {
     public String description() {
         return "cuda (" + device.info + "; driver " + Driver.versionString(Driver.status().driverVersion())
                 + ", cuDNN " + CudnnLibrary.versionString(rnn.cudnn.version) + ", cuBLAS " + cublas.version
-                + "; RNN algorithm " + rnn.algoDescription() + ")";
+                + "; RNN: " + implDescription() + ")";
+    }
+
+    /**
+     * Parses {@code -Djrnn.cuda.rnnImpl}: {@code auto} (or unset: cuDNN for tanh cells, jrnn's own
+     * kernels for relu), {@code cudnn} (cuDNN only: relu cells are an error) or {@code jrnn}
+     * (jrnn's kernels for every cell); anything else is an error that lists them.
+     */
+    static int rnnImplementation(String name) {
+        String n = name == null ? "" : name.strip().toLowerCase(java.util.Locale.ROOT);
+        return switch (n) {
+            case "", "auto" -> IMPL_AUTO;
+            case "cudnn" -> IMPL_CUDNN;
+            case "jrnn" -> IMPL_JRNN;
+            default -> throw new IllegalArgumentException("-Djrnn.cuda.rnnImpl=" + name + ": expected auto, cudnn or jrnn");
+        };
+    }
+
+    private String implDescription() {
+        String cudnn = "cuDNN (algorithm " + rnn.algoDescription() + ")";
+        return switch (rnnImpl) {
+            case IMPL_CUDNN -> cudnn + " for every cell (tanh only)";
+            case IMPL_JRNN -> "jrnn's kernels for every cell";
+            default -> cudnn + " for tanh cells, jrnn's kernels for relu cells";
+        };
+    }
+
+    /** Whether jrnn's own kernels run {@code spec} (else cuDNN). */
+    private boolean usesJrnnKernels(RnnSpec spec) {
+        return rnnImpl == IMPL_JRNN || (rnnImpl == IMPL_AUTO && spec.activation() != Activation.TANH);
     }
 
     @Override
@@ -273,13 +311,18 @@ public final class CudaBackend implements GpuBackend {
         CudaTensor A = dev(a, (long) m * k, transA ? "gemm A (k, m)" : "gemm A (m, k)");
         CudaTensor B = dev(b, (long) k * n, transB ? "gemm B (n, k)" : "gemm B (k, n)");
         CudaTensor C = dev(c, (long) m * n, "gemm C (m, n)");
+        gemmAt(transA, transB, m, n, k, alpha, A.address(), B.address(), beta, C.address());
+    }
+
+    /** {@link #gemm} on device addresses, densely packed row-major, sizes already checked. */
+    void gemmAt(boolean transA, boolean transB, int m, int n, int k, float alpha, long a, long b, float beta, long c) {
         if (m == 0 || n == 0) return;
         gemmScalars.setAtIndex(ValueLayout.JAVA_FLOAT, 0, alpha);
         gemmScalars.setAtIndex(ValueLayout.JAVA_FLOAT, 1, beta);
         int ldb = transB ? k : n, lda = transA ? m : k;
         cublas.sgemm(cublasHandle, transB ? CublasLibrary.CUBLAS_OP_T : CublasLibrary.CUBLAS_OP_N,
                 transA ? CublasLibrary.CUBLAS_OP_T : CublasLibrary.CUBLAS_OP_N, n, m, Math.max(k, 0), gemmScalars,
-                B.address(), Math.max(1, ldb), A.address(), Math.max(1, lda), C.address(), Math.max(1, n));
+                b, Math.max(1, ldb), a, Math.max(1, lda), c, Math.max(1, n));
     }
 
     @Override
@@ -315,6 +358,11 @@ public final class CudaBackend implements GpuBackend {
         RnnState in = initial == null ? RnnState.NONE : initial, out = last == null ? RnnState.NONE : last;
         spec.checkForward("rnnForward", batch, steps, x, in, params, y, out);
         long state = (long) spec.layers() * batch * spec.units();   // (layers, B, H)
+        if (usesJrnnKernels(spec)) {
+            return fused.train(spec, batch, steps, dev(x, 0, "rnnForward x").address(), address(in.h(), state, "rnnForward hx"),
+                    address(in.c(), state, "rnnForward cx"), dev(params, 0, "rnnForward params").address(),
+                    dev(y, 0, "rnnForward y").address(), address(out.h(), state, "rnnForward hy"), address(out.c(), state, "rnnForward cy"));
+        }
         return rnn.train(spec, batch, steps, dev(x, 0, "rnnForward x").address(), address(in.h(), state, "rnnForward hx"),
                 address(in.c(), state, "rnnForward cx"), dev(params, 0, "rnnForward params").address(),
                 dev(y, 0, "rnnForward y").address(), address(out.h(), state, "rnnForward hy"), address(out.c(), state, "rnnForward cy"));
@@ -325,6 +373,12 @@ public final class CudaBackend implements GpuBackend {
         RnnState in = initial == null ? RnnState.NONE : initial, out = last == null ? RnnState.NONE : last;
         spec.checkForward("rnnInfer", batch, steps, x, in, params, y, out);
         long state = (long) spec.layers() * batch * spec.units();
+        if (usesJrnnKernels(spec)) {
+            fused.infer(spec, batch, steps, dev(x, 0, "rnnInfer x").address(), address(in.h(), state, "rnnInfer hx"),
+                    address(in.c(), state, "rnnInfer cx"), dev(params, 0, "rnnInfer params").address(),
+                    dev(y, 0, "rnnInfer y").address(), address(out.h(), state, "rnnInfer hy"), address(out.c(), state, "rnnInfer cy"));
+            return;
+        }
         rnn.infer(spec, batch, steps, dev(x, 0, "rnnInfer x").address(), address(in.h(), state, "rnnInfer hx"),
                 address(in.c(), state, "rnnInfer cx"), dev(params, 0, "rnnInfer params").address(),
                 dev(y, 0, "rnnInfer y").address(), address(out.h(), state, "rnnInfer hy"), address(out.c(), state, "rnnInfer cy"));
@@ -332,6 +386,17 @@ public final class CudaBackend implements GpuBackend {
 
     @Override
     public void rnnBackward(RnnTrace trace, Tensor dy, RnnState dLast, Tensor dx, RnnState dInitial, Tensor dParams) {
+        if (trace instanceof FusedRnn.Trace f && f.owner() == fused) {
+            open();
+            RnnState dOut = dLast == null ? RnnState.NONE : dLast, dIn = dInitial == null ? RnnState.NONE : dInitial;
+            f.spec.checkBackward("rnnBackward", f.batch, f.steps, dy, dOut, dx, dIn, dParams);
+            long state = (long) f.spec.layers() * f.batch * f.spec.units();
+            fused.backward(f, dev(dy, 0, "rnnBackward dy").address(), address(dOut.h(), state, "rnnBackward dhy"),
+                    address(dOut.c(), state, "rnnBackward dcy"), dx == null ? 0L : dev(dx, 0, "rnnBackward dx").address(),
+                    address(dIn.h(), state, "rnnBackward dhx"), address(dIn.c(), state, "rnnBackward dcx"),
+                    dev(dParams, 0, "rnnBackward dParams").address());
+            return;
+        }
         if (!(trace instanceof RnnEngine.Trace t) || t.engine() != rnn) {
             throw new IllegalArgumentException("rnnBackward: the trace is not from this CUDA backend's rnnForward, found "
                     + (trace == null ? "null" : trace.getClass().getSimpleName()));
