@@ -46,6 +46,8 @@ public final class CudaBackend implements GpuBackend {
     /** {@code -Djrnn.cuda.rnnImpl}: {@link #IMPL_AUTO}, {@link #IMPL_CUDNN} or {@link #IMPL_JRNN}. */
     private final int rnnImpl;
     static final int IMPL_AUTO = 0, IMPL_CUDNN = 1, IMPL_JRNN = 2;
+    /** Under {@code auto}: layers cuDNN refused (with why), which jrnn's kernels run from then on. */
+    private final java.util.Map<RnnSpec, String> cudnnRefused = new java.util.LinkedHashMap<>();
     final CublasLibrary cublas;
     final MemorySegment cublasHandle;
     private final Arena hostArena = Arena.ofShared();
@@ -174,17 +176,37 @@ public final class CudaBackend implements GpuBackend {
     }
 
     private String implDescription() {
-        String cudnn = "cuDNN (algorithm " + rnn.algoDescription() + ")";
+        String cudnn = "cuDNN with RNN algorithm " + rnn.algoDescription();
         return switch (rnnImpl) {
             case IMPL_CUDNN -> cudnn + " for every cell (tanh only)";
             case IMPL_JRNN -> "jrnn's kernels for every cell";
-            default -> cudnn + " for tanh cells, jrnn's kernels for relu cells";
+            default -> cudnn + " for tanh cells, jrnn's kernels for relu cells"
+                    + (cudnnRefused.isEmpty() ? "" : " and for what cuDNN refused (" + cudnnRefused.keySet().iterator().next()
+                    + ": " + cudnnRefused.values().iterator().next() + ")");
         };
     }
 
     /** Whether jrnn's own kernels run {@code spec} (else cuDNN). */
     private boolean usesJrnnKernels(RnnSpec spec) {
-        return rnnImpl == IMPL_JRNN || (rnnImpl == IMPL_AUTO && spec.activation() != Activation.TANH);
+        return rnnImpl == IMPL_JRNN
+                || (rnnImpl == IMPL_AUTO && (spec.activation() != Activation.TANH || cudnnRefused.containsKey(spec)));
+    }
+
+    /**
+     * Under {@code auto}, whether {@code e} is cuDNN refusing a configuration (a bad-parameter or
+     * not-supported status from a cuDNN call, anywhere in its causes), which jrnn's kernels then
+     * run instead; not an out-of-memory error or a failure in execution.
+     */
+    private boolean fallsBackToJrnn(RuntimeException e) {
+        if (rnnImpl != IMPL_AUTO) return false;
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof CudaOutOfMemoryException) return false;
+            if (c instanceof CudaException ce && ce.call().startsWith("cudnn")
+                    && CudnnLibrary.isRefusal(CudnnLibrary.major(rnn.cudnn.version), ce.code())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override
@@ -363,9 +385,15 @@ public final class CudaBackend implements GpuBackend {
                     address(in.c(), state, "rnnForward cx"), dev(params, 0, "rnnForward params").address(),
                     dev(y, 0, "rnnForward y").address(), address(out.h(), state, "rnnForward hy"), address(out.c(), state, "rnnForward cy"));
         }
-        return rnn.train(spec, batch, steps, dev(x, 0, "rnnForward x").address(), address(in.h(), state, "rnnForward hx"),
-                address(in.c(), state, "rnnForward cx"), dev(params, 0, "rnnForward params").address(),
-                dev(y, 0, "rnnForward y").address(), address(out.h(), state, "rnnForward hy"), address(out.c(), state, "rnnForward cy"));
+        try {
+            return rnn.train(spec, batch, steps, dev(x, 0, "rnnForward x").address(), address(in.h(), state, "rnnForward hx"),
+                    address(in.c(), state, "rnnForward cx"), dev(params, 0, "rnnForward params").address(),
+                    dev(y, 0, "rnnForward y").address(), address(out.h(), state, "rnnForward hy"), address(out.c(), state, "rnnForward cy"));
+        } catch (RuntimeException e) {
+            if (!fallsBackToJrnn(e)) throw e;
+            cudnnRefused.put(spec, e.getMessage());
+            return rnnForward(spec, batch, steps, x, initial, params, y, last);   // now on jrnn's kernels
+        }
     }
 
     @Override
@@ -379,9 +407,15 @@ public final class CudaBackend implements GpuBackend {
                     dev(y, 0, "rnnInfer y").address(), address(out.h(), state, "rnnInfer hy"), address(out.c(), state, "rnnInfer cy"));
             return;
         }
-        rnn.infer(spec, batch, steps, dev(x, 0, "rnnInfer x").address(), address(in.h(), state, "rnnInfer hx"),
-                address(in.c(), state, "rnnInfer cx"), dev(params, 0, "rnnInfer params").address(),
-                dev(y, 0, "rnnInfer y").address(), address(out.h(), state, "rnnInfer hy"), address(out.c(), state, "rnnInfer cy"));
+        try {
+            rnn.infer(spec, batch, steps, dev(x, 0, "rnnInfer x").address(), address(in.h(), state, "rnnInfer hx"),
+                    address(in.c(), state, "rnnInfer cx"), dev(params, 0, "rnnInfer params").address(),
+                    dev(y, 0, "rnnInfer y").address(), address(out.h(), state, "rnnInfer hy"), address(out.c(), state, "rnnInfer cy"));
+        } catch (RuntimeException e) {
+            if (!fallsBackToJrnn(e)) throw e;
+            cudnnRefused.put(spec, e.getMessage());
+            rnnInfer(spec, batch, steps, x, initial, params, y, last);   // now on jrnn's kernels
+        }
     }
 
     @Override
@@ -405,10 +439,20 @@ public final class CudaBackend implements GpuBackend {
         RnnState dOut = dLast == null ? RnnState.NONE : dLast, dIn = dInitial == null ? RnnState.NONE : dInitial;
         t.spec.checkBackward("rnnBackward", t.batch, t.steps, dy, dOut, dx, dIn, dParams);
         long state = (long) t.spec.layers() * t.batch * t.spec.units();
-        rnn.backward(t, dev(dy, 0, "rnnBackward dy").address(), address(dOut.h(), state, "rnnBackward dhy"),
-                address(dOut.c(), state, "rnnBackward dcy"), dx == null ? 0L : dev(dx, 0, "rnnBackward dx").address(),
-                address(dIn.h(), state, "rnnBackward dhx"), address(dIn.c(), state, "rnnBackward dcx"),
-                dev(dParams, 0, "rnnBackward dParams").address());
+        long dyA = dev(dy, 0, "rnnBackward dy").address(), dhyA = address(dOut.h(), state, "rnnBackward dhy");
+        long dcyA = address(dOut.c(), state, "rnnBackward dcy"), dxA = dx == null ? 0L : dev(dx, 0, "rnnBackward dx").address();
+        long dhxA = address(dIn.h(), state, "rnnBackward dhx"), dcxA = address(dIn.c(), state, "rnnBackward dcx");
+        long dpA = dev(dParams, 0, "rnnBackward dParams").address();
+        try {
+            rnn.backward(t, dyA, dhyA, dcyA, dxA, dhxA, dcxA, dpA);
+        } catch (RuntimeException e) {
+            if (!fallsBackToJrnn(e)) throw e;
+            // NB: a refusal adds nothing to dParams; jrnn's kernels run the forward pass again, then backward
+            cudnnRefused.put(t.spec, e.getMessage());
+            try (FusedRnn.Trace again = fused.train(t.spec, t.batch, t.steps, t.x, t.hx, t.cx, t.params, t.y, 0, 0)) {
+                fused.backward(again, dyA, dhyA, dcyA, dxA, dhxA, dcxA, dpA);
+            }
+        }
     }
 
     @Override

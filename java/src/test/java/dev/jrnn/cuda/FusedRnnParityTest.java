@@ -78,15 +78,16 @@ class FusedRnnParityTest {
     @ParameterizedTest(name = "{2} x {0} {1} units={3} batch={4}")
     @MethodSource("shapes")
     void matchesTheReference(RnnSpec.Cell cell, Activation act, int layers, int units, int batch) {
-        check(act == Activation.RELU ? auto : jrnn, new RnnSpec(cell, F, units, act, layers), batch, true);
+        check(act == Activation.RELU ? auto : jrnn, new RnnSpec(cell, F, units, act, layers), batch, true, true);
     }
 
     @Test
     void withoutStatesOrDx() {
-        for (RnnSpec.Cell cell : RnnSpec.Cell.values()) check(auto, new RnnSpec(cell, F, 16, Activation.RELU, 2), 3, false);
+        for (RnnSpec.Cell cell : RnnSpec.Cell.values()) check(auto, new RnnSpec(cell, F, 16, Activation.RELU, 2), 3, false, true);
     }
 
-    private void check(CudaBackend be, RnnSpec spec, int batch, boolean states) {
+    /** Forward and backward on {@code be} against the reference; {@code fusedTrace}: the forward pass's trace is jrnn's. */
+    private void check(CudaBackend be, RnnSpec spec, int batch, boolean states, boolean fusedTrace) {
         boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
         int units = spec.units(), S = spec.layers() * batch * units, P = spec.paramCount();
         String what = spec + " B=" + batch + (states ? "" : " (no states, no dx)");
@@ -102,7 +103,7 @@ class FusedRnnParityTest {
         Tensor dx = states ? nans(be, batch * T * F) : null, dhx = states ? nans(be, S) : null;
         Tensor dcx = states && lstm ? nans(be, S) : null;
         try (RnnTrace trace = be.rnnForward(spec, batch, T, X, RnnState.of(HX, CX), Pm, y, RnnState.of(hy, cy))) {
-            assertTrue(trace instanceof FusedRnn.Trace, what + ": jrnn's kernels ran, not cuDNN");
+            assertEquals(fusedTrace, trace instanceof FusedRnn.Trace, what + ": whose trace (jrnn's kernels or cuDNN)");
             be.rnnBackward(trace, put(be, dy), states ? RnnState.of(put(be, dhy), lstm ? put(be, dcy) : null) : RnnState.NONE,
                     dx, RnnState.of(dhx, dcx), dP);
         }
@@ -150,6 +151,30 @@ class FusedRnnParityTest {
             UnsupportedOperationException u = assertThrows(UnsupportedOperationException.class,
                     () -> cudnnOnly.rnnForward(relu, 1, 2, t, t, t));
             assertTrue(u.getMessage().contains("tanh only"), u.getMessage());
+        }
+    }
+
+    /**
+     * Under {@code -Djrnn.cuda.rnnImpl=auto}, wherever cuDNN refuses a tanh layer (here a forced
+     * persistent algorithm the fake refuses, in forward or in backward data), jrnn's kernels run
+     * it instead of failing, from then on, and the description says so.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {2, 3})
+    void autoRunsWhatCudnnRefusesOnJrnnsKernels(int where) {
+        if (!GpuSupport.fakeRefusePersistent(where)) {
+            System.out.println("SKIPPED: a refusal by cuDNN is made on the fake device only");
+            org.junit.jupiter.api.Assumptions.abort("a refusal by cuDNN is made on the fake device only");
+        }
+        try (CudaBackend be = GpuSupport.backendWith("jrnn.cuda.rnnAlgo", "persist-static")) {
+            for (RnnSpec.Cell cell : RnnSpec.Cell.values()) {
+                RnnSpec spec = new RnnSpec(cell, F, 16, Activation.TANH, 2);
+                check(be, spec, 3, true, where == 2);
+                assertTrue(be.description().contains("for what cuDNN refused"), be.description());
+                check(be, spec, 3, true, true);   // from now on on jrnn's kernels from the start
+            }
+        } finally {
+            GpuSupport.fakeRefusePersistent(0);
         }
     }
 
