@@ -1,11 +1,14 @@
 package dev.jrnn.backend;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.function.Consumer;
 
@@ -89,6 +92,7 @@ public final class Backends {
     /** The first backend by {@link BackendProvider#autoPriority()} that can run and starts. */
     private static Backend auto(int threads, Consumer<String> log) {
         List<String> missing = new ArrayList<>();
+        for (String b : Found.BROKEN) missing.add("a backend could not be loaded: " + b);
         for (BackendProvider p : providers()) {
             if (p.autoPriority() < 0) continue;
             String why = p.unavailableReason();
@@ -143,26 +147,36 @@ public final class Backends {
 
     /** NB: a holder class, so the providers are looked up once, on first use. */
     private static final class Found {
-        static final String HINT = " (jrnn's backends are listed in module dev.jrnn's 'provides' and, for the class path,"
-                + " in META-INF/services/" + BackendProvider.class.getName() + "; a shaded or merged jar must keep that"
-                + " file: maven-shade-plugin's ServicesResourceTransformer)";
         static final List<BackendProvider> PROVIDERS;
         static final Map<String, BackendProvider> BY_NAME;
+        /** Why a listed provider could not be loaded, if one could not. */
+        static final List<String> BROKEN = new ArrayList<>();
+        static final String HINT;
 
         static {
             Map<String, BackendProvider> byName = new LinkedHashMap<>();
             // NB: the interface's own loader, not the thread's: the JUnit console launcher and
             // application servers load jrnn through a loader of their own
-            for (BackendProvider p : ServiceLoader.load(BackendProvider.class, BackendProvider.class.getClassLoader())) {
-                byName.putIfAbsent(p.name(), p);   // NB: the same jar twice on a class path lists them twice
+            Iterator<BackendProvider> it = ServiceLoader.load(BackendProvider.class, BackendProvider.class.getClassLoader()).iterator();
+            while (BROKEN.size() < 10) {   // NB: a broken entry is skipped (and said), not fatal to the others
+                try {
+                    if (!it.hasNext()) break;
+                    BackendProvider p = it.next();
+                    byName.putIfAbsent(p.name(), p);   // NB: the same jar twice on a class path lists them twice
+                } catch (ServiceConfigurationError e) {
+                    BROKEN.add(e.getMessage());
+                }
             }
+            HINT = " (jrnn's backends are listed in module dev.jrnn's 'provides' and, for the class path, in META-INF/services/"
+                    + BackendProvider.class.getName() + "; a shaded or merged jar must keep that file: maven-shade-plugin's"
+                    + " ServicesResourceTransformer" + (BROKEN.isEmpty() ? "" : "; could not load: " + String.join("; ", BROKEN)) + ")";
             List<BackendProvider> sorted = new ArrayList<>(byName.values());
             sorted.sort(Comparator.comparingInt(BackendProvider::autoPriority).reversed()
                     .thenComparing(BackendProvider::name));
             PROVIDERS = List.copyOf(sorted);
             Map<String, BackendProvider> ordered = new LinkedHashMap<>();
             for (BackendProvider p : PROVIDERS) ordered.put(p.name(), p);
-            BY_NAME = java.util.Collections.unmodifiableMap(ordered);
+            BY_NAME = Collections.unmodifiableMap(ordered);
         }
     }
 }

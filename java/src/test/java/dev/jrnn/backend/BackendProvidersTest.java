@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The backends are found through {@link BackendProvider} both ways a JVM can load jrnn: on the
@@ -68,7 +69,7 @@ class BackendProvidersTest {
     }
 
     @Test
-    void onTheClassPathMetaInfServicesFindsTheSameBackends() throws IOException, InterruptedException {
+    void onTheClassPathMetaInfServicesFindsTheSameBackends(@TempDir Path dir) throws IOException, InterruptedException {
         // NB: the module path's entries (target/classes and the dependency jars) as a class path: module-info is
         // then ignored and only META-INF/services can find the providers, as in the shaded jar
         String classPath = System.getProperty("jdk.module.path");
@@ -76,9 +77,17 @@ class BackendProvidersTest {
         String info = runCli(classPath, "info");
         assertTrue(info.contains("backends:     cuda, cpu, reference (auto tries cuda, cpu, in that order)"), info);
         assertTrue(info.contains("cpu:          Vector API") && info.contains("cuDNN:"), info);
-        String bench = runCli(classPath, "bench", "--cell", "gru", "--units", "4", "--batch-size", "8", "--steps", "1",
-                "--warmup", "0", "--repeats", "1", "--threads", "1", "--backend", "auto");
-        assertTrue(bench.contains("backend: ") && bench.contains("(auto"), bench);
+        String[] bench = {"bench", "--cell", "gru", "--units", "4", "--batch-size", "8", "--steps", "1",
+                "--warmup", "0", "--repeats", "1", "--threads", "1", "--backend", "auto"};
+        String out = runCli(classPath, bench);
+        assertTrue(out.contains("backend: ") && out.contains("(auto"), out);
+
+        // a second services file on the class path naming a class that is not there: skipped and said, not fatal
+        Path services = Files.createDirectories(dir.resolve("META-INF/services")).resolve(BackendProvider.class.getName());
+        Files.writeString(services, "dev.jrnn.nowhere.MissingProvider\n");
+        out = runCli(dir + File.pathSeparator + classPath, bench);
+        assertTrue(out.contains("a backend could not be loaded: ") && out.contains("dev.jrnn.nowhere.MissingProvider")
+                && out.contains("params="), out);
     }
 
     private static String runCli(String classPath, String... args) throws IOException, InterruptedException {
