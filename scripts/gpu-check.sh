@@ -385,7 +385,7 @@ first_lines() {
   hits=$(grep -v -E '^WARNING: Using incubator modules' "$f" \
          | grep -i -E 'error|exception|fail|unavailable|refus|cannot|no such|CUDA_ERROR|CUDNN_STATUS|CUBLAS_STATUS|^jrnn: ' \
          | head -15 || true)
-  if [ -n "$hits" ]; then echo "$hits"; else tail -n 10 "$f"; fi
+  if [ -n "$hits" ]; then echo "$hits"; else grep -v -E '^WARNING: Using incubator modules' "$f" | tail -n 10; fi
 }
 
 case "${1:-}" in
