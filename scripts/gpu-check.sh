@@ -208,7 +208,8 @@ run() {
     # the parity tests against the CPU reference (kernels, RNN layers and stacks, a training step),
     # open/attach, NVIDIA's libraries taking jrnn's descriptors, and a few create/close cycles
     local c selected=()
-    for c in CudaOpsParityTest CudaRnnParityTest CudaTrainingStepTest GpuInteropTest RealLibraryBindingTest CudaLifecycleTest; do
+    for c in CudaOpsParityTest CudaRnnParityTest FusedRnnParityTest CudnnRulesTest CudaTrainingStepTest GpuInteropTest \
+        RealLibraryBindingTest CudaLifecycleTest; do
       selected+=(--select-class "dev.jrnn.cuda.$c")
     done
     step "GPU tests, quick (@Tag gpu)" 110 "${junit[@]}" -Djrnn.lifecycleCycles=10 -jar "$console" execute \
@@ -233,6 +234,11 @@ run() {
   for cell in lstm gru; do
     step "jrnn bench ${cell}32" $((quick ? 30 : 60)) "${jrnn[@]}" bench --cell "$cell" --units 32 --batch-size 256 \
       --steps "$steps" --warmup "$warmup" --repeats "$repeats" --backend cuda
+  done
+  # jrnn's own LSTM/GRU kernels: the notebook's relu cells, which cuDNN cannot run (-Djrnn.cuda.rnnImpl=auto)
+  for cell in lstm gru; do
+    step "jrnn bench ${cell}32 relu" $((quick ? 30 : 60)) "${jrnn[@]}" bench --cell "$cell" --units 32 --activation relu \
+      --batch-size 256 --steps "$steps" --warmup "$warmup" --repeats "$repeats" --backend cuda
   done
   if [ -n "$py" ]; then
     step "PyTorch peer" $((quick ? 60 : 120)) "$py" "$here/scripts/pytorch_cuda_peer.py" --cells lstm,gru --units 32 \
@@ -281,6 +287,14 @@ PY
   else
     skip "PyTorch peer, 4 layers" "no python with torch"
   fi
+  # tanh cells on jrnn's kernels instead of cuDNN (-Djrnn.cuda.rnnImpl=jrnn): the goal is within 1.5x of cuDNN
+  for cell in lstm gru; do
+    step "jrnn bench ${cell}32 jrnn kernels" 60 "$java" "${flags[@]}" -Djrnn.cuda.rnnImpl=jrnn \
+      -jar "$bundle/jrnn-all.jar" bench --cell "$cell" --units 32 --batch-size 256 --steps 50 --warmup 10 --repeats 3 \
+      --backend cuda
+    step "train ${cell}32 relu, 1 epoch" 60 "${jrnn[@]}" train --cell "$cell" --units 32 --activation relu --epochs 1 \
+      --dataset mnist --data-dir "$bundle/mnist" --backend cuda --no-progress --metrics-out "$out/train-${cell}32-relu.json"
+  done
   # The same with cuDNN's standard RNN algorithm instead of auto's persistent kernels for small widths
   # (-Djrnn.cuda.rnnAlgo): which is faster on this GPU.
   for cell in lstm gru; do
@@ -334,12 +348,14 @@ PY
   echo
   echo "| model | jrnn cuda samples/s | PyTorch samples/s | jrnn / PyTorch |"
   echo "|---|---:|---:|---:|"
-  local layers rows="1 4 standard"
-  [ "$mode" = quick ] && rows=1
+  local layers rows="1 relu 4 standard jrnn"
+  [ "$mode" = quick ] && rows="1 relu"
   for layers in $rows; do for cell in lstm gru; do
     local name="${cell}32" label="${cell^^}-32" section="jrnn bench ${cell}32" peer=1
     [ "$layers" = 4 ] && name="${cell}32x4" && label="${cell^^}-32 x4" && section="jrnn bench ${cell}32x4" && peer=4
     [ "$layers" = standard ] && label="${cell^^}-32, cuDNN standard algorithm" && section="jrnn bench ${cell}32 standard"
+    [ "$layers" = relu ] && label="${cell^^}-32 relu, jrnn's kernels (PyTorch: tanh)" && section="jrnn bench ${cell}32 relu"
+    [ "$layers" = jrnn ] && label="${cell^^}-32 tanh, jrnn's kernels" && section="jrnn bench ${cell}32 jrnn kernels"
     # NB: the figure printed inside that step's own section of the log
     j=$(awk -v s="=== ${section} (limit" 'index($0, s) == 1 { on = 1; next } /^=== / { on = 0 } on' "$log" \
         | grep -E "^${name} params=.*backend=cuda" | sed -n 's/.*samples\/s: median \([0-9.]*\).*/\1/p' | tail -1 || true)
