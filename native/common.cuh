@@ -8,6 +8,7 @@
 #ifndef JRNN_COMMON_CUH
 #define JRNN_COMMON_CUH
 
+#include <math.h>
 #include <stdint.h>
 
 #ifdef __CUDACC__
@@ -25,6 +26,28 @@
 
 // Threads per block for the element-wise kernels; the Java launcher uses the same number.
 #define JRNN_BLOCK 256
+
+// act(x) for the codes in common.cuh. relu passes NaN through, as the reference does.
+JRNN_HD float jrnn_activate(int act, float x) {
+    switch (act) {
+        case JRNN_ACT_LINEAR: return x;
+        case JRNN_ACT_RELU: return x < 0.0f ? 0.0f : x;
+        case JRNN_ACT_TANH: return tanhf(x);
+        case JRNN_ACT_SIGMOID: return 1.0f / (1.0f + expf(-x));
+        default: return NAN;
+    }
+}
+
+// act'(x) written through the output y = act(x); relu's derivative at 0 is 0.
+JRNN_HD float jrnn_derivative(int act, float y) {
+    switch (act) {
+        case JRNN_ACT_LINEAR: return 1.0f;
+        case JRNN_ACT_RELU: return y > 0.0f ? 1.0f : 0.0f;
+        case JRNN_ACT_TANH: return 1.0f - y * y;
+        case JRNN_ACT_SIGMOID: return y * (1.0f - y);
+        default: return NAN;
+    }
+}
 
 #ifdef __CUDACC__
 // Grid-stride loop over [0, n): every index is visited exactly once for any grid size.

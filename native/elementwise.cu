@@ -1,30 +1,9 @@
 // The small element-wise ops of the Dense layers and the sequence plumbing: fill, bias +
-// activation, activation backward, bias-gradient column sums, last-step gather/scatter, add, and
+// activation, activation backward, bias-gradient column sums, last-step gather/scatter, batch- and
+// sequence-major swaps, add, and
 // segment copies between the canonical and cuDNN's weight layouts.
 #include "common.cuh"
 #include <math.h>
-
-// act(x) for the codes in common.cuh. relu passes NaN through, as the reference does.
-JRNN_HD float jrnn_activate(int act, float x) {
-    switch (act) {
-        case JRNN_ACT_LINEAR: return x;
-        case JRNN_ACT_RELU: return x < 0.0f ? 0.0f : x;
-        case JRNN_ACT_TANH: return tanhf(x);
-        case JRNN_ACT_SIGMOID: return 1.0f / (1.0f + expf(-x));
-        default: return NAN;
-    }
-}
-
-// act'(x) written through the output y = act(x); relu's derivative at 0 is 0.
-JRNN_HD float jrnn_derivative(int act, float y) {
-    switch (act) {
-        case JRNN_ACT_LINEAR: return 1.0f;
-        case JRNN_ACT_RELU: return y > 0.0f ? 1.0f : 0.0f;
-        case JRNN_ACT_TANH: return 1.0f - y * y;
-        case JRNN_ACT_SIGMOID: return y * (1.0f - y);
-        default: return NAN;
-    }
-}
 
 // Body: y[i] = act(y[i] + bias[i % cols]); y (rows, cols), bias (cols).
 JRNN_HD void jrnn_bias_activation_element(long long i, int cols, float* y, const float* bias, int act) {
@@ -47,6 +26,14 @@ JRNN_HD void jrnn_bias_gradient_column(long long j, int rows, int cols, const fl
 JRNN_HD void jrnn_last_step_element(long long i, int steps, int width, const float* seq, float* out) {
     long long b = i / width, j = i % width;
     out[i] = seq[(b * steps + steps - 1) * width + j];
+}
+
+// Body: out[j, i, k] = in[i, j, k] for flat index e of out (b, a, W); in (a, b, W). Swaps the two
+// outer dimensions: batch-major (B, T, W) to sequence-major (T, B, W) (cuDNN's RNN layout, as
+// PyTorch feeds it) with (a, b) = (B, T), and back with (a, b) = (T, B).
+JRNN_HD void jrnn_swap_major_element(long long e, int a, int b, int width, const float* in, float* out) {
+    long long k = e % width, i = (e / width) % a, j = e / ((long long)width * a);
+    out[e] = in[(i * b + j) * width + k];
 }
 
 // Body: dSeq[b, t, j] = t == T-1 ? dOut[b, j] : 0 for flat index i of dSeq (B, T, W); dOut (B, W).
@@ -114,6 +101,11 @@ extern "C" __global__ void jrnn_last_step(int batch, int steps, int width, const
 extern "C" __global__ void jrnn_gather_rows(int rows, int width, int n, const float* src, const float* index,
                                             float* dst) {
     JRNN_FOR_EACH(i, (long long)rows * width) jrnn_gather_rows_element(i, width, n, src, index, dst);
+}
+
+// out (b, a, W) = in (a, b, W) with the two outer dimensions swapped; in and out must not overlap.
+extern "C" __global__ void jrnn_swap_major(int a, int b, int width, const float* in, float* out) {
+    JRNN_FOR_EACH(e, (long long)a * b * width) jrnn_swap_major_element(e, a, b, width, in, out);
 }
 
 // dSeq (B, T, W) = dOut (B, W) at t = T-1, zero elsewhere.

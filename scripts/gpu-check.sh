@@ -17,6 +17,13 @@
 #                                layer with cuDNN's standard RNN algorithm instead of auto's); results
 #                                under $OUT (default out/gpu-check/results); a short summary last.
 #                                Ends within 8 minutes (each step has its own time limit).
+#   scripts/gpu-check.sh run --quick
+#                                the first look, within 4 minutes: jrnn info; the kernel, RNN and
+#                                training-step parity tests against the CPU reference, the interop and
+#                                real-library tests and 10 create/close cycles; one epoch of LSTM-32 and
+#                                GRU-32; one throughput line each of jrnn and PyTorch eager for both.
+#   Either way the summary comes last, also when a step fails or runs out of time: each step's
+#   outcome and, for each failure, its first lines; the exit code is 1 when a step failed.
 #
 # Environment: JRNN_MNIST (build) the folder with t10k-images/labels-idx*-ubyte.gz
 # (default /work/shared/datasets/mnist); PYTHON (run) a python with torch.cuda (default: the first
@@ -85,36 +92,70 @@ build() {
   echo "    scripts/gpu-check.sh run"
 }
 
-# Runs "$@" with a time limit (its own, cut to what is left before $deadline), its output to the
-# console and $log; never stops the script.
+# Runs "$@" with a time limit (its own, cut to what is left before $deadline; killed 5 s after it
+# if it ignores the stop), its output to the console, $log and a log of its own; never stops the
+# script. Records the outcome for the summary.
 step() {
   local name="$1" secs="$2"
   shift 2
   local left=$(( deadline - $(date +%s) ))
   [ "$left" -lt "$secs" ] && secs=$left
   if [ "$secs" -lt 5 ]; then
-    echo "=== $name: skipped, the 8-minute budget is spent" | tee -a "$log"
+    skip "$name" "the ${budget}-second budget is spent"
     return 0
   fi
+  local slog
+  slog="$steps_dir/$(( ${#step_names[@]} + 1 )).log"
+  step_names+=("$name")
+  step_logs+=("$slog")
   echo "=== $name (limit ${secs}s)" | tee -a "$log"
-  local t0 rc
+  local t0 rc took
   t0=$(date +%s)
   set +e
-  timeout "$secs" "$@" 2>&1 | tee -a "$log"
+  timeout -k 5 "$secs" "$@" 2>&1 | tee -a "$log" "$slog"
   rc=${PIPESTATUS[0]}
   set -e
-  echo "=== $name: exit $rc after $(( $(date +%s) - t0 ))s" | tee -a "$log"
+  took=$(( $(date +%s) - t0 ))
+  echo "=== $name: exit $rc after ${took}s" | tee -a "$log"
+  case "$rc" in
+    0) step_status+=("ok (${took}s)") ;;
+    124|137) step_status+=("TIMED OUT after ${took}s (limit ${secs}s)"); failed=1 ;;
+    *) step_status+=("FAILED: exit $rc after ${took}s"); failed=1 ;;
+  esac
+}
+
+# Records a step that did not run, and why.
+skip() {
+  echo "=== $1: skipped, $2" | tee -a "$log"
+  step_names+=("$1")
+  step_logs+=("")
+  step_status+=("skipped: $2")
 }
 
 run() {
+  local quick=0
+  case "${1:-}" in
+    --quick) quick=1 ;;
+    "") ;;
+    *) die "unknown option for run: '$1' (expected --quick or nothing)" ;;
+  esac
   [ -f "$bundle/jrnn-all.jar" ] || die "no $bundle/jrnn-all.jar: run 'scripts/gpu-check.sh build' first and carry out/gpu-check"
-  local out="${OUT:-$bundle/results}"
+  out="${OUT:-$bundle/results}"
   mkdir -p "$out"
   log="$out/gpu-check.log"
   : > "$log"
-  local t_start
   t_start=$(date +%s)
-  deadline=$((t_start + 450))   # leaves the summary and the device call's own overhead inside 8 minutes
+  # NB: leaves the summary and the device call's own overhead inside 8 (quick: 4) minutes
+  budget=450
+  [ "$quick" = 1 ] && budget=200
+  deadline=$((t_start + budget))
+  mode=$([ "$quick" = 1 ] && echo quick || echo full)
+  step_names=() step_status=() step_logs=()
+  failed=0
+  steps_dir="$(mktemp -d)"   # NB: not under $OUT, of which only a few files come back from a device call
+  py=""
+  # NB: the summary also when a step or the script itself fails
+  trap 'finish' EXIT
 
   # NB: keyed by the runtime archive's size and time, so a rebuilt bundle never runs a stale runtime
   local jdk
@@ -130,7 +171,7 @@ run() {
   local java="$jdk/jdk/bin/java"
   local flags=(--add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC)
 
-  local py="${PYTHON:-}"
+  py="${PYTHON:-}"
   if [ -z "$py" ]; then
     for c in /opt/torch/.venv/bin/python3 python3; do
       if command -v "$c" >/dev/null && "$c" -c 'import torch' 2>/dev/null; then py="$c"; break; fi
@@ -156,34 +197,56 @@ run() {
 
   local jrnn=("$java" "${flags[@]}" -jar "$bundle/jrnn-all.jar")
   echo "python: ${py:-none with torch}" | tee -a "$log"
-  step "jrnn info" 60 "${jrnn[@]}" info
+  step "jrnn info" $((quick ? 30 : 60)) "${jrnn[@]}" info
   cp "$log" "$out/info.txt"
 
   local console
   console=$(ls "$bundle"/junit-platform-console-standalone-*.jar | head -1)
+  local junit=("$java" "${flags[@]}" -Djrnn.requireDevice=true -Djrnn.examples.dir="$bundle/examples")
   # NB: -Djrnn.requireDevice: here a GPU test that cannot find the device fails instead of skipping
-  step "GPU tests (@Tag gpu)" 240 "$java" "${flags[@]}" -Djrnn.requireDevice=true -Djrnn.examples.dir="$bundle/examples" \
-    -jar "$console" execute \
-    --disable-banner --details=tree \
-    --details-theme=ascii --class-path "$bundle/jrnn-all.jar:$bundle/test-classes" --scan-class-path \
-    --include-tag gpu --reports-dir "$out/junit"
+  if [ "$quick" = 1 ]; then
+    # the parity tests against the CPU reference (kernels, RNN layers and stacks, a training step),
+    # open/attach, NVIDIA's libraries taking jrnn's descriptors, and a few create/close cycles
+    local c selected=()
+    for c in CudaOpsParityTest CudaRnnParityTest FusedRnnParityTest CudnnRulesTest CudaTrainingStepTest GpuInteropTest \
+        RealLibraryBindingTest CudaLifecycleTest; do
+      selected+=(--select-class "dev.jrnn.cuda.$c")
+    done
+    step "GPU tests, quick (@Tag gpu)" 110 "${junit[@]}" -Djrnn.lifecycleCycles=10 -jar "$console" execute \
+      --disable-banner --disable-ansi-colors --details=tree --details-theme=ascii \
+      --class-path "$bundle/jrnn-all.jar:$bundle/test-classes" "${selected[@]}" --include-tag gpu --reports-dir "$out/junit"
+  else
+    step "GPU tests (@Tag gpu)" 240 "${junit[@]}" -jar "$console" execute \
+      --disable-banner --disable-ansi-colors --details=tree \
+      --details-theme=ascii --class-path "$bundle/jrnn-all.jar:$bundle/test-classes" --scan-class-path \
+      --include-tag gpu --reports-dir "$out/junit"
+  fi
 
   local cell
   for cell in lstm gru; do
-    step "train ${cell}32, 1 epoch" 60 "${jrnn[@]}" train --cell "$cell" --units 32 --epochs 1 --dataset mnist \
+    step "train ${cell}32, 1 epoch" $((quick ? 45 : 60)) "${jrnn[@]}" train --cell "$cell" --units 32 --epochs 1 --dataset mnist \
       --data-dir "$bundle/mnist" --backend cuda --no-progress --metrics-out "$out/train-${cell}32.json"
   done
 
+  # quick: fewer and shorter rounds, the same batch and model
+  local steps=50 warmup=10 repeats=3
+  [ "$quick" = 1 ] && steps=30 warmup=5 repeats=2
   for cell in lstm gru; do
-    step "jrnn bench ${cell}32" 60 "${jrnn[@]}" bench --cell "$cell" --units 32 --batch-size 256 --steps 50 \
-      --warmup 10 --repeats 3 --backend cuda
+    step "jrnn bench ${cell}32" $((quick ? 30 : 60)) "${jrnn[@]}" bench --cell "$cell" --units 32 --batch-size 256 \
+      --steps "$steps" --warmup "$warmup" --repeats "$repeats" --backend cuda
+  done
+  # jrnn's own LSTM/GRU kernels: the notebook's relu cells, which cuDNN cannot run (-Djrnn.cuda.rnnImpl=auto)
+  for cell in lstm gru; do
+    step "jrnn bench ${cell}32 relu" $((quick ? 30 : 60)) "${jrnn[@]}" bench --cell "$cell" --units 32 --activation relu \
+      --batch-size 256 --steps "$steps" --warmup "$warmup" --repeats "$repeats" --backend cuda
   done
   if [ -n "$py" ]; then
-    step "PyTorch peer" 120 "$py" "$here/scripts/pytorch_cuda_peer.py" --cells lstm,gru --units 32 --batch-size 256 \
-      --steps 50 --warmup 10 --repeats 3
+    step "PyTorch peer" $((quick ? 60 : 120)) "$py" "$here/scripts/pytorch_cuda_peer.py" --cells lstm,gru --units 32 \
+      --batch-size 256 --steps "$steps" --warmup "$warmup" --repeats "$repeats"
   else
-    echo "=== PyTorch peer: skipped, no python with torch" | tee -a "$log"
+    skip "PyTorch peer" "no python with torch"
   fi
+  [ "$quick" = 1 ] && return 0
   # The issue's goal: a whole 10-epoch notebook run of LSTM-32 in under 5 s. MNIST's 60k training
   # images are not on these machines: the 10k test images six times over stand in (same shapes and
   # step count, so the time is the real one; the accuracy is not a result).
@@ -207,10 +270,10 @@ PY
       step "train lstm32, 10 epochs on 60k samples" 120 "${jrnn[@]}" train --cell lstm --units 32 --epochs 10 \
         --dataset mnist --data-dir "$big" --backend cuda --no-progress --metrics-out "$out/train-lstm32-10epochs.json"
     else
-      echo "=== train lstm32, 10 epochs: could not make the 60k set" | tee -a "$log"
+      skip "train lstm32, 10 epochs on 60k samples" "could not make the 60k set"
     fi
   else
-    echo "=== train lstm32, 10 epochs: skipped, no python3 to make the 60k set" | tee -a "$log"
+    skip "train lstm32, 10 epochs on 60k samples" "no python3 to make the 60k set"
   fi
 
   # The notebook's stacked models: four layers in one cuDNN call per pass (numLayers), both sides.
@@ -222,8 +285,16 @@ PY
     step "PyTorch peer, 4 layers" 90 "$py" "$here/scripts/pytorch_cuda_peer.py" --cells lstm,gru --units 32 --layers 4 \
       --batch-size 256 --steps 30 --warmup 5 --repeats 3
   else
-    echo "=== PyTorch peer, 4 layers: skipped, no python with torch" | tee -a "$log"
+    skip "PyTorch peer, 4 layers" "no python with torch"
   fi
+  # tanh cells on jrnn's kernels instead of cuDNN (-Djrnn.cuda.rnnImpl=jrnn): the goal is within 1.5x of cuDNN
+  for cell in lstm gru; do
+    step "jrnn bench ${cell}32 jrnn kernels" 60 "$java" "${flags[@]}" -Djrnn.cuda.rnnImpl=jrnn \
+      -jar "$bundle/jrnn-all.jar" bench --cell "$cell" --units 32 --batch-size 256 --steps 50 --warmup 10 --repeats 3 \
+      --backend cuda
+    step "train ${cell}32 relu, 1 epoch" 60 "${jrnn[@]}" train --cell "$cell" --units 32 --activation relu --epochs 1 \
+      --dataset mnist --data-dir "$bundle/mnist" --backend cuda --no-progress --metrics-out "$out/train-${cell}32-relu.json"
+  done
   # The same with cuDNN's standard RNN algorithm instead of auto's persistent kernels for small widths
   # (-Djrnn.cuda.rnnAlgo): which is faster on this GPU.
   for cell in lstm gru; do
@@ -231,15 +302,23 @@ PY
       -jar "$bundle/jrnn-all.jar" bench --cell "$cell" --units 32 --batch-size 256 --steps 50 --warmup 10 --repeats 3 \
       --backend cuda
   done
+}
 
+# The summary, once, when run ends (also through an error); exits 1 when a step failed.
+finish() {
+  local rc=$?
+  trap - EXIT
   summary "$out" "$(( $(date +%s) - t_start ))" "${py:-python3}"
+  rm -rf "$steps_dir"
+  [ "$rc" = 0 ] && [ "$failed" = 0 ] && exit 0
+  exit 1
 }
 
 summary() {
   local out="$1" secs="$2" py="$3" cell j p
   echo
-  echo "================ gpu-check summary (${secs}s) ================"
-  grep -E '^(CUDA driver|device 0|cuDNN|cuBLAS|kernels|backend):' "$out/info.txt" | cut -c1-220 || true
+  echo "================ gpu-check summary ($mode, ${secs}s) ================"
+  grep -E '^(CUDA driver|device 0|cuDNN|cuBLAS|kernels|backend):' "$out/info.txt" 2>/dev/null | cut -c1-220 || true
   local tests
   tests=$(grep -E '\[ *[0-9]+ tests (successful|failed|skipped|aborted)' "$log" | tr -s ' ' | tr '\n' ';' || true)
   echo "GPU tests: ${tests:-no JUnit summary (see $log)}"
@@ -269,11 +348,14 @@ PY
   echo
   echo "| model | jrnn cuda samples/s | PyTorch samples/s | jrnn / PyTorch |"
   echo "|---|---:|---:|---:|"
-  local layers
-  for layers in 1 4 standard; do for cell in lstm gru; do
+  local layers rows="1 relu 4 standard jrnn"
+  [ "$mode" = quick ] && rows="1 relu"
+  for layers in $rows; do for cell in lstm gru; do
     local name="${cell}32" label="${cell^^}-32" section="jrnn bench ${cell}32" peer=1
     [ "$layers" = 4 ] && name="${cell}32x4" && label="${cell^^}-32 x4" && section="jrnn bench ${cell}32x4" && peer=4
     [ "$layers" = standard ] && label="${cell^^}-32, cuDNN standard algorithm" && section="jrnn bench ${cell}32 standard"
+    [ "$layers" = relu ] && label="${cell^^}-32 relu, jrnn's kernels (PyTorch: tanh)" && section="jrnn bench ${cell}32 relu"
+    [ "$layers" = jrnn ] && label="${cell^^}-32 tanh, jrnn's kernels" && section="jrnn bench ${cell}32 jrnn kernels"
     # NB: the figure printed inside that step's own section of the log
     j=$(awk -v s="=== ${section} (limit" 'index($0, s) == 1 { on = 1; next } /^=== / { on = 0 } on' "$log" \
         | grep -E "^${name} params=.*backend=cuda" | sed -n 's/.*samples\/s: median \([0-9.]*\).*/\1/p' | tail -1 || true)
@@ -282,11 +364,48 @@ PY
       'BEGIN { a = (j > 0) ? sprintf("%.0f", j) : "n/a"; b = (p > 0) ? sprintf("%.0f", p) : "n/a"
                r = (j > 0 && p > 0) ? sprintf("%.2fx", j / p) : "n/a"; printf "| %s | %s | %s | %s |\n", m, a, b, r }'
   done; done
-  echo "(n/a: that step did not run within the 8 minutes, failed, or printed no figure; see $log)"
+  echo "(n/a: that step did not run within the ${budget} s, failed, or printed no figure; see $log)"
+  echo
+  echo "steps:"
+  local i
+  for i in "${!step_names[@]}"; do
+    printf '  %-45s %s\n' "${step_names[$i]}" "${step_status[$i]}"
+  done
+  for i in "${!step_names[@]}"; do
+    case "${step_status[$i]}" in
+      FAILED*|TIMED*)
+        echo
+        echo "--- ${step_names[$i]}: ${step_status[$i]}; its first lines:"
+        first_lines "${step_logs[$i]}" | cut -c1-300 | sed 's/^/  /'
+        ;;
+    esac
+  done
+}
+
+# What a failed step printed that says why: for the JUnit console, each failed test and its
+# message (and jrnn's first two stack frames); else the lines that name an error, or the step's
+# last lines.
+first_lines() {
+  local f="$1"
+  [ -s "$f" ] || { echo "(no output)"; return 0; }
+  if grep -q '^Failures (' "$f"; then
+    awk '/^Failures \(/ { on = 1; print; next }
+         on && /^Test run finished/ { exit }
+         on && /^ *=> / { frames = 0; print; next }
+         on && /^  [^ ]/ { print; next }
+         on && /^ +(at )?dev\.jrnn\.[A-Za-z0-9_$.]*\(/ { if (frames++ < 2) print; next }
+         on && /^ +Caused by: / { print; frames = 0; next }' "$f" | head -60
+    return 0
+  fi
+  local hits
+  hits=$(grep -v -E '^WARNING: Using incubator modules' "$f" \
+         | grep -i -E 'error|exception|fail|unavailable|refus|cannot|no such|CUDA_ERROR|CUDNN_STATUS|CUBLAS_STATUS|^jrnn: ' \
+         | head -15 || true)
+  if [ -n "$hits" ]; then echo "$hits"; else grep -v -E '^WARNING: Using incubator modules' "$f" | tail -n 10; fi
 }
 
 case "${1:-}" in
   build) build ;;
-  run) run ;;
-  *) echo "usage: scripts/gpu-check.sh build | run   (see the comment at the top)" >&2; exit 2 ;;
+  run) run "${2:-}" ;;
+  *) echo "usage: scripts/gpu-check.sh build | run [--quick]   (see the comment at the top)" >&2; exit 2 ;;
 esac

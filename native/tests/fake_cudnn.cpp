@@ -1,6 +1,7 @@
 // A fake cuDNN 9 (libcudnn.so.9) over the fake driver's host "device" memory: the v8 RNN API for
 // a stack of numLayers >= 1 unidirectional LSTM (single input bias, or double bias as the
-// persistent algorithm requires) or GRU (double bias, reset after) layers with tanh cells, FP32 data, batch-major padded layout, computed in double on the
+// persistent algorithm requires) or GRU (double bias, reset after) layers with tanh cells, FP32 data in any of cuDNN's three
+// layouts (full-length sequences only; the unpacked ones only with padded I/O enabled), computed in double on the
 // CPU. Prototypes and enum values are copied from cuDNN 9.6's cudnn_graph.h, cudnn_ops.h and
 // cudnn_adv.h.
 //
@@ -51,7 +52,12 @@ enum { CUDNN_LSTM = 2, CUDNN_GRU = 3 };
 enum { CUDNN_RNN_SINGLE_INP_BIAS = 1, CUDNN_RNN_DOUBLE_BIAS = 2 };
 enum { CUDNN_UNIDIRECTIONAL = 0 };
 enum { CUDNN_LINEAR_INPUT = 0 };
-enum { CUDNN_RNN_DATA_LAYOUT_BATCH_MAJOR_UNPACKED = 2 };
+enum {
+    CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_UNPACKED = 0,
+    CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_PACKED = 1,
+    CUDNN_RNN_DATA_LAYOUT_BATCH_MAJOR_UNPACKED = 2,
+};
+enum { CUDNN_RNN_PADDED_IO_DISABLED = 0, CUDNN_RNN_PADDED_IO_ENABLED = 1 };   // auxFlags bits (cudnn_adv.h)
 enum { CUDNN_WGRAD_MODE_ADD = 0, CUDNN_WGRAD_MODE_SET = 1 };
 
 namespace {
@@ -80,13 +86,52 @@ struct RnnDesc {
     bool set = false;
     int mode = 0, bias = 0, F = 0, H = 0, L = 0, shuffled = 0;   // F: layer 0's input size; L: numLayers
     int algo = 0;
+    bool paddedIO = false;   // auxFlags has CUDNN_RNN_PADDED_IO_ENABLED
     DropoutDesc* dropout = nullptr;
     int gates() const { return mode == CUDNN_LSTM ? 4 : 3; }
 };
 struct DataDesc {
     bool set = false;
+    int layout = -1;   // cudnnRNNDataLayout_t
     int T = 0, B = 0, V = 0;
 };
+
+// The data of descriptor d, (B, T, V) batch-major: the buffer itself, or its transpose in tmp for
+// the sequence-major layouts, (T, B, V) (packed and unpacked are the same bytes when every
+// sequence has full length, the only case the fake takes).
+const float* batchMajor(const DataDesc& d, const void* data, std::vector<float>& tmp) {
+    const float* s = (const float*)data;
+    if (d.layout == CUDNN_RNN_DATA_LAYOUT_BATCH_MAJOR_UNPACKED) return s;
+    tmp.resize((size_t)d.B * d.T * d.V);
+    for (long t = 0; t < d.T; t++)
+        for (long b = 0; b < d.B; b++)
+            for (long v = 0; v < d.V; v++) tmp[(b * d.T + t) * d.V + v] = s[(t * d.B + b) * d.V + v];
+    return tmp.data();
+}
+
+// Where to compute output data of descriptor d batch-major: the buffer itself, or tmp, which
+// storeBatchMajor then writes out in d's layout.
+float* batchMajorOut(const DataDesc& d, void* data, std::vector<float>& tmp) {
+    if (d.layout == CUDNN_RNN_DATA_LAYOUT_BATCH_MAJOR_UNPACKED) return (float*)data;
+    tmp.assign((size_t)d.B * d.T * d.V, 0.0f);
+    return tmp.data();
+}
+
+void storeBatchMajor(const DataDesc& d, const float* bm, void* data) {
+    if (d.layout == CUDNN_RNN_DATA_LAYOUT_BATCH_MAJOR_UNPACKED) return;
+    float* o = (float*)data;
+    for (long t = 0; t < d.T; t++)
+        for (long b = 0; b < d.B; b++)
+            for (long v = 0; v < d.V; v++) o[(t * d.B + b) * d.V + v] = bm[(b * d.T + t) * d.V + v];
+}
+
+// cuDNN's API reference, cudnnSetRNNDescriptor_v8, auxFlags: "When the padded I/O is enabled,
+// layouts CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_UNPACKED and CUDNN_RNN_DATA_LAYOUT_BATCH_MAJOR_UNPACKED
+// are permitted in RNN data descriptors"; without it only the packed layout is. (PyTorch enables
+// padded I/O for every unpacked layout: aten/src/ATen/native/cudnn/RNN.cpp.)
+bool layoutPermitted(bool paddedIO, int layout) {
+    return layout == CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_PACKED || paddedIO;
+}
 
 // The input vector size of one layer: x's for layer 0, the layer below's output above it.
 int layerInput(const RnnDesc& d, int layer) {
@@ -187,8 +232,11 @@ cudnnStatus_t checkCommon(Handle* h, const RnnDesc* r, const DataDesc* x, const 
     jrnn_fake_stream_drain(h->stream);   // NB: the call runs now, after the work queued before it on its stream
     if (r == nullptr || !r->set) return fail(CUDNN_STATUS_BAD_PARAM, "RNN descriptor not set");
     if (x == nullptr || !x->set || y == nullptr || !y->set) return fail(CUDNN_STATUS_BAD_PARAM, "data descriptor not set");
-    if (x->V != r->F || y->V != r->H || x->T != y->T || x->B != y->B) {
-        return fail(CUDNN_STATUS_BAD_PARAM, "x/y descriptors do not match the RNN's input and hidden sizes");
+    if (x->V != r->F || y->V != r->H || x->T != y->T || x->B != y->B || x->layout != y->layout) {
+        return fail(CUDNN_STATUS_BAD_PARAM, "x/y descriptors do not match the RNN's input and hidden sizes, or each other's layout");
+    }
+    if (!layoutPermitted(r->paddedIO, x->layout)) {
+        return fail(CUDNN_STATUS_BAD_PARAM, "an unpacked data layout without CUDNN_RNN_PADDED_IO_ENABLED in the RNN descriptor's auxFlags");
     }
     if (hd == nullptr || hd->nb != 3 || hd->dims[0] != r->L || hd->dims[1] != x->B || hd->dims[2] != r->H) {
         return fail(CUDNN_STATUS_BAD_PARAM, "hDesc must be (numLayers, batch, hidden)");
@@ -542,9 +590,14 @@ cudnnStatus_t cudnnSetRNNDescriptor_v8(void* desc, int algo, int cellMode, int b
     if ((algo != CUDNN_RNN_ALGO_STANDARD && algo != CUDNN_RNN_ALGO_PERSIST_STATIC && algo != CUDNN_RNN_ALGO_PERSIST_STATIC_SMALL_H)
         || dirMode != CUDNN_UNIDIRECTIONAL
         || inputMode != CUDNN_LINEAR_INPUT || dataType != CUDNN_DATA_FLOAT || mathPrec != CUDNN_DATA_FLOAT
-        || mathType != CUDNN_FMA_MATH || projSize != hiddenSize || auxFlags != 0) {
+        || mathType != CUDNN_FMA_MATH || projSize != hiddenSize) {
         return fail(CUDNN_STATUS_NOT_SUPPORTED, "the fake supports: standard, persist-static or persist-static-small-h algo, unidirectional, "
-                    "linear input, float data and math, FMA math, projSize = hiddenSize, no aux flags");
+                    "linear input, float data and math, FMA math, projSize = hiddenSize");
+    }
+    // cudnn_adv.h defines one aux flag, CUDNN_RNN_PADDED_IO_ENABLED (1U << 0); others are not cuDNN's
+    if ((auxFlags & ~(uint32_t)CUDNN_RNN_PADDED_IO_ENABLED) != 0) {
+        return fail(CUDNN_STATUS_BAD_PARAM, "cudnnSetRNNDescriptor_v8: auxFlags " + std::to_string(auxFlags)
+                    + " has bits other than CUDNN_RNN_PADDED_IO_ENABLED");
     }
     // NB: as cuDNN 9.5 answers on the host: the persistent algorithms take an LSTM only with double bias
     bool ok = (cellMode == CUDNN_LSTM && biasMode == CUDNN_RNN_SINGLE_INP_BIAS && algo == CUDNN_RNN_ALGO_STANDARD)
@@ -565,6 +618,7 @@ cudnnStatus_t cudnnSetRNNDescriptor_v8(void* desc, int algo, int cellMode, int b
     d->H = hiddenSize;
     d->L = numLayers;
     d->algo = algo;
+    d->paddedIO = (auxFlags & CUDNN_RNN_PADDED_IO_ENABLED) != 0;
     d->dropout = (DropoutDesc*)dropoutDesc;
     d->shuffled = shuffledLayout;
     return CUDNN_STATUS_SUCCESS;
@@ -600,13 +654,27 @@ cudnnStatus_t cudnnSetRNNDataDescriptor(void* desc, int dataType, int layout, in
         return CUDNN_STATUS_BAD_PARAM;
     }
     DataDesc* d = (DataDesc*)desc;
-    if (d == nullptr || dataType != CUDNN_DATA_FLOAT || layout != CUDNN_RNN_DATA_LAYOUT_BATCH_MAJOR_UNPACKED
-        || paddingFill != nullptr || maxSeqLength <= 0 || batchSize <= 0 || vectorSize <= 0) {
-        return fail(CUDNN_STATUS_BAD_PARAM, "cudnnSetRNNDataDescriptor: the fake supports float, batch-major unpacked, no padding fill");
+    // cuDNN's API reference, cudnnSetRNNDataDescriptor: BAD_PARAM for a layout that is none of the
+    // three, and for maxSeqLength, batchSize or vectorSize <= 0; seqLengthArray is a host array
+    if (d == nullptr || dataType != CUDNN_DATA_FLOAT || paddingFill != nullptr || maxSeqLength <= 0 || batchSize <= 0
+        || vectorSize <= 0) {
+        return fail(CUDNN_STATUS_BAD_PARAM, "cudnnSetRNNDataDescriptor: the fake supports float data, sizes > 0, no padding fill");
+    }
+    if (layout != CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_UNPACKED && layout != CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_PACKED
+        && layout != CUDNN_RNN_DATA_LAYOUT_BATCH_MAJOR_UNPACKED) {
+        return fail(CUDNN_STATUS_BAD_PARAM, "cudnnSetRNNDataDescriptor: layout " + std::to_string(layout) + " is not a cudnnRNNDataLayout_t");
     }
     for (int b = 0; b < batchSize; b++) {   // host array
+        if (seqLengthArray[b] < 0 || seqLengthArray[b] > maxSeqLength) {
+            return fail(CUDNN_STATUS_BAD_PARAM, "cudnnSetRNNDataDescriptor: a sequence length outside [0, maxSeqLength]");
+        }
+        // the reference: in the packed layout the lengths must be sorted in descending order
+        if (layout == CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_PACKED && b > 0 && seqLengthArray[b] > seqLengthArray[b - 1]) {
+            return fail(CUDNN_STATUS_BAD_PARAM, "cudnnSetRNNDataDescriptor: packed layout with lengths not in descending order");
+        }
         if (seqLengthArray[b] != maxSeqLength) return fail(CUDNN_STATUS_NOT_SUPPORTED, "the fake supports full-length sequences only");
     }
+    d->layout = layout;
     d->set = true;
     d->T = maxSeqLength;
     d->B = batchSize;
@@ -627,6 +695,9 @@ cudnnStatus_t cudnnGetRNNTempSpaceSizes(void* handle, void* rnn, int fwdMode, vo
     DataDesc* x = (DataDesc*)xDesc;
     if (handle == nullptr || r == nullptr || !r->set || x == nullptr || !x->set || x->V != r->F) {
         return fail(CUDNN_STATUS_BAD_PARAM, "cudnnGetRNNTempSpaceSizes");
+    }
+    if (!layoutPermitted(r->paddedIO, x->layout)) {
+        return fail(CUDNN_STATUS_BAD_PARAM, "cudnnGetRNNTempSpaceSizes: an unpacked data layout without CUDNN_RNN_PADDED_IO_ENABLED");
     }
     if (fwdMode != CUDNN_FWD_MODE_TRAINING && fwdMode != CUDNN_FWD_MODE_INFERENCE) return fail(CUDNN_STATUS_BAD_PARAM, "fwdMode");
     *work = 4UL * (unsigned long)workFloats(*r, *x);
@@ -700,8 +771,9 @@ cudnnStatus_t cudnnRNNForward(void* handle, void* rnnDesc, int fwdMode, const in
         return fail(CUDNN_STATUS_BAD_PARAM_NULL_POINTER, "cudnnRNNForward: a buffer is not device memory of the right size");
     }
     std::vector<float> inferenceReserve(training ? 0 : (size_t)rf);   // what the real one keeps internally
-    const float *X = (const float*)x, *W = (const float*)weightSpace;
-    float *Y = (float*)y, *S = training ? (float*)reserveSpace : inferenceReserve.data();
+    std::vector<float> xt, yt;   // batch-major copies of sequence-major data
+    const float *X = batchMajor(*xd, x, xt), *W = (const float*)weightSpace;
+    float *Y = batchMajorOut(*yd, y, yt), *S = training ? (float*)reserveSpace : inferenceReserve.data();
     bool lstm = r->mode == CUDNN_LSTM;
     const float *HX = (const float*)hx, *CX = lstm ? (const float*)cx : nullptr;
     float *HY = (float*)hy, *CY = lstm ? (float*)cy : nullptr;
@@ -711,6 +783,7 @@ cudnnStatus_t cudnnRNNForward(void* handle, void* rnnDesc, int fwdMode, const in
         forwardLayer(*r, layout(*r, k), layerInput(*r, k), B, T, W, in, out, S + scratchOffset(*r, B, T, k),
                      layerState(HX, k, B, H), layerState(CX, k, B, H), layerState(HY, k, B, H), layerState(CY, k, B, H));
     }
+    storeBatchMajor(*yd, Y, y);
     if (!training) return CUDNN_STATUS_SUCCESS;
     ReserveState& rs = reserves[reserveSpace];
     rs.forward = true;
@@ -754,8 +827,9 @@ cudnnStatus_t cudnnRNNBackwardData_v8(void* handle, void* rnnDesc, const int32_t
         || !dev(workSpace, workFloats(*r, *xd), "backwardData workSpace") || !dev(reserveSpace, rf, "backwardData reserveSpace")) {
         return fail(CUDNN_STATUS_BAD_PARAM_NULL_POINTER, "cudnnRNNBackwardData_v8: a buffer is not device memory of the right size");
     }
-    const float *Y = (const float*)y, *DY = (const float*)dy, *W = (const float*)weightSpace;
-    float *DX = (float*)dx, *S = (float*)reserveSpace, *WS = (float*)workSpace;
+    std::vector<float> yt, dyt, dxt;   // batch-major copies of sequence-major data
+    const float *Y = batchMajor(*yd, y, yt), *DY = batchMajor(*yd, dy, dyt), *W = (const float*)weightSpace;
+    float *DX = batchMajorOut(*xd, dx, dxt), *S = (float*)reserveSpace, *WS = (float*)workSpace;
     bool lstm = r->mode == CUDNN_LSTM;
     const float *HX = (const float*)hx, *DHY = (const float*)dhy;
     const float *CX = lstm ? (const float*)cx : nullptr, *DCY = lstm ? (const float*)dcy : nullptr;
@@ -770,6 +844,7 @@ cudnnStatus_t cudnnRNNBackwardData_v8(void* handle, void* rnnDesc, const int32_t
                           layerState(DCY, k, B, H), layerState(DHX, k, B, H), layerState(DCX, k, B, H));
         dOut = dIn;
     }
+    storeBatchMajor(*xd, DX, dx);
     it->second.backwardData = true;
     return CUDNN_STATUS_SUCCESS;
 }
@@ -809,7 +884,9 @@ cudnnStatus_t cudnnRNNBackwardWeights_v8(void* handle, void* rnnDesc, int addGra
         || !dev(reserveSpace, rf, "backwardWeights reserveSpace")) {
         return fail(CUDNN_STATUS_BAD_PARAM_NULL_POINTER, "cudnnRNNBackwardWeights_v8: a buffer is not device memory of the right size");
     }
-    const float *X = (const float*)x, *Y = (const float*)y, *S = (const float*)reserveSpace, *HX = (const float*)hx;
+    std::vector<float> xt, yt;   // batch-major copies of sequence-major data
+    const float *X = batchMajor(*xd, x, xt), *Y = batchMajor(*yd, y, yt), *S = (const float*)reserveSpace;
+    const float* HX = (const float*)hx;
     float* D = (float*)dweightSpace;
     std::vector<double> acc((size_t)wf, 0.0);
     for (int k = 0; k < L; k++) {   // layer k: input x or layer k-1's output, recurrent input its own output (y on top)

@@ -15,6 +15,7 @@
 //   bias_gradient rows cols dy[rows*cols] db[cols]             -> db
 //   last_step batch steps width seq[batch*steps*width]         -> out[batch*width]
 //   last_step_backward batch steps width dOut[batch*width]     -> dSeq[batch*steps*width]
+//   swap_major a b width in[a*b*width]                         -> out[b*a*width]
 //   softmax rows cols logits[rows*cols]                        -> probs
 //   softmax_xent batch classes gradScale hasD logits[batch*classes] labels[batch] stats[2]
 //                                                              -> dLogits (if hasD) stats[2]
@@ -153,6 +154,14 @@ int main() {
                 jrnn_last_step_backward_element(i, steps, width, dOut.data(), dSeq.data());
             }
             print(dSeq);
+        } else if (op == "swap_major") {
+            int a = (int)readInt(), b = (int)readInt(), width = (int)readInt();
+            std::vector<float> in = readFloats((long long)a * b * width);
+            std::vector<float> out = poisoned((long long)a * b * width);
+            for (long long e = 0; e < (long long)a * b * width; e++) {
+                jrnn_swap_major_element(e, a, b, width, in.data(), out.data());
+            }
+            print(out);
         } else if (op == "softmax") {
             int rows = (int)readInt(), cols = (int)readInt();
             std::vector<float> logits = readFloats((long long)rows * cols), probs = poisoned((long long)rows * cols);

@@ -40,6 +40,12 @@ module dev.jrnn {
     exports dev.jrnn.data;
     exports dev.jrnn.io;
 
+    // NB: backend finds the backends through this service (backend depends on none of them); on
+    // the class path META-INF/services/dev.jrnn.backend.BackendProvider lists the same classes
+    uses dev.jrnn.backend.BackendProvider;
+    provides dev.jrnn.backend.BackendProvider with
+            dev.jrnn.cuda.CudaBackendProvider, dev.jrnn.cpu.CpuBackendProvider, dev.jrnn.cpu.ReferenceBackendProvider;
+
     // picocli reads and writes the commands' annotated fields reflectively
     opens dev.jrnn.cli to info.picocli;
 }

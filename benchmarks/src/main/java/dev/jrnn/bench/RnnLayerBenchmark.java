@@ -3,6 +3,7 @@ package dev.jrnn.bench;
 import dev.jrnn.backend.Activation;
 import dev.jrnn.backend.Backend;
 import dev.jrnn.backend.RnnSpec;
+import dev.jrnn.backend.RnnTrace;
 import dev.jrnn.backend.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,7 +34,8 @@ public class RnnLayerBenchmark extends ModelGrid {
     private final List<RnnSpec> specs = new ArrayList<>();
     private final List<Tensor> owned = new ArrayList<>();
     private Tensor[] params, grads;      // per layer: (paramCount) canonical layout, random / accumulated
-    private Tensor[] outputs, reserves;  // per layer: (B, T, H), (B, reservePerSample(T))
+    private Tensor[] outputs;            // per layer: (B, T, H)
+    private RnnTrace[] traces;           // per layer: what the training forward pass kept, until backward
     private Tensor[] inputGrads;         // per layer: (B, T, F_l) for l >= 1; null for layer 0
     private Tensor x, dy;                // (B, T, 28) input, (B, T, H) loss gradient of the top layer
     private float[] dyHost;              // (B, T, H)
@@ -46,7 +48,7 @@ public class RnnLayerBenchmark extends ModelGrid {
         params = new Tensor[layers];
         grads = new Tensor[layers];
         outputs = new Tensor[layers];
-        reserves = new Tensor[layers];
+        traces = new RnnTrace[layers];
         inputGrads = new Tensor[layers];
         for (int l = 0; l < layers; l++) {
             RnnSpec spec = new RnnSpec(c, l == 0 ? BenchSupport.FEATURES : units, units, Activation.TANH);
@@ -56,7 +58,6 @@ public class RnnLayerBenchmark extends ModelGrid {
             params[l] = own(BenchSupport.tensor(be, BenchSupport.uniform(rnd, spec.paramCount(), -r, r)));
             grads[l] = own(be.allocate(spec.paramCount()));
             outputs[l] = own(be.allocate(batch * T * units));
-            reserves[l] = own(be.allocate(batch * spec.reservePerSample(T)));
             inputGrads[l] = l == 0 ? null : own(be.allocate(batch * T * spec.inputSize()));
         }
         x = own(BenchSupport.tensor(be, BenchSupport.uniform(rnd, batch * T * BenchSupport.FEATURES, 0, 1)));
@@ -70,17 +71,26 @@ public class RnnLayerBenchmark extends ModelGrid {
         return t;
     }
 
+    /** A training forward pass of every layer; {@code traces} holds what each kept until {@link #closeTraces()}. */
     private void runForward() {
         Tensor in = x;
         for (int l = 0; l < layers; l++) {
-            be.rnnForward(specs.get(l), batch, T, in, params[l], outputs[l], reserves[l]);
+            traces[l] = be.rnnForward(specs.get(l), batch, T, in, params[l], outputs[l]);
             in = outputs[l];
+        }
+    }
+
+    private void closeTraces() {
+        for (int l = 0; l < layers; l++) {
+            if (traces[l] != null) traces[l].close();
+            traces[l] = null;
         }
     }
 
     @Benchmark
     public void forward(Samples counter, Blackhole bh) {
         runForward();
+        closeTraces();
         be.synchronize();
         bh.consume(outputs[layers - 1]);
         counter.samples += batch;
@@ -95,10 +105,10 @@ public class RnnLayerBenchmark extends ModelGrid {
         Tensor d = dy;
         for (int l = layers - 1; l >= 0; l--) {
             be.fill(grads[l], 0f);
-            Tensor in = l == 0 ? x : outputs[l - 1];
-            be.rnnBackward(specs.get(l), batch, T, in, params[l], outputs[l], reserves[l], d, inputGrads[l], grads[l]);
+            be.rnnBackward(traces[l], d, inputGrads[l], grads[l]);
             d = inputGrads[l];
         }
+        closeTraces();
         be.synchronize();
         bh.consume(grads[0]);
         counter.samples += batch;

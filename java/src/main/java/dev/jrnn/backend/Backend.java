@@ -155,97 +155,92 @@ public interface Backend extends AutoCloseable {
     // ---- recurrent layers --------------------------------------------------------------------
 
     /**
-     * Runs one recurrent layer over a whole sequence from zero initial states; the same as
-     * {@link #rnnForward(RnnSpec, int, int, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)
-     * rnnForward} with {@code hx}, {@code cx}, {@code hy} and {@code cy} all {@code null}.
-     *
-     * @param spec    the layer's cell, sizes and activation
-     * @param batch   B, sequences in the batch
-     * @param steps   T, timesteps per sequence
-     * @param x       (B, T, F) input
-     * @param params  the layer's canonical parameters, {@link RnnSpec#paramCount()} floats
-     * @param y       (B, T, H) hidden state after every step
-     * @param reserve (B, {@link RnnSpec#reservePerSample(int) reservePerSample(T)}) kept for backward;
-     *                {@code null} for inference
-     */
-    default void rnnForward(RnnSpec spec, int batch, int steps, Tensor x, Tensor params, Tensor y, Tensor reserve) {
-        rnnForward(spec, batch, steps, x, null, null, params, y, null, null, reserve);
-    }
-
-    /**
      * Runs one recurrent layer, or a stack of them ({@link RnnSpec#layers()}), over a whole
-     * sequence (cuDNN's {@code cudnnRNNForward}, unidirectional, batch-major). Names follow cuDNN:
-     * {@code hx}/{@code cx} are the initial hidden and cell states, {@code hy}/{@code cy} the final
-     * ones. The state shapes below are for one layer; a stack's are {@code (layers, B, H)}.
+     * sequence for training (cuDNN's {@code cudnnRNNForward} in training mode, unidirectional) and
+     * returns what its backward pass needs. Names follow cuDNN: {@code initial} holds
+     * {@code hx}/{@code cx}, {@code last} receives {@code hy}/{@code cy}.
+     *
+     * <p>{@code x}, {@code initial}, {@code params} and {@code y} must keep what this pass saw and
+     * wrote until {@link #rnnBackward} with the returned trace has run.
      *
      * @param spec    the layer's cell, sizes and activation
      * @param batch   B, sequences in the batch
      * @param steps   T, timesteps per sequence
      * @param x       (B, T, F) input
-     * @param hx      (B, H) initial hidden state; {@code null} for zeros
-     * @param cx      (B, H) initial cell state (LSTM only; must be {@code null} for GRU); {@code null} for zeros
+     * @param initial the initial states (layers, B, H); {@link RnnState#NONE} (or {@code null}) for zeros
      * @param params  the layer's canonical parameters, {@link RnnSpec#paramCount()} floats
-     * @param y       (B, T, H) hidden state after every step
-     * @param hy      (B, H) receives the final hidden state (equal to {@code y[:, T-1, :]}); {@code null} to skip
-     * @param cy      (B, H) receives the final cell state (LSTM only); {@code null} to skip
-     * @param reserve (B, {@link RnnSpec#reservePerSample(int) reservePerSample(T)}) kept for backward;
-     *                {@code null} when no backward pass follows (inference: the backend keeps
-     *                nothing, and cuDNN runs its inference mode)
-     * @throws IllegalArgumentException when a tensor is too small, or {@code cx}/{@code cy} is given for a GRU
+     * @param y       (B, T, H) hidden state after every step (the top layer's)
+     * @param last    receives the final states (layers, B, H) ({@code h} equals {@code y[:, T-1, :]}
+     *                for one layer); {@link RnnState#NONE} (or {@code null}) to skip
+     * @return the trace the backward pass takes; the caller closes it
+     * @throws IllegalArgumentException when a tensor is too small ({@link RnnSpec#checkForward}),
+     *         or a cell state is given for a GRU
      */
-    void rnnForward(RnnSpec spec, int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor params,
-                    Tensor y, Tensor hy, Tensor cy, Tensor reserve);
+    RnnTrace rnnForward(RnnSpec spec, int batch, int steps, Tensor x, RnnState initial, Tensor params,
+                        Tensor y, RnnState last);
 
     /**
-     * Back-propagates through one recurrent layer from zero initial states; the same as the full
-     * {@link #rnnBackward(RnnSpec, int, int, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor,
-     * Tensor, Tensor, Tensor, Tensor, Tensor, Tensor) rnnBackward} with every state argument {@code null}.
+     * {@link #rnnForward(RnnSpec, int, int, Tensor, RnnState, Tensor, Tensor, RnnState) rnnForward}
+     * from zero initial states, without final states.
      *
-     * @param spec    the layer's cell, sizes and activation
-     * @param batch   B, sequences in the batch
-     * @param steps   T, timesteps per sequence
-     * @param x       (B, T, F) the forward pass's input
-     * @param params  the forward pass's canonical parameters
-     * @param y       (B, T, H) the forward pass's output
-     * @param reserve what the forward pass stored
-     * @param dy      (B, T, H) loss gradient with respect to every output; may be overwritten
-     * @param dx      (B, T, F) receives the input gradient; {@code null} to skip it (first layer)
-     * @param dParams accumulates the parameter gradients, canonical layout
+     * @param spec   the layer's cell, sizes and activation
+     * @param batch  B
+     * @param steps  T
+     * @param x      (B, T, F) input
+     * @param params canonical parameters
+     * @param y      (B, T, H) output
+     * @return the trace the backward pass takes; the caller closes it
      */
-    default void rnnBackward(RnnSpec spec, int batch, int steps, Tensor x, Tensor params, Tensor y,
-                             Tensor reserve, Tensor dy, Tensor dx, Tensor dParams) {
-        rnnBackward(spec, batch, steps, x, null, null, params, y, reserve, dy, null, null, dx, null, null, dParams);
+    default RnnTrace rnnForward(RnnSpec spec, int batch, int steps, Tensor x, Tensor params, Tensor y) {
+        return rnnForward(spec, batch, steps, x, RnnState.NONE, params, y, RnnState.NONE);
     }
 
     /**
-     * Back-propagates through one recurrent layer or a stack (state shapes {@code (layers, B, H)}),
-     * using what the {@link #rnnForward} with the same {@code reserve} stored (cuDNN's {@code cudnnRNNBackwardData_v8} and
-     * {@code cudnnRNNBackwardWeights_v8}). {@code x}, {@code hx}, {@code cx}, {@code params} and
-     * {@code y} must hold what that forward pass saw and wrote.
-     *
-     * <p>The gradient reaching the last step's hidden state is {@code dy[:, T-1, :] + dhy}.
+     * The same pass for inference: no backward pass follows, so the backend keeps nothing and
+     * cuDNN runs its inference mode.
      *
      * @param spec    the layer's cell, sizes and activation
      * @param batch   B, sequences in the batch
      * @param steps   T, timesteps per sequence
-     * @param x       (B, T, F) the forward pass's input
-     * @param hx      (B, H) the forward pass's initial hidden state; {@code null} for zeros
-     * @param cx      (B, H) the forward pass's initial cell state (LSTM only); {@code null} for zeros
-     * @param params  the forward pass's canonical parameters
-     * @param y       (B, T, H) the forward pass's output
-     * @param reserve what the forward pass stored
-     * @param dy      (B, T, H) loss gradient with respect to every output; may be overwritten
-     * @param dhy     (B, H) loss gradient with respect to the final hidden state; {@code null} for zeros
-     * @param dcy     (B, H) loss gradient with respect to the final cell state (LSTM only); {@code null} for zeros
-     * @param dx      (B, T, F) receives the input gradient; {@code null} to skip it
-     * @param dhx     (B, H) receives the gradient with respect to {@code hx}; {@code null} to skip it
-     * @param dcx     (B, H) receives the gradient with respect to {@code cx} (LSTM only); {@code null} to skip it
-     * @param dParams accumulates the parameter gradients, canonical layout
-     * @throws IllegalArgumentException when a tensor is too small, or a cell-state argument is given for a GRU
+     * @param x       (B, T, F) input
+     * @param initial the initial states (layers, B, H); {@link RnnState#NONE} (or {@code null}) for zeros
+     * @param params  the layer's canonical parameters
+     * @param y       (B, T, H) hidden state after every step
+     * @param last    receives the final states; {@link RnnState#NONE} (or {@code null}) to skip
+     * @throws IllegalArgumentException as {@link #rnnForward(RnnSpec, int, int, Tensor, RnnState, Tensor, Tensor, RnnState) rnnForward}
      */
-    void rnnBackward(RnnSpec spec, int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor params,
-                     Tensor y, Tensor reserve, Tensor dy, Tensor dhy, Tensor dcy,
-                     Tensor dx, Tensor dhx, Tensor dcx, Tensor dParams);
+    void rnnInfer(RnnSpec spec, int batch, int steps, Tensor x, RnnState initial, Tensor params, Tensor y, RnnState last);
+
+    /**
+     * Back-propagates through the forward pass {@code trace} came from (cuDNN's
+     * {@code cudnnRNNBackwardData_v8} and {@code cudnnRNNBackwardWeights_v8}). The gradient reaching
+     * the last step's hidden state is {@code dy[:, T-1, :] + dLast.h}. The trace stays open: the
+     * caller closes it.
+     *
+     * @param trace    what {@link #rnnForward} returned, not yet closed
+     * @param dy       (B, T, H) loss gradient with respect to every output; may be overwritten
+     * @param dLast    gradients with respect to the final states (layers, B, H); {@link RnnState#NONE} (or {@code null}) for zeros
+     * @param dx       (B, T, F) receives the input gradient; {@code null} to skip it (first layer)
+     * @param dInitial receives the gradients with respect to the initial states; {@link RnnState#NONE} (or {@code null}) to skip
+     * @param dParams  accumulates the parameter gradients, canonical layout
+     * @throws IllegalArgumentException when a tensor is too small, a cell state is given for a GRU,
+     *         or the trace is another backend's
+     * @throws IllegalStateException when the trace is closed
+     */
+    void rnnBackward(RnnTrace trace, Tensor dy, RnnState dLast, Tensor dx, RnnState dInitial, Tensor dParams);
+
+    /**
+     * {@link #rnnBackward(RnnTrace, Tensor, RnnState, Tensor, RnnState, Tensor) rnnBackward} with no
+     * state gradients.
+     *
+     * @param trace   what {@link #rnnForward} returned
+     * @param dy      (B, T, H) output gradient; may be overwritten
+     * @param dx      (B, T, F) receives the input gradient; {@code null} to skip it
+     * @param dParams accumulates the parameter gradients
+     */
+    default void rnnBackward(RnnTrace trace, Tensor dy, Tensor dx, Tensor dParams) {
+        rnnBackward(trace, dy, RnnState.NONE, dx, RnnState.NONE, dParams);
+    }
 
     /**
      * The last step of a sequence: {@code out[b, :] = seq[b, T-1, :]}.

@@ -1,6 +1,5 @@
 package dev.jrnn.backend;
 
-import dev.jrnn.cuda.CudaBackend;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUstream;
@@ -42,7 +41,7 @@ public interface GpuBackend extends Backend {
      * @throws IllegalStateException when CUDA is present but fails to start (the cause says how)
      */
     static GpuBackend open(int device) {
-        return CudaBackend.open(device);
+        return Backends.gpu().open(device);
     }
 
     /**
@@ -61,7 +60,7 @@ public interface GpuBackend extends Backend {
      * @throws IllegalStateException when CUDA fails to start on that context (the cause says how)
      */
     static GpuBackend attach(CUcontext context, CUstream stream) {
-        return CudaBackend.attach(context, stream);
+        return Backends.gpu().attach(context, stream);
     }
 
     /**

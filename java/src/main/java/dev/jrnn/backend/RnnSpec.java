@@ -7,7 +7,7 @@ package dev.jrnn.backend;
  * <pre>
  *   W   (G*H, F)    input weights      LSTM gates i, f, g, o; GRU gates r, z, n
  *   R   (G*H, H)    recurrent weights
- *   b   (G*H)       LSTM: one bias per gate (CUDNN_RNN_SINGLE_INP_BIAS)
+ *   b   (G*H)       LSTM: one bias per gate (Keras'; cuDNN's input bias, its recurrent bias held at 0)
  *   bW  (G*H), bR (G*H)   GRU: input and recurrent biases (CUDNN_RNN_DOUBLE_BIAS)
  * </pre>
  *
@@ -188,6 +188,81 @@ public record RnnSpec(Cell cell, int inputSize, int units, Activation activation
                 throw new IllegalArgumentException(op + ": GRU has no cell state, so " + namesAndTensors[i]
                         + " must be null");
             }
+        }
+    }
+
+    /**
+     * Checks the arguments of a forward pass ({@link Backend#rnnForward}, {@link Backend#rnnInfer})
+     * once, for every backend: sizes against the shapes they must have, and no cell state for a
+     * GRU. The message names the argument, its shape with this batch and these steps, the elements
+     * it needs and the elements found.
+     *
+     * @param op      the op's name for the message
+     * @param batch   B
+     * @param steps   T
+     * @param x       (B, T, F)
+     * @param initial (layers, B, H) each, or {@code null}s
+     * @param params  {@link #paramCount()} floats
+     * @param y       (B, T, H)
+     * @param last    (layers, B, H) each, or {@code null}s
+     * @throws IllegalArgumentException naming the first argument that does not fit
+     */
+    public void checkForward(String op, int batch, int steps, Tensor x, RnnState initial, Tensor params, Tensor y,
+                             RnnState last) {
+        checkBatchSteps(op, batch, steps);
+        need(op, "x", "(B, T, F)", x, (long) batch * steps * inputSize, batch, steps);
+        need(op, "params", "(" + paramCount() + ") of " + this, params, paramCount(), batch, steps);
+        need(op, "y", "(B, T, H)", y, (long) batch * steps * units, batch, steps);
+        states(op, batch, steps, "hx", "cx", initial);
+        states(op, batch, steps, "hy", "cy", last);
+    }
+
+    /**
+     * Checks the arguments of a backward pass ({@link Backend#rnnBackward}) once, for every
+     * backend, as {@link #checkForward} does.
+     *
+     * @param op       the op's name for the message
+     * @param batch    B
+     * @param steps    T
+     * @param dy       (B, T, H)
+     * @param dLast    (layers, B, H) each, or {@code null}s
+     * @param dx       (B, T, F), or {@code null}
+     * @param dInitial (layers, B, H) each, or {@code null}s
+     * @param dParams  {@link #paramCount()} floats
+     * @throws IllegalArgumentException naming the first argument that does not fit
+     */
+    public void checkBackward(String op, int batch, int steps, Tensor dy, RnnState dLast, Tensor dx, RnnState dInitial,
+                              Tensor dParams) {
+        checkBatchSteps(op, batch, steps);
+        need(op, "dy", "(B, T, H)", dy, (long) batch * steps * units, batch, steps);
+        if (dx != null) need(op, "dx", "(B, T, F)", dx, (long) batch * steps * inputSize, batch, steps);
+        need(op, "dParams", "(" + paramCount() + ") of " + this, dParams, paramCount(), batch, steps);
+        states(op, batch, steps, "dhy", "dcy", dLast);
+        states(op, batch, steps, "dhx", "dcx", dInitial);
+    }
+
+    private static void checkBatchSteps(String op, int batch, int steps) {
+        if (batch <= 0 || steps <= 0) {
+            throw new IllegalArgumentException(op + ": batch and steps must be positive, found B " + batch + " and T " + steps);
+        }
+    }
+
+    private void states(String op, int batch, int steps, String hName, String cName, RnnState s) {
+        if (s == null) return;
+        String shape = layers == 1 ? "(B, H)" : "(layers, B, H)";
+        long n = (long) layers * batch * units;
+        if (s.h() != null) need(op, hName, shape, s.h(), n, batch, steps);
+        if (s.c() != null) {
+            if (cell != Cell.LSTM) throw new IllegalArgumentException(op + ": GRU has no cell state, so " + cName + " must be null");
+            need(op, cName, shape, s.c(), n, batch, steps);
+        }
+    }
+
+    private void need(String op, String name, String shape, Tensor t, long elements, int batch, int steps) {
+        if (t == null) throw new IllegalArgumentException(op + ": " + name + " " + shape + " is null");
+        if (t.size() < elements) {
+            throw new IllegalArgumentException(op + ": " + name + " " + shape + " with layers " + layers + ", B " + batch
+                    + ", T " + steps + ", F " + inputSize + ", H " + units + " needs " + elements + " elements, found " + t.size());
         }
     }
 }

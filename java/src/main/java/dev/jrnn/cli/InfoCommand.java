@@ -1,13 +1,15 @@
 package dev.jrnn.cli;
 
-import dev.jrnn.cuda.CudaSupport;
+import dev.jrnn.backend.BackendProvider;
+import dev.jrnn.backend.Backends;
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** {@code jrnn info}: what the GPU backend would run on, or why it cannot. */
+/** {@code jrnn info}: what the GPU backend would run on, or why it cannot; then the CPU backends (each backend's provider says its lines). */
 @Command(name = "info", mixinStandardHelpOptions = true,
         description = {"Print the CUDA driver and device, cuDNN and cuBLAS versions and paths, and whether jrnn's "
                 + "CUDA kernels are in this build; for each missing piece, why.",
@@ -23,8 +25,17 @@ final class InfoCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         Main.Version v = new Main.Version();
         for (String line : v.getVersion()) out.println(line);
-        for (String line : CudaSupport.report()) out.println(line);
+        List<BackendProvider> all = Backends.providers();
+        out.println("backends:     " + (all.isEmpty() ? "none found (this jar lost META-INF/services/" + BackendProvider.class.getName() + ")"
+                : names(all) + " (auto tries " + names(all.stream().filter(p -> p.autoPriority() >= 0).toList()) + ", in that order)"));
+        for (BackendProvider p : Backends.providers()) {
+            for (String line : p.info()) out.println(line);
+        }
         out.flush();
         return 0;
+    }
+
+    private static String names(List<BackendProvider> providers) {
+        return String.join(", ", providers.stream().map(BackendProvider::name).toList());
     }
 }

@@ -11,7 +11,7 @@ import dev.jrnn.backend.Tensor;
  * optimised. It is the ground truth that the fast backends are tested against, and its float64
  * arithmetic makes finite-difference gradient checks meaningful.
  */
-public final class ReferenceBackend implements Backend {
+public final class ReferenceBackend extends ReserveBackend {
 
     @Override
     public String name() {

@@ -16,7 +16,7 @@ import dev.jrnn.backend.Tensor;
 final class RnnStack {
     private RnnStack() {}
 
-    static void forward(Backend be, RnnSpec spec, int batch, int steps, Tensor x, Tensor hx, Tensor cx,
+    static void forward(ReserveBackend be, RnnSpec spec, int batch, int steps, Tensor x, Tensor hx, Tensor cx,
                         Tensor params, Tensor y, Tensor hy, Tensor cy, Tensor reserve) {
         spec.checkCellStates("rnnForward", "cx", cx, "cy", cy);
         int L = spec.layers(), seq = batch * steps * spec.units(), state = batch * spec.units();
@@ -42,7 +42,7 @@ final class RnnStack {
         }
     }
 
-    static void backward(Backend be, RnnSpec spec, int batch, int steps, Tensor x, Tensor hx, Tensor cx,
+    static void backward(ReserveBackend be, RnnSpec spec, int batch, int steps, Tensor x, Tensor hx, Tensor cx,
                          Tensor params, Tensor y, Tensor reserve, Tensor dy, Tensor dhy, Tensor dcy,
                          Tensor dx, Tensor dhx, Tensor dcx, Tensor dParams) {
         spec.checkCellStates("rnnBackward", "cx", cx, "dcy", dcy, "dcx", dcx);

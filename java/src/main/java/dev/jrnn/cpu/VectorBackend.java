@@ -41,7 +41,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Vectorisation can be switched off ({@code -Djrnn.cpu.vector=false} or the constructor):
  * every op then runs the scalar loops that otherwise only handle loop tails.
  */
-public final class VectorBackend implements Backend {
+public final class VectorBackend extends ReserveBackend {
     private static final VectorSpecies<Float> S = VectorMath.SPECIES;
     private static final int L = S.length();
     /**

@@ -96,7 +96,7 @@ public final class CudaSupport {
         if (why == null) {
             try (CudaBackend be = CudaBackend.create()) {
                 out.add("backend:      cuda works: " + be.description() + "; kernels from "
-                        + String.join(", ", be.kernels.loadedFrom.values()));
+                        + String.join(", ", be.device.kernels.loadedFrom.values()));
             } catch (RuntimeException e) {
                 out.add("backend:      cuda failed to start: " + e.getMessage());
             }

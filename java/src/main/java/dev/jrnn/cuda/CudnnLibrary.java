@@ -41,8 +41,11 @@ final class CudnnLibrary {
     static final int CUDNN_RNN_DOUBLE_BIAS = 2;
     static final int CUDNN_UNIDIRECTIONAL = 0;                       // cudnnDirectionMode_t
     static final int CUDNN_LINEAR_INPUT = 0;                         // cudnnRNNInputMode_t
-    static final int CUDNN_RNN_DATA_LAYOUT_BATCH_MAJOR_UNPACKED = 2; // cudnnRNNDataLayout_t
+    static final int CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_UNPACKED = 0;   // cudnnRNNDataLayout_t
+    static final int CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_PACKED = 1;
+    static final int CUDNN_RNN_DATA_LAYOUT_BATCH_MAJOR_UNPACKED = 2;
     static final int CUDNN_RNN_PADDED_IO_DISABLED = 0;               // auxFlags of cudnnSetRNNDescriptor_v8
+    static final int CUDNN_RNN_PADDED_IO_ENABLED = 1;
     static final int CUDNN_WGRAD_MODE_ADD = 0;                       // cudnnWgradMode_t
 
     private static final String NEEDS = "cuDNN 8.0 or newer (the v8 RNN API)";
@@ -333,19 +336,31 @@ final class CudnnLibrary {
         destroyWith(destroyRnnDesc, d, "cudnnDestroyRNNDescriptor");
     }
 
-    /** {@code numLayers} stacked unidirectional FP32 layers, algorithm {@code algo}, FMA math, projSize = hiddenSize. */
+    /**
+     * {@code numLayers} stacked unidirectional FP32 layers, algorithm {@code algo}, FMA math,
+     * projSize = hiddenSize, with padded I/O enabled ({@code CUDNN_RNN_PADDED_IO_ENABLED}): cuDNN
+     * permits the unpacked data layouts only with it, and it is what PyTorch sets for them
+     * ({@code aten/src/ATen/native/cudnn/RNN.cpp}).
+     */
     void setRnn(MemorySegment desc, int algo, int cellMode, int biasMode, int inputSize, int hiddenSize, int numLayers,
                 MemorySegment dropout) {
+        setRnn(desc, algo, cellMode, biasMode, inputSize, hiddenSize, numLayers, dropout, CUDNN_RNN_PADDED_IO_ENABLED);
+    }
+
+    /** {@link #setRnn} with other {@code auxFlags} (tests: what cuDNN refuses). */
+    void setRnn(MemorySegment desc, int algo, int cellMode, int biasMode, int inputSize, int hiddenSize, int numLayers,
+                MemorySegment dropout, int auxFlags) {
         String call = "cudnnSetRNNDescriptor_v8(" + (cellMode == CUDNN_LSTM ? "LSTM" : "GRU") + ", input "
                 + inputSize + ", hidden " + hiddenSize + (numLayers == 1 ? "" : ", layers " + numLayers)
                 + (algo == CUDNN_RNN_ALGO_STANDARD ? "" : ", algo " + algo)
-                + (cellMode == CUDNN_LSTM && biasMode == CUDNN_RNN_DOUBLE_BIAS ? ", double bias" : "")
+                + (biasMode == CUDNN_RNN_DOUBLE_BIAS ? "" : ", bias mode " + biasMode)
+                + (auxFlags == CUDNN_RNN_PADDED_IO_ENABLED ? "" : ", auxFlags " + auxFlags)
                 + ")";
         int st;
         try {
             st = (int) setRnnDesc.invokeExact(desc, algo, cellMode, biasMode, CUDNN_UNIDIRECTIONAL,
                     CUDNN_LINEAR_INPUT, CUDNN_DATA_FLOAT, CUDNN_DATA_FLOAT, CUDNN_FMA_MATH, inputSize, hiddenSize,
-                    hiddenSize, numLayers, dropout, CUDNN_RNN_PADDED_IO_DISABLED);
+                    hiddenSize, numLayers, dropout, auxFlags);
         } catch (Throwable t) {
             throw broken(call, t);
         }
@@ -360,15 +375,19 @@ final class CudnnLibrary {
         destroyWith(destroyRnnDataDesc, d, "cudnnDestroyRNNDataDescriptor");
     }
 
-    /** Batch-major (B, T, vectorSize) float data, every sequence T steps long. */
+    /**
+     * Sequence-major unpacked (T, B, vectorSize) float data, every sequence T steps long: the
+     * layout PyTorch gives cuDNN, also for {@code batch_first} (it transposes). No padding fill:
+     * with full-length sequences there is no padding.
+     */
     void setRnnData(MemorySegment desc, int steps, int batch, int vectorSize) {
-        String call = "cudnnSetRNNDataDescriptor(batch-major, T " + steps + ", B " + batch + ", vector " + vectorSize + ")";
+        String call = "cudnnSetRNNDataDescriptor(sequence-major unpacked, T " + steps + ", B " + batch + ", vector " + vectorSize + ")";
         try (Arena a = Arena.ofConfined()) {
             int[] lengths = new int[batch];
             java.util.Arrays.fill(lengths, steps);
             int st;
             try {
-                st = (int) setRnnDataDesc.invokeExact(desc, CUDNN_DATA_FLOAT, CUDNN_RNN_DATA_LAYOUT_BATCH_MAJOR_UNPACKED,
+                st = (int) setRnnDataDesc.invokeExact(desc, CUDNN_DATA_FLOAT, CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_UNPACKED,
                         steps, batch, vectorSize, a.allocateFrom(JAVA_INT, lengths), MemorySegment.NULL);
             } catch (Throwable t) {
                 throw broken(call, t);

@@ -37,8 +37,10 @@ final class Kernels implements AutoCloseable {
         m.put("dropout", List.of("jrnn_dropout"));
         m.put("softmax", List.of("jrnn_softmax_rows", "jrnn_softmax_xent"));
         m.put("elementwise", List.of("jrnn_fill", "jrnn_bias_activation", "jrnn_activation_backward",
-                "jrnn_bias_gradient", "jrnn_last_step", "jrnn_last_step_backward", "jrnn_gather_rows", "jrnn_segments"));
+                "jrnn_bias_gradient", "jrnn_last_step", "jrnn_last_step_backward", "jrnn_gather_rows", "jrnn_segments",
+                "jrnn_swap_major"));
         m.put("adam", List.of("jrnn_adam"));
+        m.put("rnn", List.of("jrnn_lstm_step", "jrnn_gru_step", "jrnn_lstm_step_backward", "jrnn_gru_step_backward", "jrnn_copy"));
         FUNCTIONS = java.util.Collections.unmodifiableMap(m);
     }
 
@@ -232,6 +234,63 @@ final class Kernels implements AutoCloseable {
     void lastStepBackward(int batch, int steps, int width, long dOut, long dSeq) {
         long work = (long) batch * steps * width;
         if (work > 0) launch("jrnn_last_step_backward", grid(work), BLOCK, batch, steps, width, dOut, dSeq);
+    }
+
+    /**
+     * jrnn_swap_major(int a, int b, int width, const float *in, float *out): {@code out (b, a, W)}
+     * is {@code in (a, b, W)} with its two outer dimensions swapped; batch-major (B, T, W) to cuDNN's
+     * sequence-major (T, B, W) with (a, b) = (B, T), and back with (T, B). {@code in} and
+     * {@code out} must not overlap.
+     */
+    void swapMajor(int a, int b, int width, long in, long out) {
+        long work = (long) a * b * width;
+        if (work > 0) launch("jrnn_swap_major", grid(work), BLOCK, a, b, width, in, out);
+    }
+
+    /**
+     * One cell step of jrnn's LSTM or GRU (native/rnn.cu): jrnn_lstm_step / jrnn_gru_step(int batch,
+     * int H, int T, int t, int act, const float *xw, const float *bias, const float *rh,
+     * const float *prev, float *h, float *c, float *y, float *gates); {@code prev} is c(t-1) for the
+     * LSTM and h(t-1) for the GRU, {@code c} is c(t) or m(t).
+     */
+    void rnnStep(boolean lstm, int batch, int units, int steps, int t, int act, long xw, long bias, long rh, long prev,
+                 long h, long c, long y, long gates) {
+        long work = (long) batch * units;
+        if (work > 0) {
+            launch(lstm ? "jrnn_lstm_step" : "jrnn_gru_step", grid(work), BLOCK, batch, units, steps, t, act, xw, bias, rh,
+                    prev, h, c, y, gates);
+        }
+    }
+
+    /**
+     * jrnn_lstm_step_backward(int batch, int H, int T, int t, int act, const float *gates,
+     * const float *cPrev, const float *c, const float *dy, float *dh, float *dc, float *dgin, float *dgrec).
+     */
+    void lstmStepBackward(int batch, int units, int steps, int t, int act, long gates, long cPrev, long c, long dy,
+                          long dh, long dc, long dgin, long dgrec) {
+        long work = (long) batch * units;
+        if (work > 0) {
+            launch("jrnn_lstm_step_backward", grid(work), BLOCK, batch, units, steps, t, act, gates, cPrev, c, dy, dh, dc,
+                    dgin, dgrec);
+        }
+    }
+
+    /**
+     * jrnn_gru_step_backward(int batch, int H, int T, int t, int act, const float *gates,
+     * const float *hPrev, const float *m, const float *dy, float *dh, float *dgin, float *dgrec).
+     */
+    void gruStepBackward(int batch, int units, int steps, int t, int act, long gates, long hPrev, long m, long dy,
+                         long dh, long dgin, long dgrec) {
+        long work = (long) batch * units;
+        if (work > 0) {
+            launch("jrnn_gru_step_backward", grid(work), BLOCK, batch, units, steps, t, act, gates, hPrev, m, dy, dh,
+                    dgin, dgrec);
+        }
+    }
+
+    /** jrnn_copy(int n, const float *src, float *dst) */
+    void copy(int n, long src, long dst) {
+        if (n > 0) launch("jrnn_copy", grid(n), BLOCK, n, src, dst);
     }
 
     /** jrnn_gather_rows(int rows, int width, int n, const float *src, const float *index, float *dst) */

@@ -13,7 +13,8 @@ import java.util.List;
  * lives in cuDNN's weight space (from {@code cudnnGetRNNWeightParams}).
  *
  * <p>Canonical layout (RnnSpec): {@code W (G*H, F)}, {@code R (G*H, H)}, then {@code b (G*H)}
- * (LSTM, single input bias) or {@code bW (G*H), bR (G*H)} (GRU, double bias); gates in cuDNN's
+ * (LSTM, one bias per gate: cuDNN's input bias, its recurrent bias held at 0) or
+ * {@code bW (G*H), bR (G*H)} (GRU, double bias); gates in cuDNN's
  * order (LSTM i, f, g, o; GRU r, z, n); a stack's layers one after another (RnnSpec#layerOffset).
  * cuDNN's {@code linLayerID} for each layer ({@code pseudoLayer}) of a unidirectional network:
  * {@code 0..G-1} are the input matrices W_g with their input biases, {@code G..2G-1} the
@@ -62,7 +63,7 @@ final class RnnPlan implements AutoCloseable {
     final List<Segment> segments;
     /**
      * Pieces of cuDNN's weight space with no canonical parameter, kept at zero: an LSTM's recurrent
-     * biases under the persistent algorithm, which takes LSTMs only with two biases.
+     * biases (cuDNN gets LSTMs with two biases, as from PyTorch; jrnn's LSTM has one, as Keras').
      */
     final List<Segment> unmapped;
     /** cuDNN's RNN algorithm: {@code CUDNN_RNN_ALGO_STANDARD}, {@code _PERSIST_STATIC} or {@code _PERSIST_STATIC_SMALL_H}. */
@@ -70,7 +71,7 @@ final class RnnPlan implements AutoCloseable {
     /** Whether cuDNN's weight space is exactly the canonical layout, so the canonical buffers can be passed as is. */
     final boolean identity;
     /** (B) int32, every entry {@code steps}: cuDNN reads sequence lengths from device memory. */
-    final CudaTensor seqLengths;
+    final DeviceArena.Block seqLengths;
     /**
      * The same mapping as one device block of {@code jrnn_segments} tables (rows {from, to, length,
      * mode}): first the pack table, canonical weights into cuDNN's layout ({@link #tableRows} rows),
@@ -84,25 +85,25 @@ final class RnnPlan implements AutoCloseable {
     private final CudnnLibrary cudnn;
     private final DeviceArena arena;
 
-    RnnPlan(CudaBackend be, RnnSpec spec, int batch, int steps, int algo) {
+    RnnPlan(RnnEngine engine, CudaDevice device, RnnSpec spec, int batch, int steps, int algo) {
         this.key = Key.of(spec, batch, steps, algo);
         this.algo = algo;
         this.paramCount = spec.paramCount();
-        this.cudnn = be.cudnn;
-        this.arena = be.arena;
-        MemorySegment handle = be.cudnnHandle;
+        this.cudnn = engine.cudnn;
+        this.arena = device.arena;
+        MemorySegment handle = engine.handle;
         rnn = cudnn.createRnnDescriptor();
         xDesc = cudnn.createRnnDataDescriptor();
         yDesc = cudnn.createRnnDataDescriptor();
         hDesc = cudnn.createTensorDescriptor();
-        CudaTensor lengths = null;
+        DeviceArena.Block lengths = null;
         DeviceArena.Block table = null;
         try {
             boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
-            boolean singleBias = lstm && algo == CudnnLibrary.CUDNN_RNN_ALGO_STANDARD;
-            cudnn.setRnn(rnn, algo, lstm ? CudnnLibrary.CUDNN_LSTM : CudnnLibrary.CUDNN_GRU,
-                    singleBias ? CudnnLibrary.CUDNN_RNN_SINGLE_INP_BIAS : CudnnLibrary.CUDNN_RNN_DOUBLE_BIAS,
-                    spec.inputSize(), spec.units(), spec.layers(), be.noDropout);
+            // NB: double bias for both cells under every algorithm, as PyTorch runs cuDNN; the
+            // LSTM's one (Keras) bias goes in as the input bias, its recurrent bias is held at 0
+            cudnn.setRnn(rnn, algo, lstm ? CudnnLibrary.CUDNN_LSTM : CudnnLibrary.CUDNN_GRU, CudnnLibrary.CUDNN_RNN_DOUBLE_BIAS,
+                    spec.inputSize(), spec.units(), spec.layers(), engine.noDropout);
             cudnn.setRnnData(xDesc, steps, batch, spec.inputSize());
             cudnn.setRnnData(yDesc, steps, batch, spec.units());
             cudnn.setTensor(hDesc, spec.layers(), batch, spec.units());   // (layers, B, H); also the cell state's shape
@@ -112,7 +113,7 @@ final class RnnPlan implements AutoCloseable {
             reserveBytes = temp[1];
             inferenceWorkBytes = cudnn.tempSpaceSizes(handle, rnn, CudnnLibrary.CUDNN_FWD_MODE_INFERENCE, xDesc)[0];
             List<Segment> free = new ArrayList<>();
-            segments = mapWeights(be, spec, !singleBias && lstm, free);
+            segments = mapWeights(handle, spec, lstm, free);
             unmapped = List.copyOf(free);
             check(segments, unmapped, weightSpaceBytes, paramCount, key);
             identity = unmapped.isEmpty() && isIdentity(segments, weightSpaceBytes, paramCount);
@@ -133,14 +134,14 @@ final class RnnPlan implements AutoCloseable {
                 longest = Math.max(longest, (int) zeros.get(i)[1]);
             }
             longestSegment = longest;
-            table = be.arena.allocate(4L * rows.length);
-            be.writeInts(rows, table);
+            table = arena.allocate(4L * rows.length);
+            device.writeInts(rows, table);
             tables = table;
-            lengths = be.allocate(batch);
-            be.fillInt(lengths, steps);
+            lengths = arena.allocate(4L * batch);
+            device.fillInt(lengths.pointer(0), steps, batch);
             seqLengths = lengths;
         } catch (RuntimeException e) {
-            if (lengths != null) lengths.close();
+            if (lengths != null) arena.release(lengths);
             if (table != null) arena.release(table);
             destroyDescriptors();
             throw e;
@@ -179,11 +180,10 @@ final class RnnPlan implements AutoCloseable {
     }
 
     /** Asks cuDNN where each matrix and bias lives, and checks the answer covers the canonical layout once. */
-    private List<Segment> mapWeights(CudaBackend be, RnnSpec spec, boolean lstmDoubleBias, List<Segment> unmapped) {
+    private List<Segment> mapWeights(MemorySegment handle, RnnSpec spec, boolean lstm, List<Segment> unmapped) {
         int G = spec.gates(), H = spec.units(), GH = spec.gateWidth();
-        boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
         List<Segment> out = new ArrayList<>();
-        DeviceArena.Block probe = be.arena.allocate(Math.max(1, weightSpaceBytes));
+        DeviceArena.Block probe = arena.allocate(Math.max(1, weightSpaceBytes));
         MemorySegment mDesc = cudnn.createTensorDescriptor(), bDesc = cudnn.createTensorDescriptor();
         try {
             long base = probe.address();
@@ -194,19 +194,19 @@ final class RnnPlan implements AutoCloseable {
                 for (int id = 0; id < 2 * G; id++) {
                     boolean input = id < G;
                     int g = input ? id : id - G, cols = input ? F : H;
-                    long[] addr = cudnn.weightParams(be.cudnnHandle, rnn, weightSpaceBytes, base, layer, id, mDesc, bDesc);
+                    long[] addr = cudnn.weightParams(handle, rnn, weightSpaceBytes, base, layer, id, mDesc, bDesc);
                     String where = key + (spec.layers() == 1 ? "" : " layer " + layer) + " linLayerID " + id
                             + " (" + (input ? "W" : "R") + " gate " + g + ")";
                     out.add(segment(addr[0], base, at + (input ? one.offsetW() + g * H * F : one.offsetR() + g * H * H),
                             H * cols, cudnn.tensorDims(mDesc), where + " matrix"));
                     if (addr[1] == 0) continue;
                     int canonical;
-                    if (lstmDoubleBias && !input) {   // the LSTM's one bias is the input bias; this one stays 0
+                    if (lstm && !input) {   // the LSTM's one bias is the input bias; this one stays 0
                         unmapped.add(segment(addr[1], base, -1, H, cudnn.tensorDims(bDesc), where + " recurrent bias"));
                         continue;
                     }
                     if (lstm) {
-                        if (lstmBias[g]++ > 0) throw layout(where + ": a second bias for an LSTM gate (expected CUDNN_RNN_SINGLE_INP_BIAS)");
+                        if (lstmBias[g]++ > 0) throw layout(where + ": a second input bias for an LSTM gate");
                         canonical = at + one.offsetBias() + g * H;
                     } else {
                         canonical = at + one.offsetBias() + (input ? 0 : GH) + g * H;
@@ -222,7 +222,7 @@ final class RnnPlan implements AutoCloseable {
         } finally {
             cudnn.destroyTensorDescriptor(mDesc);
             cudnn.destroyTensorDescriptor(bDesc);
-            be.arena.release(probe);
+            arena.release(probe);
         }
         return List.copyOf(out);
     }
@@ -289,7 +289,7 @@ final class RnnPlan implements AutoCloseable {
 
     @Override
     public void close() {
-        seqLengths.close();
+        arena.release(seqLengths);
         arena.release(tables);
         destroyDescriptors();
     }

@@ -3,6 +3,8 @@ package dev.jrnn.ops;
 import dev.jrnn.backend.Activation;
 import dev.jrnn.backend.Backend;
 import dev.jrnn.backend.RnnSpec;
+import dev.jrnn.backend.RnnState;
+import dev.jrnn.backend.RnnTrace;
 import dev.jrnn.backend.Tensor;
 import dev.jrnn.train.Initializers;
 import java.lang.foreign.MemorySegment;
@@ -241,14 +243,8 @@ public final class Rnn implements AutoCloseable {
         open();
         Shapes s = shapes(batch, steps, "forward");
         s.forwardArgs(x, hx, cx, y, hy, cy);
-        Tensor reserve = backend.allocate(batch * spec.reservePerSample(steps));
-        try {
-            backend.rnnForward(spec, batch, steps, x, hx, cx, params, y, hy, cy, reserve);
-        } catch (RuntimeException e) {
-            reserve.close();
-            throw e;
-        }
-        return new Saved(this, batch, steps, x, hx, cx, y, reserve, List.of(reserve));
+        RnnTrace trace = backend.rnnForward(spec, batch, steps, x, RnnState.of(hx, cx), params, y, RnnState.of(hy, cy));
+        return new Saved(this, batch, steps, trace, List.of());
     }
 
     /**
@@ -271,8 +267,7 @@ public final class Rnn implements AutoCloseable {
         Shapes s = claim(saved);
         s.backwardArgs(dy, dhy, dcy, dx, dhx, dcx);
         saved.used = true;   // NB: only now: an argument error above leaves the forward pass usable
-        backend.rnnBackward(spec, saved.batch, saved.steps, saved.x, saved.hx, saved.cx, params, saved.y,
-                saved.reserve, dy, dhy, dcy, dx, dhx, dcx, grads);
+        backend.rnnBackward(saved.trace, dy, RnnState.of(dhy, dcy), dx, RnnState.of(dhx, dcx), grads);
     }
 
     /**
@@ -296,7 +291,7 @@ public final class Rnn implements AutoCloseable {
         open();
         Shapes s = shapes(batch, steps, "infer");
         s.forwardArgs(x, hx, cx, y, hy, cy);
-        backend.rnnForward(spec, batch, steps, x, hx, cx, params, y, hy, cy, null);   // inference: no reserve
+        backend.rnnInfer(spec, batch, steps, x, RnnState.of(hx, cx), params, y, RnnState.of(hy, cy));
     }
 
     /**
@@ -514,14 +509,21 @@ public final class Rnn implements AutoCloseable {
         try {
             Tensor X = upload(x, s.x, owned), HX = upload(hx, s.h, owned), CX = upload(cx, s.h, owned);
             Tensor Y = alloc(s.y, owned);
-            Tensor reserve = training ? alloc(batch * spec.reservePerSample(steps), owned) : null;
+            RnnTrace trace = null;
             try (Tensor HY = hy == null ? null : backend.allocate(s.h); Tensor CY = cy == null ? null : backend.allocate(s.h)) {
-                backend.rnnForward(spec, batch, steps, X, HX, CX, params, Y, HY, CY, reserve);
+                if (training) {
+                    trace = backend.rnnForward(spec, batch, steps, X, RnnState.of(HX, CX), params, Y, RnnState.of(HY, CY));
+                } else {
+                    backend.rnnInfer(spec, batch, steps, X, RnnState.of(HX, CX), params, Y, RnnState.of(HY, CY));
+                }
                 y.download(backend, Y);
                 if (hy != null) hy.download(backend, HY);
                 if (cy != null) cy.download(backend, CY);
+            } catch (RuntimeException e) {
+                if (trace != null) trace.close();
+                throw e;
             }
-            if (training) return new Saved(this, batch, steps, X, HX, CX, Y, reserve, owned);
+            if (training) return new Saved(this, batch, steps, trace, owned);
             closeAll(owned, null);
             return null;
         } catch (RuntimeException e) {
@@ -543,8 +545,7 @@ public final class Rnn implements AutoCloseable {
             Tensor DHX = dhx == null ? null : alloc(s.h, temp);
             Tensor DCX = dcx == null ? null : alloc(s.h, temp);
             saved.used = true;
-            backend.rnnBackward(spec, saved.batch, saved.steps, saved.x, saved.hx, saved.cx, params, saved.y,
-                    saved.reserve, DY, DHY, DCY, DX, DHX, DCX, grads);
+            backend.rnnBackward(saved.trace, DY, RnnState.of(DHY, DCY), DX, RnnState.of(DHX, DCX), grads);
             if (dx != null) dx.download(backend, DX);
             if (dhx != null) dhx.download(backend, DHX);
             if (dcx != null) dcx.download(backend, DCX);
@@ -587,7 +588,7 @@ public final class Rnn implements AutoCloseable {
         if (saved.closed) throw new IllegalStateException("backward: the Saved is closed; call backward before closing it");
         if (saved.used) {
             throw new IllegalStateException("backward: this forward pass was already back-propagated once"
-                    + " (the reserve it saved is consumed); run forward again");
+                    + " (what it saved is consumed); run forward again");
         }
         return shapes(saved.batch, saved.steps, "backward");
     }
@@ -713,27 +714,23 @@ public final class Rnn implements AutoCloseable {
     }
 
     /**
-     * What a forward pass keeps for its backward pass: the backend's reserve (and, for the host
-     * forms, the backend copies of the input, initial states and output). One backward per
-     * forward. Close it (try-with-resources) once the backward pass ran, or when none will.
+     * What a forward pass keeps for its backward pass: the backend's {@link RnnTrace} (on the CPU
+     * the saved activations, on a GPU cuDNN's reserve space and plan) and, for the host forms, the
+     * backend copies of the input, initial states and output. One backward per forward. Close it
+     * (try-with-resources) once the backward pass ran, or when none will.
      */
     public static final class Saved implements AutoCloseable {
         private final Rnn layer;
         private final int batch, steps;
-        private final Tensor x, hx, cx, y, reserve;
+        private final RnnTrace trace;
         private final List<Tensor> owned;
         private boolean closed, used;
 
-        private Saved(Rnn layer, int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor y, Tensor reserve,
-                      List<Tensor> owned) {
+        private Saved(Rnn layer, int batch, int steps, RnnTrace trace, List<Tensor> owned) {
             this.layer = layer;
             this.batch = batch;
             this.steps = steps;
-            this.x = x;
-            this.hx = hx;
-            this.cx = cx;
-            this.y = y;
-            this.reserve = reserve;
+            this.trace = trace;
             this.owned = owned;
         }
 
@@ -760,7 +757,11 @@ public final class Rnn implements AutoCloseable {
         public void close() {
             if (closed) return;
             closed = true;
-            closeAll(owned, null);
+            try {
+                trace.close();
+            } finally {
+                closeAll(owned, null);
+            }
         }
     }
 }

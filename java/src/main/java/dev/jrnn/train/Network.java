@@ -3,6 +3,8 @@ package dev.jrnn.train;
 import dev.jrnn.backend.Activation;
 import dev.jrnn.backend.Backend;
 import dev.jrnn.backend.RnnSpec;
+import dev.jrnn.backend.RnnState;
+import dev.jrnn.backend.RnnTrace;
 import dev.jrnn.backend.Tensor;
 import dev.jrnn.nn.Dense;
 import dev.jrnn.nn.Dropout;
@@ -179,6 +181,7 @@ public final class Network implements AutoCloseable {
     /** Frees the buffers this network allocated; the backend stays open. */
     @Override
     public void close() {
+        for (Node n : nodes) if (n instanceof RnnNode r) r.dropTrace();
         for (Tensor t : owned) t.close();
         owned.clear();
     }
@@ -195,8 +198,9 @@ public final class Network implements AutoCloseable {
         final int steps;
         final boolean returnSequences, first;
         final Tensor p, g;
-        final Tensor y, reserve, last, dSeq, dx;   // (B,T,H) (B,reserve) (B,H) (B,T,H) (B,T,F)
-        Tensor x;
+        final Tensor y, last, dSeq, dx;   // (B,T,H) (B,H) (B,T,H) (B,T,F)
+        /** The last training forward pass's, until its backward pass; what the backend kept for it. */
+        RnnTrace trace;
 
         RnnNode(RnnSpec spec, int steps, boolean returnSequences, Tensor p, Tensor g, boolean first) {
             this.spec = spec;
@@ -207,7 +211,6 @@ public final class Network implements AutoCloseable {
             this.g = g;
             int H = spec.units();
             y = alloc(maxBatch * steps * H);
-            reserve = alloc(maxBatch * spec.reservePerSample(steps));
             last = returnSequences ? null : alloc(maxBatch * H);
             dSeq = returnSequences ? null : alloc(maxBatch * steps * H);
             dx = first ? null : alloc(maxBatch * steps * spec.inputSize());
@@ -215,10 +218,11 @@ public final class Network implements AutoCloseable {
 
         @Override
         public Tensor forward(int batch, Tensor in, boolean training, long seed, long step) {
-            x = in;
             int H = spec.units();
-            // NB: no reserve without training: no backward follows, and cuDNN then runs its inference mode
-            backend.rnnForward(spec, batch, steps, in, p, y, training ? reserve : null);
+            dropTrace();
+            // NB: nothing kept without training: no backward follows, and cuDNN then runs its inference mode
+            if (training) trace = backend.rnnForward(spec, batch, steps, in, p, y);
+            else backend.rnnInfer(spec, batch, steps, in, RnnState.NONE, p, y, RnnState.NONE);
             if (returnSequences) return y.slice(0, batch * steps * H);
             backend.lastStep(batch, steps, H, y, last);
             return last.slice(0, batch * H);
@@ -231,8 +235,15 @@ public final class Network implements AutoCloseable {
                 backend.lastStepBackward(batch, steps, spec.units(), dOut, dSeq);
                 dy = dSeq;
             }
-            backend.rnnBackward(spec, batch, steps, x, p, y, reserve, dy, dx, g);
+            if (trace == null) throw new IllegalStateException("backward without a training forward pass of " + spec);
+            backend.rnnBackward(trace, dy, dx, g);
+            dropTrace();
             return dx;
+        }
+
+        void dropTrace() {
+            if (trace != null) trace.close();
+            trace = null;
         }
     }
 

@@ -164,10 +164,10 @@ class GoldenVectorTest {
         try (Backend be = factory.get()) {
             Tensor x = put(be, g.t("x")), p = put(be, g.t("params")), y = be.allocate(B * T * s.units());
             Tensor reserve = be.allocate(B * s.reservePerSample(T));
-            be.rnnForward(s, B, T, x, p, y, reserve);
+            Reserves.of(be).rnnForward(s, B, T, x, p, y, reserve);
             assertClose(name + " y", g.t("y"), toDouble(get(be, y)), tol, 0.1);
             Tensor dx = be.allocate(x.size()), dp = be.allocate(p.size());
-            be.rnnBackward(s, B, T, x, p, y, reserve, put(be, g.t("g")), dx, dp);
+            Reserves.of(be).rnnBackward(s, B, T, x, p, y, reserve, put(be, g.t("g")), dx, dp);
             assertClose(name + " dx", g.t("dx"), toDouble(get(be, dx)), tol, 0.1);
             assertClose(name + " dparams", g.t("dparams"), toDouble(get(be, dp)), tol, 0.1);
         }
@@ -210,13 +210,13 @@ class GoldenVectorTest {
         Tensor h0 = in.apply(g.t("h0")), c0 = lstm ? in.apply(g.t("c0")) : null;
         Tensor y = be.allocate(B * T * H), hn = be.allocate(B * H), cn = lstm ? be.allocate(B * H) : null;
         Tensor reserve = be.allocate(B * s.reservePerSample(T));
-        be.rnnForward(s, B, T, x, h0, c0, p, y, hn, cn, reserve);
+        Reserves.of(be).rnnForward(s, B, T, x, h0, c0, p, y, hn, cn, reserve);
         assertClose(name + " y", g.t("y"), out.apply(y), rel, floor);
         assertClose(name + " hn", g.t("hn"), out.apply(hn), rel, floor);
         if (lstm) assertClose(name + " cn", g.t("cn"), out.apply(cn), rel, floor);
         Tensor dx = be.allocate(x.size()), dp = be.allocate(p.size());
         Tensor dh0 = be.allocate(B * H), dc0 = lstm ? be.allocate(B * H) : null;
-        be.rnnBackward(s, B, T, x, h0, c0, p, y, reserve, in.apply(g.t("g")), in.apply(g.t("ghn")),
+        Reserves.of(be).rnnBackward(s, B, T, x, h0, c0, p, y, reserve, in.apply(g.t("g")), in.apply(g.t("ghn")),
                 lstm ? in.apply(g.t("gcn")) : null, dx, dh0, dc0, dp);
         assertClose(name + " dx", g.t("dx"), out.apply(dx), rel, floor);
         assertClose(name + " dh0", g.t("dh0"), out.apply(dh0), rel, floor);

@@ -92,10 +92,10 @@ class RnnStackTest {
         Tensor X = put(be, x), P = put(be, p), Y = be.allocate(seq), HY = be.allocate(layers * state);
         Tensor CY = lstm ? be.allocate(layers * state) : null, HX = put(be, hx), CX = lstm ? put(be, cx) : null;
         Tensor reserve = be.allocate(B * stack.reservePerSample(T));
-        be.rnnForward(stack, B, T, X, HX, CX, P, Y, HY, CY, reserve);
+        Reserves.of(be).rnnForward(stack, B, T, X, HX, CX, P, Y, HY, CY, reserve);
         Tensor DX = be.allocate(B * T * F), DHX = be.allocate(layers * state), DCX = lstm ? be.allocate(layers * state) : null;
         Tensor DP = put(be, dp0);
-        be.rnnBackward(stack, B, T, X, HX, CX, P, Y, reserve, put(be, dy), put(be, dhy), lstm ? put(be, dcy) : null,
+        Reserves.of(be).rnnBackward(stack, B, T, X, HX, CX, P, Y, reserve, put(be, dy), put(be, dhy), lstm ? put(be, dcy) : null,
                 DX, DHX, DCX, DP);
 
         // the same layers, one op each, chained by hand
@@ -109,7 +109,7 @@ class RnnStackTest {
             outs[l] = be.allocate(seq);
             reserves[l] = be.allocate(B * s.reservePerSample(T));
             Tensor hyl = be.allocate(state), cyl = lstm ? be.allocate(state) : null;
-            be.rnnForward(s, B, T, in, put(be, slice(hx, l * state, state)), lstm ? put(be, slice(cx, l * state, state)) : null,
+            Reserves.of(be).rnnForward(s, B, T, in, put(be, slice(hx, l * state, state)), lstm ? put(be, slice(cx, l * state, state)) : null,
                     put(be, slice(p, stack.layerOffset(l), s.paramCount())), outs[l], hyl, cyl, reserves[l]);
             System.arraycopy(get(be, hyl), 0, hy, l * state, state);
             if (lstm) System.arraycopy(get(be, cyl), 0, cy, l * state, state);
@@ -120,7 +120,7 @@ class RnnStackTest {
             RnnSpec s = stack.layer(l);
             Tensor dIn = be.allocate(B * T * s.inputSize()), dhxl = be.allocate(state), dcxl = lstm ? be.allocate(state) : null;
             Tensor dpl = put(be, slice(dp, stack.layerOffset(l), s.paramCount()));
-            be.rnnBackward(s, B, T, ins[l], put(be, slice(hx, l * state, state)), lstm ? put(be, slice(cx, l * state, state)) : null,
+            Reserves.of(be).rnnBackward(s, B, T, ins[l], put(be, slice(hx, l * state, state)), lstm ? put(be, slice(cx, l * state, state)) : null,
                     put(be, slice(p, stack.layerOffset(l), s.paramCount())), outs[l], reserves[l], dOut,
                     put(be, slice(dhy, l * state, state)), lstm ? put(be, slice(dcy, l * state, state)) : null, dIn, dhxl, dcxl, dpl);
             System.arraycopy(get(be, dhxl), 0, dhx, l * state, state);
@@ -140,7 +140,7 @@ class RnnStackTest {
 
         // inference (no reserve) gives the training outputs
         Tensor Y2 = be.allocate(seq), HY2 = be.allocate(layers * state);
-        be.rnnForward(stack, B, T, X, HX, CX, P, Y2, HY2, null, null);
+        Reserves.of(be).rnnForward(stack, B, T, X, HX, CX, P, Y2, HY2, null, null);
         assertArrayEquals(get(be, Y), get(be, Y2), what + ": inference y");
         assertArrayEquals(get(be, HY), get(be, HY2), what + ": inference hy");
     }
@@ -152,12 +152,12 @@ class RnnStackTest {
         Tensor x = be.allocate(B * T * F), p = be.allocate(stack.paramCount()), y = be.allocate(B * T * H);
         Tensor small = be.allocate(B * stack.layer(0).reservePerSample(T));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> be.rnnForward(stack, B, T, x, p, y, small));
+                () -> Reserves.of(be).rnnForward(stack, B, T, x, p, y, small));
         assertTrue(e.getMessage().contains("reserve") && e.getMessage().contains(String.valueOf(B * stack.reservePerSample(T))),
                 e.getMessage());
         Tensor hx = be.allocate(B * H);
         e = assertThrows(IllegalArgumentException.class,
-                () -> be.rnnForward(stack, B, T, x, hx, null, p, y, null, null, null));
+                () -> Reserves.of(be).rnnForward(stack, B, T, x, hx, null, p, y, null, null, null));
         assertTrue(e.getMessage().contains("hx (layers, B, H)") && e.getMessage().contains(String.valueOf(2 * B * H)), e.getMessage());
     }
 

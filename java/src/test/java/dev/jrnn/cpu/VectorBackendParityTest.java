@@ -194,11 +194,11 @@ class VectorBackendParityTest {
         Tensor reserve = be.allocate(batch * spec.reservePerSample(steps));
         be.fill(ty, Float.NaN);                                 // every output must be written
         be.fill(reserve, Float.NaN);
-        be.rnnForward(spec, batch, steps, tx, tp, ty, reserve);
+        Reserves.of(be).rnnForward(spec, batch, steps, tx, tp, ty, reserve);
         Tensor tdx = withDx ? be.allocate(batch * steps * F) : null;
         if (tdx != null) be.fill(tdx, Float.NaN);
         Tensor tdp = put(be, dParams0);
-        be.rnnBackward(spec, batch, steps, tx, tp, ty, reserve, put(be, dy), tdx, tdp);
+        Reserves.of(be).rnnBackward(spec, batch, steps, tx, tp, ty, reserve, put(be, dy), tdx, tdp);
         return new RnnResult(get(be, ty), tdx == null ? null : get(be, tdx), get(be, tdp));
     }
 
@@ -303,10 +303,10 @@ class VectorBackendParityTest {
         Tensor thx = hx == null ? null : put(be, hx), tcx = cx == null ? null : put(be, cx);
         Tensor ty = nans(be, batch * steps * H), reserve = nans(be, batch * spec.reservePerSample(steps));
         Tensor thy = nans(be, batch * H), tcy = lstm ? nans(be, batch * H) : null;
-        be.rnnForward(spec, batch, steps, tx, thx, tcx, tp, ty, thy, tcy, reserve);
+        Reserves.of(be).rnnForward(spec, batch, steps, tx, thx, tcx, tp, ty, thy, tcy, reserve);
         Tensor tdx = nans(be, batch * steps * F), tdhx = nans(be, batch * H), tdcx = lstm ? nans(be, batch * H) : null;
         Tensor tdp = put(be, dParams0);
-        be.rnnBackward(spec, batch, steps, tx, thx, tcx, tp, ty, reserve, put(be, dy),
+        Reserves.of(be).rnnBackward(spec, batch, steps, tx, thx, tcx, tp, ty, reserve, put(be, dy),
                 dhy == null ? null : put(be, dhy), dcy == null ? null : put(be, dcy), tdx, tdhx, tdcx, tdp);
         return new StateResult(get(be, ty), get(be, thy), lstm ? get(be, tcy) : null, get(be, tdx), get(be, tdhx),
                 lstm ? get(be, tdcx) : null, get(be, tdp));

@@ -11,6 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.jrnn.backend.Activation;
 import dev.jrnn.backend.Backend;
 import dev.jrnn.backend.RnnSpec;
+import dev.jrnn.backend.RnnState;
+import dev.jrnn.backend.RnnTrace;
 import dev.jrnn.backend.Tensor;
 import dev.jrnn.cpu.ReferenceBackend;
 import dev.jrnn.nn.GRU;
@@ -177,10 +179,11 @@ class CudaRnnParityTest {
     @Test
     void aForcedAlgorithmCudnnRefusesSaysSo() {
         fakeRefusal(2);
-        try (CudaBackend be = GpuSupport.backendWith("jrnn.cuda.rnnAlgo", "persist-static")) {
+        // NB: cuDNN only: under -Djrnn.cuda.rnnImpl=auto jrnn's kernels would take over (FusedRnnParityTest)
+        try (CudaBackend be = GpuSupport.backendWith("jrnn.cuda.rnnAlgo", "persist-static", "jrnn.cuda.rnnImpl", "cudnn")) {
             RnnSpec spec = new RnnSpec(RnnSpec.Cell.GRU, F, 8, Activation.TANH);
             Tensor x = be.allocate(2 * T * F), p = be.allocate(spec.paramCount()), y = be.allocate(2 * T * 8);
-            IllegalStateException e = assertThrows(IllegalStateException.class, () -> be.rnnForward(spec, 2, T, x, p, y, null));
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> be.rnnInfer(spec, 2, T, x, RnnState.NONE, p, y, RnnState.NONE));
             assertTrue(e.getMessage().contains("cudnnRNNForward") && e.getMessage().contains("persist-static")
                     && e.getMessage().contains("-Djrnn.cuda.rnnAlgo=standard"), e.getMessage());
         } finally {
@@ -200,10 +203,11 @@ class CudaRnnParityTest {
             int batch = 4;
             RnnSpec gru = new RnnSpec(RnnSpec.Cell.GRU, F, 64, Activation.TANH), lstm = new RnnSpec(RnnSpec.Cell.LSTM, F, 32, Activation.TANH);
             Tensor x = put(persist, uniform(r, batch * T * F, 1));
-            persist.rnnForward(gru, batch, T, x, put(persist, uniform(r, gru.paramCount(), 0.5)), persist.allocate(batch * T * 64), null);
+            persist.rnnInfer(gru, batch, T, x, RnnState.NONE, put(persist, uniform(r, gru.paramCount(), 0.5)),
+                    persist.allocate(batch * T * 64), RnnState.NONE);
             float[] p = uniform(r, lstm.paramCount(), 0.3);
             Tensor y = persist.allocate(batch * T * 32);
-            persist.rnnForward(lstm, batch, T, x, put(persist, p), y, null);
+            persist.rnnInfer(lstm, batch, T, x, RnnState.NONE, put(persist, p), y, RnnState.NONE);
             Tensor ry = ref.allocate(batch * T * 32);
             ref.rnnForward(lstm, batch, T, put(ref, get(persist, x)), put(ref, p), ry, null);
             assertClose(ReferenceBackend.toArray(ry), get(persist, y), Y_ABS, Y_REL, "LSTM inference after GRU (persistent)");
@@ -228,16 +232,17 @@ class CudaRnnParityTest {
     void thePlanCacheStaysBoundedAndKeepsPlansAPendingBackwardNeeds() {
         try (CudaBackend be = CudaBackend.create()) {
             RnnSpec spec = new RnnSpec(RnnSpec.Cell.GRU, F, 8, Activation.TANH);
-            int maxB = CudaBackend.MAX_PLANS + 6;
+            int maxB = RnnEngine.MAX_PLANS + 6;
             SplittableRandom r = new SplittableRandom(5);
             Tensor P = put(be, uniform(r, spec.paramCount(), 0.3)), x = put(be, uniform(r, maxB * T * F, 1));
             Tensor y = be.allocate(maxB * T * 8), dy = put(be, uniform(r, maxB * T * 8, 1)), dP = be.allocate(spec.paramCount());
-            // batch 3 forward with a reserve: its backward comes after many other shapes
-            Tensor reserve = be.allocate(3 * spec.reservePerSample(T)), y3 = be.allocate(3 * T * 8);
-            be.rnnForward(spec, 3, T, x, P, y3, reserve);
-            for (int b = 4; b <= maxB; b++) be.rnnForward(spec, b, T, x, null, null, P, y, null, null, null);
-            assertTrue(be.planCount() <= CudaBackend.MAX_PLANS, "plans cached: " + be.planCount());
-            be.rnnBackward(spec, 3, T, x, P, y3, reserve, dy, null, dP);   // its plan was kept
+            // batch 3 forward for training: its backward comes after many other shapes
+            Tensor y3 = be.allocate(3 * T * 8);
+            try (RnnTrace trace = be.rnnForward(spec, 3, T, x, P, y3)) {
+                for (int b = 4; b <= maxB; b++) be.rnnInfer(spec, b, T, x, RnnState.NONE, P, y, RnnState.NONE);
+                assertTrue(be.planCount() <= RnnEngine.MAX_PLANS, "plans cached: " + be.planCount());
+                be.rnnBackward(trace, dy, null, dP);   // its plan was kept
+            }
             Tensor rP = ref.allocate(spec.paramCount());
             Tensor ry = ref.allocate(3 * T * 8), rr = ref.allocate(3 * spec.reservePerSample(T));
             float[] xs = get(be, x), ps = get(be, P), dys = get(be, dy);
@@ -259,10 +264,8 @@ class CudaRnnParityTest {
                     float[] x = uniform(r, batch * T * F, 1), p = uniform(r, spec.paramCount(), 0.3), h0 = uniform(r, batch * H, 1);
                     Tensor X = put(be, x), P = put(be, p), HX = put(be, h0);
                     Tensor yTrain = be.allocate(batch * T * H), yInfer = be.allocate(batch * T * H), hy = be.allocate(batch * H);
-                    try (Tensor reserve = be.allocate(batch * spec.reservePerSample(T))) {
-                        be.rnnForward(spec, batch, T, X, HX, null, P, yTrain, null, null, reserve);
-                    }
-                    be.rnnForward(spec, batch, T, X, HX, null, P, yInfer, hy, null, null);
+                    be.rnnForward(spec, batch, T, X, RnnState.of(HX), P, yTrain, RnnState.NONE).close();
+                    be.rnnInfer(spec, batch, T, X, RnnState.of(HX), P, yInfer, RnnState.of(hy));
                     float[] train = get(be, yTrain), infer = get(be, yInfer), last = get(be, hy);
                     // NB: cuDNN may pick other kernels in inference mode: equal to float rounding, not bit for bit
                     GpuSupport.assertClose(GpuSupport.toDouble(train), infer, 1e-6, 1e-5, cell + " inference y");
@@ -285,13 +288,14 @@ class CudaRnnParityTest {
 
         Tensor y = be.allocate(batch * T * units);
         be.fill(y, Float.NaN);
-        Tensor reserve = be.allocate(batch * spec.reservePerSample(T));
         Tensor X = put(be, x), Pm = put(be, params), dP = put(be, dParams0);
         Tensor dx = withDx ? be.allocate(batch * T * F) : null;
         if (dx != null) be.fill(dx, Float.NaN);
-        be.rnnForward(spec, batch, T, X, Pm, y, reserve);
-        float[] yGot = get(be, y);
-        be.rnnBackward(spec, batch, T, X, Pm, y, reserve, put(be, dy), dx, dP);
+        float[] yGot;
+        try (RnnTrace trace = be.rnnForward(spec, batch, T, X, Pm, y)) {
+            yGot = get(be, y);
+            be.rnnBackward(trace, put(be, dy), dx, dP);
+        }
 
         Tensor ry = ref.allocate(batch * T * units), rRes = ref.allocate(batch * spec.reservePerSample(T));
         Tensor rX = put(ref, x), rP = put(ref, params), rdP = put(ref, dParams0), rdx = ref.allocate(batch * T * F);
@@ -301,7 +305,7 @@ class CudaRnnParityTest {
         assertClose(ReferenceBackend.toArray(ry), yGot, Y_ABS, Y_REL, what + ": y");
         if (dx != null) assertClose(ReferenceBackend.toArray(rdx), get(be, dx), Y_ABS, Y_REL, what + ": dx");
         assertClose(ReferenceBackend.toArray(rdP), get(be, dP), DP_ABS, DP_REL, what + ": dParams");
-        for (Tensor t : new Tensor[] {y, reserve, X, Pm, dP}) t.close();
+        for (Tensor t : new Tensor[] {y, X, Pm, dP}) t.close();
         if (dx != null) dx.close();
     }
 
@@ -360,11 +364,11 @@ class CudaRnnParityTest {
         Tensor X = put(be, x), Pm = put(be, params), dP = put(be, dParams0);
         Tensor HX = put(be, hx), CX = lstm ? put(be, cx) : null;
         Tensor y = nans(be, batch * T * units), hy = nans(be, S), cy = lstm ? nans(be, S) : null;
-        Tensor reserve = be.allocate(batch * spec.reservePerSample(T));
         Tensor dx = nans(be, batch * T * F), dhx = nans(be, S), dcx = lstm ? nans(be, S) : null;
-        be.rnnForward(spec, batch, T, X, HX, CX, Pm, y, hy, cy, reserve);
-        be.rnnBackward(spec, batch, T, X, HX, CX, Pm, y, reserve, put(be, dy), put(be, dhy), lstm ? put(be, dcy) : null,
-                dx, dhx, dcx, dP);
+        try (RnnTrace trace = be.rnnForward(spec, batch, T, X, RnnState.of(HX, CX), Pm, y, RnnState.of(hy, cy))) {
+            be.rnnBackward(trace, put(be, dy), RnnState.of(put(be, dhy), lstm ? put(be, dcy) : null), dx,
+                    RnnState.of(dhx, dcx), dP);
+        }
 
         Tensor rX = put(ref, x), rP = put(ref, params), rdP = put(ref, dParams0);
         Tensor rHX = put(ref, hx), rCX = lstm ? put(ref, cx) : null;
@@ -382,7 +386,7 @@ class CudaRnnParityTest {
         assertClose(ReferenceBackend.toArray(rdhx), get(be, dhx), Y_ABS, Y_REL, what + ": dhx");
         if (lstm) assertClose(ReferenceBackend.toArray(rdcx), get(be, dcx), Y_ABS, Y_REL, what + ": dcx");
         assertClose(ReferenceBackend.toArray(rdP), get(be, dP), DP_ABS, DP_REL, what + ": dParams");
-        for (Tensor t : new Tensor[] {X, Pm, dP, HX, CX, y, hy, cy, reserve, dx, dhx, dcx}) if (t != null) t.close();
+        for (Tensor t : new Tensor[] {X, Pm, dP, HX, CX, y, hy, cy, dx, dhx, dcx}) if (t != null) t.close();
     }
 
     private static Tensor nans(CudaBackend be, int n) {
@@ -394,40 +398,39 @@ class CudaRnnParityTest {
     @Test
     void stateArgumentsAreChecked() {
         RnnSpec gru = new RnnSpec(RnnSpec.Cell.GRU, 4, 3, Activation.TANH);
-        Tensor t = cuda.allocate(1000), reserve = cuda.allocate(100), s = cuda.allocate(6), small = cuda.allocate(5);
+        Tensor t = cuda.allocate(1000), s = cuda.allocate(6), small = cuda.allocate(5);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> cuda.rnnForward(gru, 2, 3, t, null, s, t, t, null, null, reserve));
+                () -> cuda.rnnForward(gru, 2, 3, t, RnnState.of(null, s), t, t, RnnState.NONE));
         assertTrue(e.getMessage().contains("GRU has no cell state") && e.getMessage().contains("cx"), e.getMessage());
+        try (RnnTrace trace = cuda.rnnForward(gru, 2, 3, t, t, t)) {
+            e = assertThrows(IllegalArgumentException.class,
+                    () -> cuda.rnnBackward(trace, t, RnnState.of(null, s), null, RnnState.NONE, t));
+            assertTrue(e.getMessage().contains("GRU has no cell state") && e.getMessage().contains("dcy"), e.getMessage());
+        }
         e = assertThrows(IllegalArgumentException.class,
-                () -> cuda.rnnBackward(gru, 2, 3, t, null, null, t, t, reserve, t, null, s, null, null, null, t));
-        assertTrue(e.getMessage().contains("GRU has no cell state") && e.getMessage().contains("dcy"), e.getMessage());
+                () -> cuda.rnnForward(gru, 2, 3, t, RnnState.of(small), t, t, RnnState.NONE));
+        assertTrue(e.getMessage().contains("hx (B, H)") && e.getMessage().contains("needs 6 elements, found 5"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-                () -> cuda.rnnForward(gru, 2, 3, t, small, null, t, t, null, null, reserve));
-        assertTrue(e.getMessage().contains("hx (layers, B, H)"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class,
-                () -> cuda.rnnForward(gru, 2, 3, t, new ReferenceBackend().allocate(6), null, t, t, null, null, reserve));
+                () -> cuda.rnnForward(gru, 2, 3, t, RnnState.of(new ReferenceBackend().allocate(6)), t, t, RnnState.NONE));
         assertTrue(e.getMessage().contains("its own tensors"), e.getMessage());
-        for (Tensor a : new Tensor[] {t, reserve, s, small}) a.close();
+        for (Tensor a : new Tensor[] {t, s, small}) a.close();
     }
 
     @Test
-    void reluCellsAreAClearError() {
-        RnnSpec spec = new RnnSpec(RnnSpec.Cell.LSTM, 4, 3, Activation.RELU);
-        Tensor t = cuda.allocate(1000);
-        UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
-                () -> cuda.rnnForward(spec, 1, 2, t, t, t, t));
-        assertTrue(e.getMessage().contains("--backend cpu") && e.getMessage().contains("tanh"), e.getMessage());
-    }
-
-    @Test
-    void backwardWithoutItsForwardIsAnError() {
+    void aTraceIsUsedByItsOwnBackendWhileOpen() {
         RnnSpec spec = new RnnSpec(RnnSpec.Cell.GRU, 4, 3, Activation.TANH);
-        Tensor t = cuda.allocate(1000), reserve = cuda.allocate(100);
-        IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> cuda.rnnBackward(spec, 2, 3, t, t, t, reserve, t, null, t));
-        assertTrue(e.getMessage().contains("rnnForward"), e.getMessage());
-        cuda.rnnForward(spec, 2, 3, t, t.slice(0, spec.paramCount()), t.slice(500, 18), reserve);
-        e = assertThrows(IllegalStateException.class, () -> cuda.rnnBackward(spec, 1, 3, t, t, t, reserve, t, null, t));
-        assertTrue(e.getMessage().contains("batch 2"), e.getMessage());
+        Tensor t = cuda.allocate(1000);
+        RnnTrace trace = cuda.rnnForward(spec, 2, 3, t, t.slice(0, spec.paramCount()), t.slice(500, 18));
+        trace.close();
+        assertTrue(trace.isClosed());
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> cuda.rnnBackward(trace, t, null, t));
+        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        trace.close();   // a second close does nothing
+        ReferenceBackend other = new ReferenceBackend();
+        try (RnnTrace cpu = other.rnnForward(spec, 2, 3, other.allocate(24), other.allocate(spec.paramCount()), other.allocate(18))) {
+            IllegalArgumentException wrong = assertThrows(IllegalArgumentException.class, () -> cuda.rnnBackward(cpu, t, null, t));
+            assertTrue(wrong.getMessage().contains("not from this CUDA backend"), wrong.getMessage());
+        }
+        t.close();
     }
 }

@@ -267,6 +267,33 @@ class KernelMathTest {
     }
 
     @Test
+    void swapMajorTransposesTheOuterDimensionsBothWays() throws Exception {
+        SplittableRandom r = new SplittableRandom(21);
+        int[][] shapes = {{7, 28, 28}, {1, 5, 3}, {256, 3, 1}, {3, 1, 9}};
+        Input in = new Input();
+        List<float[]> inputs = new ArrayList<>();
+        for (int[] s : shapes) {
+            float[] x = uniform(r, s[0] * s[1] * s[2], 1);
+            inputs.add(x);
+            in.op("swap_major", s[0], s[1], s[2]).f(x).end();
+        }
+        List<int[]> out = run(in);
+        for (int k = 0; k < shapes.length; k++) {
+            int a = shapes[k][0], b = shapes[k][1], w = shapes[k][2];
+            float[] x = inputs.get(k), got = floats(out.get(k), 0, a * b * w);
+            for (int i = 0; i < a; i++) {
+                for (int j = 0; j < b; j++) {
+                    for (int c = 0; c < w; c++) {
+                        // (B, T, W) element (i, j, c) is (T, B, W) element (j, i, c)
+                        assertEquals(x[(i * b + j) * w + c], got[(j * a + i) * w + c], "swap_major " + a + "x" + b + "x" + w
+                                + " at (" + i + ", " + j + ", " + c + ")");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void softmaxAndFusedLossMatchTheReference() throws Exception {
         SplittableRandom r = new SplittableRandom(14);
         int batch = 300, classes = 10;

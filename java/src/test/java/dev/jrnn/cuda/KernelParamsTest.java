@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jrnn.backend.Activation;
 import dev.jrnn.backend.RnnSpec;
+import dev.jrnn.backend.RnnState;
+import dev.jrnn.backend.RnnTrace;
 import dev.jrnn.backend.Tensor;
 import java.io.IOException;
 import java.io.InputStream;
@@ -116,12 +118,25 @@ class KernelParamsTest {
         be.gatherRows(2, cols, a, labels, b);
         Tensor m = be.allocate(rows * cols), v = be.allocate(rows * cols);
         be.adam(rows * cols, a, b, m, v, 1e-3f, 0.9f, 0.999f, 1e-7f, 1);
-        // jrnn_segments: the weights copied into cuDNN's layout (jrnn.cuda.weights=copy) and the gradients back
+        // jrnn_segments (weights copied into cuDNN's layout, jrnn.cuda.weights=copy, and the gradients
+        // back) and jrnn_swap_major (cuDNN's sequence-major data): a tanh GRU on cuDNN
         RnnSpec spec = new RnnSpec(RnnSpec.Cell.GRU, 3, 4, Activation.TANH);
         Tensor x = be.allocate(2 * 2 * 3), p = be.allocate(spec.paramCount()), y = be.allocate(2 * 2 * 4);
-        Tensor reserve = be.allocate(2 * spec.reservePerSample(2)), dp = be.allocate(spec.paramCount());
-        be.rnnForward(spec, 2, 2, x, p, y, reserve);
-        be.rnnBackward(spec, 2, 2, x, p, y, reserve, y, null, dp);
+        Tensor dp = be.allocate(spec.paramCount());
+        try (RnnTrace trace = be.rnnForward(spec, 2, 2, x, p, y)) {
+            be.rnnBackward(trace, y, null, dp);
+        }
+        // jrnn's own LSTM/GRU kernels (relu cells), with states and every gradient
+        for (RnnSpec.Cell cell : RnnSpec.Cell.values()) {
+            RnnSpec relu = new RnnSpec(cell, 3, 4, Activation.RELU);
+            boolean lstm = cell == RnnSpec.Cell.LSTM;
+            Tensor pr = be.allocate(relu.paramCount()), dpr = be.allocate(relu.paramCount()), dx = be.allocate(2 * 2 * 3);
+            Tensor h0 = be.allocate(2 * 4), c0 = lstm ? be.allocate(2 * 4) : null, hy = be.allocate(2 * 4);
+            Tensor cy = lstm ? be.allocate(2 * 4) : null, dh0 = be.allocate(2 * 4), dc0 = lstm ? be.allocate(2 * 4) : null;
+            try (RnnTrace trace = be.rnnForward(relu, 2, 2, x, RnnState.of(h0, c0), pr, y, RnnState.of(hy, cy))) {
+                be.rnnBackward(trace, y, RnnState.of(hy, cy), dx, RnnState.of(dh0, dc0), dpr);
+            }
+        }
         be.synchronize();
     }
 }

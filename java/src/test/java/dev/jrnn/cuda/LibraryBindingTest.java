@@ -69,12 +69,12 @@ class LibraryBindingTest {
 
     @Test
     void theRnnAlgorithmSettingIsCheckedWhenABackendStarts() {
-        assertEquals(CudaBackend.ALGO_AUTO, CudaBackend.rnnAlgorithm(null));
-        assertEquals(CudaBackend.ALGO_AUTO, CudaBackend.rnnAlgorithm("auto"));
-        assertEquals(CudnnLibrary.CUDNN_RNN_ALGO_STANDARD, CudaBackend.rnnAlgorithm(" Standard "));
-        assertEquals(CudnnLibrary.CUDNN_RNN_ALGO_PERSIST_STATIC, CudaBackend.rnnAlgorithm("persist-static"));
-        assertEquals(CudnnLibrary.CUDNN_RNN_ALGO_PERSIST_STATIC_SMALL_H, CudaBackend.rnnAlgorithm("persist-static-small-h"));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CudaBackend.rnnAlgorithm("fast"));
+        assertEquals(RnnEngine.ALGO_AUTO, RnnEngine.rnnAlgorithm(null));
+        assertEquals(RnnEngine.ALGO_AUTO, RnnEngine.rnnAlgorithm("auto"));
+        assertEquals(CudnnLibrary.CUDNN_RNN_ALGO_STANDARD, RnnEngine.rnnAlgorithm(" Standard "));
+        assertEquals(CudnnLibrary.CUDNN_RNN_ALGO_PERSIST_STATIC, RnnEngine.rnnAlgorithm("persist-static"));
+        assertEquals(CudnnLibrary.CUDNN_RNN_ALGO_PERSIST_STATIC_SMALL_H, RnnEngine.rnnAlgorithm("persist-static-small-h"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RnnEngine.rnnAlgorithm("fast"));
         assertTrue(e.getMessage().contains("-Djrnn.cuda.rnnAlgo=fast")
                 && e.getMessage().contains("auto, standard, persist-static or persist-static-small-h"), e.getMessage());
     }

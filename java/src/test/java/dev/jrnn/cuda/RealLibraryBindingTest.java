@@ -1,6 +1,7 @@
 package dev.jrnn.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -60,26 +61,44 @@ class RealLibraryBindingTest {
         System.out.println("real cuDNN " + CudnnLibrary.versionString(cudnn.version) + " at " + cudnn.file
                 + " (CUDA runtime " + cudnn.cudartVersion + ")");
 
-        // The settings jrnn uses (RnnPlan): LSTM with one input bias, GRU with two; the notebook's
-        // shapes (one layer and the stacked models' four) and the GPU tests' batches. cuDNN validates these on the host, with no handle.
+        // Every configuration jrnn's RnnPlan makes, as PyTorch runs cuDNN: each algorithm auto or
+        // -Djrnn.cuda.rnnAlgo can pick, LSTM and GRU with double bias, padded I/O enabled,
+        // sequence-major unpacked data; the notebook's shapes (one layer and the stacked models'
+        // four) and the GPU tests' batches. cuDNN validates the descriptors on the host, with no
+        // handle; the size queries need a handle, so a GPU: they run where one is (gpu-check).
         MemorySegment dropout = cudnn.createDropoutDescriptor();
+        MemorySegment handle = CudaSupport.unavailableReason() == null ? cudnn.create() : null;
+        if (handle == null) System.out.println("real cuDNN: no GPU here, so the weight/work/reserve size queries are not made");
+        int checked = 0;
         try {
-            for (boolean lstm : new boolean[] {true, false}) {
+            for (int algo : RnnPlan.ALGORITHMS) for (boolean lstm : new boolean[] {true, false}) {
                 for (int[] fh : new int[][] {{28, 32}, {28, 64}, {64, 64}, {32, 32}}) {
                     for (int batch : new int[] {1, 7, 256}) for (int layers : new int[] {1, 4}) {
                         MemorySegment rnn = cudnn.createRnnDescriptor();
                         MemorySegment x = cudnn.createRnnDataDescriptor(), y = cudnn.createRnnDataDescriptor();
                         MemorySegment h = cudnn.createTensorDescriptor();
                         try {
-                            String what = (lstm ? "LSTM" : "GRU") + " F " + fh[0] + " H " + fh[1] + " B " + batch + " layers " + layers;
-                            assertDoesNotThrow(() -> cudnn.setRnn(rnn, CudnnLibrary.CUDNN_RNN_ALGO_STANDARD,
-                                    lstm ? CudnnLibrary.CUDNN_LSTM : CudnnLibrary.CUDNN_GRU,
-                                    lstm ? CudnnLibrary.CUDNN_RNN_SINGLE_INP_BIAS : CudnnLibrary.CUDNN_RNN_DOUBLE_BIAS,
-                                    fh[0], fh[1], layers, dropout), what);
+                            String what = RnnPlan.algoName(algo) + " " + (lstm ? "LSTM" : "GRU") + " F " + fh[0] + " H " + fh[1]
+                                    + " B " + batch + " layers " + layers;
+                            assertDoesNotThrow(() -> cudnn.setRnn(rnn, algo, lstm ? CudnnLibrary.CUDNN_LSTM : CudnnLibrary.CUDNN_GRU,
+                                    CudnnLibrary.CUDNN_RNN_DOUBLE_BIAS, fh[0], fh[1], layers, dropout), what);
                             assertDoesNotThrow(() -> cudnn.setRnnData(x, 28, batch, fh[0]), what);
                             assertDoesNotThrow(() -> cudnn.setRnnData(y, 28, batch, fh[1]), what);
                             cudnn.setTensor(h, layers, batch, fh[1]);
                             assertArrayEquals(new int[] {layers, batch, fh[1]}, cudnn.tensorDims(h), what);
+                            if (handle != null) {
+                                long weights = cudnn.weightSpaceSize(handle, rnn);
+                                int g = lstm ? 4 : 3, f = fh[0], u = fh[1];
+                                // double bias: per layer G*H*(F or H) + G*H*H + 2*G*H floats, at least (cuDNN may pad)
+                                long canonical = 0;
+                                for (int l = 0; l < layers; l++) canonical += (long) g * u * ((l == 0 ? f : u) + u + 2);
+                                assertTrue(weights >= 4 * canonical, what + ": weight space " + weights + " bytes < " + 4 * canonical);
+                                long[] training = cudnn.tempSpaceSizes(handle, rnn, CudnnLibrary.CUDNN_FWD_MODE_TRAINING, x);
+                                long[] inference = cudnn.tempSpaceSizes(handle, rnn, CudnnLibrary.CUDNN_FWD_MODE_INFERENCE, x);
+                                assertTrue(training[1] > 0, what + ": a training reserve of " + training[1] + " bytes");
+                                assertTrue(training[0] >= 0 && inference[0] >= 0, what + ": work spaces " + training[0] + ", " + inference[0]);
+                            }
+                            checked++;
                         } finally {
                             cudnn.destroyTensorDescriptor(h);
                             cudnn.destroyRnnDataDescriptor(y);
@@ -89,30 +108,16 @@ class RealLibraryBindingTest {
                     }
                 }
             }
-
-            // The persistent algorithms (auto's persist-static-small-h, and persist-static): GRU as
-            // always, LSTM with two biases.
-            for (int algo : new int[] {CudnnLibrary.CUDNN_RNN_ALGO_PERSIST_STATIC_SMALL_H, CudnnLibrary.CUDNN_RNN_ALGO_PERSIST_STATIC}) {
-                for (boolean lstm : new boolean[] {true, false}) {
-                    for (int layers : new int[] {1, 4}) {
-                        MemorySegment rnn = cudnn.createRnnDescriptor();
-                        try {
-                            assertDoesNotThrow(() -> cudnn.setRnn(rnn, algo, lstm ? CudnnLibrary.CUDNN_LSTM : CudnnLibrary.CUDNN_GRU,
-                                    CudnnLibrary.CUDNN_RNN_DOUBLE_BIAS, 28, 32, layers, dropout),
-                                    RnnPlan.algoName(algo) + " " + (lstm ? "LSTM" : "GRU") + " layers " + layers);
-                        } finally {
-                            cudnn.destroyRnnDescriptor(rnn);
-                        }
-                    }
-                }
-            }
+            assertEquals(RnnPlan.ALGORITHMS.length * 2 * 4 * 3 * 2, checked);
+            System.out.println("real cuDNN accepted " + checked + " RNN configurations"
+                    + (handle == null ? " (descriptors only)" : " (descriptors and their size queries)"));
 
             // What cuDNN refuses comes back as an exception naming the call and cuDNN's status.
             MemorySegment rnn = cudnn.createRnnDescriptor();
             try {
                 CudaException e = assertThrows(CudaException.class,
                         () -> cudnn.setRnn(rnn, CudnnLibrary.CUDNN_RNN_ALGO_STANDARD, CudnnLibrary.CUDNN_LSTM,
-                                CudnnLibrary.CUDNN_RNN_SINGLE_INP_BIAS, 28, 0, 1, dropout));
+                                CudnnLibrary.CUDNN_RNN_DOUBLE_BIAS, 28, 0, 1, dropout));
                 assertTrue(e.getMessage().contains("cudnnSetRNNDescriptor_v8(LSTM, input 28, hidden 0)")
                         && e.getMessage().contains("CUDNN_STATUS_BAD_PARAM"), e.getMessage());
                 System.out.println("real cuDNN refusal: " + e.getMessage());
@@ -121,6 +126,7 @@ class RealLibraryBindingTest {
             }
         } finally {
             cudnn.destroyDropoutDescriptor(dropout);
+            if (handle != null) cudnn.destroy(handle);
         }
 
         // Without a driver, a handle cannot be made: the error says which call and why.

@@ -1,0 +1,227 @@
+package dev.jrnn.cuda;
+
+import dev.jrnn.backend.RnnSpec;
+import dev.jrnn.backend.RnnTrace;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * jrnn's own LSTM and GRU on the GPU ({@code native/rnn.cu}), for any cell activation: what runs
+ * relu cells, which cuDNN cannot fuse. Standard structure: per layer one SGEMM projects the input
+ * of every timestep ({@code xw = x W^T}, (B, T, G*H)); then per step one SGEMM for the recurrent
+ * product ({@code rh = h(t-1) R^T}) and one fused cell kernel. Backward mirrors it: per step one
+ * fused kernel (gate gradients) and one SGEMM ({@code dh(t-1) += dgrec(t) R}); then one SGEMM each
+ * for dW, dR and dx and two column sums for the biases. Parameters stay in the canonical layout
+ * (no packing); a stack runs layer after layer, as cuDNN's {@code numLayers}.
+ *
+ * <p>Per layer a training pass keeps (in its {@link Trace}): {@code hs (T+1, B, H)} time-major,
+ * {@code hs[0]} the initial state and {@code hs[t+1] = h(t)}; {@code cs (T+1, B, H)}, the LSTM's
+ * cell states likewise, or for GRU {@code cs[t+1] = R_n h(t-1) + b_Rn}; {@code gates (T, B, G*H)}
+ * the activated gates; and below the top layer its output (B, T, H). Deterministic: a fixed
+ * order of launches and GEMMs, no atomics.
+ */
+final class FusedRnn {
+
+    /** Row-major {@code C (m, n) = alpha op(A) op(B) + beta C} on device addresses (the backend's cuBLAS call). */
+    interface Gemm {
+        void run(boolean transA, boolean transB, int m, int n, int k, float alpha, long a, long b, float beta, long c);
+    }
+
+    private final CudaDevice device;
+    private final Gemm gemm;
+    /** Scratch: xw (B, T, G*H) and rh (B, G*H) forward; dgin (B, T, G*H), dgrec (T, B, G*H), dh, dc (B, H) and two (B, T, H) backward. */
+    private DeviceArena.Block xw, rh, dgin, dgrec, dh, dc, seqA, seqB;
+
+    FusedRnn(CudaDevice device, Gemm gemm) {
+        this.device = device;
+        this.gemm = gemm;
+    }
+
+    /** A training forward pass; the trace holds what {@link #backward} needs. Arguments checked by the backend. */
+    Trace train(RnnSpec spec, int batch, int steps, long x, long hx, long cx, long params, long y, long hy, long cy) {
+        Trace t = new Trace(spec, batch, steps, x, hx, cx, params);
+        try {
+            for (int l = 0; l < spec.layers(); l++) forwardLayer(t, l, y, hy, cy);
+        } catch (RuntimeException | Error e) {
+            t.close();
+            throw e;
+        }
+        return t;
+    }
+
+    /** An inference pass: a training pass whose trace is closed at once. */
+    void infer(RnnSpec spec, int batch, int steps, long x, long hx, long cx, long params, long y, long hy, long cy) {
+        train(spec, batch, steps, x, hx, cx, params, y, hy, cy).close();
+    }
+
+    private static long floatAt(long base, long index) {
+        return base + 4L * index;
+    }
+
+    private void forwardLayer(Trace tr, int l, long y, long hy, long cy) {
+        RnnSpec spec = tr.spec, s = spec.layer(l);
+        int B = tr.batch, T = tr.steps, F = s.inputSize(), H = s.units(), GH = s.gateWidth();
+        boolean lstm = s.cell() == RnnSpec.Cell.LSTM;
+        int act = Kernels.activationCode(s.activation());
+        long base = floatAt(tr.params, spec.layerOffset(l));
+        long W = floatAt(base, s.offsetW()), R = floatAt(base, s.offsetR()), bias = floatAt(base, s.offsetBias());
+        long in = l == 0 ? tr.x : tr.outputs.get(l - 1).address();
+        long out = l == spec.layers() - 1 ? y : tr.outputs.get(l).address();
+        long state = (long) B * H;
+        long hs = tr.hs.get(l).address(), cs = tr.cs.get(l).address(), gates = tr.gates.get(l).address();
+        xw = device.grow(xw, 4L * B * T * GH);
+        rh = device.grow(rh, 4L * B * GH);
+        gemm.run(false, true, B * T, GH, F, 1f, in, W, 0f, xw.address());   // xw (B*T, GH) = x (B*T, F) W^T
+        initial(tr.hx, l, state, hs);
+        if (lstm) initial(tr.cx, l, state, cs);
+        for (int t = 0; t < T; t++) {
+            long hPrev = floatAt(hs, t * state), hNext = floatAt(hs, (t + 1) * state);
+            long cPrev = floatAt(cs, t * state), cNext = floatAt(cs, (t + 1) * state);
+            gemm.run(false, true, B, GH, H, 1f, hPrev, R, 0f, rh.address());   // rh (B, GH) = h(t-1) R^T
+            device.kernels.rnnStep(lstm, B, H, T, t, act, xw.address(), bias, rh.address(), lstm ? cPrev : hPrev, hNext,
+                    cNext, out, floatAt(gates, (long) t * B * GH));
+        }
+        if (hy != 0) device.kernels.copy(Math.toIntExact(state), floatAt(hs, T * state), floatAt(hy, l * state));
+        if (cy != 0 && lstm) device.kernels.copy(Math.toIntExact(state), floatAt(cs, T * state), floatAt(cy, l * state));
+    }
+
+    /** {@code dst} = layer {@code l}'s slice of the (layers, B, H) state at {@code src}, or zeros when {@code src} is 0. */
+    private void initial(long src, int l, long state, long dst) {
+        if (src == 0) device.kernels.fill(Math.toIntExact(state), dst, 0f);
+        else device.kernels.copy(Math.toIntExact(state), floatAt(src, l * state), dst);
+    }
+
+    /**
+     * The backward pass of {@code tr}: dy (B, T, H) at {@code dy} (read only), dx to {@code dx} (0:
+     * not wanted), state gradients as addresses (0: zeros / not written), parameter gradients
+     * added into the canonical {@code dParams}.
+     */
+    void backward(Trace tr, long dy, long dhy, long dcy, long dx, long dhx, long dcx, long dParams) {
+        if (tr.isClosed()) throw new IllegalStateException("rnnBackward: the trace is closed; call rnnBackward before closing it");
+        RnnSpec spec = tr.spec;
+        int B = tr.batch, T = tr.steps, L = spec.layers();
+        long seq = (long) B * T * spec.units();
+        long dOut = dy;
+        for (int l = L - 1; l >= 0; l--) {
+            long dIn;
+            if (l == 0) {
+                dIn = dx;
+            } else {   // the gradient handed down to layer l-1, in one of two buffers in turn
+                if ((L - 1 - l) % 2 == 0) {
+                    seqA = device.grow(seqA, 4 * seq);
+                    dIn = seqA.address();
+                } else {
+                    seqB = device.grow(seqB, 4 * seq);
+                    dIn = seqB.address();
+                }
+            }
+            backwardLayer(tr, l, dOut, dhy, dcy, dIn, dhx, dcx, dParams);
+            dOut = dIn;
+        }
+    }
+
+    private void backwardLayer(Trace tr, int l, long dOut, long dhy, long dcy, long dIn, long dhx, long dcx, long dParams) {
+        RnnSpec spec = tr.spec, s = spec.layer(l);
+        int B = tr.batch, T = tr.steps, F = s.inputSize(), H = s.units(), GH = s.gateWidth();
+        boolean lstm = s.cell() == RnnSpec.Cell.LSTM;
+        int act = Kernels.activationCode(s.activation());
+        long base = floatAt(tr.params, spec.layerOffset(l)), dBase = floatAt(dParams, spec.layerOffset(l));
+        long W = floatAt(base, s.offsetW()), R = floatAt(base, s.offsetR());
+        long in = l == 0 ? tr.x : tr.outputs.get(l - 1).address();
+        long state = (long) B * H;
+        long hs = tr.hs.get(l).address(), cs = tr.cs.get(l).address(), gates = tr.gates.get(l).address();
+        dgin = device.grow(dgin, 4L * B * T * GH);
+        dgrec = device.grow(dgrec, 4L * B * T * GH);
+        dh = device.grow(dh, 4 * state);
+        dc = device.grow(dc, 4 * state);
+        initial(dhy, l, state, dh.address());
+        if (lstm) initial(dcy, l, state, dc.address());
+        for (int t = T - 1; t >= 0; t--) {
+            long gt = floatAt(gates, (long) t * B * GH), drec = floatAt(dgrec.address(), (long) t * B * GH);
+            if (lstm) {
+                device.kernels.lstmStepBackward(B, H, T, t, act, gt, floatAt(cs, t * state), floatAt(cs, (t + 1) * state),
+                        dOut, dh.address(), dc.address(), dgin.address(), drec);
+            } else {
+                device.kernels.gruStepBackward(B, H, T, t, act, gt, floatAt(hs, t * state), floatAt(cs, (t + 1) * state),
+                        dOut, dh.address(), dgin.address(), drec);
+            }
+            gemm.run(false, false, B, H, GH, 1f, drec, R, 1f, dh.address());   // dh(t-1) += dgrec(t) (B, GH) R (GH, H)
+        }
+        if (dhx != 0) device.kernels.copy(Math.toIntExact(state), dh.address(), floatAt(dhx, l * state));
+        if (dcx != 0 && lstm) device.kernels.copy(Math.toIntExact(state), dc.address(), floatAt(dcx, l * state));
+        // dW (GH, F) += dgin^T (GH, B*T) x (B*T, F); dR (GH, H) += dgrec^T (GH, T*B) hs[0..T-1] (T*B, H)
+        gemm.run(true, false, GH, F, B * T, 1f, dgin.address(), in, 1f, floatAt(dBase, s.offsetW()));
+        gemm.run(true, false, GH, H, B * T, 1f, dgrec.address(), hs, 1f, floatAt(dBase, s.offsetR()));
+        long dBias = floatAt(dBase, s.offsetBias());
+        device.kernels.biasGradient(B * T, GH, dgin.address(), dBias);
+        if (!lstm) device.kernels.biasGradient(B * T, GH, dgrec.address(), floatAt(dBias, GH));
+        if (dIn != 0) gemm.run(false, false, B * T, F, GH, 1f, dgin.address(), W, 0f, dIn);   // dx (B*T, F) = dgin W
+    }
+
+    /** A training pass: its arguments (device addresses) and per layer the sequences backward reads. */
+    final class Trace implements RnnTrace {
+        final RnnSpec spec;
+        final int batch, steps;
+        final long x, hx, cx, params;
+        final List<DeviceArena.Block> hs = new ArrayList<>(), cs = new ArrayList<>(), gates = new ArrayList<>(),
+                outputs = new ArrayList<>();
+        private boolean closed;
+
+        private Trace(RnnSpec spec, int batch, int steps, long x, long hx, long cx, long params) {
+            this.spec = spec;
+            this.batch = batch;
+            this.steps = steps;
+            this.x = x;
+            this.hx = hx;
+            this.cx = cx;
+            this.params = params;
+            long state = (long) batch * spec.units(), seq = state * steps;
+            try {
+                for (int l = 0; l < spec.layers(); l++) {
+                    hs.add(device.arena.allocate(4 * (seq + state)));
+                    cs.add(device.arena.allocate(4 * (seq + state)));
+                    gates.add(device.arena.allocate(4 * seq * spec.gates()));
+                    if (l < spec.layers() - 1) outputs.add(device.arena.allocate(4 * seq));
+                }
+            } catch (RuntimeException e) {
+                close();
+                throw e;
+            }
+        }
+
+        FusedRnn owner() {
+            return FusedRnn.this;
+        }
+
+        @Override
+        public RnnSpec spec() {
+            return spec;
+        }
+
+        @Override
+        public int batch() {
+            return batch;
+        }
+
+        @Override
+        public int steps() {
+            return steps;
+        }
+
+        @Override
+        public boolean isClosed() {
+            return closed;
+        }
+
+        @Override
+        public void close() {
+            if (closed) return;
+            closed = true;
+            if (device.isClosed()) return;
+            // NB: queued work may still read them; the stream orders their next use after it
+            for (List<DeviceArena.Block> blocks : List.of(hs, cs, gates, outputs)) {
+                for (DeviceArena.Block b : blocks) device.arena.release(b);
+            }
+        }
+    }
+}
