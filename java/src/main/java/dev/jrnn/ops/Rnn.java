@@ -6,7 +6,7 @@ import dev.jrnn.backend.RnnSpec;
 import dev.jrnn.backend.RnnState;
 import dev.jrnn.backend.RnnTrace;
 import dev.jrnn.backend.Tensor;
-import dev.jrnn.train.Initializers;
+import dev.jrnn.nn.Initializers;
 import java.lang.foreign.MemorySegment;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
