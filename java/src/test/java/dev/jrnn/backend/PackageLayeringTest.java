@@ -110,4 +110,16 @@ class PackageLayeringTest {
         }
         return null;
     }
+
+    /** Every package says what it is for and what it may import, in a package-info.java. */
+    @Test
+    void everyPackageHasAPackageInfoNamingWhatItMayImport() throws IOException {
+        Path root = Path.of(System.getProperty("user.dir"), "src", "main", "java", "dev", "jrnn");
+        List<String> missing = new ArrayList<>();
+        for (String pkg : graph().keySet()) {
+            Path info = root.resolve(pkg.replace('.', '/')).resolve("package-info.java");
+            if (!Files.isRegularFile(info) || !Files.readString(info).contains("May import:")) missing.add(pkg);
+        }
+        assertEquals(List.of(), missing, "packages without a package-info.java that says 'May import:'");
+    }
 }
