@@ -2,7 +2,6 @@ package dev.jrnn.bench;
 
 import dev.jrnn.backend.Backend;
 import dev.jrnn.backend.Backends;
-import dev.jrnn.experiment.JmhReport;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -64,16 +63,24 @@ public final class BenchRunner {
     /** The JSON file JMH writes in the output folder. */
     public static final String RESULT_FILE = "jmh-result.json";
 
-    static final String USAGE = "usage: BenchRunner [--quick] [--out DIR] [--backends cpu,cuda] [--include REGEX]";
+    static final String USAGE = "usage: BenchRunner [--quick] [--out DIR] [--backends cpu,cuda] [--include REGEX]\n"
+            + "       BenchRunner --report FILE.json [--out DIR]   (only (re)write report.md and the charts)";
 
-    /** Parsed command line; {@link #parse} returns null after printing the help. */
-    record Args(boolean quick, Path out, List<String> backends, List<String> includes) {}
+    /**
+     * Parsed command line; {@link #parse} returns null after printing the help. {@code report}: the
+     * JMH JSON to report on without running anything, or null.
+     */
+    record Args(boolean quick, Path out, List<String> backends, List<String> includes, Path report) {
+        Args(boolean quick, Path out, List<String> backends, List<String> includes) {
+            this(quick, out, backends, includes, null);
+        }
+    }
 
     public static void main(String[] argv) {
         int code;
         try {
             Args args = parse(argv);
-            code = args == null ? 0 : run(args);
+            code = args == null ? 0 : args.report() != null ? report(args) : run(args);
         } catch (IllegalArgumentException e) {
             System.err.println("BenchRunner: " + e.getMessage());
             System.err.println(USAGE);
@@ -89,6 +96,7 @@ public final class BenchRunner {
         boolean quick = false;
         Path out = null;
         List<String> backends = List.of("cpu", "cuda"), includes = new ArrayList<>();
+        Path report = null;
         for (int i = 0; i < argv.length; i++) {
             String a = argv[i];
             switch (a) {
@@ -96,6 +104,7 @@ public final class BenchRunner {
                 case "--out" -> out = Path.of(value(argv, ++i, a));
                 case "--backends" -> backends = List.of(value(argv, ++i, a).toLowerCase(Locale.ROOT).split(","));
                 case "--include" -> includes.add(value(argv, ++i, a));
+                case "--report" -> report = Path.of(value(argv, ++i, a));
                 case "-h", "--help" -> {
                     System.out.println(USAGE);
                     System.out.println("  --quick  the " + QUICK_NOTE.replace("quick (", "quick profile (") + "; without it, the full grid");
@@ -109,15 +118,29 @@ public final class BenchRunner {
                 throw new IllegalArgumentException("--backends takes cpu and/or cuda, found '" + b + "'");
             }
         }
+        if (report != null) {
+            if (quick || !includes.isEmpty()) throw new IllegalArgumentException("--report runs nothing: it takes only --out");
+            return new Args(false, out != null ? out : report.toAbsolutePath().getParent(), backends, includes, report);
+        }
         if (out == null) {
             out = Path.of("runs", "bench-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         }
-        return new Args(quick, out, backends, includes);
+        return new Args(quick, out, backends, includes, null);
     }
 
     private static String value(String[] argv, int i, String flag) {
         if (i >= argv.length) throw new IllegalArgumentException(flag + " needs a value");
         return argv[i];
+    }
+
+    /** {@code --report}: report.md and the charts from an existing JMH JSON file, nothing run. */
+    static int report(Args args) throws IOException {
+        if (!Files.isRegularFile(args.report())) {
+            throw new IOException("--report " + args.report() + ": no such file (expected the " + RESULT_FILE
+                    + " of a jrnn bench --jmh run)");
+        }
+        for (Path f : JmhReport.write(args.report(), args.out())) System.out.println("wrote " + f);
+        return 0;
     }
 
     static int run(Args args) throws IOException, RunnerException {

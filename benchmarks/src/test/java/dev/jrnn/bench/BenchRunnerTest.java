@@ -84,4 +84,26 @@ class BenchRunnerTest {
         assertThrows(IllegalArgumentException.class, () -> BenchSupport.shape("256"));
         assertThrows(IllegalArgumentException.class, () -> BenchSupport.shape("0x10"));
     }
+
+    @Test
+    void reportWritesMarkdownAndChartsFromJmhJsonWithoutRunning(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path json = dir.resolve("jmh-result.json");
+        try (java.io.InputStream in = BenchRunnerTest.class.getResourceAsStream("/jmh/cpu-only.json")) {
+            java.nio.file.Files.copy(in, json);
+        }
+        Path out = dir.resolve("out");
+        Args a = BenchRunner.parse(new String[] {"--report", json.toString(), "--out", out.toString()});
+        assertEquals(json, a.report());
+        assertEquals(0, BenchRunner.report(a));
+        String md = java.nio.file.Files.readString(out.resolve("report.md"));
+        assertTrue(md.contains("| train step | cpu | 32 | 1 | 256 | 10,000 ± 500 | 12,500 ± 500 | 1.25 ± 0.08 |"), md);
+        assertTrue(md.contains("No GPU rows in this run"), md);
+        assertTrue(java.nio.file.Files.size(out.resolve("gru-vs-lstm-cpu.png")) > 1000);
+        // without --out the report goes beside the JSON
+        assertEquals(dir, BenchRunner.parse(new String[] {"--report", json.toString()}).out());
+        assertThrows(IllegalArgumentException.class, () -> BenchRunner.parse(new String[] {"--report", "x.json", "--quick"}));
+        java.io.IOException e = assertThrows(java.io.IOException.class,
+                () -> BenchRunner.report(BenchRunner.parse(new String[] {"--report", dir.resolve("none.json").toString()})));
+        assertTrue(e.getMessage().contains("none.json: no such file"), e.getMessage());
+    }
 }

@@ -1,7 +1,6 @@
 package dev.jrnn.cli;
 
 import dev.jrnn.backend.Backend;
-import dev.jrnn.experiment.JmhReport;
 import dev.jrnn.nn.Sequential;
 import dev.jrnn.train.TrainConfig;
 import dev.jrnn.train.Trainer;
@@ -32,7 +31,8 @@ import picocli.CommandLine.Model.CommandSpec;
  * MNIST's shape. The quick front-end; JMH benchmarks live in the {@code benchmarks} module, and
  * {@code --jmh} runs them in a child JVM ({@code dev.jrnn.bench.BenchRunner} from
  * {@code benchmarks/target/jrnn-benchmarks.jar}, built with Maven when missing or stale), which
- * writes the JMH JSON, {@code report.md} and the charts ({@link JmhReport}).
+ * writes the JMH JSON, {@code report.md} and the charts ({@code dev.jrnn.bench.JmhReport});
+ * {@code --report} runs the same runner with {@code --report}, which only writes the report.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Time K training steps (after warm-up) on random 28x28 data and print samples/s.",
@@ -57,7 +57,7 @@ final class BenchCommand implements Callable<Integer> {
     Path report;
 
     @Option(names = "--jmh-jar", paramLabel = "FILE",
-            description = "With --jmh: the benchmarks jar (default: $JRNN_BENCHMARKS_JAR, else benchmarks/target/jrnn-benchmarks.jar of this checkout).")
+            description = "With --jmh or --report: the benchmarks jar (default: $JRNN_BENCHMARKS_JAR, else benchmarks/target/jrnn-benchmarks.jar of this checkout).")
     Path jmhJar;
 
     /** The options of the plain timer, which --jmh and --report do not take. */
@@ -98,8 +98,8 @@ final class BenchCommand implements Callable<Integer> {
                         + " (see README, Performance)");
             }
             if (jmh && report != null) throw new IllegalArgumentException("--jmh and --report exclude each other");
-            if (report != null && (quick || jmhJar != null)) {
-                throw new IllegalArgumentException("--quick and --jmh-jar apply to --jmh, not to --report");
+            if (report != null && quick) {
+                throw new IllegalArgumentException("--quick applies to --jmh, not to --report");
             }
             if (report != null && parsed.hasMatchedOption("--backend")) {
                 throw new IllegalArgumentException("--backend applies to --jmh, not to --report");
@@ -151,13 +151,16 @@ final class BenchCommand implements Callable<Integer> {
                 : Path.of("runs", "bench-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
     }
 
-    private int writeReport() throws IOException {
-        if (!Files.isRegularFile(report)) throw new IOException("--report " + report + ": no such file");
+    /** Runs dev.jrnn.bench.BenchRunner --report from the benchmarks jar (the report code lives there). */
+    private int writeReport() throws IOException, InterruptedException {
+        if (!Files.isRegularFile(report)) throw new IOException("--report " + report + ": no such file (expected the"
+                + " jmh-result.json of a jrnn bench --jmh run)");
         PrintWriter o = spec.commandLine().getOut();
         Path dir = out != null ? out : report.toAbsolutePath().getParent();
-        for (Path f : JmhReport.write(report, dir)) o.println("wrote " + f);
-        o.flush();
-        return 0;
+        Path jar = benchmarksJar(o);
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Djava.awt.headless=true",
+                "-cp", jar.toString(), "dev.jrnn.bench.BenchRunner", "--report", report.toString(), "--out", dir.toString());
+        return child(cmd, o, "the JMH report");
     }
 
     /** Runs dev.jrnn.bench.BenchRunner from the benchmarks jar in a child JVM, streaming its output. */
@@ -178,6 +181,11 @@ final class BenchCommand implements Callable<Integer> {
         if (quick) cmd.add("--quick");
         o.println("jrnn bench --jmh: " + String.join(" ", cmd));
         o.flush();
+        return child(cmd, o, "the JMH runner");
+    }
+
+    /** Runs {@code cmd}, streaming its output to {@code o}; a non-zero exit is an error naming {@code what}. */
+    private static int child(List<String> cmd, PrintWriter o, String what) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         // NB: a Ctrl-C reaches the child too (same process group); a SIGTERM to us must not orphan it.
         Thread reaper = new Thread(p::destroy, "jrnn-bench-child");
@@ -194,7 +202,7 @@ final class BenchCommand implements Callable<Integer> {
         } catch (IllegalStateException shuttingDown) {
             // the JVM is exiting; the hook destroys an already finished process
         }
-        if (code != 0) throw new IOException("the JMH runner failed with exit code " + code + " (its output is above)");
+        if (code != 0) throw new IOException(what + " failed with exit code " + code + " (its output is above)");
         return 0;
     }
 

@@ -27,7 +27,7 @@ import jcuda.driver.CUstream;
  * <p>Numerics: FP32 throughout, no TF32 (cuBLAS {@code CUBLAS_DEFAULT_MATH}, cuDNN
  * {@code CUDNN_FMA_MATH}); dropout masks are bit-identical to the CPU backends' (same Philox
  * counters) and the Adam update rounds like {@code VectorBackend}'s. Cells use tanh only (cuDNN
- * fuses nothing else): a relu recurrent layer is an error that says to use the CPU.
+ * fuses nothing else): relu cells run on jrnn's own kernels ({@link FusedRnn}, {@code -Djrnn.cuda.rnnImpl}).
  *
  * <p>It is a facade over two parts: the device ({@link CudaDevice}: context, stream, arena,
  * kernels, events, staging) and the RNN engine ({@link RnnEngine}: cuDNN, plans, algorithm choice,
@@ -184,6 +184,20 @@ public final class CudaBackend implements GpuBackend {
                     + (cudnnRefused.isEmpty() ? "" : " and for what cuDNN refused (" + cudnnRefused.keySet().iterator().next()
                     + ": " + cudnnRefused.values().iterator().next() + ")");
         };
+    }
+
+    /** Notes that cuDNN refused {@code spec}; the first time, one warning line says so (the description keeps it). */
+    private void refused(RnnSpec spec, RuntimeException why) {
+        if (cudnnRefused.isEmpty()) {
+            System.getLogger(CudaBackend.class.getName()).log(System.Logger.Level.WARNING, "cuDNN refused " + spec + " ("
+                    + why.getMessage() + "); jrnn's own kernels run it from now on (-Djrnn.cuda.rnnImpl=cudnn fails instead)");
+        }
+        cudnnRefused.put(spec, why.getMessage());
+    }
+
+    /** Layers cuDNN refused under {@code auto} (for tests: none, where cuDNN must have run everything). */
+    java.util.Set<RnnSpec> cudnnRefused() {
+        return java.util.Set.copyOf(cudnnRefused.keySet());
     }
 
     /** Whether jrnn's own kernels run {@code spec} (else cuDNN). */
@@ -391,7 +405,7 @@ public final class CudaBackend implements GpuBackend {
                     dev(y, 0, "rnnForward y").address(), address(out.h(), state, "rnnForward hy"), address(out.c(), state, "rnnForward cy"));
         } catch (RuntimeException e) {
             if (!fallsBackToJrnn(e)) throw e;
-            cudnnRefused.put(spec, e.getMessage());
+            refused(spec, e);
             return rnnForward(spec, batch, steps, x, initial, params, y, last);   // now on jrnn's kernels
         }
     }
@@ -413,7 +427,7 @@ public final class CudaBackend implements GpuBackend {
                     dev(y, 0, "rnnInfer y").address(), address(out.h(), state, "rnnInfer hy"), address(out.c(), state, "rnnInfer cy"));
         } catch (RuntimeException e) {
             if (!fallsBackToJrnn(e)) throw e;
-            cudnnRefused.put(spec, e.getMessage());
+            refused(spec, e);
             rnnInfer(spec, batch, steps, x, initial, params, y, last);   // now on jrnn's kernels
         }
     }
@@ -448,9 +462,12 @@ public final class CudaBackend implements GpuBackend {
         } catch (RuntimeException e) {
             if (!fallsBackToJrnn(e)) throw e;
             // NB: a refusal adds nothing to dParams; jrnn's kernels run the forward pass again, then backward
-            cudnnRefused.put(t.spec, e.getMessage());
+            refused(t.spec, e);
             try (FusedRnn.Trace again = fused.train(t.spec, t.batch, t.steps, t.x, t.hx, t.cx, t.params, t.y, 0, 0)) {
                 fused.backward(again, dyA, dhyA, dcyA, dxA, dhxA, dcxA, dpA);
+            } catch (RuntimeException again) {
+                again.addSuppressed(e);
+                throw again;
             }
         }
     }

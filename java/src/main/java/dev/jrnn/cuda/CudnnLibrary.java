@@ -170,13 +170,24 @@ final class CudnnLibrary {
     }
 
     /**
-     * Whether cuDNN status {@code code} says it refused a request (bad or unsupported parameters)
-     * rather than failed running it. cuDNN 9 numbers statuses by family ({@code 2xxx} BAD_PARAM,
-     * {@code 3xxx} NOT_SUPPORTED); cuDNN 8 has plain values ({@code CUDNN_STATUS_BAD_PARAM} 3,
-     * {@code CUDNN_STATUS_INVALID_VALUE} 5, {@code CUDNN_STATUS_NOT_SUPPORTED} 9).
+     * Whether cuDNN status {@code code} says it refused a configuration (bad or unsupported
+     * parameters: a shape, layout, data type, padding or launch configuration it does not take)
+     * rather than failed running it, or pointed at a caller's bug or a broken install. cuDNN 9
+     * numbers statuses by family; of {@code 2xxx} BAD_PARAM only the plain one (2000), OUT_OF_BOUND
+     * (2005) and SHAPE_MISMATCH (2008) count, and of {@code 3xxx} NOT_SUPPORTED the plain one (3000),
+     * GRAPH_PATTERN, SHAPE, DATA_TYPE, LAYOUT (3001-3004), SHARED_MEMORY_INSUFFICIENT, PADDING and
+     * BAD_LAUNCH_PARAM (3010-3012); not a null or misaligned pointer, too small a buffer, a stream
+     * mismatch, or a driver, runtime, architecture or sub-library problem (cudnn_graph.h). cuDNN 8
+     * has plain values ({@code CUDNN_STATUS_BAD_PARAM} 3, {@code CUDNN_STATUS_INVALID_VALUE} 5,
+     * {@code CUDNN_STATUS_NOT_SUPPORTED} 9).
      */
     static boolean isRefusal(int major, int code) {
-        if (major >= 9) return code / 1000 == 2 || code / 1000 == 3;
+        if (major >= 9) {
+            return switch (code) {
+                case 2000, 2005, 2008, 3000, 3001, 3002, 3003, 3004, 3010, 3011, 3012 -> true;
+                default -> false;
+            };
+        }
         return code == 3 || code == 5 || code == 9;
     }
 

@@ -163,7 +163,7 @@ final class RnnEngine implements AutoCloseable {
         if (spec.activation() != Activation.TANH) {
             throw new UnsupportedOperationException("the CUDA backend runs " + spec.cell() + " cells with tanh only"
                     + " (cuDNN fuses no other cell activation), found activation=" + spec.activation().keyword()
-                    + ": use --backend cpu for relu cells, or --activation tanh");
+                    + ": -Djrnn.cuda.rnnImpl=auto (the default) or jrnn runs relu cells on jrnn's own kernels");
         }
     }
 
@@ -186,6 +186,11 @@ final class RnnEngine implements AutoCloseable {
                 return;
             }
         }
+    }
+
+    /** A new plan of {@code algo}, not cached, for the caller to close (tests: cuDNN's weight mapping for every configuration). */
+    RnnPlan newPlan(RnnSpec spec, int batch, int steps, int algo) {
+        return new RnnPlan(this, device, spec, batch, steps, algo);
     }
 
     private RnnPlan plan(RnnSpec spec, int batch, int steps) {
@@ -257,8 +262,10 @@ final class RnnEngine implements AutoCloseable {
             } else {
                 b.ensurePacked(p);
                 // NB: packing the same layout again leaves its unmapped pieces as they were: zero
-                pack(p, params, b.packed, !p.segments.equals(b.packedLayout));
+                boolean sameLayout = p.segments.equals(b.packedLayout) && p.weightSpaceBytes == b.packedBytes;
+                pack(p, params, b.packed, !sameLayout);
                 b.packedLayout = p.segments;
+                b.packedBytes = p.weightSpaceBytes;
                 weights = b.packed.address();
             }
             workBytes = p.workBytes;
@@ -319,8 +326,11 @@ final class RnnEngine implements AutoCloseable {
         long n = (long) batch * steps;
         RnnPlan p = t.plan;
         Buffers b = t.buffers;
-        boolean canonical = usesCanonicalWeights(p, t.params);
-        long weights = canonical ? t.params : b.packed.address();
+        boolean canonicalWeights = usesCanonicalWeights(p, t.params);
+        long weights = canonicalWeights ? t.params : b.packed.address();
+        // NB: cuDNN's gradients go straight into dParams only where it is aligned as cuDNN needs, else via dPacked
+        boolean canonical = canonicalWeights && dParams % DeviceArena.ALIGN == 0;
+        if (!canonical) b.ensurePacked(p);
         work = device.grow(work, p.workBytes);
         // NB: sequence-major as cuDNN takes them: dy (B, T, H) -> (T, B, H) here, dx (T, B, F) -> (B, T, F)
         // below; x and y as the forward pass kept them
@@ -361,6 +371,7 @@ final class RnnEngine implements AutoCloseable {
         /** The forward pass's x (T, B, F) and y (T, B, H), sequence-major as cuDNN took and wrote them. */
         DeviceArena.Block xSeq, ySeq;
         List<RnnPlan.Segment> packedLayout;   // the layout last packed into packed, whose unmapped pieces are 0
+        long packedBytes;                     // and its weight space's size
 
         void ensure(RnnPlan p, RnnSpec spec, int batch, int steps) {
             reserve = device.grow(reserve, p.reserveBytes);

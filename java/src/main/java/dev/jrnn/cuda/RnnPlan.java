@@ -93,9 +93,20 @@ final class RnnPlan implements AutoCloseable {
         this.arena = device.arena;
         MemorySegment handle = engine.handle;
         rnn = cudnn.createRnnDescriptor();
-        xDesc = cudnn.createRnnDataDescriptor();
-        yDesc = cudnn.createRnnDataDescriptor();
-        hDesc = cudnn.createTensorDescriptor();
+        MemorySegment x = null, y = null, h = null;
+        try {   // NB: a failure to create one destroys those made before it
+            x = cudnn.createRnnDataDescriptor();
+            y = cudnn.createRnnDataDescriptor();
+            h = cudnn.createTensorDescriptor();
+        } catch (RuntimeException e) {
+            if (y != null) cudnn.destroyRnnDataDescriptor(y);
+            if (x != null) cudnn.destroyRnnDataDescriptor(x);
+            cudnn.destroyRnnDescriptor(rnn);
+            throw e;
+        }
+        xDesc = x;
+        yDesc = y;
+        hDesc = h;
         DeviceArena.Block lengths = null;
         DeviceArena.Block table = null;
         try {

@@ -6,7 +6,7 @@ import dev.jrnn.backend.RnnSpec;
 import dev.jrnn.backend.RnnState;
 import dev.jrnn.backend.RnnTrace;
 import dev.jrnn.backend.Tensor;
-import dev.jrnn.train.Initializers;
+import dev.jrnn.nn.Initializers;
 import java.lang.foreign.MemorySegment;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
@@ -16,11 +16,11 @@ import java.util.Objects;
 /**
  * One LSTM or GRU layer, usable on its own: a forward pass over a whole sequence from given
  * initial states, and a backward pass giving the input, initial-state and parameter gradients;
- * cuDNN's fused kernels on a {@link dev.jrnn.backend.GpuBackend GpuBackend}, the Vector API (or
+ * cuDNN's fused kernels (or, for relu cells, jrnn's own) on a {@link dev.jrnn.backend.GpuBackend GpuBackend}, the Vector API (or
  * the float64 reference) on the CPU. Unidirectional, one layer; stack layers by feeding one's
  * output to the next.
  *
- * <p>Equations (gate order as cuDNN; {@code act} is tanh, or relu on the CPU backends):
+ * <p>Equations (gate order as cuDNN; {@code act} is tanh or relu):
  * <pre>
  *   LSTM  i = sigmoid(W_i x + R_i h + b_i)   f = sigmoid(W_f x + R_f h + b_f)
  *         g = act(W_g x + R_g h + b_g)       o = sigmoid(W_o x + R_o h + b_o)
@@ -237,7 +237,7 @@ public final class Rnn implements AutoCloseable {
      * @return what the backward pass needs; close it when done
      * @throws IllegalArgumentException when a size differs from its shape, or a cell state is given for a GRU
      * @throws IllegalStateException when the layer is closed
-     * @throws UnsupportedOperationException when the backend cannot run this cell (relu on a GPU)
+     * @throws UnsupportedOperationException when the backend cannot run this cell (relu on a GPU under -Djrnn.cuda.rnnImpl=cudnn)
      */
     public Saved forward(int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor y, Tensor hy, Tensor cy) {
         open();
@@ -285,7 +285,7 @@ public final class Rnn implements AutoCloseable {
      * @param cy    (B, H) receives the final cell state (LSTM only), or {@code null}
      * @throws IllegalArgumentException when a size differs from its shape, or a cell state is given for a GRU
      * @throws IllegalStateException when the layer is closed
-     * @throws UnsupportedOperationException when the backend cannot run this cell (relu on a GPU)
+     * @throws UnsupportedOperationException when the backend cannot run this cell (relu on a GPU under -Djrnn.cuda.rnnImpl=cudnn)
      */
     public void infer(int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor y, Tensor hy, Tensor cy) {
         open();
@@ -308,7 +308,7 @@ public final class Rnn implements AutoCloseable {
      * @param cy    (B, H) receives the final cell state (LSTM only), or {@code null}
      * @throws IllegalArgumentException when a length differs from its shape, or a cell state is given for a GRU
      * @throws IllegalStateException when the layer is closed
-     * @throws UnsupportedOperationException when the backend cannot run this cell (relu on a GPU)
+     * @throws UnsupportedOperationException when the backend cannot run this cell (relu on a GPU under -Djrnn.cuda.rnnImpl=cudnn)
      */
     public void infer(int batch, int steps, float[] x, float[] hx, float[] cx, float[] y, float[] hy, float[] cy) {
         forwardHost(batch, steps, HostData.of(x), HostData.of(hx), HostData.of(cx), HostData.of(y), HostData.of(hy),
@@ -330,7 +330,7 @@ public final class Rnn implements AutoCloseable {
      * @throws IllegalArgumentException when a length differs from its shape, an output is read-only,
      *         or a cell state is given for a GRU
      * @throws IllegalStateException when the layer is closed
-     * @throws UnsupportedOperationException when the backend cannot run this cell (relu on a GPU)
+     * @throws UnsupportedOperationException when the backend cannot run this cell (relu on a GPU under -Djrnn.cuda.rnnImpl=cudnn)
      */
     public void infer(int batch, int steps, FloatBuffer x, FloatBuffer hx, FloatBuffer cx, FloatBuffer y,
                       FloatBuffer hy, FloatBuffer cy) {
@@ -354,7 +354,7 @@ public final class Rnn implements AutoCloseable {
      * @throws IllegalArgumentException when a size differs from its shape, an output is read-only,
      *         or a cell state is given for a GRU
      * @throws IllegalStateException when the layer is closed, or a segment's arena is closed
-     * @throws UnsupportedOperationException when the backend cannot run this cell (relu on a GPU)
+     * @throws UnsupportedOperationException when the backend cannot run this cell (relu on a GPU under -Djrnn.cuda.rnnImpl=cudnn)
      */
     public void infer(int batch, int steps, MemorySegment x, MemorySegment hx, MemorySegment cx, MemorySegment y,
                       MemorySegment hy, MemorySegment cy) {
@@ -379,7 +379,7 @@ public final class Rnn implements AutoCloseable {
      * @return what the backward pass needs; close it when done
      * @throws IllegalArgumentException when a length differs from its shape, or a cell state is given for a GRU
      * @throws IllegalStateException when the layer is closed
-     * @throws UnsupportedOperationException when the backend cannot run this cell (relu on a GPU)
+     * @throws UnsupportedOperationException when the backend cannot run this cell (relu on a GPU under -Djrnn.cuda.rnnImpl=cudnn)
      */
     public Saved forward(int batch, int steps, float[] x, float[] hx, float[] cx, float[] y, float[] hy, float[] cy) {
         return forwardHost(batch, steps, HostData.of(x), HostData.of(hx), HostData.of(cx), HostData.of(y),
@@ -422,7 +422,7 @@ public final class Rnn implements AutoCloseable {
      * @throws IllegalArgumentException when a length differs from its shape, an output is read-only,
      *         or a cell state is given for a GRU
      * @throws IllegalStateException when the layer is closed
-     * @throws UnsupportedOperationException when the backend cannot run this cell (relu on a GPU)
+     * @throws UnsupportedOperationException when the backend cannot run this cell (relu on a GPU under -Djrnn.cuda.rnnImpl=cudnn)
      */
     public Saved forward(int batch, int steps, FloatBuffer x, FloatBuffer hx, FloatBuffer cx, FloatBuffer y,
                          FloatBuffer hy, FloatBuffer cy) {
@@ -467,7 +467,7 @@ public final class Rnn implements AutoCloseable {
      * @throws IllegalArgumentException when a size differs from its shape, an output is read-only,
      *         or a cell state is given for a GRU
      * @throws IllegalStateException when the layer is closed, or a segment's arena is closed
-     * @throws UnsupportedOperationException when the backend cannot run this cell (relu on a GPU)
+     * @throws UnsupportedOperationException when the backend cannot run this cell (relu on a GPU under -Djrnn.cuda.rnnImpl=cudnn)
      */
     public Saved forward(int batch, int steps, MemorySegment x, MemorySegment hx, MemorySegment cx, MemorySegment y,
                          MemorySegment hy, MemorySegment cy) {

@@ -5,5 +5,7 @@
  * softmax + cross-entropy, Adam on Java arrays). Both run on any {@link dev.jrnn.backend.Backend}:
  * {@link dev.jrnn.backend.Backends#cpu()}, {@link dev.jrnn.backend.Backends#reference()} or a
  * {@link dev.jrnn.backend.GpuBackend} over the caller's own device buffers and stream.
+ *
+ * <p>May import: {@code dev.jrnn.backend}, {@code dev.jrnn.nn}.
  */
 package dev.jrnn.ops;

@@ -4,6 +4,7 @@ import dev.jrnn.backend.Activation;
 import dev.jrnn.backend.Backend;
 import dev.jrnn.backend.Tensor;
 import dev.jrnn.data.Dataset;
+import dev.jrnn.nn.Initializers;
 import dev.jrnn.nn.Dense;
 import dev.jrnn.nn.Layer;
 import dev.jrnn.nn.Sequential;

@@ -55,6 +55,35 @@ class PackageLayeringTest {
                 + " through BackendProvider); it names: " + g.get("backend"));
     }
 
+    /**
+     * The floors, bottom up: a package names only packages on lower floors. {@code backend} and
+     * {@code data} at the bottom; the backends and the model description ({@code cpu}, {@code cuda},
+     * {@code nn}) on them; {@code ops} and {@code train} above; {@code io} (checkpoints of trained
+     * models), then {@code experiment} (sweeps), then {@code cli} on top. A new package must be
+     * placed here.
+     */
+    static final Map<String, Integer> FLOORS = Map.ofEntries(Map.entry("backend", 0), Map.entry("data", 0),
+            Map.entry("cpu", 1), Map.entry("cuda", 1), Map.entry("nn", 1), Map.entry("ops", 2), Map.entry("train", 2),
+            Map.entry("io", 3), Map.entry("experiment", 4), Map.entry("cli", 5));
+
+    @Test
+    void eachPackageNamesOnlyPackagesOnLowerFloors() throws IOException {
+        Map<String, Set<String>> g = graph();
+        List<String> wrong = new ArrayList<>();
+        for (Map.Entry<String, Set<String>> e : g.entrySet()) {
+            Integer floor = FLOORS.get(e.getKey());
+            if (floor == null) {
+                wrong.add(e.getKey() + " has no floor (add it to PackageLayeringTest.FLOORS)");
+                continue;
+            }
+            for (String dep : e.getValue()) {
+                Integer depFloor = FLOORS.get(dep);
+                if (depFloor == null || depFloor >= floor) wrong.add(e.getKey() + " (floor " + floor + ") names " + dep + " (floor " + depFloor + ")");
+            }
+        }
+        assertEquals(List.of(), wrong, "the graph: " + g);
+    }
+
     @Test
     void thePackageGraphHasNoCycle() throws IOException {
         Map<String, Set<String>> g = graph();
@@ -80,5 +109,17 @@ class PackageLayeringTest {
             }
         }
         return null;
+    }
+
+    /** Every package says what it is for and what it may import, in a package-info.java. */
+    @Test
+    void everyPackageHasAPackageInfoNamingWhatItMayImport() throws IOException {
+        Path root = Path.of(System.getProperty("user.dir"), "src", "main", "java", "dev", "jrnn");
+        List<String> missing = new ArrayList<>();
+        for (String pkg : graph().keySet()) {
+            Path info = root.resolve(pkg.replace('.', '/')).resolve("package-info.java");
+            if (!Files.isRegularFile(info) || !Files.readString(info).contains("May import:")) missing.add(pkg);
+        }
+        assertEquals(List.of(), missing, "packages without a package-info.java that says 'May import:'");
     }
 }

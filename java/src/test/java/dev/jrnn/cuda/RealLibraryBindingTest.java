@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.jrnn.backend.RnnSpec;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
@@ -69,6 +70,7 @@ class RealLibraryBindingTest {
         MemorySegment dropout = cudnn.createDropoutDescriptor();
         MemorySegment handle = CudaSupport.unavailableReason() == null ? cudnn.create() : null;
         if (handle == null) System.out.println("real cuDNN: no GPU here, so the weight/work/reserve size queries are not made");
+        else cudnn.setNoDropout(dropout, handle);   // NB: as the engine sets it; the size queries read it
         int checked = 0;
         try {
             for (int algo : RnnPlan.ALGORITHMS) for (boolean lstm : new boolean[] {true, false}) {
@@ -127,6 +129,29 @@ class RealLibraryBindingTest {
         } finally {
             cudnn.destroyDropoutDescriptor(dropout);
             if (handle != null) cudnn.destroy(handle);
+        }
+
+        // With a GPU: every configuration's weight mapping (cudnnGetRNNWeightParams: each canonical
+        // matrix and bias found once, nothing overlapping, the LSTM's recurrent bias unmapped), the
+        // check RnnPlan makes, and whether cuDNN's layout is the canonical one.
+        if (handle != null) {
+            String old = System.setProperty("jrnn.cuda.rnnImpl", "cudnn");
+            try (CudaBackend be = CudaBackend.create()) {
+                StringBuilder layouts = new StringBuilder();
+                for (int algo : RnnPlan.ALGORITHMS) for (RnnSpec.Cell cell : RnnSpec.Cell.values()) {
+                    for (int[] fh : new int[][] {{28, 32}, {28, 64}}) for (int layers : new int[] {1, 4}) {
+                        RnnSpec spec = new RnnSpec(cell, fh[0], fh[1], dev.jrnn.backend.Activation.TANH, layers);
+                        try (RnnPlan p = assertDoesNotThrow(() -> be.rnn.newPlan(spec, 7, 28, algo), RnnPlan.algoName(algo) + " " + spec)) {
+                            layouts.append(RnnPlan.algoName(algo)).append(' ').append(spec.cell()).append(fh[1]).append('x')
+                                    .append(layers).append(p.identity ? " canonical" : " mapped").append("; ");
+                        }
+                    }
+                }
+                System.out.println("real cuDNN weight layouts: " + layouts);
+            } finally {
+                if (old == null) System.clearProperty("jrnn.cuda.rnnImpl");
+                else System.setProperty("jrnn.cuda.rnnImpl", old);
+            }
         }
 
         // Without a driver, a handle cannot be made: the error says which call and why.

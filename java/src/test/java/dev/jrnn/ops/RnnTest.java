@@ -13,7 +13,7 @@ import dev.jrnn.backend.Tensor;
 import dev.jrnn.nn.Dense;
 import dev.jrnn.nn.LSTM;
 import dev.jrnn.nn.Sequential;
-import dev.jrnn.train.Initializers;
+import dev.jrnn.nn.Initializers;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

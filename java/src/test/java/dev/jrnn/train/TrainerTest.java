@@ -11,6 +11,7 @@ import dev.jrnn.backend.RnnSpec.Cell;
 import dev.jrnn.cpu.ReferenceBackend;
 import dev.jrnn.cpu.VectorBackend;
 import dev.jrnn.data.Dataset;
+import dev.jrnn.nn.Initializers;
 import dev.jrnn.nn.Sequential;
 import java.util.List;
 import java.util.SplittableRandom;

@@ -1,6 +1,6 @@
-package dev.jrnn.experiment;
+package dev.jrnn.bench;
 
-import dev.jrnn.experiment.JmhResults.Row;
+import dev.jrnn.bench.JmhResults.Row;
 import dev.jrnn.io.AtomicFiles;
 import java.awt.Color;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package dev.jrnn.experiment;
+package dev.jrnn.bench;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;

@@ -1,10 +1,6 @@
-package dev.jrnn.train;
+package dev.jrnn.nn;
 
 import dev.jrnn.backend.RnnSpec;
-import dev.jrnn.nn.Dense;
-import dev.jrnn.nn.Layer;
-import dev.jrnn.nn.Recurrent;
-import dev.jrnn.nn.Sequential;
 import java.util.SplittableRandom;
 
 /**

@@ -1,13 +1,13 @@
-package dev.jrnn.experiment;
+package dev.jrnn.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.jrnn.experiment.JmhResults.Estimate;
-import dev.jrnn.experiment.JmhResults.Results;
-import dev.jrnn.experiment.JmhResults.Row;
+import dev.jrnn.bench.JmhResults.Estimate;
+import dev.jrnn.bench.JmhResults.Results;
+import dev.jrnn.bench.JmhResults.Row;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;

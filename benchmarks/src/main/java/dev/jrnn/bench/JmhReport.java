@@ -1,8 +1,8 @@
-package dev.jrnn.experiment;
+package dev.jrnn.bench;
 
-import dev.jrnn.experiment.JmhResults.Estimate;
-import dev.jrnn.experiment.JmhResults.Results;
-import dev.jrnn.experiment.JmhResults.Row;
+import dev.jrnn.bench.JmhResults.Estimate;
+import dev.jrnn.bench.JmhResults.Results;
+import dev.jrnn.bench.JmhResults.Row;
 import dev.jrnn.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Files;
