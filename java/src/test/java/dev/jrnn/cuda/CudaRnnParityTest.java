@@ -59,11 +59,13 @@ class CudaRnnParityTest {
     @BeforeAll
     static void open() {
         GpuSupport.requireDevice();
+        GpuSupport.pinCudnn();   // NB: every backend of this class: cuDNN, never jrnn's kernels in its place
         cuda = CudaBackend.create();
     }
 
     @AfterAll
     static void close() {
+        GpuSupport.unpinCudnn();
         if (cuda != null) cuda.close();
     }
 

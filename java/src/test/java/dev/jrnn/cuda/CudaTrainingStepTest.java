@@ -41,6 +41,12 @@ class CudaTrainingStepTest {
     @BeforeAll
     static void device() {
         GpuSupport.requireDevice();
+        GpuSupport.pinCudnn();   // NB: the tanh model's step on cuDNN, never jrnn's kernels in its place
+    }
+
+    @org.junit.jupiter.api.AfterAll
+    static void unpin() {
+        GpuSupport.unpinCudnn();
     }
 
     private record Run(List<EpochMetrics> history, float[] grads, float[] params) {}

@@ -70,6 +70,19 @@ final class GpuSupport {
         }
     }
 
+    /**
+     * Makes every CUDA backend created until {@link #unpinCudnn} run its tanh layers on cuDNN only
+     * ({@code -Djrnn.cuda.rnnImpl=cudnn}), so a test of cuDNN's path cannot pass on jrnn's own
+     * kernels, which {@code auto} falls back to wherever cuDNN refuses a layer.
+     */
+    static void pinCudnn() {
+        System.setProperty("jrnn.cuda.rnnImpl", "cudnn");
+    }
+
+    static void unpinCudnn() {
+        System.clearProperty("jrnn.cuda.rnnImpl");
+    }
+
     static float[] uniform(SplittableRandom r, int n, double scale) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) a[i] = (float) ((r.nextDouble() * 2 - 1) * scale);
