@@ -17,7 +17,7 @@
 #define JRNN_HD inline
 #endif
 
-// Activation codes: the Java side (dev.jrnn.cuda.Kernels.activationCode) passes these;
+// Activation codes: the Java side (dev.jrnn.cuda.KernelLauncher.activationCode) passes these;
 // KernelSourceTest checks both sides agree.
 #define JRNN_ACT_LINEAR 0
 #define JRNN_ACT_RELU 1

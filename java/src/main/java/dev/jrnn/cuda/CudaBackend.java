@@ -310,20 +310,20 @@ public final class CudaBackend implements GpuBackend {
     @Override
     public void write(float[] src, int srcOffset, Tensor dst, int length) {
         Objects.checkFromIndexSize(srcOffset, length, src.length);
-        CudaTensor d = dev(dst, length, "write destination");
+        CudaTensor d = deviceTensor(dst, length, "write destination");
         device.write(src, srcOffset, d::pointer, length);
     }
 
     @Override
     public void read(Tensor src, float[] dst, int dstOffset, int length) {
         Objects.checkFromIndexSize(dstOffset, length, dst.length);
-        CudaTensor s = dev(src, length, "read source");
+        CudaTensor s = deviceTensor(src, length, "read source");
         device.read(s.pointer(0), dst, dstOffset, length);
     }
 
     @Override
     public void fill(Tensor t, float value) {
-        CudaTensor d = dev(t, 0, "fill");
+        CudaTensor d = deviceTensor(t, 0, "fill");
         device.kernels.fill(d.size(), d.address(), value);
     }
 
@@ -344,9 +344,9 @@ public final class CudaBackend implements GpuBackend {
     public void gemm(boolean transA, boolean transB, int m, int n, int k,
                      float alpha, Tensor a, Tensor b, float beta, Tensor c) {
         if (m < 0 || n < 0 || k < 0) throw new IllegalArgumentException("gemm sizes must be >= 0, found m=" + m + ", n=" + n + ", k=" + k);
-        CudaTensor A = dev(a, (long) m * k, transA ? "gemm A (k, m)" : "gemm A (m, k)");
-        CudaTensor B = dev(b, (long) k * n, transB ? "gemm B (n, k)" : "gemm B (k, n)");
-        CudaTensor C = dev(c, (long) m * n, "gemm C (m, n)");
+        CudaTensor A = deviceTensor(a, (long) m * k, transA ? "gemm A (k, m)" : "gemm A (m, k)");
+        CudaTensor B = deviceTensor(b, (long) k * n, transB ? "gemm B (n, k)" : "gemm B (k, n)");
+        CudaTensor C = deviceTensor(c, (long) m * n, "gemm C (m, n)");
         gemmAt(transA, transB, m, n, k, alpha, A.address(), B.address(), beta, C.address());
     }
 
@@ -364,20 +364,20 @@ public final class CudaBackend implements GpuBackend {
     @Override
     public void biasActivation(int rows, int cols, Tensor y, Tensor bias, Activation act) {
         if (act == Activation.SOFTMAX) throw new IllegalArgumentException("biasActivation does not take softmax");
-        CudaTensor Y = dev(y, (long) rows * cols, "biasActivation y (rows, cols)");
-        CudaTensor b = dev(bias, cols, "biasActivation bias (cols)");
+        CudaTensor Y = deviceTensor(y, (long) rows * cols, "biasActivation y (rows, cols)");
+        CudaTensor b = deviceTensor(bias, cols, "biasActivation bias (cols)");
         device.kernels.biasActivation(rows, cols, Y.address(), b.address(), act);
     }
 
     @Override
     public void activationBackward(int n, Activation act, Tensor y, Tensor dy) {
-        CudaTensor Y = dev(y, n, "activationBackward y (n)"), D = dev(dy, n, "activationBackward dy (n)");
+        CudaTensor Y = deviceTensor(y, n, "activationBackward y (n)"), D = deviceTensor(dy, n, "activationBackward dy (n)");
         device.kernels.activationBackward(n, act, Y.address(), D.address());
     }
 
     @Override
     public void biasGradient(int rows, int cols, Tensor dy, Tensor db) {
-        CudaTensor D = dev(dy, (long) rows * cols, "biasGradient dy (rows, cols)"), B = dev(db, cols, "biasGradient db (cols)");
+        CudaTensor D = deviceTensor(dy, (long) rows * cols, "biasGradient dy (rows, cols)"), B = deviceTensor(db, cols, "biasGradient db (cols)");
         device.kernels.biasGradient(rows, cols, D.address(), B.address());
     }
 
@@ -395,14 +395,14 @@ public final class CudaBackend implements GpuBackend {
         spec.checkForward("rnnForward", batch, steps, x, in, params, y, out);
         long state = (long) spec.layers() * batch * spec.units();   // (layers, B, H)
         if (usesJrnnKernels(spec)) {
-            return fused.train(spec, batch, steps, dev(x, 0, "rnnForward x").address(), address(in.h(), state, "rnnForward hx"),
-                    address(in.c(), state, "rnnForward cx"), dev(params, 0, "rnnForward params").address(),
-                    dev(y, 0, "rnnForward y").address(), address(out.h(), state, "rnnForward hy"), address(out.c(), state, "rnnForward cy"));
+            return fused.train(spec, batch, steps, deviceTensor(x, 0, "rnnForward x").address(), address(in.h(), state, "rnnForward hx"),
+                    address(in.c(), state, "rnnForward cx"), deviceTensor(params, 0, "rnnForward params").address(),
+                    deviceTensor(y, 0, "rnnForward y").address(), address(out.h(), state, "rnnForward hy"), address(out.c(), state, "rnnForward cy"));
         }
         try {
-            return rnn.train(spec, batch, steps, dev(x, 0, "rnnForward x").address(), address(in.h(), state, "rnnForward hx"),
-                    address(in.c(), state, "rnnForward cx"), dev(params, 0, "rnnForward params").address(),
-                    dev(y, 0, "rnnForward y").address(), address(out.h(), state, "rnnForward hy"), address(out.c(), state, "rnnForward cy"));
+            return rnn.train(spec, batch, steps, deviceTensor(x, 0, "rnnForward x").address(), address(in.h(), state, "rnnForward hx"),
+                    address(in.c(), state, "rnnForward cx"), deviceTensor(params, 0, "rnnForward params").address(),
+                    deviceTensor(y, 0, "rnnForward y").address(), address(out.h(), state, "rnnForward hy"), address(out.c(), state, "rnnForward cy"));
         } catch (RuntimeException e) {
             if (!fallsBackToJrnn(e)) throw e;
             refused(spec, e);
@@ -416,15 +416,15 @@ public final class CudaBackend implements GpuBackend {
         spec.checkForward("rnnInfer", batch, steps, x, in, params, y, out);
         long state = (long) spec.layers() * batch * spec.units();
         if (usesJrnnKernels(spec)) {
-            fused.infer(spec, batch, steps, dev(x, 0, "rnnInfer x").address(), address(in.h(), state, "rnnInfer hx"),
-                    address(in.c(), state, "rnnInfer cx"), dev(params, 0, "rnnInfer params").address(),
-                    dev(y, 0, "rnnInfer y").address(), address(out.h(), state, "rnnInfer hy"), address(out.c(), state, "rnnInfer cy"));
+            fused.infer(spec, batch, steps, deviceTensor(x, 0, "rnnInfer x").address(), address(in.h(), state, "rnnInfer hx"),
+                    address(in.c(), state, "rnnInfer cx"), deviceTensor(params, 0, "rnnInfer params").address(),
+                    deviceTensor(y, 0, "rnnInfer y").address(), address(out.h(), state, "rnnInfer hy"), address(out.c(), state, "rnnInfer cy"));
             return;
         }
         try {
-            rnn.infer(spec, batch, steps, dev(x, 0, "rnnInfer x").address(), address(in.h(), state, "rnnInfer hx"),
-                    address(in.c(), state, "rnnInfer cx"), dev(params, 0, "rnnInfer params").address(),
-                    dev(y, 0, "rnnInfer y").address(), address(out.h(), state, "rnnInfer hy"), address(out.c(), state, "rnnInfer cy"));
+            rnn.infer(spec, batch, steps, deviceTensor(x, 0, "rnnInfer x").address(), address(in.h(), state, "rnnInfer hx"),
+                    address(in.c(), state, "rnnInfer cx"), deviceTensor(params, 0, "rnnInfer params").address(),
+                    deviceTensor(y, 0, "rnnInfer y").address(), address(out.h(), state, "rnnInfer hy"), address(out.c(), state, "rnnInfer cy"));
         } catch (RuntimeException e) {
             if (!fallsBackToJrnn(e)) throw e;
             refused(spec, e);
@@ -439,10 +439,10 @@ public final class CudaBackend implements GpuBackend {
             RnnState dOut = dLast == null ? RnnState.NONE : dLast, dIn = dInitial == null ? RnnState.NONE : dInitial;
             f.spec.checkBackward("rnnBackward", f.batch, f.steps, dy, dOut, dx, dIn, dParams);
             long state = (long) f.spec.layers() * f.batch * f.spec.units();
-            fused.backward(f, dev(dy, 0, "rnnBackward dy").address(), address(dOut.h(), state, "rnnBackward dhy"),
-                    address(dOut.c(), state, "rnnBackward dcy"), dx == null ? 0L : dev(dx, 0, "rnnBackward dx").address(),
+            fused.backward(f, deviceTensor(dy, 0, "rnnBackward dy").address(), address(dOut.h(), state, "rnnBackward dhy"),
+                    address(dOut.c(), state, "rnnBackward dcy"), dx == null ? 0L : deviceTensor(dx, 0, "rnnBackward dx").address(),
                     address(dIn.h(), state, "rnnBackward dhx"), address(dIn.c(), state, "rnnBackward dcx"),
-                    dev(dParams, 0, "rnnBackward dParams").address());
+                    deviceTensor(dParams, 0, "rnnBackward dParams").address());
             return;
         }
         if (!(trace instanceof RnnEngine.Trace t) || t.engine() != rnn) {
@@ -453,10 +453,10 @@ public final class CudaBackend implements GpuBackend {
         RnnState dOut = dLast == null ? RnnState.NONE : dLast, dIn = dInitial == null ? RnnState.NONE : dInitial;
         t.spec.checkBackward("rnnBackward", t.batch, t.steps, dy, dOut, dx, dIn, dParams);
         long state = (long) t.spec.layers() * t.batch * t.spec.units();
-        long dyA = dev(dy, 0, "rnnBackward dy").address(), dhyA = address(dOut.h(), state, "rnnBackward dhy");
-        long dcyA = address(dOut.c(), state, "rnnBackward dcy"), dxA = dx == null ? 0L : dev(dx, 0, "rnnBackward dx").address();
+        long dyA = deviceTensor(dy, 0, "rnnBackward dy").address(), dhyA = address(dOut.h(), state, "rnnBackward dhy");
+        long dcyA = address(dOut.c(), state, "rnnBackward dcy"), dxA = dx == null ? 0L : deviceTensor(dx, 0, "rnnBackward dx").address();
         long dhxA = address(dIn.h(), state, "rnnBackward dhx"), dcxA = address(dIn.c(), state, "rnnBackward dcx");
-        long dpA = dev(dParams, 0, "rnnBackward dParams").address();
+        long dpA = deviceTensor(dParams, 0, "rnnBackward dParams").address();
         try {
             rnn.backward(t, dyA, dhyA, dcyA, dxA, dhxA, dcxA, dpA);
         } catch (RuntimeException e) {
@@ -474,24 +474,24 @@ public final class CudaBackend implements GpuBackend {
 
     @Override
     public void lastStep(int batch, int steps, int width, Tensor seq, Tensor out) {
-        CudaTensor S = dev(seq, (long) batch * steps * width, "lastStep seq (B, T, W)");
-        CudaTensor O = dev(out, (long) batch * width, "lastStep out (B, W)");
+        CudaTensor S = deviceTensor(seq, (long) batch * steps * width, "lastStep seq (B, T, W)");
+        CudaTensor O = deviceTensor(out, (long) batch * width, "lastStep out (B, W)");
         device.kernels.lastStep(batch, steps, width, S.address(), O.address());
     }
 
     @Override
     public void lastStepBackward(int batch, int steps, int width, Tensor dOut, Tensor dSeq) {
-        CudaTensor D = dev(dOut, (long) batch * width, "lastStepBackward dOut (B, W)");
-        CudaTensor S = dev(dSeq, (long) batch * steps * width, "lastStepBackward dSeq (B, T, W)");
+        CudaTensor D = deviceTensor(dOut, (long) batch * width, "lastStepBackward dOut (B, W)");
+        CudaTensor S = deviceTensor(dSeq, (long) batch * steps * width, "lastStepBackward dSeq (B, T, W)");
         device.kernels.lastStepBackward(batch, steps, width, D.address(), S.address());
     }
 
     @Override
     public void gatherRows(int rows, int width, Tensor src, Tensor index, Tensor dst) {
         if (rows < 0 || width < 0) throw new IllegalArgumentException("gatherRows sizes must be >= 0, found " + rows + " x " + width);
-        CudaTensor S = dev(src, 0, "gatherRows src (N, width)");
-        CudaTensor I = dev(index, rows, "gatherRows index (rows)");
-        CudaTensor D = dev(dst, (long) rows * width, "gatherRows dst (rows, width)");
+        CudaTensor S = deviceTensor(src, 0, "gatherRows src (N, width)");
+        CudaTensor I = deviceTensor(index, rows, "gatherRows index (rows)");
+        CudaTensor D = deviceTensor(dst, (long) rows * width, "gatherRows dst (rows, width)");
         // NB: the kernel cannot throw: an index outside [0, N) copies zeros and is not reported
         device.kernels.gatherRows(rows, width, width == 0 ? 0 : S.size() / width, S.address(), I.address(), D.address());
     }
@@ -501,7 +501,7 @@ public final class CudaBackend implements GpuBackend {
     @Override
     public void dropout(long seed, long step, int salt, float rate, int n, Tensor in, Tensor out) {
         if (!(rate >= 0 && rate < 1)) throw new IllegalArgumentException("dropout rate must be in [0, 1), found " + rate);
-        CudaTensor I = dev(in, n, "dropout in (n)"), O = dev(out, n, "dropout out (n)");
+        CudaTensor I = deviceTensor(in, n, "dropout in (n)"), O = deviceTensor(out, n, "dropout out (n)");
         // NB: the scale in double, as the CPU backends: the kept values then match them bit for bit
         device.kernels.dropout(n, I.address(), O.address(), seed, step, salt, rate, 1.0 / (1.0 - rate));
     }
@@ -512,17 +512,17 @@ public final class CudaBackend implements GpuBackend {
         if (batch <= 0 || classes <= 0) {
             throw new IllegalArgumentException("batch and classes must be positive, found " + batch + " and " + classes);
         }
-        CudaTensor L = dev(logits, (long) batch * classes, "softmaxCrossEntropy logits (B, C)");
-        CudaTensor Y = dev(labels, batch, "softmaxCrossEntropy labels (B)");
-        CudaTensor S = dev(stats, 2, "softmaxCrossEntropy stats (2)");
-        long d = dLogits == null ? 0L : dev(dLogits, (long) batch * classes, "softmaxCrossEntropy dLogits (B, C)").address();
+        CudaTensor L = deviceTensor(logits, (long) batch * classes, "softmaxCrossEntropy logits (B, C)");
+        CudaTensor Y = deviceTensor(labels, batch, "softmaxCrossEntropy labels (B)");
+        CudaTensor S = deviceTensor(stats, 2, "softmaxCrossEntropy stats (2)");
+        long d = dLogits == null ? 0L : deviceTensor(dLogits, (long) batch * classes, "softmaxCrossEntropy dLogits (B, C)").address();
         device.kernels.softmaxXent(batch, classes, L.address(), Y.address(), gradScale, d, S.address());
     }
 
     @Override
     public void softmax(int rows, int cols, Tensor logits, Tensor probs) {
-        CudaTensor L = dev(logits, (long) rows * cols, "softmax logits (rows, cols)");
-        CudaTensor P = dev(probs, (long) rows * cols, "softmax probs (rows, cols)");
+        CudaTensor L = deviceTensor(logits, (long) rows * cols, "softmax logits (rows, cols)");
+        CudaTensor P = deviceTensor(probs, (long) rows * cols, "softmax probs (rows, cols)");
         device.kernels.softmaxRows(rows, cols, L.address(), P.address());
     }
 
@@ -530,8 +530,8 @@ public final class CudaBackend implements GpuBackend {
     public void adam(int n, Tensor params, Tensor grads, Tensor m, Tensor v,
                      float lr, float beta1, float beta2, float eps, long t) {
         if (t < 1) throw new IllegalArgumentException("adam step t is 1-based, found " + t);
-        CudaTensor P = dev(params, n, "adam params"), G = dev(grads, n, "adam grads");
-        CudaTensor M = dev(m, n, "adam m"), V = dev(v, n, "adam v");
+        CudaTensor P = deviceTensor(params, n, "adam params"), G = deviceTensor(grads, n, "adam grads");
+        CudaTensor M = deviceTensor(m, n, "adam m"), V = deviceTensor(v, n, "adam v");
         float alpha = (float) (lr * Math.sqrt(1 - Math.pow(beta2, t)) / (1 - Math.pow(beta1, t)));
         device.kernels.adam(n, P.address(), G.address(), M.address(), V.address(), alpha, beta1, beta2, 1f - beta1, 1f - beta2, eps);
     }
@@ -543,13 +543,13 @@ public final class CudaBackend implements GpuBackend {
         device.open();
     }
 
-    /** The device address of an optional tensor: 0 (cuDNN's NULL) for {@code null}, else as {@link #dev}. */
+    /** The device address of an optional tensor: 0 (cuDNN's NULL) for {@code null}, else as {@link #deviceTensor}. */
     private long address(Tensor t, long need, String what) {
-        return t == null ? 0L : dev(t, need, what).address();
+        return t == null ? 0L : deviceTensor(t, need, what).address();
     }
 
     /** {@code t} as one of this backend's live tensors holding at least {@code need} floats. */
-    private CudaTensor dev(Tensor t, long need, String what) {
+    private CudaTensor deviceTensor(Tensor t, long need, String what) {
         open();
         if (!(t instanceof CudaTensor c) || c.owner != this) {
             throw new IllegalArgumentException(what + ": the CUDA backend takes its own tensors, found "

@@ -100,8 +100,8 @@ final class CudaContext implements AutoCloseable {
      * cuDNN and cuBLAS leave theirs.
      */
     void makeCurrent() {
-        // NB: on every op, so through Panama (FastDriver); switching, rare, through JCuda
-        if (FastDriver.currentContext(current) != contextHandle) check(cuCtxSetCurrent(context), "cuCtxSetCurrent");
+        // NB: on every op, so through Panama (PanamaDriver); switching, rare, through JCuda
+        if (PanamaDriver.currentContext(current) != contextHandle) check(cuCtxSetCurrent(context), "cuCtxSetCurrent");
     }
 
     void synchronize() {

@@ -33,7 +33,7 @@ import jcuda.driver.CUstream;
 final class CudaDevice implements AutoCloseable {
     final CudaContext ctx;
     final DeviceArena arena;
-    final Kernels kernels;
+    final KernelLauncher kernels;
     final Driver.DeviceInfo info;
     /** Floats per host-to-device piece of {@link #write}: 16 MiB of pinned memory per staging buffer at most. */
     static final int WRITE_CHUNK = 4 << 20;
@@ -51,7 +51,7 @@ final class CudaDevice implements AutoCloseable {
             info = Driver.device(ctx.ordinal);
             arena = new DeviceArena(ctx);
             opened.add(arena);
-            kernels = new Kernels(ctx);
+            kernels = new KernelLauncher(ctx);
         } catch (RuntimeException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
                 try {

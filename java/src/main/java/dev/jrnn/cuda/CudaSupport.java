@@ -27,7 +27,7 @@ public final class CudaSupport {
         List<String> missing = new ArrayList<>();
         Driver.Status d = Driver.status();
         if (!d.ok()) missing.add("driver: " + d.problem());
-        String k = Kernels.missingResources();
+        String k = KernelLauncher.missingResources();
         if (k != null) missing.add("kernels: " + (detailed ? k : "not in this build (built without nvcc)"));
         for (String lib : new String[] {"cuBLAS", "cuDNN"}) {
             try {
@@ -88,9 +88,9 @@ public final class CudaSupport {
         } catch (CudaUnavailableException e) {
             out.add("cuDNN:        unavailable: " + e.getMessage());
         }
-        String k = Kernels.missingResources();
-        out.add("kernels:      " + (k == null ? String.join(", ", Kernels.FUNCTIONS.keySet())
-                + " (PTX for compute_75" + (Kernels.class.getResource(Kernels.RESOURCE_DIR + "dropout.fatbin") != null
+        String k = KernelLauncher.missingResources();
+        out.add("kernels:      " + (k == null ? String.join(", ", KernelLauncher.FUNCTIONS.keySet())
+                + " (PTX for compute_75" + (KernelLauncher.class.getResource(KernelLauncher.RESOURCE_DIR + "dropout.fatbin") != null
                 ? ", fatbin with SASS" : "") + ") in the jar" : "unavailable: " + k));
         String why = unavailableReason();
         if (why == null) {

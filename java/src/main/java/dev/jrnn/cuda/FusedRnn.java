@@ -62,7 +62,7 @@ final class FusedRnn {
         RnnSpec spec = tr.spec, s = spec.layer(l);
         int B = tr.batch, T = tr.steps, F = s.inputSize(), H = s.units(), GH = s.gateWidth();
         boolean lstm = s.cell() == RnnSpec.Cell.LSTM;
-        int act = Kernels.activationCode(s.activation());
+        int act = KernelLauncher.activationCode(s.activation());
         long base = floatAt(tr.params, spec.layerOffset(l));
         long W = floatAt(base, s.offsetW()), R = floatAt(base, s.offsetR()), bias = floatAt(base, s.offsetBias());
         long in = l == 0 ? tr.x : tr.outputs.get(l - 1).address();
@@ -124,7 +124,7 @@ final class FusedRnn {
         RnnSpec spec = tr.spec, s = spec.layer(l);
         int B = tr.batch, T = tr.steps, F = s.inputSize(), H = s.units(), GH = s.gateWidth();
         boolean lstm = s.cell() == RnnSpec.Cell.LSTM;
-        int act = Kernels.activationCode(s.activation());
+        int act = KernelLauncher.activationCode(s.activation());
         long base = floatAt(tr.params, spec.layerOffset(l)), dBase = floatAt(dParams, spec.layerOffset(l));
         long W = floatAt(base, s.offsetW()), R = floatAt(base, s.offsetR());
         long in = l == 0 ? tr.x : tr.outputs.get(l - 1).address();

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * The Java launchers ({@link Kernels}, whose values {@link FastDriver#LAUNCH} hands to
+ * The Java launchers ({@link KernelLauncher}, whose values {@link PanamaDriver#LAUNCH} hands to
  * cuLaunchKernel) pass each kernel exactly the parameters its built PTX declares: the same count,
  * and per parameter the same kind and width ({@code .u32}/{@code .s32} from an {@code Integer},
  * {@code .u64} from a {@code Long} (pointers, 64-bit integers), {@code .f32} from a {@code Float},
@@ -38,8 +38,8 @@ class KernelParamsTest {
     /** Kernel name to its parameter types as the PTX of the jar's modules declares them. */
     static Map<String, List<String>> ptxParams() throws IOException {
         Map<String, List<String>> out = new TreeMap<>();
-        for (String module : Kernels.FUNCTIONS.keySet()) {
-            try (InputStream in = Kernels.class.getResourceAsStream(Kernels.RESOURCE_DIR + module + ".ptx")) {
+        for (String module : KernelLauncher.FUNCTIONS.keySet()) {
+            try (InputStream in = KernelLauncher.class.getResourceAsStream(KernelLauncher.RESOURCE_DIR + module + ".ptx")) {
                 assertNotNull(in, "no " + module + ".ptx in the build");
                 String ptx = new String(in.readAllBytes(), StandardCharsets.UTF_8);
                 Matcher m = ENTRY.matcher(ptx);
@@ -79,11 +79,11 @@ class KernelParamsTest {
     void everyLauncherPassesThePtxParameterTypes() throws IOException {
         GpuSupport.requireDevice();
         Map<String, List<String>> ptx = ptxParams();
-        for (List<String> names : Kernels.FUNCTIONS.values()) {
+        for (List<String> names : KernelLauncher.FUNCTIONS.values()) {
             for (String k : names) assertTrue(ptx.containsKey(k), "kernel " + k + " is not in the PTX: " + ptx.keySet());
         }
         Map<String, List<String>> seen = new ConcurrentHashMap<>();
-        Kernels.launchObserver = (name, args) -> {
+        KernelLauncher.launchObserver = (name, args) -> {
             List<String> kinds = new ArrayList<>();
             for (Object a : args) kinds.add(kind(a));
             seen.putIfAbsent(name, kinds);
@@ -91,7 +91,7 @@ class KernelParamsTest {
         try (CudaBackend be = GpuSupport.backendWith("jrnn.cuda.weights", "copy")) {
             exerciseEveryKernel(be);
         } finally {
-            Kernels.launchObserver = null;
+            KernelLauncher.launchObserver = null;
         }
         for (var e : ptx.entrySet()) {
             List<String> launched = seen.get(e.getKey());

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class KernelResourcesTest {
 
     private static byte[] resource(String name) throws IOException {
-        try (InputStream in = Kernels.class.getResourceAsStream(Kernels.RESOURCE_DIR + name)) {
+        try (InputStream in = KernelLauncher.class.getResourceAsStream(KernelLauncher.RESOURCE_DIR + name)) {
             return in == null ? null : in.readAllBytes();
         }
     }
@@ -26,11 +26,11 @@ class KernelResourcesTest {
     @Test
     void builtPtxDefinesEveryKernelTheJavaSideLooksUp() throws IOException {
         if (!NativeBuild.kernelsBuilt()) {
-            System.out.println("SKIPPED: this build has no kernels (nvcc not found): " + Kernels.missingResources());
+            System.out.println("SKIPPED: this build has no kernels (nvcc not found): " + KernelLauncher.missingResources());
             Assumptions.abort("built without nvcc");
         }
-        assertNull(Kernels.missingResources());
-        for (var e : Kernels.FUNCTIONS.entrySet()) {
+        assertNull(KernelLauncher.missingResources());
+        for (var e : KernelLauncher.FUNCTIONS.entrySet()) {
             byte[] ptx = resource(e.getKey() + ".ptx");
             assertNotNull(ptx, e.getKey() + ".ptx");
             String text = new String(ptx, StandardCharsets.US_ASCII);
@@ -47,7 +47,7 @@ class KernelResourcesTest {
 
     @Test
     void withoutKernelsTheReasonSaysHowToGetThem() {
-        String missing = Kernels.missingResources();
+        String missing = KernelLauncher.missingResources();
         if (NativeBuild.kernelsBuilt()) {
             assertNull(missing);
         } else {

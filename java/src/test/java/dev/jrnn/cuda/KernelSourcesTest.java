@@ -49,20 +49,20 @@ class KernelSourcesTest {
     void activationCodesAndBlockSizeMatch() throws IOException {
         String h = read("common.cuh");
         for (Activation a : new Activation[] {Activation.LINEAR, Activation.RELU, Activation.TANH, Activation.SIGMOID}) {
-            assertEquals(Kernels.activationCode(a), define(h, "JRNN_ACT_" + a.name()), a.name());
+            assertEquals(KernelLauncher.activationCode(a), define(h, "JRNN_ACT_" + a.name()), a.name());
         }
-        assertEquals(Kernels.BLOCK, define(h, "JRNN_BLOCK"));
+        assertEquals(KernelLauncher.BLOCK, define(h, "JRNN_BLOCK"));
     }
 
     @Test
     void everyKernelTheJavaSideLaunchesIsDefinedInItsModule() throws IOException {
         Pattern kernel = Pattern.compile("extern \"C\" __global__ void (\\w+)\\(");
-        for (var e : Kernels.FUNCTIONS.entrySet()) {
+        for (var e : KernelLauncher.FUNCTIONS.entrySet()) {
             Matcher m = kernel.matcher(read(e.getKey() + ".cu"));
             List<String> defined = new ArrayList<>();
             while (m.find()) defined.add(m.group(1));
             assertEquals(e.getValue().stream().sorted().toList(), defined.stream().sorted().toList(),
-                    e.getKey() + ".cu defines other kernels than Kernels.FUNCTIONS lists");
+                    e.getKey() + ".cu defines other kernels than KernelLauncher.FUNCTIONS lists");
         }
     }
 
@@ -70,8 +70,8 @@ class KernelSourcesTest {
     void cmakeBuildsExactlyTheModulesTheJavaSideLoads() throws IOException {
         Matcher m = Pattern.compile("set\\(JRNN_KERNEL_MODULES ([^)]*)\\)").matcher(read("CMakeLists.txt"));
         assertTrue(m.find());
-        assertEquals(List.copyOf(Kernels.FUNCTIONS.keySet()), Arrays.asList(m.group(1).trim().split("\\s+")));
-        for (String module : Kernels.FUNCTIONS.keySet()) {
+        assertEquals(List.copyOf(KernelLauncher.FUNCTIONS.keySet()), Arrays.asList(m.group(1).trim().split("\\s+")));
+        for (String module : KernelLauncher.FUNCTIONS.keySet()) {
             assertTrue(Files.isRegularFile(NativeBuild.sources().resolve(module + ".cu")), module);
         }
         Path tests = NativeBuild.sources().resolve("tests");

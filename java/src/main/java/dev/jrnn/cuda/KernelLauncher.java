@@ -25,7 +25,7 @@ import jcuda.driver.CUresult;
  * {@code cuModuleLoadData}, looked up by name, launched on the backend's stream. Each launcher
  * lays out the kernel's parameters in the order of its {@code extern "C"} signature.
  */
-final class Kernels implements AutoCloseable {
+final class KernelLauncher implements AutoCloseable {
     /** Where the build puts the modules, as classpath resources. */
     static final String RESOURCE_DIR = "/dev/jrnn/cuda/kernels/";
 
@@ -66,7 +66,7 @@ final class Kernels implements AutoCloseable {
     static String missingResources() {
         List<String> missing = new ArrayList<>();
         for (String module : FUNCTIONS.keySet()) {
-            if (Kernels.class.getResource(RESOURCE_DIR + module + ".ptx") == null) missing.add(module + ".ptx");
+            if (KernelLauncher.class.getResource(RESOURCE_DIR + module + ".ptx") == null) missing.add(module + ".ptx");
         }
         if (missing.isEmpty()) return null;
         return "jrnn's CUDA kernels are not in this build (missing " + String.join(", ", missing) + " under "
@@ -76,7 +76,7 @@ final class Kernels implements AutoCloseable {
 
     private final CudaContext ctx;
     private final List<CUmodule> modules = new ArrayList<>();
-    /** The functions' raw handles, for {@link FastDriver#LAUNCH}. */
+    /** The functions' raw handles, for {@link PanamaDriver#LAUNCH}. */
     private final Map<String, MemorySegment> handles = new HashMap<>();
     /**
      * A launch's parameter values, 8 bytes each, and the pointers to them cuLaunchKernel takes
@@ -91,7 +91,7 @@ final class Kernels implements AutoCloseable {
     /** Which image each module was loaded from (fatbin or ptx), for {@code jrnn info}. */
     final Map<String, String> loadedFrom = new LinkedHashMap<>();
 
-    Kernels(CudaContext ctx) {
+    KernelLauncher(CudaContext ctx) {
         this.ctx = ctx;
         String missing = missingResources();
         if (missing != null) throw new CudaUnavailableException(missing);
@@ -137,7 +137,7 @@ final class Kernels implements AutoCloseable {
     }
 
     private static byte[] resource(String name) {
-        try (InputStream in = Kernels.class.getResourceAsStream(RESOURCE_DIR + name)) {
+        try (InputStream in = KernelLauncher.class.getResourceAsStream(RESOURCE_DIR + name)) {
             return in == null ? null : in.readAllBytes();
         } catch (IOException e) {
             throw new CudaUnavailableException("cannot read kernel resource " + RESOURCE_DIR + name + ": " + e.getMessage(), e);
@@ -180,7 +180,7 @@ final class Kernels implements AutoCloseable {
         ctx.makeCurrent();
         int rc;
         try {
-            rc = (int) FastDriver.LAUNCH.invokeExact(f, grid, gridY, 1, block, 1, 1, 0,
+            rc = (int) PanamaDriver.LAUNCH.invokeExact(f, grid, gridY, 1, block, 1, 1, 0,
                     MemorySegment.ofAddress(ctx.streamHandle), pointers, MemorySegment.NULL);
         } catch (Throwable t) {
             throw new IllegalStateException("calling cuLaunchKernel through Panama failed", t);

@@ -20,8 +20,8 @@ import java.lang.invoke.MethodHandle;
  * interposes the driver API (GPU-sharing layers, tracers) sees JCuda's calls but not these two.
  */
 @SuppressWarnings("restricted")
-final class FastDriver {
-    private FastDriver() {}
+final class PanamaDriver {
+    private PanamaDriver() {}
 
     /**
      * CUresult cuLaunchKernel(CUfunction f, unsigned gridDimX, unsigned gridDimY, unsigned gridDimZ,
