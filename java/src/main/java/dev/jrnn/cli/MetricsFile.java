@@ -6,6 +6,7 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
+import dev.jrnn.experiment.JsonErrors;
 import dev.jrnn.io.Checkpoint;
 import java.io.IOException;
 import java.io.StringReader;
@@ -59,7 +60,7 @@ final class MetricsFile {
             JsonObject o = root.getAsJsonObject();
             return new Identity(string(file, o, "model"), string(file, o, "dataset"), number(file, o, "seed"));
         } catch (JsonParseException | IllegalStateException e) {
-            throw new IOException(file + ": expected a jrnn metrics JSON, found invalid JSON (" + Json.problem(e) + ")", e);
+            throw new IOException(file + ": expected a jrnn metrics JSON, found invalid JSON (" + JsonErrors.problem(e) + ")", e);
         }
     }
 

@@ -155,10 +155,16 @@ final class PredictCommand implements Callable<Integer> {
      * @throws IllegalArgumentException for a PNG of another size
      */
     static int[] readPng(Path f, int rows, int cols) throws IOException {
+        return readPng(Files.readAllBytes(f), f, rows, cols);
+    }
+
+    /** {@link #readPng(Path, int, int)} of bytes in memory; {@code f} only names them in errors. */
+    static int[] readPng(byte[] bytes, Path f, int rows, int cols) throws IOException {
         BufferedImage img;
-        try (javax.imageio.stream.ImageInputStream in = ImageIO.createImageInputStream(f.toFile())) {
+        try (javax.imageio.stream.ImageInputStream in = new javax.imageio.stream.MemoryCacheImageInputStream(
+                new java.io.ByteArrayInputStream(bytes))) {
             java.util.Iterator<javax.imageio.ImageReader> readers = ImageIO.getImageReadersByFormatName("png");
-            if (in == null || !readers.hasNext()) throw new IOException(f + ": cannot open it as a PNG");
+            if (!readers.hasNext()) throw new IOException(f + ": this Java has no PNG reader (javax.imageio)");
             javax.imageio.ImageReader reader = readers.next();
             try {
                 reader.setInput(in, true, true);

@@ -1,14 +1,14 @@
-package dev.jrnn.cli;
+package dev.jrnn.experiment;
 
-/** JSON helpers of the CLI. */
-final class Json {
-    private Json() {}
+/** Gson's errors, made fit for users (the CLI and the sweep's files); internal. */
+public final class JsonErrors {
+    private JsonErrors() {}
 
     /**
      * What a Gson parse error says, without the class names, the advice to parse leniently and the
      * troubleshooting URL that Gson appends: e.g. {@code "unterminated object at line 1 column 57"}.
      */
-    static String problem(Throwable e) {
+    public static String problem(Throwable e) {
         Throwable t = e.getCause() != null && e.getMessage() != null && e.getMessage().startsWith(e.getCause().getClass().getName())
                 ? e.getCause() : e;
         String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
