@@ -209,12 +209,17 @@ class UserSafetyTest {
     // ---- 4. predict --json never prints a bare NaN ---------------------------------------------
 
     @Test
-    void predictJsonWritesNullForNaN() throws IOException {
-        Checkpoint c = Checkpoint.load(trained);
-        float[] p = c.params().clone();
-        Arrays.fill(p, Float.NaN);
+    void oneNaNRecurrentWeightGivesNaNOnEveryBackendAndNullInJson() throws IOException {
+        // 32 units: wider than a vector, so the Vector API lanes (not only the scalar tails) see the NaN
+        dev.jrnn.nn.Sequential m = dev.jrnn.nn.Sequential.notebook(dev.jrnn.backend.RnnSpec.Cell.GRU, 32, 1,
+                dev.jrnn.backend.Activation.TANH, 0.2, 28, 28, 10);
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(5);
+        float[] p = new float[m.paramCount()];
+        for (int i = 0; i < p.length; i++) p[i] = (float) (rnd.nextGaussian() * 0.2);
+        // one NaN recurrent weight (R of the GRU, after W (G*H, F)): the Vector API's clamp once turned it into 88.3
+        p[((dev.jrnn.nn.Recurrent) m.layers().get(0)).spec(28).offsetR() + 5] = Float.NaN;
         Path nan = dir.resolve("nan.safetensors");
-        new Checkpoint(c.model(), p, null).save(nan);
+        new Checkpoint(m, p, null).save(nan);
         Path images = data.resolve("t10k-images-idx3-ubyte.gz");
         for (String backend : new String[] {"cpu", "reference"}) {
             MainTest.Result r = MainTest.run("predict", "--checkpoint", nan.toString(), "--image", images.toString(), "--json",
@@ -226,6 +231,12 @@ class UserSafetyTest {
             JsonObject o = JsonParser.parseReader(reader).getAsJsonObject();
             for (JsonElement e : o.getAsJsonArray("probabilities")) assertTrue(e.isJsonNull(), backend + ": " + r.out());
             assertTrue(r.err().contains("not finite"), r.err());
+            // and evaluate says NaN on the CPU as on the reference, not a plausible accuracy alone
+            MainTest.Result ev = MainTest.run("evaluate", "--checkpoint", nan.toString(), "--dataset", "mnist", "--data-dir",
+                    data.toString(), "--backend", backend);
+            assertEquals(0, ev.code(), ev.err());
+            assertTrue(ev.out().contains("loss: NaN"), backend + ": " + ev.out());
+            assertTrue(ev.err().contains("the loss is not finite"), ev.err());
         }
     }
 
