@@ -124,7 +124,7 @@ public final class Checkpointer implements AutoCloseable {
                     latest.save(file);
                     latestOnDisk = true;
                 } catch (IOException e) {
-                    System.err.println("jrnn: could not write " + file + ": " + e.getMessage());
+                    System.err.println("jrnn: " + rescued(latest, e).getMessage());
                     return null;
                 }
             }
