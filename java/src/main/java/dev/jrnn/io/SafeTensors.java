@@ -228,7 +228,8 @@ public final class SafeTensors {
         }
         if (expect < dataLength) {
             throw new CheckpointFormatException(file, Problem.MALFORMED_HEADER, "the data section has "
-                    + dataLength + " bytes but the tensors use only " + expect);
+                    + dataLength + " bytes but the tensors use only " + expect + ": " + (dataLength - expect)
+                    + " too many (the header length field is off by as much, or data was appended)");
         }
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (Entry e : entries) {
