@@ -57,14 +57,14 @@ final class BackendOptions {
     }
 
     /**
-     * The backend line without the reason {@code auto} gives, e.g. {@code backend: cpu (Vector API,
-     * 2 threads); no usable CUDA GPU (--verbose says why)}.
+     * The backend line without the details of {@code auto}'s reason, e.g. {@code backend: cpu
+     * (Vector API, 2 threads) (auto: no usable CUDA GPU; --verbose says why)}.
      */
     static String shortLine(String line) {
         int auto = line.indexOf(" (auto: ");
         if (auto < 0) return line;
         String head = line.substring(0, auto);
-        return head.startsWith("backend: cuda") ? head : head + "; no usable CUDA GPU (--verbose says why)";
+        return head + (head.startsWith("backend: cuda") ? " (auto)" : " (auto: no usable CUDA GPU; --verbose says why)");
     }
 
     /**
