@@ -57,14 +57,28 @@ final class BackendOptions {
     }
 
     /**
-     * The backend line without the details of {@code auto}'s reason, e.g. {@code backend: cpu
-     * (Vector API, 2 threads) (auto: no usable CUDA GPU; --verbose says why)}.
+     * The backend line with {@code auto}'s reason cut to its clauses (file lists, places looked and
+     * OS messages in parentheses dropped), e.g. {@code backend: cpu (Vector API, 2 threads) (auto:
+     * CUDA unavailable: driver: no NVIDIA driver; cuBLAS not found; cuDNN not found)}.
      */
     static String shortLine(String line) {
         int auto = line.indexOf(" (auto: ");
-        if (auto < 0) return line;
+        if (auto < 0 || !line.endsWith(")")) return line;
         String head = line.substring(0, auto);
-        return head + (head.startsWith("backend: cuda") ? " (auto)" : " (auto: no usable CUDA GPU; --verbose says why)");
+        return head + " (auto: " + clauses(line.substring(auto + 8, line.length() - 1), 120) + ")";
+    }
+
+    /** {@code text} without its parenthesised groups, at most {@code max} characters. */
+    private static String clauses(String text, int max) {
+        StringBuilder sb = new StringBuilder();
+        int depth = 0;
+        for (char c : text.toCharArray()) {
+            if (c == '(') depth++;
+            else if (c == ')') depth = Math.max(0, depth - 1);
+            else if (depth == 0) sb.append(c);
+        }
+        String s = sb.toString().replaceAll(" +", " ").replaceAll(" ;", ";").strip();
+        return s.length() > max ? s.substring(0, max - 3) + "..." : s;
     }
 
     /**
@@ -74,15 +88,6 @@ final class BackendOptions {
     static String shortCudaError(String full) {
         if (full == null) return "--backend cuda: CUDA cannot start; use --backend cpu (or auto); --verbose says why";
         String body = full.replaceFirst("^--backend cuda: ", "").replaceFirst("; use --backend cpu \\(or auto\\)$", "");
-        StringBuilder sb = new StringBuilder();
-        int depth = 0;
-        for (char c : body.toCharArray()) {          // drop (...) groups: file lists, places looked, OS messages
-            if (c == '(') depth++;
-            else if (c == ')') depth = Math.max(0, depth - 1);
-            else if (depth == 0) sb.append(c);
-        }
-        String s = sb.toString().replaceAll(" +", " ").replaceAll(" ;", ";").strip();
-        if (s.length() > 150) s = s.substring(0, 147) + "...";
-        return "--backend cuda: " + s + "\nUse --backend cpu (or auto); --verbose says why, 'jrnn info' lists what was found.";
+        return "--backend cuda: " + clauses(body, 150) + "\nUse --backend cpu (or auto); --verbose says why, 'jrnn info' lists what was found.";
     }
 }
