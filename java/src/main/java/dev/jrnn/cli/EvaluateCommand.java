@@ -67,6 +67,11 @@ final class EvaluateCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "%s on %s: loss: %.4f - accuracy: %.4f (%,d samples, %.1fs)%n",
                     c.model().shortName(), d.name(), ev.loss(), ev.accuracy(), ev.samples(), ev.seconds());
             out.flush();
+            if (!Double.isFinite(ev.loss())) {
+                spec.commandLine().getErr().println("jrnn: the loss is not finite: " + checkpoint + " holds NaN or infinite"
+                        + " weights (the accuracy above counts NaN outputs as class 0)");
+                spec.commandLine().getErr().flush();
+            }
         }
         return 0;
     }

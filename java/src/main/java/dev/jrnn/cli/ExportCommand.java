@@ -2,6 +2,8 @@ package dev.jrnn.cli;
 
 import dev.jrnn.io.Checkpoint;
 import dev.jrnn.io.PyTorchWeights;
+import dev.jrnn.backend.Activation;
+import dev.jrnn.nn.Recurrent;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -27,10 +29,20 @@ final class ExportCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "The safetensors file to write.")
     Path out;
 
+    @Option(names = "--allow-relu", description = "Export relu-cell models too. PyTorch's nn.LSTM and nn.GRU compute"
+            + " tanh only: such weights load there without error but give wrong answers unless your own code applies relu.")
+    boolean allowRelu;
+
     @Override
     public Integer call() throws IOException {
         if (!format.equals("pytorch")) throw new IllegalArgumentException("--format must be pytorch, found " + format);
         Checkpoint c = Checkpoint.load(checkpoint);
+        boolean relu = c.model().layers().stream().anyMatch(l -> l instanceof Recurrent r && r.activation() == Activation.RELU);
+        if (relu && !allowRelu) {
+            throw new IllegalArgumentException(c.model().shortName() + " in " + checkpoint + " has relu cells, but PyTorch's"
+                    + " nn.LSTM/nn.GRU compute tanh only: the export would load there and give wrong answers."
+                    + " Add --allow-relu if your own PyTorch code applies relu.");
+        }
         PyTorchWeights.save(c, out);
         spec.commandLine().getOut().println("wrote " + out + " (" + c.model().shortName() + ", " + c.model().paramCount()
                 + " params, PyTorch names)");

@@ -12,8 +12,8 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
- * Keras-like output: a live progress bar per epoch on stderr (batches done, ETA, running loss
- * and accuracy), then one line per epoch on stdout, with {@code val_loss} and {@code val_accuracy}
+ * Keras-like output: a live progress bar per epoch on stderr when it is a terminal (batches done,
+ * ETA, running loss and accuracy), then one line per epoch on stdout, with {@code val_loss} and {@code val_accuracy}
  * when the run holds data out.
  */
 final class KerasProgress implements TrainingRun.Listener {
@@ -23,10 +23,24 @@ final class KerasProgress implements TrainingRun.Listener {
     private ProgressBar pb;
     private int batches;
 
+    /** @param bar whether a live bar is wanted; it is drawn only when stderr is a terminal */
     KerasProgress(PrintWriter out, PrintStream barStream, boolean bar) {
         this.out = out;
         this.barStream = barStream;
-        this.bar = bar;
+        this.bar = bar && stderrIsTerminal();
+    }
+
+    /**
+     * Whether stderr is a terminal, where carriage-return frames redraw a bar; in a log file or a
+     * pipe they pile up, so there only the per-epoch lines are written. The {@code ./jrnn} launcher
+     * knows ({@code [ -t 2 ]}) and passes {@code -Djrnn.stderr.tty}; without it, Java's console
+     * (JDK 22+: whether the process runs in a terminal) decides.
+     */
+    static boolean stderrIsTerminal() {
+        String p = System.getProperty("jrnn.stderr.tty");
+        if (p != null) return Boolean.parseBoolean(p);
+        java.io.Console c = System.console();
+        return c != null && c.isTerminal();
     }
 
     @Override

@@ -39,10 +39,19 @@ public final class Main implements Runnable {
             if (Boolean.getBoolean("jrnn.debug")) ex.printStackTrace(c.getErr());
             return ex instanceof IllegalArgumentException ? 2 : 1;
         });
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } catch (OutOfMemoryError e) {   // NB: last resort; train and sweep refuse models too large for the heap up front
+            err.println("jrnn: " + MemoryCheck.outOfMemory(e));
+            err.flush();
+            return 1;
+        }
     }
 
     static String describe(Throwable ex) {
+        for (Throwable t = ex; t != null; t = t.getCause()) {   // an OOM in a worker thread arrives wrapped
+            if (t instanceof OutOfMemoryError oom) return MemoryCheck.outOfMemory(oom);
+        }
         String m = ex.getMessage();
         return m == null || m.isBlank() ? ex.getClass().getSimpleName() : m;
     }

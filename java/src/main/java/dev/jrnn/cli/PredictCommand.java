@@ -1,6 +1,10 @@
 package dev.jrnn.cli;
 
+import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonNull;
+import com.google.gson.JsonPrimitive;
 import com.google.gson.JsonObject;
 import dev.jrnn.backend.Backend;
 import dev.jrnn.data.IdxReader;
@@ -52,7 +56,8 @@ final class PredictCommand implements Callable<Integer> {
     @Option(names = "--invert", description = "Use 255 - pixel (for dark-on-light drawings; MNIST is light on dark).")
     boolean invert;
 
-    @Option(names = "--json", description = "Print JSON: every class probability and the top k.")
+    @Option(names = "--json", description = "Print JSON: every class probability and the top k (a NaN or infinite"
+            + " probability, from non-finite weights, is null).")
     boolean json;
 
     @Mixin
@@ -68,6 +73,13 @@ final class PredictCommand implements Callable<Integer> {
         Checkpoint c = Checkpoint.load(checkpoint);
         Sequential m = c.model();
         int rows = m.inputShape().dim(0), cols = m.inputShape().dim(1);
+        if (Files.isDirectory(image)) {
+            throw new IOException("--image " + image + " is a directory; expected a PNG or an IDX images file");
+        }
+        if (!Files.exists(image)) {
+            throw new java.nio.file.NoSuchFileException(image.toString(), null, "no such file; expected a PNG (--image"
+                    + " digit.png) or an IDX images file (--image t10k-images-idx3-ubyte.gz --index 0)");
+        }
         int[] pixels = isPng(image) ? readPng(image, rows, cols) : readIdx(image, index, rows, cols);
         Preprocess pre = c.training() != null ? c.training().data().preprocess() : Preprocess.SCALE;
         float[] x = new float[rows * cols];                       // (1, T, F)
@@ -79,6 +91,13 @@ final class PredictCommand implements Callable<Integer> {
             p = t.predict(x, 1);                                  // (1, C)
         }
         String dataset = c.training() != null ? c.training().data().dataset() : "";
+        boolean finite = true;
+        for (float v : p) finite &= Float.isFinite(v);
+        if (!finite) {
+            spec.commandLine().getErr().println("jrnn: the model's output is not finite (NaN or Inf): " + checkpoint
+                    + " holds non-finite weights, or the input overflowed them" + (json ? "; such values are null in the JSON" : ""));
+            spec.commandLine().getErr().flush();
+        }
         int k = Math.min(top, p.length);
         int[] order = IntStream.range(0, p.length).boxed().sorted(Comparator.comparingDouble((Integer i) -> -p[i]))
                 .mapToInt(Integer::intValue).limit(k).toArray();
@@ -88,18 +107,18 @@ final class PredictCommand implements Callable<Integer> {
             o.addProperty("image", what);
             o.addProperty("model", m.shortName());
             JsonArray probs = new JsonArray();
-            for (float v : p) probs.add(v);
+            for (float v : p) probs.add(jsonNumber(v));
             o.add("probabilities", probs);
             JsonArray tops = new JsonArray();
             for (int i : order) {
                 JsonObject e = new JsonObject();
                 e.addProperty("class", i);
                 e.addProperty("name", className(dataset, i));
-                e.addProperty("probability", p[i]);
+                e.add("probability", jsonNumber(p[i]));
                 tops.add(e);
             }
             o.add("top", tops);
-            out.println(o);
+            out.println(new GsonBuilder().serializeNulls().create().toJson(o));
         } else {
             out.printf(Locale.ROOT, "%s, model %s:%n", what, m.shortName());
             for (int r = 0; r < k; r++) {
@@ -109,6 +128,11 @@ final class PredictCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** A JSON number, or null for NaN and Inf, which JSON cannot hold (Gson would print a bare NaN). */
+    static JsonElement jsonNumber(float v) {
+        return Float.isFinite(v) ? new JsonPrimitive(v) : JsonNull.INSTANCE;
     }
 
     static String className(String dataset, int i) {
@@ -123,14 +147,48 @@ final class PredictCommand implements Callable<Integer> {
         }
     }
 
-    /** Gray levels 0..255 of a rows x cols PNG; colour is reduced to luma (ITU-R BT.601). */
+    /**
+     * Gray levels 0..255 of a rows x cols PNG; colour is reduced to luma (ITU-R BT.601).
+     *
+     * @throws IOException naming the file, for a damaged or truncated PNG (and anything ImageIO
+     *                     throws on one)
+     * @throws IllegalArgumentException for a PNG of another size
+     */
     static int[] readPng(Path f, int rows, int cols) throws IOException {
-        BufferedImage img = ImageIO.read(f.toFile());
-        if (img == null) throw new IOException(f + ": not a readable PNG");
-        if (img.getHeight() != rows || img.getWidth() != cols) {
-            throw new IllegalArgumentException(f + ": expected a " + cols + "x" + rows + " image (width x height, the model's"
-                    + " features x steps), found " + img.getWidth() + "x" + img.getHeight());
+        return readPng(Files.readAllBytes(f), f, rows, cols);
+    }
+
+    /** {@link #readPng(Path, int, int)} of bytes in memory; {@code f} only names them in errors. */
+    static int[] readPng(byte[] bytes, Path f, int rows, int cols) throws IOException {
+        BufferedImage img;
+        try (javax.imageio.stream.ImageInputStream in = new javax.imageio.stream.MemoryCacheImageInputStream(
+                new java.io.ByteArrayInputStream(bytes))) {
+            java.util.Iterator<javax.imageio.ImageReader> readers = ImageIO.getImageReadersByFormatName("png");
+            if (!readers.hasNext()) throw new IOException(f + ": this Java has no PNG reader (javax.imageio)");
+            javax.imageio.ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                // NB: the size first, from the header alone: a PNG claiming 2^31 x 2^31 pixels must not
+                // make ImageIO allocate them
+                int w = reader.getWidth(0), h = reader.getHeight(0);
+                if (h != rows || w != cols) {
+                    throw new IllegalArgumentException(f + ": expected a " + cols + "x" + rows + " image (width x height,"
+                            + " the model's features x steps), found " + w + "x" + h);
+                }
+                img = reader.read(0);
+            } finally {
+                reader.dispose();
+            }
+        } catch (javax.imageio.IIOException e) {
+            throw new IOException(f + ": a damaged or truncated PNG (" + pngProblem(e) + "); expected a complete "
+                    + cols + "x" + rows + " PNG: export the image again", e);
+        } catch (RuntimeException e) {
+            if (e instanceof IllegalArgumentException && e.getMessage() != null && e.getMessage().startsWith(f + ":")) throw e;
+            throw new IOException(f + ": a damaged PNG (" + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + "); expected a complete " + cols + "x" + rows
+                    + " PNG: export the image again", e);
         }
+        if (img == null) throw new IOException(f + ": not a readable PNG");
         int[] g = new int[rows * cols];
         // NB: read gray samples from the raster; getRGB() on a gray image applies a colour-space conversion.
         boolean gray = img.getRaster().getNumBands() <= 2 && img.getColorModel().getNumColorComponents() == 1;
@@ -148,6 +206,15 @@ final class PredictCommand implements Callable<Integer> {
             }
         }
         return g;
+    }
+
+    /** ImageIO's message and the cause it wraps (e.g. "Error reading PNG image data: Unexpected end of ZLIB input stream"). */
+    private static String pngProblem(javax.imageio.IIOException e) {
+        String m = e.getMessage() == null ? "unreadable" : e.getMessage();
+        Throwable c = e.getCause();
+        if (c != null && c.getMessage() != null && !m.contains(c.getMessage())) m += ": " + c.getMessage();
+        else if (c instanceof java.io.EOFException) m += ": the file ends early";
+        return m;
     }
 
     static int[] readIdx(Path f, int index, int rows, int cols) throws IOException {

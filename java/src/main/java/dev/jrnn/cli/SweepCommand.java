@@ -123,12 +123,17 @@ final class SweepCommand implements Callable<Integer> {
                         + ", or choose another --out");
             }
         }
+        Outputs.writableDirectory(dir, resume != null ? "--resume" : "--out");
         DataSelection.Splits data = Commands.load(config.data(), dataOptions.dataDir);
         SweepConfig cfg = config;
         Path outDir = dir;
         Sweep sweep = new Sweep(config, dir);
         long t0 = System.nanoTime();
-        try (Backend be = BackendOptions.create(config.backend(), config.threads(), err)) {
+        try (Backend be = BackendOptions.create(config.backend(), config.threads(), backendOptions.verbose, err)) {
+            for (ModelName name : config.models()) {
+                MemoryCheck.check(name.build(config.activation(), config.dropout(), data.train().steps(), data.train().features(),
+                        data.train().classes()), be, BackendOptions.effectiveThreads(config.threads()), config.batchSize());
+            }
             sweep.writeConfig();   // records --epochs / --backend changes made on resume too
             String env = String.format(Locale.ROOT, "%s %s, %d CPUs, Java %s; backend: %s", System.getProperty("os.name"),
                     System.getProperty("os.arch"), Runtime.getRuntime().availableProcessors(), Runtime.version(), be.description());

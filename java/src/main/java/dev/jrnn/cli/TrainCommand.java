@@ -63,7 +63,12 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--metrics-out", paramLabel = "FILE.json", description = "Write per-epoch and test metrics as JSON.")
     Path metricsOut;
 
-    @Option(names = "--no-progress", description = "No live progress bar (the per-epoch lines remain).")
+    @Option(names = "--overwrite", description = "Replace an existing --checkpoint or --metrics-out file that is not"
+            + " this run's own (by default such files are never overwritten).")
+    boolean overwrite;
+
+    @Option(names = "--no-progress", description = "No live progress bar (the per-epoch lines remain; without a terminal"
+            + " on stderr there is no bar either).")
     boolean noProgress;
 
     /** Options a checkpoint fixes; naming one with --resume is an error rather than silently ignored. */
@@ -94,6 +99,8 @@ final class TrainCommand implements Callable<Integer> {
             model.check();
             selection = dataOptions.selection();
         }
+        Path saveTo = checkpoint != null ? checkpoint : resume;
+        checkOutputs(saveTo, resumed);
         DataSelection.Splits data = Commands.load(selection, dataOptions.dataDir);
         Sequential m = resumed != null ? resumed.model()
                 : model.build(data.train().steps(), data.train().features(), data.train().classes());
@@ -104,9 +111,16 @@ final class TrainCommand implements Callable<Integer> {
         TrainConfig cfg = (resumed != null ? resumed.training().config()
                 : TrainConfig.defaults().withBatchSize(optimizer.batchSize).withLearningRate(optimizer.lr).withSeed(seed))
                 .withLogInterval(TrainingRun.PROGRESS_INTERVAL);
-        Path saveTo = checkpoint != null ? checkpoint : resume;
-        try (Backend be = backendOptions.create(err); Trainer t = new Trainer(m, be, cfg);
-             Checkpointer ck = saveTo == null ? null : new Checkpointer(saveTo)) {
+        try (Backend be = backendOptions.create(err)) {
+            if (resumed == null) MemoryCheck.check(m, be, backendOptions.threads(), cfg.batchSize());
+            train(m, be, cfg, resumed, selection, data, saveTo, out);
+        }
+        return 0;
+    }
+
+    private void train(Sequential m, Backend be, TrainConfig cfg, Checkpoint resumed, DataSelection selection,
+                       DataSelection.Splits data, Path saveTo, PrintWriter out) throws IOException {
+        try (Trainer t = new Trainer(m, be, cfg); Checkpointer ck = saveTo == null ? null : new Checkpointer(saveTo)) {
             TrainingRun run;
             if (resumed != null) {
                 run = TrainingRun.resume(resumed, t, epochs, be.name(), ck);
@@ -119,7 +133,14 @@ final class TrainCommand implements Callable<Integer> {
                 ck.cleanStale();
                 ck.installShutdownHook(c -> Commands.reportInterrupted(c, saveTo, "jrnn train --resume " + saveTo));
             }
-            TrainingRun.Result r = run.run(data.train(), data.validation(), data.test(), new KerasProgress(out, System.err, !noProgress));
+            TrainingRun.Result r;
+            try {
+                r = run.run(data.train(), data.validation(), data.test(), new KerasProgress(out, System.err, !noProgress));
+            } catch (ArithmeticException e) {   // diverged: the checkpoint still holds the last good epoch
+                int saved = run.epochsDone() - 1;
+                throw new ArithmeticException(e.getMessage() + (ck == null ? "" : saved > 0
+                        ? "; " + saveTo + " keeps epoch " + saved + ", the last good one" : "; no epoch finished, nothing saved"));
+            }
             Evaluation ev = r.test();
             out.printf(Locale.ROOT, "Test loss: %.4f - test accuracy: %.4f (%,d samples, %.1fs)%n",
                     ev.loss(), ev.accuracy(), ev.samples(), ev.seconds());
@@ -127,7 +148,44 @@ final class TrainCommand implements Callable<Integer> {
             out.flush();
             if (metricsOut != null) writeMetrics(m, be, cfg, selection, data.train().size(), r.history(), ev);
         }
-        return 0;
+    }
+
+    /**
+     * Before any data is read: refuses to replace files that are not this run's own (unless
+     * --overwrite) and proves every output writable.
+     */
+    private void checkOutputs(Path saveTo, Checkpoint resumed) throws IOException {
+        if (checkpoint != null && (resume == null || !sameFile(checkpoint, resume))) {
+            Outputs.refuseOverwrite(checkpoint, "--checkpoint", overwrite, isCheckpoint(checkpoint)
+                    ? "a jrnn run: continue it with --resume " + checkpoint : null);
+        }
+        if (metricsOut != null) {
+            if (saveTo != null && sameFile(metricsOut, saveTo)) {
+                throw new IllegalArgumentException("--metrics-out and the checkpoint name the same file " + metricsOut
+                        + ": choose another --metrics-out");
+            }
+            boolean ours = resumed != null && MetricsFile.isOf(metricsOut, resumed);
+            if (!ours) Outputs.refuseOverwrite(metricsOut, "--metrics-out", overwrite, null);
+        }
+        if (saveTo != null) Outputs.writable(saveTo, checkpoint != null ? "--checkpoint" : "--resume");
+        if (metricsOut != null) Outputs.writable(metricsOut, "--metrics-out");
+    }
+
+    private static boolean sameFile(Path a, Path b) {
+        Path x = a.toAbsolutePath().normalize(), y = b.toAbsolutePath().normalize();
+        try {
+            return x.equals(y) || (java.nio.file.Files.exists(x) && java.nio.file.Files.isSameFile(x, y));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static boolean isCheckpoint(Path f) {
+        try {
+            return java.nio.file.Files.isRegularFile(f) && Checkpoint.load(f).training() != null;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     private void writeMetrics(Sequential m, Backend be, TrainConfig cfg, DataSelection sel, int trainSamples,
@@ -146,6 +204,13 @@ final class TrainCommand implements Callable<Integer> {
         for (EpochRecord e : history) eps.add(Checkpoint.epochJson(e));
         root.add("epochs", eps);
         root.add("test", Checkpoint.evaluationJson(ev));
-        AtomicFiles.writeString(metricsOut, new GsonBuilder().setPrettyPrinting().serializeNulls().create().toJson(root) + "\n");
+        String text = new GsonBuilder().setPrettyPrinting().serializeNulls().create().toJson(root) + "\n";
+        try {
+            AtomicFiles.writeString(metricsOut, text);
+        } catch (IOException e) {   // checked writable before training; keep the numbers anyway
+            Path rescue = AtomicFiles.writeRescue(metricsOut, text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            throw new IOException("could not write --metrics-out " + metricsOut + " (" + Outputs.reason(e) + ")"
+                    + (rescue != null ? "; the metrics are in " + rescue + " instead" : ""), e);
+        }
     }
 }

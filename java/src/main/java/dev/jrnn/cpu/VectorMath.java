@@ -2,6 +2,7 @@ package dev.jrnn.cpu;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -22,6 +23,9 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code FloatVector} and is not inlined boxes its vectors and runs the Vector API's slow
  * fallback. Array-range helpers are safe to leave un-inlined, and the Vector API's own
  * methods are force-inlined regardless.
+ *
+ * <p>Non-finite inputs: NaN gives NaN and {@code +-Inf} the functions' exact limits (0, 1, -1),
+ * as the reference backend; a vector with such a lane is fixed up by a masked blend.
  *
  * <p>NB: every scalar twin performs the same float operations in the same order (with
  * {@link Math#fma}), so a loop's scalar tail returns bit-for-bit what a vector lane would.
@@ -68,9 +72,10 @@ final class VectorMath {
             int so = s + r * ss, o = d + r * ds;
             int i = 0;
             if (vector) {
-                for (; i <= n - L; i += L) {           // a signed int max with 0 zeroes every negative float
-                    ((IntVector) FloatVector.fromArray(SPECIES, src, so + i).reinterpretAsInts()).max(0)
-                            .reinterpretAsFloats().intoArray(dst, o + i);
+                for (; i <= n - L; i += L) {           // a signed int max with 0 zeroes every negative float,
+                    FloatVector x = FloatVector.fromArray(SPECIES, src, so + i);   // then NaN lanes are put back
+                    ((IntVector) x.reinterpretAsInts()).max(0).reinterpretAsFloats()
+                            .blend(x, x.test(VectorOperators.IS_NAN)).intoArray(dst, o + i);
                 }
             }
             for (; i < n; i++) dst[o + i] = relu(src[so + i]);
@@ -85,7 +90,8 @@ final class VectorMath {
             VectorSpecies<Float> sp = SPECIES;
             FloatVector one = FloatVector.broadcast(sp, 1f);
             for (; i <= n - L; i += L) {
-                FloatVector x = clamp(FloatVector.fromArray(sp, src, s + i).mul(-k));
+                FloatVector in = FloatVector.fromArray(sp, src, s + i);
+                FloatVector x = clamp(in.mul(-k));
                 FloatVector t = x.fma(FloatVector.broadcast(sp, LOG2E), FloatVector.broadcast(sp, ROUNDER));
                 FloatVector m = t.sub(ROUNDER);
                 FloatVector r = m.fma(FloatVector.broadcast(sp, -LN2_HI), x);
@@ -101,7 +107,17 @@ final class VectorMath {
                 FloatVector scale = ((IntVector) t.reinterpretAsInts()).sub(ROUNDER_BITS - 127)
                         .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
                 FloatVector e = p.mul(scale);
-                FloatVector.broadcast(sp, a).div(e.add(one)).add(b).intoArray(dst, d + i);
+                FloatVector y = FloatVector.broadcast(sp, a).div(e.add(one)).add(b);
+                // NB: the clamp maps NaN to a bound and +-Inf to results a subnormal away from the limits;
+                // such lanes (rare: one test and a predictable branch per vector) take NaN or the exact
+                // limit, as the scalar twin and the reference backend do.
+                VectorMask<Float> special = in.test(VectorOperators.IS_FINITE).not();
+                if (special.anyTrue()) {
+                    FloatVector limit = FloatVector.broadcast(sp, b).blend(a + b, in.compare(VectorOperators.GT, 0f))
+                            .blend(in, in.test(VectorOperators.IS_NAN));
+                    y = y.blend(limit, special);
+                }
+                y.intoArray(dst, d + i);
             }
         }
         for (; i < n; i++) dst[d + i] = logistic(src[s + i], k, a, b);
@@ -119,6 +135,7 @@ final class VectorMath {
     }
 
     private static float logistic(float x, float k, float a, float b) {
+        if (Float.isInfinite(x)) return x > 0 ? a + b : b;   // the exact limits, as the vector lanes
         return a / (exp(x * -k) + 1f) + b;
     }
 
@@ -149,8 +166,8 @@ final class VectorMath {
         return logistic(x, 2f, 2f, -1f);
     }
 
-    /** {@code max(x, 0)}. */
+    /** {@code max(x, 0)}; NaN stays NaN, as in the reference backend and PyTorch. */
     static float relu(float x) {
-        return x > 0f ? x : 0f;
+        return x > 0f || x != x ? x : 0f;
     }
 }

@@ -65,7 +65,12 @@ public final class IdxReader {
      * @throws IOException        if it cannot be read
      */
     public static Data read(Path file) throws IOException {
-        try (InputStream buffered = new BufferedInputStream(Files.newInputStream(file), BUFFER)) {
+        return read(Files.newInputStream(file), file);
+    }
+
+    /** {@link #read(Path)} from a stream, which it closes; {@code file} only names it in errors. */
+    static Data read(InputStream stream, Path file) throws IOException {
+        try (InputStream buffered = new BufferedInputStream(stream, BUFFER)) {
             buffered.mark(2);
             boolean gzip = buffered.read() == 0x1f && buffered.read() == 0x8b;
             buffered.reset();

@@ -77,8 +77,17 @@ public final class Sweep {
         if (!Files.isRegularFile(f)) {
             throw new IOException(dir + " holds no sweep: expected " + f + " (written when a sweep starts)");
         }
+        return parseConfig(f, Files.readAllBytes(f));
+    }
+
+    /** {@link #readConfig} of a file already read; {@code f} only names it in errors. */
+    public static SweepConfig parseConfig(Path f, byte[] bytes) throws IOException {
         try {
-            return SweepConfig.fromJson(JsonParser.parseString(Files.readString(f)).getAsJsonObject());
+            return SweepConfig.fromJson(JsonParser.parseString(new String(bytes, java.nio.charset.StandardCharsets.UTF_8))
+                    .getAsJsonObject());
+        } catch (com.google.gson.JsonParseException e) {
+            throw new IOException(f + ": expected a jrnn sweep description (JSON), found invalid JSON ("
+                    + JsonErrors.problem(e) + ")", e);
         } catch (RuntimeException e) {
             throw new IOException(f + ": " + e.getMessage(), e);
         }

@@ -108,7 +108,8 @@ public record SweepConfig(List<ModelName> models, int epochs, Activation activat
                     o.get("dropout").getAsDouble(), o.get("batch_size").getAsInt(), o.get("learning_rate").getAsFloat(),
                     data, seeds, o.get("backend").getAsString(), o.get("threads").getAsInt());
         } catch (NullPointerException | IllegalStateException | UnsupportedOperationException | ClassCastException e) {
-            throw new IllegalArgumentException("invalid sweep description: " + e, e);
+            throw new IllegalArgumentException("invalid sweep description: " + (e instanceof NullPointerException
+                    ? "a field is missing" : JsonErrors.problem(e)), e);
         }
     }
 }

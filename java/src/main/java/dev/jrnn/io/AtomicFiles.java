@@ -86,6 +86,30 @@ public final class AtomicFiles {
         return n;
     }
 
+    /**
+     * Last resort when {@code intended} cannot be written (its disk filled up, its directory went
+     * away): writes {@code bytes} to {@code jrnn-rescue-<pid>-NAME} in the system's temporary
+     * directory, else in the working directory, so that what a long run produced is not lost.
+     *
+     * @param intended the file that could not be written
+     * @param bytes    its contents
+     * @return where the bytes are now, or null when neither place could be written
+     */
+    public static Path writeRescue(Path intended, byte[] bytes) {
+        String name = "jrnn-rescue-" + ProcessHandle.current().pid() + "-" + intended.getFileName();
+        for (String dir : new String[] {System.getProperty("java.io.tmpdir"), System.getProperty("user.dir")}) {
+            if (dir == null) continue;
+            Path p = Path.of(dir).resolve(name);
+            try {
+                write(p, bytes);
+                return p;
+            } catch (IOException | RuntimeException e) {
+                // try the next place
+            }
+        }
+        return null;
+    }
+
     /** NB: makes the rename itself durable on Linux; other systems may refuse to open a directory, which is harmless. */
     private static void forceDirectory(Path dir) {
         try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {

@@ -192,7 +192,11 @@ public record Checkpoint(Sequential model, float[] params, Training training) {
      * @throws IOException               when it cannot be read
      */
     public static Checkpoint load(Path file) throws IOException {
-        SafeTensors.Contents c = SafeTensors.read(file);
+        return fromContents(file, SafeTensors.read(file));
+    }
+
+    /** {@link #load} of a file already read; {@code file} only names it in errors (and fuzz tests skip the disk). */
+    static Checkpoint fromContents(Path file, SafeTensors.Contents c) throws IOException {
         Map<String, String> md = c.metadata();
         String format = md.get("format");
         if (!FORMAT.equals(format)) {

@@ -66,11 +66,34 @@ public final class Checkpointer implements AutoCloseable {
             if (stopped) return;
             latest = c;
             latestOnDisk = false;
-            c.save(file);
+            try {
+                c.save(file);
+            } catch (IOException e) {
+                throw rescued(c, e);
+            }
             latestOnDisk = true;
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * After a failed write: puts {@code c} in {@link AtomicFiles#writeRescue a rescue file} and
+     * returns the exception to throw, which says where the state went.
+     */
+    private IOException rescued(Checkpoint c, IOException e) {
+        Path rescue = null;
+        try {
+            rescue = AtomicFiles.writeRescue(file, SafeTensors.encode(c.metadata(), c.tensors()));
+        } catch (RuntimeException ignored) {
+            // nothing more to try
+        }
+        String why = e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason()
+                : e.getMessage();
+        return new IOException("could not write checkpoint " + file + " (" + why + ")" + (rescue == null
+                ? "; the state of this epoch could not be saved anywhere"
+                : "; epoch " + (c.training() == null ? "?" : c.training().epochsDone()) + " is saved in " + rescue
+                + " instead: continue with --resume " + rescue), e);
     }
 
     /**
@@ -101,7 +124,7 @@ public final class Checkpointer implements AutoCloseable {
                     latest.save(file);
                     latestOnDisk = true;
                 } catch (IOException e) {
-                    System.err.println("jrnn: could not write " + file + ": " + e.getMessage());
+                    System.err.println("jrnn: " + rescued(latest, e).getMessage());
                     return null;
                 }
             }

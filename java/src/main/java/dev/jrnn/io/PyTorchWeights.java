@@ -98,7 +98,12 @@ public final class PyTorchWeights {
      * @throws IOException               when the file cannot be read
      */
     public static Checkpoint load(Path file, int steps, Activation activation, double dropout) throws IOException {
-        SafeTensors.Contents c = SafeTensors.read(file);
+        return fromContents(file, SafeTensors.read(file), steps, activation, dropout);
+    }
+
+    /** {@link #load} of a file already read; {@code file} only names it in errors (and fuzz tests skip the disk). */
+    static Checkpoint fromContents(Path file, SafeTensors.Contents c, int steps, Activation activation, double dropout)
+            throws IOException {
         Inferred inf = c.metadata().containsKey("jrnn.model")
                 ? new Inferred(modelFromMetadata(file, c.metadata()), Map.of())
                 : infer(file, c, steps, activation, dropout);

@@ -152,6 +152,14 @@ public final class SafeTensors {
      * @throws IOException               when the file cannot be read
      */
     public static Contents read(Path file) throws IOException {
+        if (Files.isDirectory(file)) {
+            throw new java.nio.file.FileSystemException(file.toString(), null, "is a directory; expected a safetensors file"
+                    + " (e.g. " + file.resolve("last.safetensors") + ")");
+        }
+        if (!Files.exists(file)) {
+            throw new java.nio.file.NoSuchFileException(file.toString(), null, "no such file; expected a safetensors"
+                    + " file (a checkpoint written by 'jrnn train --checkpoint FILE')");
+        }
         long size = Files.size(file);
         if (size < 8) {
             throw new CheckpointFormatException(file, Problem.HEADER_LENGTH,
@@ -179,7 +187,18 @@ public final class SafeTensors {
                     + (n > rest ? " (truncated, or not a safetensors file)" : ""));
         }
         String json = new String(bytes, 8, (int) n, StandardCharsets.UTF_8);
-        JsonObject header = parseHeader(file, json);
+        JsonObject header;
+        try {
+            header = parseHeader(file, json);
+        } catch (CheckpointFormatException e) {
+            long end = jsonEnd(bytes);
+            // NB: the length is to blame when the JSON runs past it, or when what follows the JSON inside it
+            // is binary (the start of the data section), not text such as a writer's space padding
+            if (end < 0 || end == n || (end < n && text(bytes, 8 + (int) end, 8 + (int) n))) throw e;
+            throw new CheckpointFormatException(file, Problem.HEADER_LENGTH, "the header length field says " + n
+                    + " bytes, but the JSON header is " + end + " bytes long: the file is damaged (or was edited by"
+                    + " hand); re-export it from its source", e);
+        }
         int dataStart = 8 + (int) n;
         long dataLength = bytes.length - dataStart;
 
@@ -209,7 +228,8 @@ public final class SafeTensors {
         }
         if (expect < dataLength) {
             throw new CheckpointFormatException(file, Problem.MALFORMED_HEADER, "the data section has "
-                    + dataLength + " bytes but the tensors use only " + expect);
+                    + dataLength + " bytes but the tensors use only " + expect + ": " + (dataLength - expect)
+                    + " too many (the header length field is off by as much, or data was appended)");
         }
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (Entry e : entries) {
@@ -234,8 +254,54 @@ public final class SafeTensors {
         } catch (JsonParseException | IOException | IllegalStateException e) {
             String start = json.length() > 40 ? json.substring(0, 40) + "..." : json;
             throw new CheckpointFormatException(file, Problem.MALFORMED_HEADER, "the header is not a safetensors JSON object ("
-                    + e.getMessage() + "); it starts with " + new JsonPrimitive(start), e);
+                    + jsonProblem(e) + "); it starts with " + new JsonPrimitive(start), e);
         }
+    }
+
+    /**
+     * Where a JSON object starting at byte 8 ends (bytes after the length field), by matching braces
+     * outside strings; -1 when it does not start with '{' or does not end within {@link #MAX_HEADER}.
+     */
+    static long jsonEnd(byte[] bytes) {
+        if (bytes.length <= 8 || bytes[8] != '{') return -1;
+        int depth = 0;
+        boolean inString = false;
+        int limit = (int) Math.min(bytes.length, 8L + MAX_HEADER);
+        for (int i = 8; i < limit; i++) {
+            byte c = bytes[i];
+            if (inString) {
+                if (c == '\\') i++;
+                else if (c == '"') inString = false;
+            } else if (c == '"') {
+                inString = true;
+            } else if (c == '{' || c == '[') {
+                depth++;
+            } else if (c == '}' || c == ']') {
+                if (--depth == 0) return i - 7L;
+            }
+        }
+        return -1;
+    }
+
+    private static boolean text(byte[] b, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if ((b[i] < 0x20 && b[i] != '\t' && b[i] != '\n' && b[i] != '\r') || b[i] == 0x7f) return false;
+        }
+        return true;
+    }
+
+    /** A Gson error without its class names, its advice to parse leniently and its troubleshooting URL. */
+    static String jsonProblem(Throwable e) {
+        Throwable t = e.getCause() != null && e.getMessage() != null && e.getMessage().startsWith(e.getCause().getClass().getName())
+                ? e.getCause() : e;
+        String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+        int see = m.indexOf("\nSee ");
+        if (see >= 0) m = m.substring(0, see);
+        m = m.replaceFirst("^[a-z.]+(Exception|Error): ", "")
+                .replace("Use JsonReader.setStrictness(Strictness.LENIENT) to accept malformed JSON", "malformed JSON")
+                .replaceFirst(" path \\$\\S*$", "").strip();
+        if (m.startsWith("End of input")) m = "unexpected end of input" + m.substring(12);
+        return m.isEmpty() ? "invalid JSON" : Character.toLowerCase(m.charAt(0)) + m.substring(1);
     }
 
     private static Map<String, String> metadata(Path file, JsonElement md) throws CheckpointFormatException {

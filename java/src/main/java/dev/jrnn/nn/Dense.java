@@ -55,6 +55,6 @@ public record Dense(int units, Activation activation) implements Layer {
     @Override
     public int paramCount(Shape input) {
         outputShape(input);
-        return units * input.dim(0) + units;
+        return Layers.checkedCount((long) units * input.dim(0) + units, this);
     }
 }

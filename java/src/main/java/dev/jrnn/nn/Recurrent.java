@@ -89,7 +89,10 @@ public abstract sealed class Recurrent implements Layer permits LSTM, GRU {
     @Override
     public int paramCount(Shape input) {
         outputShape(input);
-        return spec(input.dim(1)).paramCount();
+        RnnSpec s = spec(input.dim(1));
+        // NB: counted in long first: G*H*(F+H+b) passes 2^31 near 23,000 units, and int arithmetic would wrap silently
+        long n = (long) s.gateWidth() * ((long) s.inputSize() + s.units() + s.biasCount());
+        return Layers.checkedCount(n, this);
     }
 
     @Override

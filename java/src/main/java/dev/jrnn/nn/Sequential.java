@@ -59,7 +59,12 @@ public final class Sequential {
             }
             paramOffsets[i] = offset;
             paramCounts[i] = layer.paramCount(shape);
-            offset = Math.addExact(offset, paramCounts[i]);
+            if ((long) offset + paramCounts[i] > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "the model would have %,d parameters;"
+                        + " jrnn holds at most %,d (one float array): use fewer units or layers",
+                        (long) offset + paramCounts[i], Integer.MAX_VALUE));
+            }
+            offset += paramCounts[i];
             names.add(name);
             outputs.add(out);
             shape = out;

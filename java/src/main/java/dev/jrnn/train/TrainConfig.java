@@ -20,10 +20,12 @@ public record TrainConfig(float learningRate, float beta1, float beta2, float ep
      * Checks the settings; the Adam betas and epsilon are taken as given.
      *
      * @throws IllegalArgumentException if the learning rate, batch size, log interval or
-     *                                  evaluation batch size is not positive
+     *                                  evaluation batch size is not positive (or the learning rate not finite)
      */
     public TrainConfig {
-        if (!(learningRate > 0)) throw new IllegalArgumentException("learning rate must be positive, found " + learningRate);
+        if (!(learningRate > 0) || Float.isInfinite(learningRate)) {
+            throw new IllegalArgumentException("learning rate must be positive and finite, found " + learningRate);
+        }
         if (batchSize <= 0) throw new IllegalArgumentException("batch size must be positive, found " + batchSize);
         if (logInterval <= 0) throw new IllegalArgumentException("log interval must be positive, found " + logInterval);
         if (evalBatchSize <= 0) throw new IllegalArgumentException("eval batch size must be positive, found " + evalBatchSize);

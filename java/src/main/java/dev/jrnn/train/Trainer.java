@@ -30,7 +30,7 @@ import java.util.SplittableRandom;
  * instead (a sampled fingerprint, checked on every call, catches most changes made in place and
  * uploads the data again, but not all). A dataset of more than 2^31 - 1 floats or 2^24 samples, or
  * one whose copy fails (no room on the device), is copied batch by batch instead. A diverging loss
- * is noticed at the next read, so up to {@code logInterval - 1} steps may run on non-finite values
+ * (NaN, infinite, or above {@link #BLOW_UP} times a uniform guess's) is noticed at the next read, so up to {@code logInterval - 1} steps may run on non-finite values
  * before {@link #fit} throws.
  *
  * <p>Not thread-safe: use it, and its backend, from one thread at a time. Close it to release the
@@ -49,6 +49,13 @@ public final class Trainer implements AutoCloseable {
     private long step;                         // optimiser steps taken
     private int epochsDone;
     private Resident trainData, evalData;      // datasets copied to the backend, or null
+    /**
+     * Divergence guard, beside Keras' {@code TerminateOnNaN}: a running loss above this many times
+     * {@code ln(classes)} (a uniform guess's loss) stops {@link #fit} as a non-finite one does. NB: a
+     * model this far off predicts the wrong class with logit gaps in the hundreds; no run recovers
+     * from there, while a NaN can take many more epochs to appear (--lr 1e6 ended at loss 5e13).
+     */
+    public static final int BLOW_UP = 100;
     /** Largest dataset (in floats) kept on the backend; larger ones are copied batch by batch. Tests lower it. */
     static long residentLimit = Integer.MAX_VALUE;
 
@@ -279,7 +286,8 @@ public final class Trainer implements AutoCloseable {
      * @return the metrics of each epoch run, in order
      * @throws IllegalArgumentException when the data does not match the model's input or classes,
      *                                  or is empty
-     * @throws ArithmeticException      when the loss becomes NaN or infinite
+     * @throws ArithmeticException      when the loss becomes NaN or infinite, or exceeds
+     *                                  {@link #BLOW_UP} times {@code ln(classes)}
      */
     public List<EpochMetrics> fit(Dataset train, int epochs, TrainingListener listener) {
         checkData(train);
@@ -312,10 +320,13 @@ public final class Trainer implements AutoCloseable {
                     backend.read(stats, s, 0, 2);
                     int seen = Math.min(n, (bi + 1) * bs);
                     double loss = s[0] / seen;
-                    if (!Double.isFinite(loss)) {
-                        throw new ArithmeticException("training diverged: loss is " + loss + " at epoch " + epoch
-                                + ", batch " + (bi + 1) + (config.logInterval() > 1 ? " (checked every "
-                                + config.logInterval() + " batches)" : "") + "; try a lower --lr");
+                    if (!Double.isFinite(loss) || loss > blowUpLoss()) {
+                        throw new ArithmeticException("training diverged: " + (Double.isFinite(loss)
+                                ? String.format(java.util.Locale.ROOT, "the loss reached %.4g, over %d x ln(%d) = %.1f"
+                                        + " (%d times a uniform guess's loss)", loss, BLOW_UP, classes, blowUpLoss(), BLOW_UP)
+                                : "loss is " + loss) + " at epoch " + epoch + ", batch " + (bi + 1)
+                                + (config.logInterval() > 1 ? " (checked every " + config.logInterval() + " batches)" : "")
+                                + "; try a lower --lr");
                     }
                     l.onBatchEnd(bi + 1, loss, s[1] / seen);
                 }
@@ -348,6 +359,14 @@ public final class Trainer implements AutoCloseable {
         for (int i = 0; i < batch; i++) yHost[i] = y[i];
         backend.write(yHost, 0, yBuf, batch);
         trainStep(batch);
+    }
+
+    /**
+     * The running loss above which training counts as diverged though still finite: {@link #BLOW_UP}
+     * times the cross-entropy of a uniform guess, {@code ln(classes)} (230 for 10 classes).
+     */
+    private double blowUpLoss() {
+        return BLOW_UP * Math.max(1.0, Math.log(classes));
     }
 
     private void trainStep(int b) {
