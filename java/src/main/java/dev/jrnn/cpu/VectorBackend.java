@@ -7,8 +7,11 @@ import dev.jrnn.backend.RnnSpec;
 import dev.jrnn.backend.Tensor;
 import java.util.Arrays;
 import java.util.function.IntConsumer;
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -44,6 +47,11 @@ import jdk.incubator.vector.VectorSpecies;
 public final class VectorBackend implements Backend {
     private static final VectorSpecies<Float> S = VectorMath.SPECIES;
     private static final int L = S.length();
+    /** Dropout's lanes: doubles of the preferred width, and floats and ints as many (half as wide). */
+    private static final VectorSpecies<Double> DS = DoubleVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> DFS = FloatVector.SPECIES_PREFERRED.withShape(
+            VectorShape.forBitSize(DS.vectorBitSize() / 2));
+    private static final VectorSpecies<Integer> DIS = IntVector.SPECIES_PREFERRED.withShape(DFS.vectorShape());
     /**
      * GEMMs with fewer multiply-adds run on the caller only. NB: handing work to a pool thread
      * and waiting for it costs some 20-50 us on a VM, about what 2^21 multiply-adds take.
@@ -781,15 +789,24 @@ public final class VectorBackend implements Backend {
         int c2 = (int) step, c3 = (int) (step >>> 32), k0 = (int) seed, k1 = (int) (seed >>> 32);
         int q = (int) q0, qEnd = (int) q1;
         if (vector) {                                          // PhiloxLanes.LANES blocks at a time
-            final int lanes = PhiloxLanes.LANES;
-            long[] words = new long[4 * lanes];
-            for (; q <= qEnd - lanes; q += lanes) {
+            final int lanes = PhiloxLanes.LANES, dl = DS.length();
+            long[] words = new long[4 * lanes];                // word l of block b at [l*lanes + b]
+            int[] ew = new int[4 * lanes];                     // the same words in element order
+            // NB: toUniform(w) >= rate  <=>  (w >>> 8) >= ceil(rate 2^24), exactly: u is (w >>> 8) 2^-24
+            int keepFrom = (int) Math.ceil(rate * 0x1p24);
+            DoubleVector sv = DoubleVector.broadcast(DS, scale);
+            FloatVector zero = FloatVector.zero(DFS);
+            for (; q <= qEnd - lanes && 4 * (q + lanes) <= n; q += lanes) {
                 PhiloxLanes.blocks(q, salt, c2, c3, k0, k1, words);
                 for (int b = 0; b < lanes; b++) {
-                    for (int l = 0, i = 4 * (q + b); l < 4 && i < n; l++, i++) {
-                        float v = (float) (in[io + i] * scale);       // NB: a select, not a branch: keep is random
-                        out[oo + i] = Philox.toUniform((int) words[l * lanes + b]) >= rate ? v : 0f;
-                    }
+                    for (int l = 0; l < 4; l++) ew[4 * b + l] = (int) words[l * lanes + b];
+                }
+                for (int e = 0, i = 4 * q; e < 4 * lanes; e += dl, i += dl) {
+                    // (float) (in * scale) in double, as the scalar loop: dl floats widened to doubles
+                    DoubleVector d = (DoubleVector) FloatVector.fromArray(DFS, in, io + i).castShape(DS, 0);
+                    FloatVector v = (FloatVector) d.mul(sv).castShape(DFS, 0);
+                    IntVector w = IntVector.fromArray(DIS, ew, e).lanewise(VectorOperators.LSHR, 8);
+                    zero.blend(v, w.compare(VectorOperators.GE, keepFrom).cast(DFS)).intoArray(out, oo + i);
                 }
             }
         }
