@@ -323,9 +323,12 @@ public final class VectorBackend implements Backend {
         FloatTensor X = need(x, batch * T * F, "rnnForward x (B, T, F)");
         FloatTensor P = need(params, spec.paramCount(), "rnnForward params of " + spec);
         FloatTensor Y = need(y, batch * T * H, "rnnForward y (B, T, H)");
+        // NB: without a reserve (inference) each chunk keeps only two steps' gate blocks, used in
+        // turn: step t needs step t-1's cell state only, and the blocks stay in L2
+        int perSample = reserve != null ? spec.reservePerSample(T) : 2 * (spec.gateWidth() + H);
         FloatTensor R = reserve != null
                 ? need(reserve, batch * spec.reservePerSample(T), "rnnForward reserve (B, reservePerSample(T))")
-                : inferenceScratch(batch * spec.reservePerSample(T));
+                : inferenceScratch(batch * perSample);
         FloatTensor HX = state(hx, batch, H, "rnnForward hx"), CX = state(cx, batch, H, "rnnForward cx");
         FloatTensor HY = state(hy, batch, H, "rnnForward hy"), CY = state(cy, batch, H, "rnnForward cy");
         if (batch == 0) return;
@@ -337,7 +340,7 @@ public final class VectorBackend implements Backend {
         packForward(spec, P);
         int tasks = Math.min(threads, batch);
         run(tasks, task -> forwardChunk(spec, T, chunkStart(batch, tasks, task), chunkStart(batch, tasks, task + 1),
-                X, HX, CX, Y, HY, CY, R, workspaces[task]));
+                X, HX, CX, Y, HY, CY, R, perSample, reserve == null, workspaces[task]));
     }
 
     @Override
@@ -407,12 +410,15 @@ public final class VectorBackend implements Backend {
      * Forward over batch rows [b0, b1). The chunk's share of the reserve, rows [b0, b1) of
      * (B, reservePerSample(T)), is used time-major: step t holds a (Bc, G*H + H) block whose
      * rows are [activated gates, extra], so that every step's rows are evenly spaced. HX, CX
-     * (initial states) and HY, CY (final states) are (B, H) or null.
+     * (initial states) and HY, CY (final states) are (B, H) or null. With {@code ring}
+     * (inference) R holds {@code perSample = 2 (G*H + H)} floats per sample and step t uses
+     * block {@code t % 2}; else perSample is reservePerSample(T).
      */
     private void forwardChunk(RnnSpec spec, int T, int b0, int b1, FloatTensor X, FloatTensor HX, FloatTensor CX,
-                              FloatTensor Y, FloatTensor HY, FloatTensor CY, FloatTensor R, Workspace w) {
+                              FloatTensor Y, FloatTensor HY, FloatTensor CY, FloatTensor R, int perSample, boolean ring,
+                              Workspace w) {
         int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), RS = GH + H, KS = F + H + 2;
-        int Bc = b1 - b0, base = R.offset + b0 * spec.reservePerSample(T);
+        int Bc = b1 - b0, base = R.offset + b0 * perSample;
         boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
         boolean tanh = spec.activation() == Activation.TANH;
         float[] x = X.data, y = Y.data, res = R.data, b = stepB;
@@ -421,7 +427,8 @@ public final class VectorBackend implements Backend {
         for (int t = 0; t < T; t++) {
             for (int r0 = 0; r0 < Bc; r0 += ROW_BLOCK) {
                 int rows = Math.min(ROW_BLOCK, Bc - r0);
-                int g0 = base + (t * Bc + r0) * RS;               // (rows, RS) block: gates, then extra
+                int g0 = base + ((ring ? t & 1 : t) * Bc + r0) * RS; // (rows, RS) block: gates, then extra
+                int gp = base + ((ring ? (t - 1) & 1 : t - 1) * Bc + r0) * RS;   // step t-1's block
                 int x0 = X.offset + ((b0 + r0) * T + t) * F;      // x(t) rows, T*F apart
                 int y0 = Y.offset + ((b0 + r0) * T + t) * H;      // h(t) rows, T*H apart; h(t-1) = y0 - H
                 for (int r = 0; r < rows; r++) {
@@ -441,7 +448,7 @@ public final class VectorBackend implements Backend {
                     Gemm.gemm(vector, rows, GH, KS, xh, 0, KS, b, 0, GH, res, g0, RS, 0f, null, 0);
                     // c(t-1): the reserve's previous step, cx, or 0
                     float[] cp = t > 0 || CX == null ? res : CX.data;
-                    int c0 = t > 0 ? g0 - Bc * RS + GH : CX == null ? -1 : CX.offset + (b0 + r0) * H;
+                    int c0 = t > 0 ? gp + GH : CX == null ? -1 : CX.offset + (b0 + r0) * H;
                     lstmForwardRows(rows, H, RS, tanh, res, g0, cp, c0, t > 0 ? RS : H, y, y0, T * H);
                 } else {
                     // r, z: x W^T + b_W + h R^T + b_R; n: x W_n^T + b_Wn; extra: h R_n^T + b_Rn
@@ -457,7 +464,9 @@ public final class VectorBackend implements Backend {
         }
         for (int r = 0; r < Bc; r++) {                         // final states: h(T-1) from y, c(T-1) from the reserve
             if (HY != null) System.arraycopy(y, Y.offset + ((b0 + r) * T + T - 1) * H, HY.data, HY.offset + (b0 + r) * H, H);
-            if (CY != null) System.arraycopy(res, base + ((T - 1) * Bc + r) * RS + GH, CY.data, CY.offset + (b0 + r) * H, H);
+            if (CY != null) {
+                System.arraycopy(res, base + ((ring ? (T - 1) & 1 : T - 1) * Bc + r) * RS + GH, CY.data, CY.offset + (b0 + r) * H, H);
+            }
         }
     }
 
