@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """PyTorch peer of the seed notebook's model, for jrnn speed/accuracy comparison.
 
-Run with Debian's python3 (python3-torch), not a pyenv python:
+Run with Debian's python3 (python3-torch), or with a virtual environment's python that
+has a PyTorch wheel (scripts/bench_vs_peers.sh runs both):
 
     /usr/bin/python3 scripts/pytorch_peer.py bench --cell lstm --units 32 --threads 2
     /usr/bin/python3 scripts/pytorch_peer.py train --cell lstm --epochs 1 \\
@@ -16,8 +17,9 @@ last timestep -> Dropout(0.2) -> Linear(H, 64) + ReLU -> Dropout(0.2) ->
 Linear(64, 10); CrossEntropyLoss; Adam(lr=1e-3, eps=1e-7); input (B, 28, 28)
 float32, batch 256.
 
-bench prints one machine-readable line on stdout:
-    pytorch cell=lstm units=32 layers=1 batch=256 threads=2 samples_per_s=1234.5
+bench prints one machine-readable line on stdout (with --inference it times eval-mode
+forward passes under torch.inference_mode() instead of training steps):
+    pytorch train cell=lstm units=32 layers=1 batch=256 threads=2 samples_per_s=1234.5
 (plus blas_threads=..., see below) and torch version / BLAS info on stderr.
 
 Threads: torch.set_num_threads(--threads) sets torch's OpenMP pool. Debian's
@@ -133,17 +135,26 @@ def bench(args):
     model.train()
     xb = torch.rand(args.batch_size, 28, 28)
     yb = torch.randint(0, 10, (args.batch_size,))
+    if args.inference:
+        model.eval()
+
+        def step():
+            with torch.inference_mode():
+                model(xb)
+    else:
+        def step():
+            train_step(model, opt, loss_fn, xb, yb)
     for _ in range(args.warmup):
-        train_step(model, opt, loss_fn, xb, yb)
+        step()
     report_env(args)  # after warm-up: BLAS libraries are loaded lazily by some builds
     t0 = time.perf_counter()
     for _ in range(args.steps):
-        train_step(model, opt, loss_fn, xb, yb)
+        step()
     dt = time.perf_counter() - t0
     sps = args.steps * args.batch_size / dt
-    print("pytorch cell=%s units=%d layers=%d batch=%d threads=%d%s samples_per_s=%.1f"
-          % (args.cell, args.units, args.layers, args.batch_size, args.threads,
-             blas_tag(args), sps))
+    print("pytorch %s cell=%s units=%d layers=%d batch=%d threads=%d%s samples_per_s=%.1f"
+          % ("inference" if args.inference else "train", args.cell, args.units, args.layers,
+             args.batch_size, args.threads, blas_tag(args), sps))
 
 
 def read_idx(path):
@@ -210,6 +221,8 @@ def main():
     p.add_argument("--layers", type=int, default=1)
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--steps", type=int, default=30, help="bench: timed training steps")
+    p.add_argument("--inference", action="store_true",
+                   help="bench: time forward passes in eval mode under torch.inference_mode() instead")
     p.add_argument("--warmup", type=int, default=5, help="bench: untimed steps first")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--blas-threads", type=int, default=1,

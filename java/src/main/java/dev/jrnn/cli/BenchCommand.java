@@ -35,7 +35,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code --report} runs the same runner with {@code --report}, which only writes the report.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Time K training steps (after warm-up) on random 28x28 data and print samples/s.",
+        description = {"Time K training steps (or, with --inference, K predictions of a batch; after warm-up) on random 28x28 data and print samples/s.",
                 "With --jmh: run the JMH benchmarks (GRU vs LSTM, GPU vs CPU, kernels; the full grid, or --quick)"
                         + " and write jmh-result.json, report.md and PNG charts into --out;"
                         + " with --report FILE.json: only (re)write the report from a JMH JSON file."})
@@ -62,7 +62,7 @@ final class BenchCommand implements Callable<Integer> {
 
     /** The options of the plain timer, which --jmh and --report do not take. */
     private static final List<String> TIMER_ONLY = List.of("--cell", "--units", "--layers", "--activation", "--dropout",
-            "--batch-size", "--steps", "--warmup", "--repeats", "--threads");
+            "--batch-size", "--steps", "--warmup", "--repeats", "--threads", "--inference");
 
     /** The options that only make sense with --jmh or --report. */
     private static final List<String> JMH_ONLY = List.of("--quick", "--out", "--jmh-jar");
@@ -76,12 +76,16 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "256", description = "Batch size (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--steps", defaultValue = "20", description = "Timed training steps (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", defaultValue = "20", description = "Timed steps (default: ${DEFAULT-VALUE}).")
     int steps;
 
     @Option(names = "--warmup", defaultValue = "300",
             description = "Untimed warm-up steps; the JIT needs a few hundred calls of each Vector API kernel (default: ${DEFAULT-VALUE}).")
     int warmup;
+
+    @Option(names = "--inference", description = "Time inference (Trainer#predict: forward without dropout, softmax,"
+            + " probabilities back on the host) instead of training steps.")
+    boolean inference;
 
     @Option(names = "--repeats", defaultValue = "3",
             description = "Timed rounds of --steps; the best is reported with the median (default: ${DEFAULT-VALUE}).")
@@ -128,18 +132,19 @@ final class BenchCommand implements Callable<Integer> {
         for (int i = 0; i < y.length; i++) y[i] = rnd.nextInt(10);
         try (Backend be = backendOptions.create(spec.commandLine().getErr());
              Trainer t = new Trainer(m, be, TrainConfig.defaults().withBatchSize(batchSize))) {
-            for (int i = 0; i < warmup; i++) t.trainOnBatch(x, y, batchSize);
+            Runnable step = inference ? () -> t.predict(x, batchSize) : () -> t.trainOnBatch(x, y, batchSize);
+            for (int i = 0; i < warmup; i++) step.run();
             be.synchronize();
             double[] rates = new double[repeats];
             for (int r = 0; r < repeats; r++) {
                 long t0 = System.nanoTime();
-                for (int i = 0; i < steps; i++) t.trainOnBatch(x, y, batchSize);
+                for (int i = 0; i < steps; i++) step.run();
                 be.synchronize();
                 rates[r] = (double) steps * batchSize / ((System.nanoTime() - t0) / 1e9);
             }
             java.util.Arrays.sort(rates);
-            out.printf(Locale.ROOT, "%s params=%d backend=%s batch=%d steps=%d repeats=%d samples/s: median %.0f best %.0f%n",
-                    m.shortName(), m.paramCount(), be.name(), batchSize, steps, repeats,
+            out.printf(Locale.ROOT, "%s%s params=%d backend=%s batch=%d steps=%d repeats=%d samples/s: median %.0f best %.0f%n",
+                    m.shortName(), inference ? " inference" : "", m.paramCount(), be.name(), batchSize, steps, repeats,
                     rates[repeats / 2], rates[repeats - 1]);
             out.flush();
         }

@@ -101,6 +101,11 @@ final class TrainCommand implements Callable<Integer> {
         }
         Path saveTo = checkpoint != null ? checkpoint : resume;
         checkOutputs(saveTo, resumed);
+        // the CPU kernels compile while the data loads (the datasets are 28 steps of 28 features);
+        // a run of a few thousand samples would wait longer for the warm-up than it gains
+        boolean quick = selection.limit() > 0 && selection.limit() < 20_000;
+        CpuWarmUp warmUp = resumed != null || quick ? CpuWarmUp.none()
+                : CpuWarmUp.start(backendOptions.backend, model.cell, model.units, model.layers, model.activation, 28, 28);
         DataSelection.Splits data = Commands.load(selection, dataOptions.dataDir);
         Sequential m = resumed != null ? resumed.model()
                 : model.build(data.train().steps(), data.train().features(), data.train().classes());
@@ -111,6 +116,7 @@ final class TrainCommand implements Callable<Integer> {
         TrainConfig cfg = (resumed != null ? resumed.training().config()
                 : TrainConfig.defaults().withBatchSize(optimizer.batchSize).withLearningRate(optimizer.lr).withSeed(seed))
                 .withLogInterval(TrainingRun.PROGRESS_INTERVAL);
+        warmUp.await();
         try (Backend be = backendOptions.create(err)) {
             if (resumed == null) MemoryCheck.check(m, be, backendOptions.threads(), cfg.batchSize());
             train(m, be, cfg, resumed, selection, data, saveTo, out);

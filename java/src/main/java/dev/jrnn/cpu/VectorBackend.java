@@ -7,8 +7,11 @@ import dev.jrnn.backend.RnnSpec;
 import dev.jrnn.backend.Tensor;
 import java.util.Arrays;
 import java.util.function.IntConsumer;
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -44,6 +47,11 @@ import jdk.incubator.vector.VectorSpecies;
 public final class VectorBackend extends ReserveBackend {
     private static final VectorSpecies<Float> S = VectorMath.SPECIES;
     private static final int L = S.length();
+    /** Dropout's lanes: doubles of the preferred width, and floats and ints as many (half as wide). */
+    private static final VectorSpecies<Double> DS = DoubleVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> DFS = FloatVector.SPECIES_PREFERRED.withShape(
+            VectorShape.forBitSize(DS.vectorBitSize() / 2));
+    private static final VectorSpecies<Integer> DIS = IntVector.SPECIES_PREFERRED.withShape(DFS.vectorShape());
     /**
      * GEMMs with fewer multiply-adds run on the caller only. NB: handing work to a pool thread
      * and waiting for it costs some 20-50 us on a VM, about what 2^21 multiply-adds take.
@@ -315,9 +323,12 @@ public final class VectorBackend extends ReserveBackend {
         FloatTensor X = need(x, batch * T * F, "rnnForward x (B, T, F)");
         FloatTensor P = need(params, spec.paramCount(), "rnnForward params of " + spec);
         FloatTensor Y = need(y, batch * T * H, "rnnForward y (B, T, H)");
+        // NB: without a reserve (inference) each chunk keeps only two steps' gate blocks, used in
+        // turn: step t needs step t-1's cell state only, and the blocks stay in L2
+        int perSample = reserve != null ? spec.reservePerSample(T) : 2 * (spec.gateWidth() + H);
         FloatTensor R = reserve != null
                 ? need(reserve, batch * spec.reservePerSample(T), "rnnForward reserve (B, reservePerSample(T))")
-                : inferenceScratch(batch * spec.reservePerSample(T));
+                : inferenceScratch(batch * perSample);
         FloatTensor HX = state(hx, batch, H, "rnnForward hx"), CX = state(cx, batch, H, "rnnForward cx");
         FloatTensor HY = state(hy, batch, H, "rnnForward hy"), CY = state(cy, batch, H, "rnnForward cy");
         if (batch == 0) return;
@@ -329,7 +340,7 @@ public final class VectorBackend extends ReserveBackend {
         packForward(spec, P);
         int tasks = Math.min(threads, batch);
         run(tasks, task -> forwardChunk(spec, T, chunkStart(batch, tasks, task), chunkStart(batch, tasks, task + 1),
-                X, HX, CX, Y, HY, CY, R, workspaces[task]));
+                X, HX, CX, Y, HY, CY, R, perSample, reserve == null, workspaces[task]));
     }
 
     @Override
@@ -399,12 +410,15 @@ public final class VectorBackend extends ReserveBackend {
      * Forward over batch rows [b0, b1). The chunk's share of the reserve, rows [b0, b1) of
      * (B, reservePerSample(T)), is used time-major: step t holds a (Bc, G*H + H) block whose
      * rows are [activated gates, extra], so that every step's rows are evenly spaced. HX, CX
-     * (initial states) and HY, CY (final states) are (B, H) or null.
+     * (initial states) and HY, CY (final states) are (B, H) or null. With {@code ring}
+     * (inference) R holds {@code perSample = 2 (G*H + H)} floats per sample and step t uses
+     * block {@code t % 2}; else perSample is reservePerSample(T).
      */
     private void forwardChunk(RnnSpec spec, int T, int b0, int b1, FloatTensor X, FloatTensor HX, FloatTensor CX,
-                              FloatTensor Y, FloatTensor HY, FloatTensor CY, FloatTensor R, Workspace w) {
+                              FloatTensor Y, FloatTensor HY, FloatTensor CY, FloatTensor R, int perSample, boolean ring,
+                              Workspace w) {
         int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), RS = GH + H, KS = F + H + 2;
-        int Bc = b1 - b0, base = R.offset + b0 * spec.reservePerSample(T);
+        int Bc = b1 - b0, base = R.offset + b0 * perSample;
         boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
         boolean tanh = spec.activation() == Activation.TANH;
         float[] x = X.data, y = Y.data, res = R.data, b = stepB;
@@ -413,7 +427,8 @@ public final class VectorBackend extends ReserveBackend {
         for (int t = 0; t < T; t++) {
             for (int r0 = 0; r0 < Bc; r0 += ROW_BLOCK) {
                 int rows = Math.min(ROW_BLOCK, Bc - r0);
-                int g0 = base + (t * Bc + r0) * RS;               // (rows, RS) block: gates, then extra
+                int g0 = base + ((ring ? t & 1 : t) * Bc + r0) * RS; // (rows, RS) block: gates, then extra
+                int gp = base + ((ring ? (t - 1) & 1 : t - 1) * Bc + r0) * RS;   // step t-1's block
                 int x0 = X.offset + ((b0 + r0) * T + t) * F;      // x(t) rows, T*F apart
                 int y0 = Y.offset + ((b0 + r0) * T + t) * H;      // h(t) rows, T*H apart; h(t-1) = y0 - H
                 for (int r = 0; r < rows; r++) {
@@ -433,7 +448,7 @@ public final class VectorBackend extends ReserveBackend {
                     Gemm.gemm(vector, rows, GH, KS, xh, 0, KS, b, 0, GH, res, g0, RS, 0f, null, 0);
                     // c(t-1): the reserve's previous step, cx, or 0
                     float[] cp = t > 0 || CX == null ? res : CX.data;
-                    int c0 = t > 0 ? g0 - Bc * RS + GH : CX == null ? -1 : CX.offset + (b0 + r0) * H;
+                    int c0 = t > 0 ? gp + GH : CX == null ? -1 : CX.offset + (b0 + r0) * H;
                     lstmForwardRows(rows, H, RS, tanh, res, g0, cp, c0, t > 0 ? RS : H, y, y0, T * H);
                 } else {
                     // r, z: x W^T + b_W + h R^T + b_R; n: x W_n^T + b_Wn; extra: h R_n^T + b_Rn
@@ -449,7 +464,9 @@ public final class VectorBackend extends ReserveBackend {
         }
         for (int r = 0; r < Bc; r++) {                         // final states: h(T-1) from y, c(T-1) from the reserve
             if (HY != null) System.arraycopy(y, Y.offset + ((b0 + r) * T + T - 1) * H, HY.data, HY.offset + (b0 + r) * H, H);
-            if (CY != null) System.arraycopy(res, base + ((T - 1) * Bc + r) * RS + GH, CY.data, CY.offset + (b0 + r) * H, H);
+            if (CY != null) {
+                System.arraycopy(res, base + ((ring ? (T - 1) & 1 : T - 1) * Bc + r) * RS + GH, CY.data, CY.offset + (b0 + r) * H, H);
+            }
         }
     }
 
@@ -781,15 +798,24 @@ public final class VectorBackend extends ReserveBackend {
         int c2 = (int) step, c3 = (int) (step >>> 32), k0 = (int) seed, k1 = (int) (seed >>> 32);
         int q = (int) q0, qEnd = (int) q1;
         if (vector) {                                          // PhiloxLanes.LANES blocks at a time
-            final int lanes = PhiloxLanes.LANES;
-            long[] words = new long[4 * lanes];
-            for (; q <= qEnd - lanes; q += lanes) {
+            final int lanes = PhiloxLanes.LANES, dl = DS.length();
+            long[] words = new long[4 * lanes];                // word l of block b at [l*lanes + b]
+            int[] ew = new int[4 * lanes];                     // the same words in element order
+            // NB: toUniform(w) >= rate  <=>  (w >>> 8) >= ceil(rate 2^24), exactly: u is (w >>> 8) 2^-24
+            int keepFrom = (int) Math.ceil(rate * 0x1p24);
+            DoubleVector sv = DoubleVector.broadcast(DS, scale);
+            FloatVector zero = FloatVector.zero(DFS);
+            for (; q <= qEnd - lanes && 4 * (q + lanes) <= n; q += lanes) {
                 PhiloxLanes.blocks(q, salt, c2, c3, k0, k1, words);
                 for (int b = 0; b < lanes; b++) {
-                    for (int l = 0, i = 4 * (q + b); l < 4 && i < n; l++, i++) {
-                        float v = (float) (in[io + i] * scale);       // NB: a select, not a branch: keep is random
-                        out[oo + i] = Philox.toUniform((int) words[l * lanes + b]) >= rate ? v : 0f;
-                    }
+                    for (int l = 0; l < 4; l++) ew[4 * b + l] = (int) words[l * lanes + b];
+                }
+                for (int e = 0, i = 4 * q; e < 4 * lanes; e += dl, i += dl) {
+                    // (float) (in * scale) in double, as the scalar loop: dl floats widened to doubles
+                    DoubleVector d = (DoubleVector) FloatVector.fromArray(DFS, in, io + i).castShape(DS, 0);
+                    FloatVector v = (FloatVector) d.mul(sv).castShape(DFS, 0);
+                    IntVector w = IntVector.fromArray(DIS, ew, e).lanewise(VectorOperators.LSHR, 8);
+                    zero.blend(v, w.compare(VectorOperators.GE, keepFrom).cast(DFS)).intoArray(out, oo + i);
                 }
             }
         }

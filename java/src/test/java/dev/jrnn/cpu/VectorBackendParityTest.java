@@ -312,6 +312,32 @@ class VectorBackendParityTest {
                 lstm ? get(be, tdcx) : null, get(be, tdp));
     }
 
+    @ParameterizedTest(name = "{0} {1} B={2} T={3} threads={4}")
+    @CsvSource({"LSTM, TANH, 37, 5, 2", "LSTM, RELU, 9, 1, 1", "GRU, TANH, 37, 6, 2", "LSTM, TANH, 100, 28, 2"})
+    void inferenceForwardIsBitIdenticalToTrainingForward(RnnSpec.Cell cell, Activation act, int batch, int steps, int threads) {
+        int F = 28, H = 32;
+        RnnSpec spec = new RnnSpec(cell, F, H, act);
+        boolean lstm = cell == RnnSpec.Cell.LSTM;
+        SplittableRandom rnd = rng("inference" + cell + act + batch + steps + threads);
+        float[] x = uniform(rnd, batch * steps * F, 1), p = uniform(rnd, spec.paramCount(), Math.sqrt(3.0 / (F + H)));
+        float[] hx = uniform(rnd, batch * H, 1), cx = uniform(rnd, batch * H, 1);
+        try (VectorBackend vb = new VectorBackend(threads)) {
+            float[][] out = new float[2][];
+            for (int pass = 0; pass < 2; pass++) {                 // pass 0 with a reserve, pass 1 without (inference)
+                Tensor y = nans(vb, batch * steps * H), hy = nans(vb, batch * H), cy = lstm ? nans(vb, batch * H) : null;
+                Tensor reserve = pass == 0 ? nans(vb, batch * spec.reservePerSample(steps)) : null;
+                vb.rnnForward(spec, batch, steps, put(vb, x), put(vb, hx), lstm ? put(vb, cx) : null, put(vb, p),
+                        y, hy, cy, reserve);
+                float[] ys = get(vb, y), hs = get(vb, hy), cs = lstm ? get(vb, cy) : new float[0];
+                out[pass] = new float[ys.length + hs.length + cs.length];
+                System.arraycopy(ys, 0, out[pass], 0, ys.length);
+                System.arraycopy(hs, 0, out[pass], ys.length, hs.length);
+                System.arraycopy(cs, 0, out[pass], ys.length + hs.length, cs.length);
+            }
+            assertArrayEquals(out[0], out[1], "y, hy, cy without a reserve");
+        }
+    }
+
     private static Tensor nans(Backend be, int n) {
         Tensor t = be.allocate(n);
         be.fill(t, Float.NaN);

@@ -1,0 +1,98 @@
+package dev.jrnn.cli;
+
+import dev.jrnn.backend.Activation;
+import dev.jrnn.backend.RnnSpec;
+import dev.jrnn.cpu.VectorBackend;
+import dev.jrnn.nn.Sequential;
+import dev.jrnn.train.TrainConfig;
+import dev.jrnn.train.Trainer;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Gets the CPU backend's Vector API kernels JIT-compiled before the real work starts: a daemon
+ * thread trains a copy of the model, shrunk to a batch of {@value #BATCH}, on random data, on a
+ * private one-thread {@link VectorBackend}, while the command loads its data.
+ *
+ * <p>NB: until C2 has compiled a kernel, every Vector API call in it runs the API's boxed Java
+ * fallback, some 100x slower: the first real training step of LSTM-32 (batch 256) took about
+ * 5 s. C2 compiles a method once it has been called and has looped often enough, whatever the
+ * shapes; on a tiny batch the warm-up gets there in a fraction of the calls' cost, and the
+ * compiled code is then shared with the real backend. The warm-up touches nothing the command
+ * uses (its own backend, model and data), so results do not depend on it.
+ *
+ * <p>{@code -Djrnn.cpu.warmup=false} turns it off.
+ */
+final class CpuWarmUp {
+    /** Samples per warm-up step: two row blocks of the GEMM kernels. */
+    private static final int BATCH = 12;
+    /** Warm-up training steps, then half as many predictions. */
+    private static final int STEPS = 300;
+    /** A bound on the warm-up whatever happens. */
+    private static final long MAX_NANOS = 10_000_000_000L;
+
+    private static final AtomicBoolean STARTED = new AtomicBoolean();
+
+    private final Thread thread;
+
+    private CpuWarmUp(Thread thread) {
+        this.thread = thread;
+    }
+
+    /** No warm-up. */
+    static CpuWarmUp none() {
+        return new CpuWarmUp(null);
+    }
+
+    /**
+     * Starts warming up for the given model shape unless the backend is neither cpu nor auto,
+     * this JVM has warmed up before, or {@code -Djrnn.cpu.warmup=false}; returns a handle whose
+     * {@link #await()} waits for it.
+     */
+    static CpuWarmUp start(String backend, RnnSpec.Cell cell, int units, int layers, Activation activation,
+                           int steps, int features) {
+        String b = backend == null ? "auto" : backend.toLowerCase(Locale.ROOT).trim();
+        if (!(b.equals("cpu") || b.equals("auto")) || "false".equalsIgnoreCase(System.getProperty("jrnn.cpu.warmup"))
+                || cell == null || units <= 0 || layers <= 0 || steps <= 0 || features <= 0) {
+            return new CpuWarmUp(null);
+        }
+        if (!STARTED.compareAndSet(false, true)) return new CpuWarmUp(null);     // once per JVM is enough
+        Thread t = new Thread(() -> run(cell, units, layers, activation, steps, features), "jrnn-cpu-warmup");
+        t.setDaemon(true);
+        t.setPriority(Thread.MIN_PRIORITY);
+        t.start();
+        return new CpuWarmUp(t);
+    }
+
+    private static void run(RnnSpec.Cell cell, int units, int layers, Activation activation, int steps, int features) {
+        Sequential m = Sequential.notebook(cell, units, layers, activation, 0.2, steps, features, 10);
+        SplittableRandom rnd = new SplittableRandom(1);
+        float[] x = new float[BATCH * steps * features];
+        int[] y = new int[BATCH];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextDouble();
+        for (int i = 0; i < y.length; i++) y[i] = rnd.nextInt(10);
+        try (VectorBackend be = new VectorBackend(1);
+             Trainer t = new Trainer(m, be, TrainConfig.defaults().withBatchSize(BATCH))) {
+            // NB: a fixed count, well past C2's thresholds: once compiled a step costs well under a
+            // millisecond, so the steps beyond what was needed cost little. Measured (LSTM-32, 2 busy
+            // cores): the first step about 1.5 s (class loading, interpreter), steps 10-40 20-150 ms
+            // each (the Vector API's boxed fallback), from about step 180 0.6 ms (C2's code)
+            long deadline = System.nanoTime() + MAX_NANOS;
+            for (int i = 0; i < STEPS && System.nanoTime() < deadline; i++) t.trainOnBatch(x, y, BATCH);
+            for (int i = 0; i < STEPS / 2 && System.nanoTime() < deadline; i++) t.predict(x, BATCH);
+        } catch (RuntimeException e) {
+            // a warm-up that fails changes nothing but speed; the real run reports real errors
+        }
+    }
+
+    /** Waits for the warm-up to finish (at once when none runs). */
+    void await() {
+        if (thread == null) return;
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
