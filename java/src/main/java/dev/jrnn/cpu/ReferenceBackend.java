@@ -43,26 +43,26 @@ public final class ReferenceBackend extends ReserveBackend {
 
     @Override
     public void write(float[] src, int srcOffset, Tensor dst, int length) {
-        DoubleTensor d = dt(dst);
+        DoubleTensor d = doubleTensor(dst);
         for (int i = 0; i < length; i++) d.set(i, src[srcOffset + i]);
     }
 
     @Override
     public void read(Tensor src, float[] dst, int dstOffset, int length) {
-        DoubleTensor s = dt(src);
+        DoubleTensor s = doubleTensor(src);
         for (int i = 0; i < length; i++) dst[dstOffset + i] = (float) s.get(i);
     }
 
     @Override
     public void fill(Tensor t, float value) {
-        DoubleTensor d = dt(t);
+        DoubleTensor d = doubleTensor(t);
         for (int i = 0; i < d.size; i++) d.set(i, value);
     }
 
     @Override
     public void gemm(boolean transA, boolean transB, int m, int n, int k,
                      float alpha, Tensor a, Tensor b, float beta, Tensor c) {
-        DoubleTensor A = dt(a), B = dt(b), C = dt(c);
+        DoubleTensor A = doubleTensor(a), B = doubleTensor(b), C = doubleTensor(c);
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
                 double s = 0;
@@ -79,7 +79,7 @@ public final class ReferenceBackend extends ReserveBackend {
 
     @Override
     public void biasActivation(int rows, int cols, Tensor y, Tensor bias, Activation act) {
-        DoubleTensor Y = dt(y), b = dt(bias);
+        DoubleTensor Y = doubleTensor(y), b = doubleTensor(bias);
         for (int i = 0; i < rows; i++) {
             for (int j = 0; j < cols; j++) {
                 Y.set(i * cols + j, activate(act, Y.get(i * cols + j) + b.get(j)));
@@ -89,13 +89,13 @@ public final class ReferenceBackend extends ReserveBackend {
 
     @Override
     public void activationBackward(int n, Activation act, Tensor y, Tensor dy) {
-        DoubleTensor Y = dt(y), D = dt(dy);
+        DoubleTensor Y = doubleTensor(y), D = doubleTensor(dy);
         for (int i = 0; i < n; i++) D.set(i, D.get(i) * derivative(act, Y.get(i)));
     }
 
     @Override
     public void biasGradient(int rows, int cols, Tensor dy, Tensor db) {
-        DoubleTensor D = dt(dy), B = dt(db);
+        DoubleTensor D = doubleTensor(dy), B = doubleTensor(db);
         for (int j = 0; j < cols; j++) {
             double s = 0;
             for (int i = 0; i < rows; i++) s += D.get(i * cols + j);
@@ -114,8 +114,8 @@ public final class ReferenceBackend extends ReserveBackend {
         }
         spec.checkCellStates("rnnForward", "cx", cx, "cy", cy);
         // NB: a null reserve (inference) gets a scratch one: the loops below keep gates and states in it
-        DoubleTensor X = dt(x), P = dt(params), Y = dt(y),
-                S = reserve != null ? dt(reserve) : allocate(batch * spec.reservePerSample(steps));
+        DoubleTensor X = doubleTensor(x), P = doubleTensor(params), Y = doubleTensor(y),
+                S = reserve != null ? doubleTensor(reserve) : allocate(batch * spec.reservePerSample(steps));
         int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), T = steps;
         DoubleTensor HX = state(hx, batch, H, "rnnForward hx"), CX = state(cx, batch, H, "rnnForward cx");
         DoubleTensor HY = state(hy, batch, H, "rnnForward hy"), CY = state(cy, batch, H, "rnnForward cy");
@@ -192,8 +192,8 @@ public final class ReferenceBackend extends ReserveBackend {
             return;
         }
         spec.checkCellStates("rnnBackward", "cx", cx, "dcy", dcy, "dcx", dcx);
-        DoubleTensor X = dt(x), P = dt(params), Y = dt(y), S = dt(reserve), DY = dt(dy);
-        DoubleTensor DX = dx == null ? null : dt(dx), DP = dt(dParams);
+        DoubleTensor X = doubleTensor(x), P = doubleTensor(params), Y = doubleTensor(y), S = doubleTensor(reserve), DY = doubleTensor(dy);
+        DoubleTensor DX = dx == null ? null : doubleTensor(dx), DP = doubleTensor(dParams);
         int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), T = steps;
         DoubleTensor HX = state(hx, batch, H, "rnnBackward hx"), CX = state(cx, batch, H, "rnnBackward cx");
         DoubleTensor DHY = state(dhy, batch, H, "rnnBackward dhy"), DCY = state(dcy, batch, H, "rnnBackward dcy");
@@ -277,7 +277,7 @@ public final class ReferenceBackend extends ReserveBackend {
 
     @Override
     public void lastStep(int batch, int steps, int width, Tensor seq, Tensor out) {
-        DoubleTensor S = dt(seq), O = dt(out);
+        DoubleTensor S = doubleTensor(seq), O = doubleTensor(out);
         for (int b = 0; b < batch; b++) {
             for (int j = 0; j < width; j++) O.set(b * width + j, S.get((b * steps + steps - 1) * width + j));
         }
@@ -285,7 +285,7 @@ public final class ReferenceBackend extends ReserveBackend {
 
     @Override
     public void lastStepBackward(int batch, int steps, int width, Tensor dOut, Tensor dSeq) {
-        DoubleTensor D = dt(dOut), S = dt(dSeq);
+        DoubleTensor D = doubleTensor(dOut), S = doubleTensor(dSeq);
         for (int b = 0; b < batch; b++) {
             for (int t = 0; t < steps; t++) {
                 for (int j = 0; j < width; j++) {
@@ -298,7 +298,7 @@ public final class ReferenceBackend extends ReserveBackend {
     @Override
     public void gatherRows(int rows, int width, Tensor src, Tensor index, Tensor dst) {
         if (rows < 0 || width < 0) throw new IllegalArgumentException("gatherRows sizes must be >= 0, found " + rows + " x " + width);
-        DoubleTensor S = dt(src), I = dt(index), D = dt(dst);
+        DoubleTensor S = doubleTensor(src), I = doubleTensor(index), D = doubleTensor(dst);
         if (I.size() < rows || D.size() < (long) rows * width) {
             throw new IllegalArgumentException("gatherRows: expected index (" + rows + ") and dst (" + rows + ", " + width
                     + "), found " + I.size() + " and " + D.size() + " elements");
@@ -325,7 +325,7 @@ public final class ReferenceBackend extends ReserveBackend {
     @Override
     public void dropout(long seed, long step, int salt, float rate, int n, Tensor in, Tensor out) {
         if (!(rate >= 0 && rate < 1)) throw new IllegalArgumentException("dropout rate must be in [0, 1), found " + rate);
-        DoubleTensor I = dt(in), O = dt(out);
+        DoubleTensor I = doubleTensor(in), O = doubleTensor(out);
         double scale = 1.0 / (1.0 - rate);
         for (int i = 0; i < n; i++) {
             boolean keep = Philox.uniform(seed, step, salt, i) >= rate;
@@ -336,8 +336,8 @@ public final class ReferenceBackend extends ReserveBackend {
     @Override
     public void softmaxCrossEntropy(int batch, int classes, Tensor logits, Tensor labels,
                                     float gradScale, Tensor dLogits, Tensor stats) {
-        DoubleTensor L = dt(logits), Y = dt(labels), st = dt(stats);
-        DoubleTensor D = dLogits == null ? null : dt(dLogits);
+        DoubleTensor L = doubleTensor(logits), Y = doubleTensor(labels), st = doubleTensor(stats);
+        DoubleTensor D = dLogits == null ? null : doubleTensor(dLogits);
         double lossSum = 0, correct = 0;
         for (int b = 0; b < batch; b++) {
             int label = (int) Y.get(b), base = b * classes;
@@ -367,7 +367,7 @@ public final class ReferenceBackend extends ReserveBackend {
 
     @Override
     public void softmax(int rows, int cols, Tensor logits, Tensor probs) {
-        DoubleTensor L = dt(logits), P = dt(probs);
+        DoubleTensor L = doubleTensor(logits), P = doubleTensor(probs);
         for (int r = 0; r < rows; r++) {
             double max = Double.NEGATIVE_INFINITY;
             for (int c = 0; c < cols; c++) max = Math.max(max, L.get(r * cols + c));
@@ -381,7 +381,7 @@ public final class ReferenceBackend extends ReserveBackend {
     public void adam(int n, Tensor params, Tensor grads, Tensor m, Tensor v,
                      float lr, float beta1, float beta2, float eps, long t) {
         if (t < 1) throw new IllegalArgumentException("adam step t is 1-based, found " + t);
-        DoubleTensor P = dt(params), G = dt(grads), M = dt(m), V = dt(v);
+        DoubleTensor P = doubleTensor(params), G = doubleTensor(grads), M = doubleTensor(m), V = doubleTensor(v);
         double b1 = beta1, b2 = beta2;
         double alpha = lr * Math.sqrt(1 - Math.pow(b2, t)) / (1 - Math.pow(b1, t));
         for (int i = 0; i < n; i++) {
@@ -424,7 +424,7 @@ public final class ReferenceBackend extends ReserveBackend {
     /** A (B, H) state tensor, or null for none. */
     private static DoubleTensor state(Tensor t, int batch, int units, String what) {
         if (t == null) return null;
-        DoubleTensor d = dt(t);
+        DoubleTensor d = doubleTensor(t);
         if (d.size < (long) batch * units) {
             throw new IllegalArgumentException(what + " (B, H): expected at least " + (long) batch * units
                     + " values, found " + d.size);
@@ -436,7 +436,7 @@ public final class ReferenceBackend extends ReserveBackend {
         t.set(i, t.get(i) + v);
     }
 
-    private static DoubleTensor dt(Tensor t) {
+    private static DoubleTensor doubleTensor(Tensor t) {
         if (t instanceof DoubleTensor d) return d;
         throw new IllegalArgumentException("the reference backend takes its own tensors, found "
                 + (t == null ? "null" : t.getClass().getSimpleName()));

@@ -45,8 +45,8 @@ import jdk.incubator.vector.VectorSpecies;
  * every op then runs the scalar loops that otherwise only handle loop tails.
  */
 public final class VectorBackend extends ReserveBackend {
-    private static final VectorSpecies<Float> S = VectorMath.SPECIES;
-    private static final int L = S.length();
+    private static final VectorSpecies<Float> SPECIES = VectorMath.SPECIES;
+    private static final int LANES = SPECIES.length();
     /** Dropout's lanes: doubles of the preferred width, and floats and ints as many (half as wide). */
     private static final VectorSpecies<Double> DS = DoubleVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Float> DFS = FloatVector.SPECIES_PREFERRED.withShape(
@@ -117,7 +117,7 @@ public final class VectorBackend extends ReserveBackend {
 
     @Override
     public String description() {
-        return "cpu (" + (vector ? "Vector API, " + S.vectorBitSize() + "-bit vectors of " + L + " floats"
+        return "cpu (" + (vector ? "Vector API, " + SPECIES.vectorBitSize() + "-bit vectors of " + LANES + " floats"
                 : "scalar float loops, vectorisation off") + ", " + threads + (threads == 1 ? " thread)" : " threads)");
     }
 
@@ -157,24 +157,24 @@ public final class VectorBackend extends ReserveBackend {
 
     /** A copy of the tensor's contents. */
     public static float[] toArray(Tensor t) {
-        return ft(t).toArray();
+        return floatTensor(t).toArray();
     }
 
     @Override
     public void write(float[] src, int srcOffset, Tensor dst, int length) {
-        FloatTensor d = need(dst, length, "write destination");
+        FloatTensor d = floatTensorOfSize(dst, length, "write destination");
         System.arraycopy(src, srcOffset, d.data, d.offset, length);
     }
 
     @Override
     public void read(Tensor src, float[] dst, int dstOffset, int length) {
-        FloatTensor s = need(src, length, "read source");
+        FloatTensor s = floatTensorOfSize(src, length, "read source");
         System.arraycopy(s.data, s.offset, dst, dstOffset, length);
     }
 
     @Override
     public void fill(Tensor t, float value) {
-        FloatTensor d = ft(t);
+        FloatTensor d = floatTensor(t);
         Arrays.fill(d.data, d.offset, d.offset + d.size, value);
     }
 
@@ -186,9 +186,9 @@ public final class VectorBackend extends ReserveBackend {
         if (m < 0 || n < 0 || k < 0) {
             throw new IllegalArgumentException("gemm sizes must be >= 0, found m=" + m + " n=" + n + " k=" + k);
         }
-        FloatTensor A = need(a, m * k, "gemm A " + (transA ? "(k, m)" : "(m, k)") + " for m=" + m + " k=" + k);
-        FloatTensor B = need(b, k * n, "gemm B " + (transB ? "(n, k)" : "(k, n)") + " for k=" + k + " n=" + n);
-        FloatTensor C = need(c, m * n, "gemm C (m, n) for m=" + m + " n=" + n);
+        FloatTensor A = floatTensorOfSize(a, m * k, "gemm A " + (transA ? "(k, m)" : "(m, k)") + " for m=" + m + " k=" + k);
+        FloatTensor B = floatTensorOfSize(b, k * n, "gemm B " + (transB ? "(n, k)" : "(k, n)") + " for k=" + k + " n=" + n);
+        FloatTensor C = floatTensorOfSize(c, m * n, "gemm C (m, n) for m=" + m + " n=" + n);
         float[] ad = A.data, bd = B.data;
         int aOff = A.offset, bOff = B.offset;
         if (transA || alpha != 1f) {                           // op(A) as (m, k), times alpha
@@ -227,15 +227,15 @@ public final class VectorBackend extends ReserveBackend {
         if (act == Activation.SOFTMAX) {
             throw new IllegalArgumentException("biasActivation takes an element-wise activation, found softmax");
         }
-        FloatTensor Y = need(y, rows * cols, "biasActivation y (rows, cols)");
-        FloatTensor bt = need(bias, cols, "biasActivation bias (cols)");
+        FloatTensor Y = floatTensorOfSize(y, rows * cols, "biasActivation y (rows, cols)");
+        FloatTensor bt = floatTensorOfSize(bias, cols, "biasActivation bias (cols)");
         float[] yd = Y.data, bd = bt.data;
         for (int r = 0; r < rows; r++) {
             int yo = Y.offset + r * cols;
             int j = 0;
             if (vector) {
-                for (; j <= cols - L; j += L) {
-                    FloatVector.fromArray(S, yd, yo + j).add(FloatVector.fromArray(S, bd, bt.offset + j)).intoArray(yd, yo + j);
+                for (; j <= cols - LANES; j += LANES) {
+                    FloatVector.fromArray(SPECIES, yd, yo + j).add(FloatVector.fromArray(SPECIES, bd, bt.offset + j)).intoArray(yd, yo + j);
                 }
             }
             for (; j < cols; j++) yd[yo + j] += bd[bt.offset + j];
@@ -255,20 +255,20 @@ public final class VectorBackend extends ReserveBackend {
             throw new IllegalArgumentException("activationBackward takes an element-wise activation, found softmax");
         }
         if (act == Activation.LINEAR) return;
-        FloatTensor Y = need(y, n, "activationBackward y"), D = need(dy, n, "activationBackward dy");
+        FloatTensor Y = floatTensorOfSize(y, n, "activationBackward y"), D = floatTensorOfSize(dy, n, "activationBackward dy");
         float[] yd = Y.data, dd = D.data;
         int yo = Y.offset, d = D.offset;
         int i = 0;
         if (vector) {
-            FloatVector one = FloatVector.broadcast(S, 1f), zero = FloatVector.zero(S);
-            for (; i <= n - L; i += L) {
-                FloatVector v = FloatVector.fromArray(S, yd, yo + i);
+            FloatVector one = FloatVector.broadcast(SPECIES, 1f), zero = FloatVector.zero(SPECIES);
+            for (; i <= n - LANES; i += LANES) {
+                FloatVector v = FloatVector.fromArray(SPECIES, yd, yo + i);
                 FloatVector g = switch (act) {                 // act'(x) from y = act(x)
                     case RELU -> zero.blend(one, v.compare(VectorOperators.GT, 0f));
                     case TANH -> one.sub(v.mul(v));
                     default -> v.mul(one.sub(v));              // sigmoid
                 };
-                FloatVector.fromArray(S, dd, d + i).mul(g).intoArray(dd, d + i);
+                FloatVector.fromArray(SPECIES, dd, d + i).mul(g).intoArray(dd, d + i);
             }
         }
         for (; i < n; i++) {
@@ -284,14 +284,14 @@ public final class VectorBackend extends ReserveBackend {
 
     @Override
     public void biasGradient(int rows, int cols, Tensor dy, Tensor db) {
-        FloatTensor D = need(dy, rows * cols, "biasGradient dy (rows, cols)"), B = need(db, cols, "biasGradient db (cols)");
+        FloatTensor D = floatTensorOfSize(dy, rows * cols, "biasGradient dy (rows, cols)"), B = floatTensorOfSize(db, cols, "biasGradient db (cols)");
         float[] dd = D.data, bd = B.data;
         int j = 0;
         if (vector) {
-            for (; j <= cols - L; j += L) {
-                FloatVector s = FloatVector.zero(S);
-                for (int r = 0; r < rows; r++) s = s.add(FloatVector.fromArray(S, dd, D.offset + r * cols + j));
-                FloatVector.fromArray(S, bd, B.offset + j).add(s).intoArray(bd, B.offset + j);
+            for (; j <= cols - LANES; j += LANES) {
+                FloatVector s = FloatVector.zero(SPECIES);
+                for (int r = 0; r < rows; r++) s = s.add(FloatVector.fromArray(SPECIES, dd, D.offset + r * cols + j));
+                FloatVector.fromArray(SPECIES, bd, B.offset + j).add(s).intoArray(bd, B.offset + j);
             }
         }
         for (; j < cols; j++) {
@@ -320,14 +320,14 @@ public final class VectorBackend extends ReserveBackend {
         }
         spec.checkCellStates("rnnForward", "cx", cx, "cy", cy);
         int F = spec.inputSize(), H = spec.units(), T = steps;
-        FloatTensor X = need(x, batch * T * F, "rnnForward x (B, T, F)");
-        FloatTensor P = need(params, spec.paramCount(), "rnnForward params of " + spec);
-        FloatTensor Y = need(y, batch * T * H, "rnnForward y (B, T, H)");
+        FloatTensor X = floatTensorOfSize(x, batch * T * F, "rnnForward x (B, T, F)");
+        FloatTensor P = floatTensorOfSize(params, spec.paramCount(), "rnnForward params of " + spec);
+        FloatTensor Y = floatTensorOfSize(y, batch * T * H, "rnnForward y (B, T, H)");
         // NB: without a reserve (inference) each chunk keeps only two steps' gate blocks, used in
         // turn: step t needs step t-1's cell state only, and the blocks stay in L2
         int perSample = reserve != null ? spec.reservePerSample(T) : 2 * (spec.gateWidth() + H);
         FloatTensor R = reserve != null
-                ? need(reserve, batch * spec.reservePerSample(T), "rnnForward reserve (B, reservePerSample(T))")
+                ? floatTensorOfSize(reserve, batch * spec.reservePerSample(T), "rnnForward reserve (B, reservePerSample(T))")
                 : inferenceScratch(batch * perSample);
         FloatTensor HX = state(hx, batch, H, "rnnForward hx"), CX = state(cx, batch, H, "rnnForward cx");
         FloatTensor HY = state(hy, batch, H, "rnnForward hy"), CY = state(cy, batch, H, "rnnForward cy");
@@ -353,13 +353,13 @@ public final class VectorBackend extends ReserveBackend {
         }
         spec.checkCellStates("rnnBackward", "cx", cx, "dcy", dcy, "dcx", dcx);
         int F = spec.inputSize(), H = spec.units(), T = steps;
-        FloatTensor X = need(x, batch * T * F, "rnnBackward x (B, T, F)");
-        FloatTensor P = need(params, spec.paramCount(), "rnnBackward params of " + spec);
-        FloatTensor Y = need(y, batch * T * H, "rnnBackward y (B, T, H)");
-        FloatTensor R = need(reserve, batch * spec.reservePerSample(T), "rnnBackward reserve (B, reservePerSample(T))");
-        FloatTensor DY = need(dy, batch * T * H, "rnnBackward dy (B, T, H)");
-        FloatTensor DX = dx == null ? null : need(dx, batch * T * F, "rnnBackward dx (B, T, F)");
-        FloatTensor DP = need(dParams, spec.paramCount(), "rnnBackward dParams of " + spec);
+        FloatTensor X = floatTensorOfSize(x, batch * T * F, "rnnBackward x (B, T, F)");
+        FloatTensor P = floatTensorOfSize(params, spec.paramCount(), "rnnBackward params of " + spec);
+        FloatTensor Y = floatTensorOfSize(y, batch * T * H, "rnnBackward y (B, T, H)");
+        FloatTensor R = floatTensorOfSize(reserve, batch * spec.reservePerSample(T), "rnnBackward reserve (B, reservePerSample(T))");
+        FloatTensor DY = floatTensorOfSize(dy, batch * T * H, "rnnBackward dy (B, T, H)");
+        FloatTensor DX = dx == null ? null : floatTensorOfSize(dx, batch * T * F, "rnnBackward dx (B, T, F)");
+        FloatTensor DP = floatTensorOfSize(dParams, spec.paramCount(), "rnnBackward dParams of " + spec);
         FloatTensor HX = state(hx, batch, H, "rnnBackward hx"), CX = state(cx, batch, H, "rnnBackward cx");
         FloatTensor DHY = state(dhy, batch, H, "rnnBackward dhy"), DCY = state(dcy, batch, H, "rnnBackward dcy");
         FloatTensor DHX = state(dhx, batch, H, "rnnBackward dhx"), DCX = state(dcx, batch, H, "rnnBackward dcx");
@@ -485,9 +485,9 @@ public final class VectorBackend extends ReserveBackend {
             int i = g0 + r * RS, f = i + H, g = i + 2 * H, c = i + GH, cpo = c0 + r * cs;
             int u = 0;
             if (vector) {
-                for (; u <= H - L; u += L) {
-                    FloatVector cv = FloatVector.fromArray(S, res, i + u).mul(FloatVector.fromArray(S, res, g + u));
-                    if (c0 >= 0) cv = FloatVector.fromArray(S, res, f + u).mul(FloatVector.fromArray(S, cp, cpo + u)).add(cv);
+                for (; u <= H - LANES; u += LANES) {
+                    FloatVector cv = FloatVector.fromArray(SPECIES, res, i + u).mul(FloatVector.fromArray(SPECIES, res, g + u));
+                    if (c0 >= 0) cv = FloatVector.fromArray(SPECIES, res, f + u).mul(FloatVector.fromArray(SPECIES, cp, cpo + u)).add(cv);
                     cv.intoArray(res, c + u);
                 }
             }
@@ -515,9 +515,9 @@ public final class VectorBackend extends ReserveBackend {
             int r = g0 + q * RS, n = r + 2 * H, e = r + GH;
             int u = 0;
             if (vector) {
-                for (; u <= H - L; u += L) {
-                    FloatVector.fromArray(S, res, r + u)
-                            .fma(FloatVector.fromArray(S, res, e + u), FloatVector.fromArray(S, res, n + u))
+                for (; u <= H - LANES; u += LANES) {
+                    FloatVector.fromArray(SPECIES, res, r + u)
+                            .fma(FloatVector.fromArray(SPECIES, res, e + u), FloatVector.fromArray(SPECIES, res, n + u))
                             .intoArray(res, n + u);
                 }
             }
@@ -528,11 +528,11 @@ public final class VectorBackend extends ReserveBackend {
             int z = g0 + q * RS + H, n = z + H, yo = y0 + q * ys, hpo = h0 + q * hs;
             int u = 0;
             if (vector) {
-                FloatVector one = FloatVector.broadcast(S, 1f);
-                for (; u <= H - L; u += L) {
-                    FloatVector zv = FloatVector.fromArray(S, res, z + u);
-                    FloatVector h = one.sub(zv).mul(FloatVector.fromArray(S, res, n + u));
-                    if (h0 >= 0) h = zv.mul(FloatVector.fromArray(S, hp, hpo + u)).add(h);
+                FloatVector one = FloatVector.broadcast(SPECIES, 1f);
+                for (; u <= H - LANES; u += LANES) {
+                    FloatVector zv = FloatVector.fromArray(SPECIES, res, z + u);
+                    FloatVector h = one.sub(zv).mul(FloatVector.fromArray(SPECIES, res, n + u));
+                    if (h0 >= 0) h = zv.mul(FloatVector.fromArray(SPECIES, hp, hpo + u)).add(h);
                     h.intoArray(y, yo + u);
                 }
             }
@@ -642,18 +642,18 @@ public final class VectorBackend extends ReserveBackend {
             int go = g0 + r * RS, cpo = c0 + r * cs, dyo = dy0 + r * dys, so = s0 + r * H, dgo = q0 + r * dgs, ao = r * H;
             int u = 0;
             if (vector) {
-                FloatVector one = FloatVector.broadcast(S, 1f), zero = FloatVector.zero(S);
-                for (; u <= H - L; u += L) {
-                    FloatVector dh = FloatVector.fromArray(S, dy, dyo + u).add(FloatVector.fromArray(S, dhs, so + u));
-                    FloatVector i = FloatVector.fromArray(S, res, go + u);
-                    FloatVector f = FloatVector.fromArray(S, res, go + H + u);
-                    FloatVector g = FloatVector.fromArray(S, res, go + 2 * H + u);
-                    FloatVector o = FloatVector.fromArray(S, res, go + 3 * H + u);
-                    FloatVector a = FloatVector.fromArray(S, ac, ao + u);
-                    FloatVector cpv = c0 >= 0 ? FloatVector.fromArray(S, cp, cpo + u) : zero;
+                FloatVector one = FloatVector.broadcast(SPECIES, 1f), zero = FloatVector.zero(SPECIES);
+                for (; u <= H - LANES; u += LANES) {
+                    FloatVector dh = FloatVector.fromArray(SPECIES, dy, dyo + u).add(FloatVector.fromArray(SPECIES, dhs, so + u));
+                    FloatVector i = FloatVector.fromArray(SPECIES, res, go + u);
+                    FloatVector f = FloatVector.fromArray(SPECIES, res, go + H + u);
+                    FloatVector g = FloatVector.fromArray(SPECIES, res, go + 2 * H + u);
+                    FloatVector o = FloatVector.fromArray(SPECIES, res, go + 3 * H + u);
+                    FloatVector a = FloatVector.fromArray(SPECIES, ac, ao + u);
+                    FloatVector cpv = c0 >= 0 ? FloatVector.fromArray(SPECIES, cp, cpo + u) : zero;
                     FloatVector da = tanh ? one.sub(a.mul(a)) : zero.blend(one, a.compare(VectorOperators.GT, 0f));
                     FloatVector dgg = tanh ? one.sub(g.mul(g)) : zero.blend(one, g.compare(VectorOperators.GT, 0f));
-                    FloatVector dc = dh.mul(o).mul(da).add(FloatVector.fromArray(S, dcs, so + u));
+                    FloatVector dc = dh.mul(o).mul(da).add(FloatVector.fromArray(SPECIES, dcs, so + u));
                     dc.mul(f).intoArray(dcs, so + u);
                     dc.mul(g).mul(i).mul(one.sub(i)).intoArray(dg, dgo + u);
                     dc.mul(cpv).mul(f).mul(one.sub(f)).intoArray(dg, dgo + H + u);
@@ -692,14 +692,14 @@ public final class VectorBackend extends ReserveBackend {
             int dgo = q0 + q * dgs, dno = n0 + q * dns;
             int u = 0;
             if (vector) {
-                FloatVector one = FloatVector.broadcast(S, 1f), zero = FloatVector.zero(S);
-                for (; u <= H - L; u += L) {
-                    FloatVector dh = FloatVector.fromArray(S, dy, dyo + u).add(FloatVector.fromArray(S, dhs, so + u));
-                    FloatVector r = FloatVector.fromArray(S, res, go + u);
-                    FloatVector z = FloatVector.fromArray(S, res, go + H + u);
-                    FloatVector n = FloatVector.fromArray(S, res, go + 2 * H + u);
-                    FloatVector ghn = FloatVector.fromArray(S, res, eo + u);
-                    FloatVector hpv = h0 >= 0 ? FloatVector.fromArray(S, hp, hpo + u) : zero;
+                FloatVector one = FloatVector.broadcast(SPECIES, 1f), zero = FloatVector.zero(SPECIES);
+                for (; u <= H - LANES; u += LANES) {
+                    FloatVector dh = FloatVector.fromArray(SPECIES, dy, dyo + u).add(FloatVector.fromArray(SPECIES, dhs, so + u));
+                    FloatVector r = FloatVector.fromArray(SPECIES, res, go + u);
+                    FloatVector z = FloatVector.fromArray(SPECIES, res, go + H + u);
+                    FloatVector n = FloatVector.fromArray(SPECIES, res, go + 2 * H + u);
+                    FloatVector ghn = FloatVector.fromArray(SPECIES, res, eo + u);
+                    FloatVector hpv = h0 >= 0 ? FloatVector.fromArray(SPECIES, hp, hpo + u) : zero;
                     FloatVector dact = tanh ? one.sub(n.mul(n)) : zero.blend(one, n.compare(VectorOperators.GT, 0f));
                     FloatVector dn = dh.mul(one.sub(z)).mul(dact);
                     FloatVector dz = dh.mul(hpv.sub(n)).mul(z).mul(one.sub(z));
@@ -747,8 +747,8 @@ public final class VectorBackend extends ReserveBackend {
 
     @Override
     public void lastStep(int batch, int steps, int width, Tensor seq, Tensor out) {
-        FloatTensor S_ = need(seq, batch * steps * width, "lastStep seq (B, T, W)");
-        FloatTensor O = need(out, batch * width, "lastStep out (B, W)");
+        FloatTensor S_ = floatTensorOfSize(seq, batch * steps * width, "lastStep seq (B, T, W)");
+        FloatTensor O = floatTensorOfSize(out, batch * width, "lastStep out (B, W)");
         for (int b = 0; b < batch; b++) {
             System.arraycopy(S_.data, S_.offset + (b * steps + steps - 1) * width, O.data, O.offset + b * width, width);
         }
@@ -756,8 +756,8 @@ public final class VectorBackend extends ReserveBackend {
 
     @Override
     public void lastStepBackward(int batch, int steps, int width, Tensor dOut, Tensor dSeq) {
-        FloatTensor D = need(dOut, batch * width, "lastStepBackward dOut (B, W)");
-        FloatTensor S_ = need(dSeq, batch * steps * width, "lastStepBackward dSeq (B, T, W)");
+        FloatTensor D = floatTensorOfSize(dOut, batch * width, "lastStepBackward dOut (B, W)");
+        FloatTensor S_ = floatTensorOfSize(dSeq, batch * steps * width, "lastStepBackward dSeq (B, T, W)");
         for (int b = 0; b < batch; b++) {
             int so = S_.offset + b * steps * width;
             Arrays.fill(S_.data, so, so + (steps - 1) * width, 0f);
@@ -768,8 +768,8 @@ public final class VectorBackend extends ReserveBackend {
     @Override
     public void gatherRows(int rows, int width, Tensor src, Tensor index, Tensor dst) {
         if (rows < 0 || width < 0) throw new IllegalArgumentException("gatherRows sizes must be >= 0, found " + rows + " x " + width);
-        FloatTensor S_ = ft(src), I = need(index, rows, "gatherRows index (rows)");
-        FloatTensor D = need(dst, (long) rows * width, "gatherRows dst (rows, width)");
+        FloatTensor S_ = floatTensor(src), I = floatTensorOfSize(index, rows, "gatherRows index (rows)");
+        FloatTensor D = floatTensorOfSize(dst, (long) rows * width, "gatherRows dst (rows, width)");
         if (width == 0) return;
         int n = S_.size / width;
         for (int i = 0; i < rows; i++) {
@@ -783,7 +783,7 @@ public final class VectorBackend extends ReserveBackend {
     @Override
     public void dropout(long seed, long step, int salt, float rate, int n, Tensor in, Tensor out) {
         if (!(rate >= 0 && rate < 1)) throw new IllegalArgumentException("dropout rate must be in [0, 1), found " + rate);
-        FloatTensor I = need(in, n, "dropout in"), O = need(out, n, "dropout out");
+        FloatTensor I = floatTensorOfSize(in, n, "dropout in"), O = floatTensorOfSize(out, n, "dropout out");
         // NB: scaled in double and rounded once, exactly as the reference, so values match bit for bit
         double scale = 1.0 / (1.0 - rate);
         int blocks = (n + 3) / 4;
@@ -832,10 +832,10 @@ public final class VectorBackend extends ReserveBackend {
     @Override
     public void softmaxCrossEntropy(int batch, int classes, Tensor logits, Tensor labels,
                                     float gradScale, Tensor dLogits, Tensor stats) {
-        FloatTensor Lg = need(logits, batch * classes, "softmaxCrossEntropy logits (B, C)");
-        FloatTensor Y = need(labels, batch, "softmaxCrossEntropy labels (B)");
-        FloatTensor st = need(stats, 2, "softmaxCrossEntropy stats (2)");
-        FloatTensor D = dLogits == null ? null : need(dLogits, batch * classes, "softmaxCrossEntropy dLogits (B, C)");
+        FloatTensor Lg = floatTensorOfSize(logits, batch * classes, "softmaxCrossEntropy logits (B, C)");
+        FloatTensor Y = floatTensorOfSize(labels, batch, "softmaxCrossEntropy labels (B)");
+        FloatTensor st = floatTensorOfSize(stats, 2, "softmaxCrossEntropy stats (2)");
+        FloatTensor D = dLogits == null ? null : floatTensorOfSize(dLogits, batch * classes, "softmaxCrossEntropy dLogits (B, C)");
         float[] l = Lg.data;
         double lossSum = 0, correct = 0;
         for (int b = 0; b < batch; b++) {
@@ -873,8 +873,8 @@ public final class VectorBackend extends ReserveBackend {
 
     @Override
     public void softmax(int rows, int cols, Tensor logits, Tensor probs) {
-        FloatTensor Lg = need(logits, rows * cols, "softmax logits (rows, cols)");
-        FloatTensor Pr = need(probs, rows * cols, "softmax probs (rows, cols)");
+        FloatTensor Lg = floatTensorOfSize(logits, rows * cols, "softmax logits (rows, cols)");
+        FloatTensor Pr = floatTensorOfSize(probs, rows * cols, "softmax probs (rows, cols)");
         for (int r = 0; r < rows; r++) {
             int li = Lg.offset + r * cols, pi = Pr.offset + r * cols;
             float max = Float.NEGATIVE_INFINITY;
@@ -889,22 +889,22 @@ public final class VectorBackend extends ReserveBackend {
     public void adam(int n, Tensor params, Tensor grads, Tensor m, Tensor v,
                      float lr, float beta1, float beta2, float eps, long t) {
         if (t < 1) throw new IllegalArgumentException("adam step t is 1-based, found " + t);
-        FloatTensor P = need(params, n, "adam params"), G = need(grads, n, "adam grads");
-        FloatTensor M = need(m, n, "adam m"), V = need(v, n, "adam v");
+        FloatTensor P = floatTensorOfSize(params, n, "adam params"), G = floatTensorOfSize(grads, n, "adam grads");
+        FloatTensor M = floatTensorOfSize(m, n, "adam m"), V = floatTensorOfSize(v, n, "adam v");
         float alpha = (float) (lr * Math.sqrt(1 - Math.pow(beta2, t)) / (1 - Math.pow(beta1, t)));
         float b1 = beta1, b2 = beta2, c1 = 1f - beta1, c2 = 1f - beta2;
         float[] pd = P.data, gd = G.data, md = M.data, vd = V.data;
         int po = P.offset, go = G.offset, mo = M.offset, vo = V.offset;
         int i = 0;
         if (vector) {
-            for (; i <= n - L; i += L) {
-                FloatVector g = FloatVector.fromArray(S, gd, go + i);
-                FloatVector mi = FloatVector.fromArray(S, md, mo + i).mul(b1).add(g.mul(c1));
-                FloatVector vi = FloatVector.fromArray(S, vd, vo + i).mul(b2).add(g.mul(g).mul(c2));
+            for (; i <= n - LANES; i += LANES) {
+                FloatVector g = FloatVector.fromArray(SPECIES, gd, go + i);
+                FloatVector mi = FloatVector.fromArray(SPECIES, md, mo + i).mul(b1).add(g.mul(c1));
+                FloatVector vi = FloatVector.fromArray(SPECIES, vd, vo + i).mul(b2).add(g.mul(g).mul(c2));
                 mi.intoArray(md, mo + i);
                 vi.intoArray(vd, vo + i);
                 FloatVector step = mi.mul(alpha).div(vi.sqrt().add(eps));
-                FloatVector.fromArray(S, pd, po + i).sub(step).intoArray(pd, po + i);
+                FloatVector.fromArray(SPECIES, pd, po + i).sub(step).intoArray(pd, po + i);
             }
         }
         for (; i < n; i++) {
@@ -938,8 +938,8 @@ public final class VectorBackend extends ReserveBackend {
             int ao = s + r * ss, o = d + r * ds;
             int i = 0;
             if (vector) {
-                for (; i <= n - L; i += L) {
-                    FloatVector.fromArray(S, a, ao + i).mul(FloatVector.fromArray(S, dst, o + i)).intoArray(dst, o + i);
+                for (; i <= n - LANES; i += LANES) {
+                    FloatVector.fromArray(SPECIES, a, ao + i).mul(FloatVector.fromArray(SPECIES, dst, o + i)).intoArray(dst, o + i);
                 }
             }
             for (; i < n; i++) dst[o + i] = a[ao + i] * dst[o + i];
@@ -964,7 +964,7 @@ public final class VectorBackend extends ReserveBackend {
         return a.length >= size ? a : new float[Math.max(size, a.length + a.length / 2)];
     }
 
-    private static FloatTensor ft(Tensor t) {
+    private static FloatTensor floatTensor(Tensor t) {
         if (t instanceof FloatTensor f) return f;
         throw new IllegalArgumentException("the cpu backend takes its own tensors, found "
                 + (t == null ? "null" : t.getClass().getSimpleName()));
@@ -972,11 +972,11 @@ public final class VectorBackend extends ReserveBackend {
 
     /** A (B, H) state tensor, or null for none. */
     private static FloatTensor state(Tensor t, int batch, int units, String what) {
-        return t == null ? null : need(t, (long) batch * units, what + " (B, H)");
+        return t == null ? null : floatTensorOfSize(t, (long) batch * units, what + " (B, H)");
     }
 
-    private static FloatTensor need(Tensor t, long size, String what) {
-        FloatTensor f = ft(t);
+    private static FloatTensor floatTensorOfSize(Tensor t, long size, String what) {
+        FloatTensor f = floatTensor(t);
         if (f.size < size) {
             throw new IllegalArgumentException(what + ": expected at least " + size + " floats, found " + f.size);
         }

@@ -48,7 +48,7 @@ public final class Trainer implements AutoCloseable {
     private final float[] xHost, yHost;
     private long step;                         // optimiser steps taken
     private int epochsDone;
-    private Resident trainData, evalData;      // datasets copied to the backend, or null
+    private BackendDataset trainData, evalData;      // datasets copied to the backend, or null
     /**
      * Divergence guard, beside Keras' {@code TerminateOnNaN}: a running loss above this many times
      * {@code ln(classes)} (a uniform guess's loss) stops {@link #fit} as a non-finite one does. NB: a
@@ -60,14 +60,14 @@ public final class Trainer implements AutoCloseable {
     static long residentLimit = Integer.MAX_VALUE;
 
     /** A dataset on the backend: samples x (N, T, F), labels y (N) as floats, and an order (N) to gather by. */
-    private final class Resident implements AutoCloseable {
+    private final class BackendDataset implements AutoCloseable {
         final float[] xKey;
         final int[] yKey;
         final long fingerprint;
         final Tensor x, y;
         Tensor order;                          // (N) made on first use: evaluation reads in order
 
-        Resident(Dataset d) {
+        BackendDataset(Dataset d) {
             int n = d.size();
             xKey = d.x();
             yKey = d.y();
@@ -127,7 +127,7 @@ public final class Trainer implements AutoCloseable {
      * The backend copy of {@code d} in slot {@code eval} or training, made (replacing the slot's
      * previous dataset) if needed; {@code null} when {@code d} is too large for one tensor.
      */
-    private Resident resident(Dataset d, boolean eval) {
+    private BackendDataset resident(Dataset d, boolean eval) {
         if (trainData != null && trainData.holds(d)) return trainData;
         if (evalData != null && evalData.holds(d)) {
             if (eval) return evalData;
@@ -138,13 +138,13 @@ public final class Trainer implements AutoCloseable {
             evalData = null;
             return trainData;
         }
-        Resident r = eval ? evalData : trainData;
+        BackendDataset r = eval ? evalData : trainData;
         if ((long) d.size() * sampleSize > residentLimit || d.size() >= (1 << 24)) return null;
         if (r != null) r.close();
         if (eval) evalData = null;
         else trainData = null;
         try {
-            r = new Resident(d);
+            r = new BackendDataset(d);
         } catch (RuntimeException e) {
             // NB: no room on the backend (device memory): copy batch by batch instead, as before
             return null;
@@ -296,7 +296,7 @@ public final class Trainer implements AutoCloseable {
         int batches = (n + bs - 1) / bs;
         List<EpochMetrics> history = new ArrayList<>();
         int lastEpoch = epochsDone + epochs;
-        Resident data = resident(train, false);
+        BackendDataset data = resident(train, false);
         for (int e = 0; e < epochs; e++) {
             int epoch = ++epochsDone;
             int[] order = order(n, epoch);
@@ -392,7 +392,7 @@ public final class Trainer implements AutoCloseable {
         checkData(data);
         long t0 = System.nanoTime();
         int n = data.size(), bs = Math.min(config.evalBatchSize(), net.maxBatch());
-        Resident r = resident(data, true);
+        BackendDataset r = resident(data, true);
         backend.fill(stats, 0f);
         for (int start = 0; start < n; start += bs) {
             int b = Math.min(bs, n - start);
