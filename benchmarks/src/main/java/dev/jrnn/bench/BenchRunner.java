@@ -63,16 +63,17 @@ public final class BenchRunner {
     /** The JSON file JMH writes in the output folder. */
     public static final String RESULT_FILE = "jmh-result.json";
 
-    static final String USAGE = "usage: BenchRunner [--quick] [--out DIR] [--backends cpu,cuda] [--include REGEX]\n"
+    static final String USAGE = "usage: BenchRunner [--quick] [--out DIR] [--backends cpu,cuda] [--activations tanh,relu]"
+            + " [--include REGEX]\n"
             + "       BenchRunner --report FILE.json [--out DIR]   (only (re)write report.md and the charts)";
 
     /**
      * Parsed command line; {@link #parse} returns null after printing the help. {@code report}: the
      * JMH JSON to report on without running anything, or null.
      */
-    record Args(boolean quick, Path out, List<String> backends, List<String> includes, Path report) {
+    record Args(boolean quick, Path out, List<String> backends, List<String> includes, Path report, List<String> activations) {
         Args(boolean quick, Path out, List<String> backends, List<String> includes) {
-            this(quick, out, backends, includes, null);
+            this(quick, out, backends, includes, null, List.of("tanh"));
         }
     }
 
@@ -97,6 +98,7 @@ public final class BenchRunner {
         Path out = null;
         List<String> backends = List.of("cpu", "cuda"), includes = new ArrayList<>();
         Path report = null;
+        List<String> activations = List.of("tanh");
         for (int i = 0; i < argv.length; i++) {
             String a = argv[i];
             switch (a) {
@@ -105,6 +107,7 @@ public final class BenchRunner {
                 case "--backends" -> backends = List.of(value(argv, ++i, a).toLowerCase(Locale.ROOT).split(","));
                 case "--include" -> includes.add(value(argv, ++i, a));
                 case "--report" -> report = Path.of(value(argv, ++i, a));
+                case "--activations" -> activations = List.of(value(argv, ++i, a).toLowerCase(Locale.ROOT).split(","));
                 case "-h", "--help" -> {
                     System.out.println(USAGE);
                     System.out.println("  --quick  the " + QUICK_NOTE.replace("quick (", "quick profile (") + "; without it, the full grid");
@@ -120,12 +123,17 @@ public final class BenchRunner {
         }
         if (report != null) {
             if (quick || !includes.isEmpty()) throw new IllegalArgumentException("--report runs nothing: it takes only --out");
-            return new Args(false, out != null ? out : report.toAbsolutePath().getParent(), backends, includes, report);
+            return new Args(false, out != null ? out : report.toAbsolutePath().getParent(), backends, includes, report, activations);
         }
         if (out == null) {
             out = Path.of("runs", "bench-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         }
-        return new Args(quick, out, backends, includes, null);
+        for (String act : activations) {
+            if (!act.equals("tanh") && !act.equals("relu")) {
+                throw new IllegalArgumentException("--activations takes tanh and/or relu, found '" + act + "'");
+            }
+        }
+        return new Args(quick, out, backends, includes, null, activations);
     }
 
     private static String value(String[] argv, int i, String flag) {
@@ -191,7 +199,8 @@ public final class BenchRunner {
     /** The JMH options of a run: which benchmarks and parameter values, and for --quick the timing. */
     static ChainedOptionsBuilder options(Args args, List<String> backends) {
         // NB: empty jvmArgs: the forks get exactly the flags of each class's @Fork, not this JVM's.
-        ChainedOptionsBuilder o = new OptionsBuilder().jvmArgs().param("backend", backends.toArray(String[]::new));
+        ChainedOptionsBuilder o = new OptionsBuilder().jvmArgs().param("backend", backends.toArray(String[]::new))
+                .param("activation", args.activations().toArray(String[]::new));
         List<String> includes = args.includes();
         if (args.quick()) {
             if (includes.isEmpty()) {

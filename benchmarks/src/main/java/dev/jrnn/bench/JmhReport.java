@@ -101,9 +101,11 @@ public final class JmhReport {
         return KERNEL_BENCHMARKS.containsKey(r.name()) && r.has("shape", "backend");
     }
 
-    /** {@code H32 L1 B256}: units, layers, batch. */
+    /** {@code H32 L1 B256}: units, layers, batch (and {@code relu} for relu cells). */
     static String shape(Row r) {
-        return "H" + r.param("units") + " L" + r.param("layers") + " B" + r.param("batch");
+        String act = r.param("activation");
+        return "H" + r.param("units") + " L" + r.param("layers") + " B" + r.param("batch")
+                + (act == null || act.equals("tanh") ? "" : " " + act);
     }
 
     static String label(Row r) {

@@ -39,4 +39,11 @@ public abstract class ModelGrid {
 
     @Param({"cpu", "cuda"})
     public String backend;
+
+    /**
+     * The cells' activation: tanh (cuDNN on the GPU), or relu (the notebook's; jrnn's own kernels on
+     * the GPU). The default grid is tanh; {@code BenchRunner --activations tanh,relu} adds relu rows.
+     */
+    @Param({"tanh"})
+    public String activation;
 }

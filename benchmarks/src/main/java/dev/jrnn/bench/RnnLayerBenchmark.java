@@ -51,7 +51,7 @@ public class RnnLayerBenchmark extends ModelGrid {
         traces = new RnnTrace[layers];
         inputGrads = new Tensor[layers];
         for (int l = 0; l < layers; l++) {
-            RnnSpec spec = new RnnSpec(c, l == 0 ? BenchSupport.FEATURES : units, units, Activation.TANH);
+            RnnSpec spec = new RnnSpec(c, l == 0 ? BenchSupport.FEATURES : units, units, Activation.parse(activation));
             specs.add(spec);
             // NB: uniform in +-1/sqrt(H) (PyTorch's default RNN init): gates neither saturated nor flat.
             double r = 1 / Math.sqrt(units);

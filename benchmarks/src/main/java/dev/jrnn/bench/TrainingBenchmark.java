@@ -37,7 +37,7 @@ public class TrainingBenchmark extends ModelGrid {
     @Setup(Level.Trial)
     public void setUp() {
         be = BenchSupport.open(backend);
-        Sequential model = Sequential.notebook(RnnSpec.Cell.parse(cell), units, layers, Activation.TANH, 0.2,
+        Sequential model = Sequential.notebook(RnnSpec.Cell.parse(cell), units, layers, Activation.parse(activation), 0.2,
                 BenchSupport.STEPS, BenchSupport.FEATURES, BenchSupport.CLASSES);
         TrainConfig d = TrainConfig.defaults();
         // NB: evaluation batch = training batch, so buffers are sized for this batch only.

@@ -106,4 +106,15 @@ class BenchRunnerTest {
                 () -> BenchRunner.report(BenchRunner.parse(new String[] {"--report", dir.resolve("none.json").toString()})));
         assertTrue(e.getMessage().contains("none.json: no such file"), e.getMessage());
     }
+
+    @Test
+    void reluRowsComeWithActivationsRelu() {
+        Args a = BenchRunner.parse(new String[] {"--quick", "--activations", "tanh,relu"});
+        assertEquals(List.of("tanh", "relu"), a.activations());
+        List<Planned> both = BenchRunner.plan(BenchRunner.options(a, List.of("cpu")).build());
+        List<Planned> tanh = plan(true, List.of("cpu"));
+        long models = tanh.stream().filter(p -> !p.benchmark().contains("KernelBenchmark")).count();
+        assertEquals(tanh.size() + models, both.size(), "each model row once more, with relu cells; kernel rows once");
+        assertThrows(IllegalArgumentException.class, () -> BenchRunner.parse(new String[] {"--activations", "sigmoid"}));
+    }
 }
