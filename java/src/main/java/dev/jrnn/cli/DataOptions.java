@@ -7,10 +7,12 @@ import picocli.CommandLine.Option;
 
 /** The data flags shared by {@code train} and {@code sweep}. */
 final class DataOptions {
-    @Option(names = "--dataset", defaultValue = "mnist", description = "mnist or fashion-mnist (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--dataset", defaultValue = "mnist", description = "mnist, fashion-mnist, or npy: your own arrays in"
+            + " --data-dir (x_train.npy (N, T, F) float32, y_train.npy (N) labels, x_test.npy, y_test.npy; np.save) (default: ${DEFAULT-VALUE}).")
     String dataset;
 
-    @Option(names = "--data-dir", description = "Directory holding the four IDX files (downloaded into it when missing).")
+    @Option(names = "--data-dir", description = "Directory holding the four IDX files (downloaded into it when missing),"
+            + " or with --dataset npy the four .npy arrays.")
     Path dataDir;
 
     @Option(names = "--binarize", arity = "0..1", fallbackValue = "0.1", paramLabel = "THRESHOLD",

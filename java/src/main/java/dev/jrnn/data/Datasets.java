@@ -23,7 +23,7 @@ public final class Datasets {
      * Resolves and loads a catalogued dataset with the standard locator (downloads allowed,
      * progress bar on stderr).
      *
-     * @param name    {@code mnist} or {@code fashion-mnist}
+     * @param name    {@code mnist}, {@code fashion-mnist}, or {@link #NPY} for a folder of {@code .npy} arrays
      * @param dataDir explicit directory holding the files ({@code --data-dir}), or null to search
      *                the standard places
      * @param split   train or test
@@ -36,8 +36,23 @@ public final class Datasets {
      * @throws IOException              on other I/O errors
      */
     public static Dataset load(String name, Path dataDir, Split split, Preprocess pre) throws IOException {
+        if (NPY.equals(name)) {
+            if (dataDir == null) {
+                throw new IllegalArgumentException("--dataset npy reads your own arrays: give --data-dir DIR holding x_train.npy"
+                        + " (N, T, F), y_train.npy (N), x_test.npy and y_test.npy");
+            }
+            if (pre.binarized()) throw new IllegalArgumentException("--binarize applies to the image datasets, not to --dataset npy");
+            NpyDatasets.Splits s = NpyDatasets.load(dataDir, 0);
+            return split == Split.TRAIN ? s.train() : s.test();
+        }
         return load(DatasetCatalog.get(name), split, pre, DatasetLocator.defaults(dataDir));
     }
+
+    /**
+     * The name that selects a user's own arrays: {@code --dataset npy --data-dir DIR}, DIR holding
+     * NumPy files in Keras' naming ({@link NpyDatasets}); the classes are the largest label plus one.
+     */
+    public static final String NPY = "npy";
 
     /**
      * Resolves a dataset's split with {@code locator} (which may download it) and loads it.
