@@ -11,7 +11,7 @@ import java.util.List;
  * of every timestep ({@code xw = x W^T}, (B, T, G*H)); then per step one SGEMM for the recurrent
  * product ({@code rh = h(t-1) R^T}) and one fused cell kernel. Backward mirrors it: per step one
  * fused kernel (gate gradients) and one SGEMM ({@code dh(t-1) += dgrec(t) R}); then one SGEMM each
- * for dW, dR and dx and two column sums for the biases. Parameters stay in the canonical layout
+ * for dW, dR, dx and the biases (column sums as a product with a ones vector). Parameters stay in the canonical layout
  * (no packing); a stack runs layer after layer, as cuDNN's {@code numLayers}.
  *
  * <p>Per layer a training pass keeps (in its {@link Trace}): {@code hs (T+1, B, H)} time-major,
@@ -31,6 +31,9 @@ final class FusedRnn {
     private final Gemm gemm;
     /** Scratch: xw (B, T, G*H) and rh (B, G*H) forward; dgin (B, T, G*H), dgrec (T, B, G*H), dh, dc (B, H) and two (B, T, H) backward. */
     private DeviceArena.Block xw, rh, dgin, dgrec, dh, dc, seqA, seqB;
+    /** (n) ones, n >= B*T: the bias gradients are one SGEMM, {@code db (1, GH) += ones (1, B*T) dg (B*T, GH)}. */
+    private DeviceArena.Block ones;
+    private int onesLength;
 
     FusedRnn(CudaDevice device, Gemm gemm) {
         this.device = device;
@@ -83,6 +86,16 @@ final class FusedRnn {
         }
         if (hy != 0) device.kernels.copy(Math.toIntExact(state), floatAt(hs, T * state), floatAt(hy, l * state));
         if (cy != 0 && lstm) device.kernels.copy(Math.toIntExact(state), floatAt(cs, T * state), floatAt(cy, l * state));
+    }
+
+    /** A device vector of at least {@code n} ones. */
+    private long ones(int n) {
+        if (ones == null || onesLength < n) {
+            ones = device.grow(ones, 4L * n);
+            device.kernels.fill(n, ones.address(), 1f);
+            onesLength = n;
+        }
+        return ones.address();
     }
 
     /** {@code dst} = layer {@code l}'s slice of the (layers, B, H) state at {@code src}, or zeros when {@code src} is 0. */
@@ -153,8 +166,11 @@ final class FusedRnn {
         gemm.run(true, false, GH, F, B * T, 1f, dgin.address(), in, 1f, floatAt(dBase, s.offsetW()));
         gemm.run(true, false, GH, H, B * T, 1f, dgrec.address(), hs, 1f, floatAt(dBase, s.offsetR()));
         long dBias = floatAt(dBase, s.offsetBias());
-        device.kernels.biasGradient(B * T, GH, dgin.address(), dBias);
-        if (!lstm) device.kernels.biasGradient(B * T, GH, dgrec.address(), floatAt(dBias, GH));
+        // NB: column sums over B*T rows as one SGEMM with a ones vector, not jrnn_bias_gradient's one
+        // thread per column (G*H threads summing thousands of rows each would idle a GPU)
+        long one = ones(B * T);
+        gemm.run(false, false, 1, GH, B * T, 1f, one, dgin.address(), 1f, dBias);
+        if (!lstm) gemm.run(false, false, 1, GH, B * T, 1f, one, dgrec.address(), 1f, floatAt(dBias, GH));
         if (dIn != 0) gemm.run(false, false, B * T, F, GH, 1f, dgin.address(), W, 0f, dIn);   // dx (B*T, F) = dgin W
     }
 
