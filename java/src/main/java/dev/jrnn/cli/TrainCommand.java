@@ -115,7 +115,7 @@ final class TrainCommand implements Callable<Integer> {
         out.flush();
         TrainConfig cfg = (resumed != null ? resumed.training().config()
                 : TrainConfig.defaults().withBatchSize(optimizer.batchSize).withLearningRate(optimizer.lr).withSeed(seed))
-                .withLogInterval(TrainingRun.PROGRESS_INTERVAL);
+                .withLogInterval(TrainConfig.PROGRESS_INTERVAL);
         warmUp.await();
         try (Backend be = backendOptions.create(err)) {
             if (resumed == null) MemoryCheck.check(m, be, backendOptions.threads(), cfg.batchSize());

@@ -46,7 +46,7 @@ public record SweepConfig(List<ModelName> models, int epochs, Activation activat
     /** The trainer configuration of the run with {@code seed}: Keras' Adam defaults otherwise. */
     public TrainConfig trainConfig(long seed) {
         return TrainConfig.defaults().withBatchSize(batchSize).withLearningRate(learningRate).withSeed(seed)
-                .withLogInterval(TrainingRun.PROGRESS_INTERVAL);
+                .withLogInterval(TrainConfig.PROGRESS_INTERVAL);
     }
 
     /** A copy with another epoch count (extending a finished sweep). */

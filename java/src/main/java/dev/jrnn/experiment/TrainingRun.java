@@ -10,6 +10,7 @@ import dev.jrnn.train.Evaluation;
 import dev.jrnn.train.Trainer;
 import dev.jrnn.train.TrainingListener;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -21,12 +22,7 @@ import java.util.List;
  * shuffles are keyed by (seed, epoch) and its dropout masks by (seed, step).
  */
 public final class TrainingRun {
-    /**
-     * Batches between reads of the running loss and accuracy in the CLI's runs (the progress bar
-     * moves in such steps). NB: each read waits for the device; every 10 batches keeps a GPU
-     * epoch free of per-step synchronisation while the bar still moves about 24 times per MNIST epoch.
-     */
-    public static final int PROGRESS_INTERVAL = 10;
+
 
 
     /** Progress of a run: the trainer's callbacks plus one call per finished epoch. */
@@ -97,17 +93,19 @@ public final class TrainingRun {
     }
 
     /**
-     * Trains the remaining epochs.
+     * Trains the remaining epochs: one {@link Trainer#fit} call, whose epoch loop is the only one;
+     * after each epoch a listener evaluates the held-out data, records the epoch, evaluates the
+     * test set after the last one, and saves the checkpoint.
      *
      * @param heldOut evaluated after every epoch (validation split or test set); null for none
      * @param testSet evaluated once after the last epoch
      */
     public Result run(Dataset train, Dataset heldOut, Dataset testSet, Listener listener) throws IOException {
         Listener l = listener == null ? new Listener() {} : listener;
-        TrainingListener progress = new TrainingListener() {
+        TrainingListener perEpoch = new TrainingListener() {
             @Override
-            public void onEpochStart(int epoch, int ignored, int batches) {
-                l.onEpochStart(epoch, epochs, batches);   // fit() is called per epoch; report the run's total
+            public void onEpochStart(int epoch, int last, int batches) {
+                l.onEpochStart(epoch, last, batches);
             }
 
             @Override
@@ -116,17 +114,23 @@ public final class TrainingRun {
             }
 
             @Override
-            public void onEpochEnd(EpochMetrics metrics) {
-                l.onEpochEnd(metrics);
+            public void onEpochEnd(EpochMetrics m) {
+                l.onEpochEnd(m);
+                EpochRecord r = EpochRecord.of(m, heldOut == null ? null : trainer.evaluate(heldOut));
+                history.add(r);
+                l.onEpochRecord(r, epochs);
+                if (trainer.epochsDone() == epochs) test = trainer.evaluate(testSet);
+                try {
+                    save();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
             }
         };
-        while (trainer.epochsDone() < epochs) {
-            EpochMetrics m = trainer.fit(train, 1, progress).get(0);
-            EpochRecord r = EpochRecord.of(m, heldOut == null ? null : trainer.evaluate(heldOut));
-            history.add(r);
-            l.onEpochRecord(r, epochs);
-            if (trainer.epochsDone() == epochs) test = trainer.evaluate(testSet);
-            save();
+        try {
+            if (trainer.epochsDone() < epochs) trainer.fit(train, epochs - trainer.epochsDone(), perEpoch);
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
         }
         if (test == null) {   // resumed after the last epoch but before the test evaluation was saved
             test = trainer.evaluate(testSet);
@@ -136,6 +140,9 @@ public final class TrainingRun {
     }
 
     private void save() throws IOException {
-        if (checkpointer != null) checkpointer.save(Checkpoint.capture(trainer, epochs, selection, backend, history, test));
+        if (checkpointer != null) {
+            checkpointer.save(Checkpoint.capture(trainer.network().model(), trainer.config(), trainer.state(), epochs,
+                    selection, backend, history, test));
+        }
     }
 }

@@ -117,7 +117,10 @@ public record Checkpoint(Sequential model, float[] params, Training training) {
      * Captures a trainer between epochs, copying its weights and Adam state to the host. Call it
      * on the thread that trains.
      *
-     * @param trainer the trainer; its model, configuration, step and epoch counter are recorded
+     * @param model   the model trained
+     * @param config  its training configuration
+     * @param state   the trainer's resumable state ({@code Trainer#state()}): weights, Adam moments,
+     *                step and epochs done
      * @param epochs  the number of epochs the run was asked for
      * @param data    the data the run trains on
      * @param backend the name of the backend that trains, e.g. {@code cpu}
@@ -125,11 +128,10 @@ public record Checkpoint(Sequential model, float[] params, Training training) {
      * @param test    the test-set evaluation once the run finished, else null
      * @return a checkpoint with a training state, ready to {@link #save}
      */
-    public static Checkpoint capture(Trainer trainer, int epochs, DataSelection data, String backend,
-                                     List<EpochRecord> history, Evaluation test) {
-        Trainer.State s = trainer.state();
-        return new Checkpoint(trainer.network().model(), s.params(), new Training(trainer.config(), s.m(), s.v(),
-                s.step(), s.epochsDone(), epochs, data, backend, history, test));
+    public static Checkpoint capture(Sequential model, TrainConfig config, Trainer.State state, int epochs, DataSelection data,
+                                     String backend, List<EpochRecord> history, Evaluation test) {
+        return new Checkpoint(model, state.params(), new Training(config, state.m(), state.v(),
+                state.step(), state.epochsDone(), epochs, data, backend, history, test));
     }
 
     /**

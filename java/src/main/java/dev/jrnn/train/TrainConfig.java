@@ -17,6 +17,15 @@ public record TrainConfig(float learningRate, float beta1, float beta2, float ep
                           long seed, boolean shuffle, int logInterval, int evalBatchSize) {
 
     /**
+     * Batches between reads of the running loss and accuracy in the CLI's runs (the progress bar
+     * moves in such steps; {@link #logInterval()}). NB: each read waits for the device; every 10
+     * batches keeps a GPU epoch free of per-step synchronisation while the bar still moves about 24
+     * times per MNIST epoch.
+     */
+    public static final int PROGRESS_INTERVAL = 10;
+
+
+    /**
      * Checks the settings; the Adam betas and epsilon are taken as given.
      *
      * @throws IllegalArgumentException if the learning rate, batch size, log interval or

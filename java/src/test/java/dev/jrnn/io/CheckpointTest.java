@@ -179,7 +179,7 @@ class CheckpointTest {
         Path f = dir.resolve("half.safetensors");
         try (var be = new VectorBackend(2); Trainer t = new Trainer(m, be, cfg)) {
             t.fit(d, 1, null);
-            Checkpoint.capture(t, 2, DATA, be.name(), List.of(), null).save(f);
+            Checkpoint.capture(t.network().model(), t.config(), t.state(), 2, DATA, be.name(), List.of(), null).save(f);
         }
         Checkpoint c = Checkpoint.load(f);
         Trainer.State resumed;
