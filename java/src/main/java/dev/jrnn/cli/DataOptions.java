@@ -34,4 +34,14 @@ final class DataOptions {
         return new DataSelection(dataset, limit == null ? 0 : limit, validationSplit,
                 binarize == null ? Preprocess.SCALE : Preprocess.binarize(binarize));
     }
+
+    /** Loads the selected data; a missing dataset names the ways out. */
+    static DataSelection.Splits load(DataSelection selection, Path dataDir) throws java.io.IOException {
+        try {
+            return selection.load(dataDir);
+        } catch (java.io.IOException e) {
+            throw new java.io.IOException(e.getMessage() + "\nTo train anyway: --dataset fashion-mnist (Debian: apt-get install"
+                    + " dataset-fashion-mnist), or --data-dir DIR holding the IDX files.", e);
+        }
+    }
 }

@@ -124,7 +124,7 @@ final class SweepCommand implements Callable<Integer> {
             }
         }
         Outputs.writableDirectory(dir, resume != null ? "--resume" : "--out");
-        DataSelection.Splits data = Commands.load(config.data(), dataOptions.dataDir);
+        DataSelection.Splits data = DataOptions.load(config.data(), dataOptions.dataDir);
         SweepConfig cfg = config;
         Path outDir = dir;
         Sweep sweep = new Sweep(config, dir);
@@ -165,7 +165,7 @@ final class SweepCommand implements Callable<Integer> {
                             r.test().loss(), r.test().accuracy(), r.checkpoint());
                     o.flush();
                 }
-            }, (c, file) -> Commands.reportInterrupted(c, file, "jrnn sweep --resume " + outDir), rs -> {
+            }, (c, file) -> ResumeMessages.reportInterrupted(c, file, "jrnn sweep --resume " + outDir), rs -> {
                 report.write(rs);
                 if (!noPlots && !rs.isEmpty()) SweepPlots.write(outDir, cfg.models(), rs, heldOut);
             });

@@ -106,7 +106,7 @@ final class TrainCommand implements Callable<Integer> {
         boolean quick = selection.limit() > 0 && selection.limit() < 20_000;
         CpuWarmUp warmUp = resumed != null || quick ? CpuWarmUp.none()
                 : CpuWarmUp.start(backendOptions.backend, model.cell, model.units, model.layers, model.activation, 28, 28);
-        DataSelection.Splits data = Commands.load(selection, dataOptions.dataDir);
+        DataSelection.Splits data = DataOptions.load(selection, dataOptions.dataDir);
         Sequential m = resumed != null ? resumed.model()
                 : model.build(data.train().steps(), data.train().features(), data.train().classes());
         out.printf(Locale.ROOT, "%s: %,d train / %s%,d test samples; model %s, %,d params%n", selection.dataset(),
@@ -131,13 +131,13 @@ final class TrainCommand implements Callable<Integer> {
             if (resumed != null) {
                 run = TrainingRun.resume(resumed, t, epochs, be.name(), ck);
                 out.printf(Locale.ROOT, "Resuming %s from %s: %d of %d epochs done%s%n", m.shortName(), resume,
-                        run.epochsDone(), epochs, Commands.backendNote(resumed.training().backend(), be.name()));
+                        run.epochsDone(), epochs, ResumeMessages.backendNote(resumed.training().backend(), be.name()));
             } else {
                 run = new TrainingRun(t, epochs, selection, be.name(), List.of(), null, ck);
             }
             if (ck != null) {
                 ck.cleanStale();
-                ck.installShutdownHook(c -> Commands.reportInterrupted(c, saveTo, "jrnn train --resume " + saveTo));
+                ck.installShutdownHook(c -> ResumeMessages.reportInterrupted(c, saveTo, "jrnn train --resume " + saveTo));
             }
             TrainingRun.Result r;
             try {

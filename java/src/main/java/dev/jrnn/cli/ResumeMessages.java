@@ -1,23 +1,11 @@
 package dev.jrnn.cli;
 
-import dev.jrnn.data.DataSelection;
 import dev.jrnn.io.Checkpoint;
-import java.io.IOException;
 import java.nio.file.Path;
 
-/** Small helpers the commands share. */
-final class Commands {
-    private Commands() {}
-
-    /** Loads the selected data; a missing dataset names the ways out. */
-    static DataSelection.Splits load(DataSelection selection, Path dataDir) throws IOException {
-        try {
-            return selection.load(dataDir);
-        } catch (IOException e) {
-            throw new IOException(e.getMessage() + "\nTo train anyway: --dataset fashion-mnist (Debian: apt-get install"
-                    + " dataset-fashion-mnist), or --data-dir DIR holding the IDX files.", e);
-        }
-    }
+/** What {@code train} and {@code sweep} say about continuing a run: on another backend, or after an interruption. */
+final class ResumeMessages {
+    private ResumeMessages() {}
 
     /** A note when a run continues on another backend than it started on. */
     static String backendNote(String trainedOn, String now) {
