@@ -36,8 +36,13 @@ public record RnnState(Tensor h, Tensor c) {
         return h == null && c == null ? NONE : new RnnState(h, c);
     }
 
-    /** {@code s}, or {@link #NONE} for {@code null}. */
-    static RnnState orNone(RnnState s) {
+    /**
+     * The state a backend works with for an argument that may be {@code null}.
+     *
+     * @param s a state, or {@code null}
+     * @return {@code s}, or {@link #NONE} for {@code null}
+     */
+    public static RnnState orNone(RnnState s) {
         return s == null ? NONE : s;
     }
 }

@@ -1,5 +1,6 @@
 package dev.jrnn.cpu;
 
+import dev.jrnn.backend.AbstractRnnTrace;
 import dev.jrnn.backend.Backend;
 import dev.jrnn.backend.RnnSpec;
 import dev.jrnn.backend.RnnState;
@@ -58,7 +59,7 @@ abstract class ReserveBackend implements Backend {
     @Override
     public final RnnTrace rnnForward(RnnSpec spec, int batch, int steps, Tensor x, RnnState initial, Tensor params,
                                      Tensor y, RnnState last) {
-        RnnState in = initial == null ? RnnState.NONE : initial, out = last == null ? RnnState.NONE : last;
+        RnnState in = RnnState.orNone(initial), out = RnnState.orNone(last);
         spec.checkForward("rnnForward", batch, steps, x, in, params, y, out);
         Tensor reserve = takeReserve(Math.multiplyExact(batch, spec.reservePerSample(steps)));
         try {
@@ -73,7 +74,7 @@ abstract class ReserveBackend implements Backend {
     @Override
     public final void rnnInfer(RnnSpec spec, int batch, int steps, Tensor x, RnnState initial, Tensor params, Tensor y,
                                RnnState last) {
-        RnnState in = initial == null ? RnnState.NONE : initial, out = last == null ? RnnState.NONE : last;
+        RnnState in = RnnState.orNone(initial), out = RnnState.orNone(last);
         spec.checkForward("rnnInfer", batch, steps, x, in, params, y, out);
         rnnForward(spec, batch, steps, x, in.h(), in.c(), params, y, out.h(), out.c(), null);
     }
@@ -84,10 +85,10 @@ abstract class ReserveBackend implements Backend {
             throw new IllegalArgumentException("rnnBackward: the trace is not from this " + name() + " backend's rnnForward, found "
                     + (trace == null ? "null" : trace.getClass().getSimpleName()));
         }
-        if (t.reserve == null) throw new IllegalStateException("rnnBackward: the trace is closed; call rnnBackward before closing it");
-        RnnState dOut = dLast == null ? RnnState.NONE : dLast, dIn = dInitial == null ? RnnState.NONE : dInitial;
-        t.spec.checkBackward("rnnBackward", t.batch, t.steps, dy, dOut, dx, dIn, dParams);
-        rnnBackward(t.spec, t.batch, t.steps, t.x, t.initial.h(), t.initial.c(), t.params, t.y, t.reserve,
+        t.requireOpen();
+        RnnState dOut = RnnState.orNone(dLast), dIn = RnnState.orNone(dInitial);
+        t.spec().checkBackward("rnnBackward", t.batch(), t.steps(), dy, dOut, dx, dIn, dParams);
+        rnnBackward(t.spec(), t.batch(), t.steps(), t.x, t.initial.h(), t.initial.c(), t.params, t.y, t.reserve,
                 dy, dOut.h(), dOut.c(), dx, dIn.h(), dIn.c(), dParams);
     }
 
@@ -108,23 +109,14 @@ abstract class ReserveBackend implements Backend {
         freeReserves.addLast(reserve);
     }
 
-    /** Drops the kept reserves (the backend is closing). */
-    final void dropReserves() {
-        freeReserves.clear();
-    }
-
     /** A CPU forward pass's trace: its arguments and its reserve. */
-    private final class Trace implements RnnTrace {
-        final RnnSpec spec;
-        final int batch, steps;
+    private final class Trace extends AbstractRnnTrace {
         final Tensor x, params, y;
         final RnnState initial;
-        Tensor reserve;   // null once closed
+        final Tensor reserve;
 
         Trace(RnnSpec spec, int batch, int steps, Tensor x, RnnState initial, Tensor params, Tensor y, Tensor reserve) {
-            this.spec = spec;
-            this.batch = batch;
-            this.steps = steps;
+            super(spec, batch, steps);
             this.x = x;
             this.initial = initial;
             this.params = params;
@@ -137,30 +129,8 @@ abstract class ReserveBackend implements Backend {
         }
 
         @Override
-        public RnnSpec spec() {
-            return spec;
-        }
-
-        @Override
-        public int batch() {
-            return batch;
-        }
-
-        @Override
-        public int steps() {
-            return steps;
-        }
-
-        @Override
-        public boolean isClosed() {
-            return reserve == null;
-        }
-
-        @Override
-        public void close() {
-            if (reserve == null) return;
+        protected void release() {
             giveBack(reserve);
-            reserve = null;
         }
     }
 }

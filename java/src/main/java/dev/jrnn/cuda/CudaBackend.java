@@ -388,83 +388,82 @@ public final class CudaBackend implements GpuBackend {
         return rnn.planCount();
     }
 
+    /** A forward pass's tensors as device addresses (0 for an absent state), each checked as this backend's. */
+    private record Pass(long x, long hx, long cx, long params, long y, long hy, long cy) {}
+
+    /** A backward pass's tensors as device addresses (0 for an absent one). */
+    private record Grads(long dy, long dhy, long dcy, long dx, long dhx, long dcx, long dParams) {}
+
+    /** Checks a forward pass's arguments ({@link RnnSpec#checkForward}) and takes their addresses. */
+    private Pass pass(String op, RnnSpec spec, int batch, int steps, Tensor x, RnnState in, Tensor params, Tensor y, RnnState out) {
+        spec.checkForward(op, batch, steps, x, in, params, y, out);
+        long state = (long) spec.layers() * batch * spec.units();   // (layers, B, H)
+        return new Pass(deviceTensor(x, 0, op + " x").address(), address(in.h(), state, op + " hx"),
+                address(in.c(), state, op + " cx"), deviceTensor(params, 0, op + " params").address(),
+                deviceTensor(y, 0, op + " y").address(), address(out.h(), state, op + " hy"), address(out.c(), state, op + " cy"));
+    }
+
     @Override
     public RnnTrace rnnForward(RnnSpec spec, int batch, int steps, Tensor x, RnnState initial, Tensor params, Tensor y,
                                RnnState last) {
-        RnnState in = initial == null ? RnnState.NONE : initial, out = last == null ? RnnState.NONE : last;
-        spec.checkForward("rnnForward", batch, steps, x, in, params, y, out);
-        long state = (long) spec.layers() * batch * spec.units();   // (layers, B, H)
-        if (usesJrnnKernels(spec)) {
-            return fused.train(spec, batch, steps, deviceTensor(x, 0, "rnnForward x").address(), address(in.h(), state, "rnnForward hx"),
-                    address(in.c(), state, "rnnForward cx"), deviceTensor(params, 0, "rnnForward params").address(),
-                    deviceTensor(y, 0, "rnnForward y").address(), address(out.h(), state, "rnnForward hy"), address(out.c(), state, "rnnForward cy"));
+        Pass p = pass("rnnForward", spec, batch, steps, x, RnnState.orNone(initial), params, y,
+                RnnState.orNone(last));
+        if (!usesJrnnKernels(spec)) {
+            try {
+                return rnn.train(spec, batch, steps, p.x, p.hx, p.cx, p.params, p.y, p.hy, p.cy);
+            } catch (RuntimeException e) {
+                if (!fallsBackToJrnn(e)) throw e;
+                refused(spec, e);   // from now on on jrnn's kernels
+            }
         }
-        try {
-            return rnn.train(spec, batch, steps, deviceTensor(x, 0, "rnnForward x").address(), address(in.h(), state, "rnnForward hx"),
-                    address(in.c(), state, "rnnForward cx"), deviceTensor(params, 0, "rnnForward params").address(),
-                    deviceTensor(y, 0, "rnnForward y").address(), address(out.h(), state, "rnnForward hy"), address(out.c(), state, "rnnForward cy"));
-        } catch (RuntimeException e) {
-            if (!fallsBackToJrnn(e)) throw e;
-            refused(spec, e);
-            return rnnForward(spec, batch, steps, x, initial, params, y, last);   // now on jrnn's kernels
-        }
+        return fused.train(spec, batch, steps, p.x, p.hx, p.cx, p.params, p.y, p.hy, p.cy);
     }
 
     @Override
     public void rnnInfer(RnnSpec spec, int batch, int steps, Tensor x, RnnState initial, Tensor params, Tensor y, RnnState last) {
-        RnnState in = initial == null ? RnnState.NONE : initial, out = last == null ? RnnState.NONE : last;
-        spec.checkForward("rnnInfer", batch, steps, x, in, params, y, out);
-        long state = (long) spec.layers() * batch * spec.units();
-        if (usesJrnnKernels(spec)) {
-            fused.infer(spec, batch, steps, deviceTensor(x, 0, "rnnInfer x").address(), address(in.h(), state, "rnnInfer hx"),
-                    address(in.c(), state, "rnnInfer cx"), deviceTensor(params, 0, "rnnInfer params").address(),
-                    deviceTensor(y, 0, "rnnInfer y").address(), address(out.h(), state, "rnnInfer hy"), address(out.c(), state, "rnnInfer cy"));
-            return;
+        Pass p = pass("rnnInfer", spec, batch, steps, x, RnnState.orNone(initial), params, y,
+                RnnState.orNone(last));
+        if (!usesJrnnKernels(spec)) {
+            try {
+                rnn.infer(spec, batch, steps, p.x, p.hx, p.cx, p.params, p.y, p.hy, p.cy);
+                return;
+            } catch (RuntimeException e) {
+                if (!fallsBackToJrnn(e)) throw e;
+                refused(spec, e);   // from now on on jrnn's kernels
+            }
         }
-        try {
-            rnn.infer(spec, batch, steps, deviceTensor(x, 0, "rnnInfer x").address(), address(in.h(), state, "rnnInfer hx"),
-                    address(in.c(), state, "rnnInfer cx"), deviceTensor(params, 0, "rnnInfer params").address(),
-                    deviceTensor(y, 0, "rnnInfer y").address(), address(out.h(), state, "rnnInfer hy"), address(out.c(), state, "rnnInfer cy"));
-        } catch (RuntimeException e) {
-            if (!fallsBackToJrnn(e)) throw e;
-            refused(spec, e);
-            rnnInfer(spec, batch, steps, x, initial, params, y, last);   // now on jrnn's kernels
-        }
+        fused.infer(spec, batch, steps, p.x, p.hx, p.cx, p.params, p.y, p.hy, p.cy);
     }
 
     @Override
     public void rnnBackward(RnnTrace trace, Tensor dy, RnnState dLast, Tensor dx, RnnState dInitial, Tensor dParams) {
-        if (trace instanceof FusedRnn.Trace f && f.owner() == fused) {
-            open();
-            RnnState dOut = dLast == null ? RnnState.NONE : dLast, dIn = dInitial == null ? RnnState.NONE : dInitial;
-            f.spec.checkBackward("rnnBackward", f.batch, f.steps, dy, dOut, dx, dIn, dParams);
-            long state = (long) f.spec.layers() * f.batch * f.spec.units();
-            fused.backward(f, deviceTensor(dy, 0, "rnnBackward dy").address(), address(dOut.h(), state, "rnnBackward dhy"),
-                    address(dOut.c(), state, "rnnBackward dcy"), dx == null ? 0L : deviceTensor(dx, 0, "rnnBackward dx").address(),
-                    address(dIn.h(), state, "rnnBackward dhx"), address(dIn.c(), state, "rnnBackward dcx"),
-                    deviceTensor(dParams, 0, "rnnBackward dParams").address());
-            return;
-        }
-        if (!(trace instanceof RnnEngine.Trace t) || t.engine() != rnn) {
+        boolean ours = trace instanceof FusedRnn.Trace f ? f.owner() == fused : trace instanceof RnnEngine.Trace t && t.engine() == rnn;
+        if (!ours) {
             throw new IllegalArgumentException("rnnBackward: the trace is not from this CUDA backend's rnnForward, found "
                     + (trace == null ? "null" : trace.getClass().getSimpleName()));
         }
         open();
-        RnnState dOut = dLast == null ? RnnState.NONE : dLast, dIn = dInitial == null ? RnnState.NONE : dInitial;
-        t.spec.checkBackward("rnnBackward", t.batch, t.steps, dy, dOut, dx, dIn, dParams);
-        long state = (long) t.spec.layers() * t.batch * t.spec.units();
-        long dyA = deviceTensor(dy, 0, "rnnBackward dy").address(), dhyA = address(dOut.h(), state, "rnnBackward dhy");
-        long dcyA = address(dOut.c(), state, "rnnBackward dcy"), dxA = dx == null ? 0L : deviceTensor(dx, 0, "rnnBackward dx").address();
-        long dhxA = address(dIn.h(), state, "rnnBackward dhx"), dcxA = address(dIn.c(), state, "rnnBackward dcx");
-        long dpA = deviceTensor(dParams, 0, "rnnBackward dParams").address();
+        RnnState dOut = RnnState.orNone(dLast), dIn = RnnState.orNone(dInitial);
+        RnnSpec spec = trace.spec();
+        spec.checkBackward("rnnBackward", trace.batch(), trace.steps(), dy, dOut, dx, dIn, dParams);
+        long state = (long) spec.layers() * trace.batch() * spec.units();
+        Grads g = new Grads(deviceTensor(dy, 0, "rnnBackward dy").address(), address(dOut.h(), state, "rnnBackward dhy"),
+                address(dOut.c(), state, "rnnBackward dcy"), dx == null ? 0L : deviceTensor(dx, 0, "rnnBackward dx").address(),
+                address(dIn.h(), state, "rnnBackward dhx"), address(dIn.c(), state, "rnnBackward dcx"),
+                deviceTensor(dParams, 0, "rnnBackward dParams").address());
+        if (trace instanceof FusedRnn.Trace f) {
+            fused.backward(f, g.dy, g.dhy, g.dcy, g.dx, g.dhx, g.dcx, g.dParams);
+            return;
+        }
+        RnnEngine.Trace t = (RnnEngine.Trace) trace;
         try {
-            rnn.backward(t, dyA, dhyA, dcyA, dxA, dhxA, dcxA, dpA);
+            rnn.backward(t, g.dy, g.dhy, g.dcy, g.dx, g.dhx, g.dcx, g.dParams);
         } catch (RuntimeException e) {
             if (!fallsBackToJrnn(e)) throw e;
             // NB: a refusal adds nothing to dParams; jrnn's kernels run the forward pass again, then backward
-            refused(t.spec, e);
-            try (FusedRnn.Trace again = fused.train(t.spec, t.batch, t.steps, t.x, t.hx, t.cx, t.params, t.y, 0, 0)) {
-                fused.backward(again, dyA, dhyA, dcyA, dxA, dhxA, dcxA, dpA);
+            refused(spec, e);
+            try (FusedRnn.Trace again = fused.train(spec, t.batch(), t.steps(), t.x, t.hx, t.cx, t.params, t.y, 0, 0)) {
+                fused.backward(again, g.dy, g.dhy, g.dcy, g.dx, g.dhx, g.dcx, g.dParams);
             } catch (RuntimeException again) {
                 again.addSuppressed(e);
                 throw again;

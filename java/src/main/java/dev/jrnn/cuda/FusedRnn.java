@@ -1,7 +1,7 @@
 package dev.jrnn.cuda;
 
+import dev.jrnn.backend.AbstractRnnTrace;
 import dev.jrnn.backend.RnnSpec;
-import dev.jrnn.backend.RnnTrace;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -62,8 +62,8 @@ final class FusedRnn {
     }
 
     private void forwardLayer(Trace tr, int l, long y, long hy, long cy) {
-        RnnSpec spec = tr.spec, s = spec.layer(l);
-        int B = tr.batch, T = tr.steps, F = s.inputSize(), H = s.units(), GH = s.gateWidth();
+        RnnSpec spec = tr.spec(), s = spec.layer(l);
+        int B = tr.batch(), T = tr.steps(), F = s.inputSize(), H = s.units(), GH = s.gateWidth();
         boolean lstm = s.cell() == RnnSpec.Cell.LSTM;
         int act = KernelLauncher.activationCode(s.activation());
         long base = floatAt(tr.params, spec.layerOffset(l));
@@ -110,9 +110,9 @@ final class FusedRnn {
      * added into the canonical {@code dParams}.
      */
     void backward(Trace tr, long dy, long dhy, long dcy, long dx, long dhx, long dcx, long dParams) {
-        if (tr.isClosed()) throw new IllegalStateException("rnnBackward: the trace is closed; call rnnBackward before closing it");
-        RnnSpec spec = tr.spec;
-        int B = tr.batch, T = tr.steps, L = spec.layers();
+        tr.requireOpen();
+        RnnSpec spec = tr.spec();
+        int B = tr.batch(), T = tr.steps(), L = spec.layers();
         long seq = (long) B * T * spec.units();
         long dOut = dy;
         for (int l = L - 1; l >= 0; l--) {
@@ -134,8 +134,8 @@ final class FusedRnn {
     }
 
     private void backwardLayer(Trace tr, int l, long dOut, long dhy, long dcy, long dIn, long dhx, long dcx, long dParams) {
-        RnnSpec spec = tr.spec, s = spec.layer(l);
-        int B = tr.batch, T = tr.steps, F = s.inputSize(), H = s.units(), GH = s.gateWidth();
+        RnnSpec spec = tr.spec(), s = spec.layer(l);
+        int B = tr.batch(), T = tr.steps(), F = s.inputSize(), H = s.units(), GH = s.gateWidth();
         boolean lstm = s.cell() == RnnSpec.Cell.LSTM;
         int act = KernelLauncher.activationCode(s.activation());
         long base = floatAt(tr.params, spec.layerOffset(l)), dBase = floatAt(dParams, spec.layerOffset(l));
@@ -175,18 +175,13 @@ final class FusedRnn {
     }
 
     /** A training pass: its arguments (device addresses) and per layer the sequences backward reads. */
-    final class Trace implements RnnTrace {
-        final RnnSpec spec;
-        final int batch, steps;
+    final class Trace extends AbstractRnnTrace {
         final long x, hx, cx, params;
         final List<DeviceArena.Block> hs = new ArrayList<>(), cs = new ArrayList<>(), gates = new ArrayList<>(),
                 outputs = new ArrayList<>();
-        private boolean closed;
 
         private Trace(RnnSpec spec, int batch, int steps, long x, long hx, long cx, long params) {
-            this.spec = spec;
-            this.batch = batch;
-            this.steps = steps;
+            super(spec, batch, steps);
             this.x = x;
             this.hx = hx;
             this.cx = cx;
@@ -210,29 +205,7 @@ final class FusedRnn {
         }
 
         @Override
-        public RnnSpec spec() {
-            return spec;
-        }
-
-        @Override
-        public int batch() {
-            return batch;
-        }
-
-        @Override
-        public int steps() {
-            return steps;
-        }
-
-        @Override
-        public boolean isClosed() {
-            return closed;
-        }
-
-        @Override
-        public void close() {
-            if (closed) return;
-            closed = true;
+        protected void release() {
             if (device.isClosed()) return;
             // NB: queued work may still read them; the stream orders their next use after it
             for (List<DeviceArena.Block> blocks : List.of(hs, cs, gates, outputs)) {

@@ -1,8 +1,8 @@
 package dev.jrnn.cuda;
 
+import dev.jrnn.backend.AbstractRnnTrace;
 import dev.jrnn.backend.Activation;
 import dev.jrnn.backend.RnnSpec;
-import dev.jrnn.backend.RnnTrace;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 import java.util.HashSet;
@@ -320,9 +320,9 @@ final class RnnEngine implements AutoCloseable {
      * gradients added into the canonical {@code dParams}.
      */
     void backward(Trace t, long dy, long dhy, long dcy, long dx, long dhx, long dcx, long dParams) {
-        if (t.buffers == null) throw new IllegalStateException("rnnBackward: the trace is closed; call rnnBackward before closing it");
-        RnnSpec spec = t.spec;
-        int batch = t.batch, steps = t.steps;
+        t.requireOpen();
+        RnnSpec spec = t.spec();
+        int batch = t.batch(), steps = t.steps();
         long n = (long) batch * steps;
         RnnPlan p = t.plan;
         Buffers b = t.buffers;
@@ -399,17 +399,13 @@ final class RnnEngine implements AutoCloseable {
     }
 
     /** A training forward pass on the GPU: its plan and buffers, and the arguments backward needs (device addresses). */
-    final class Trace implements RnnTrace {
-        final RnnSpec spec;
-        final int batch, steps;
+    final class Trace extends AbstractRnnTrace {
         final long x, hx, cx, params, y;
         RnnPlan plan;
-        Buffers buffers;   // null once closed
+        final Buffers buffers;
 
         private Trace(RnnSpec spec, int batch, int steps, long x, long hx, long cx, long params, long y, Buffers buffers) {
-            this.spec = spec;
-            this.batch = batch;
-            this.steps = steps;
+            super(spec, batch, steps);
             this.x = x;
             this.hx = hx;
             this.cx = cx;
@@ -423,37 +419,12 @@ final class RnnEngine implements AutoCloseable {
         }
 
         @Override
-        public RnnSpec spec() {
-            return spec;
-        }
-
-        @Override
-        public int batch() {
-            return batch;
-        }
-
-        @Override
-        public int steps() {
-            return steps;
-        }
-
-        @Override
-        public boolean isClosed() {
-            return buffers == null;
-        }
-
-        @Override
-        public void close() {
-            if (buffers == null) return;
+        protected void release() {
             live.remove(this);
             // NB: queued work may still use the buffers; the stream orders their next use after it
-            if (device.isClosed()) {
-                buffers = null;
-                return;
-            }
+            if (device.isClosed()) return;
             if (freeBuffers.size() >= MAX_FREE_BUFFERS) freeBuffers.pollFirst().release();
             freeBuffers.addLast(buffers);
-            buffers = null;
         }
     }
 
