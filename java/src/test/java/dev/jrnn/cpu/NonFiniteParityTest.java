@@ -1,5 +1,8 @@
 package dev.jrnn.cpu;
 
+import static dev.jrnn.cpu.TestData.get;
+import static dev.jrnn.cpu.TestData.put;
+import static dev.jrnn.cpu.TestData.uniform;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -42,24 +45,6 @@ class NonFiniteParityTest {
         public String toString() {
             return name;
         }
-    }
-
-    private static float[] uniform(SplittableRandom rnd, int n, double scale) {
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) a[i] = (float) ((rnd.nextDouble() * 2 - 1) * scale);
-        return a;
-    }
-
-    private static Tensor put(Backend be, float[] v) {
-        Tensor t = be.allocate(v.length);
-        be.write(v, 0, t, v.length);
-        return t;
-    }
-
-    private static float[] get(Backend be, Tensor t) {
-        float[] out = new float[t.size()];
-        be.read(t, out, 0, out.length);
-        return out;
     }
 
     static Stream<Kernel> kernels() {

@@ -1,5 +1,8 @@
 package dev.jrnn.cpu;
 
+import static dev.jrnn.cpu.TestData.get;
+import static dev.jrnn.cpu.TestData.put;
+import static dev.jrnn.cpu.TestData.uniform;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -22,52 +25,41 @@ import org.junit.jupiter.api.Test;
 class RnnTraceTest {
     private static final int B = 5, T = 7, F = 6, H = 8;
 
-    private static float[] uniform(SplittableRandom r, int n, double scale) {
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) a[i] = (float) ((r.nextDouble() * 2 - 1) * scale);
-        return a;
-    }
-
-    private static Tensor put(Backend be, float[] v) {
-        Tensor t = be.allocate(v.length);
-        be.write(v, 0, t, v.length);
-        return t;
-    }
-
-    private static float[] get(Backend be, Tensor t) {
-        float[] out = new float[t.size()];
-        be.read(t, out, 0, out.length);
-        return out;
-    }
-
-    /** y, hy, cy, dx, dhx, dcx and dParams of one typed pass with every state, two layers. */
-    private static float[][] typed(ReserveBackend be, RnnSpec spec, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        int S = spec.layers() * B * H;
-        Tensor x = put(be, uniform(r, B * T * F, 1)), p = put(be, uniform(r, spec.paramCount(), 0.4));
-        Tensor hx = put(be, uniform(r, S, 1)), cx = put(be, uniform(r, S, 1)), dy = put(be, uniform(r, B * T * H, 1));
-        Tensor dhy = put(be, uniform(r, S, 1)), dcy = put(be, uniform(r, S, 1));
-        Tensor y = be.allocate(B * T * H), hy = be.allocate(S), cy = be.allocate(S), dx = be.allocate(B * T * F);
-        Tensor dhx = be.allocate(S), dcx = be.allocate(S), dp = be.allocate(spec.paramCount());
-        try (RnnTrace trace = be.rnnForward(spec, B, T, x, RnnState.of(hx, cx), p, y, RnnState.of(hy, cy))) {
-            be.rnnBackward(trace, dy, RnnState.of(dhy, dcy), dx, RnnState.of(dhx, dcx), dp);
+    /** One pass's tensors: inputs random from {@code seed}, outputs zero; every state of a (layers, B, H) stack. */
+    private record Pass(Tensor x, Tensor p, Tensor hx, Tensor cx, Tensor dy, Tensor dhy, Tensor dcy,
+                        Tensor y, Tensor hy, Tensor cy, Tensor dx, Tensor dhx, Tensor dcx, Tensor dp) {
+        static Pass of(Backend be, RnnSpec spec, long seed) {
+            SplittableRandom r = new SplittableRandom(seed);
+            int S = spec.layers() * B * H;
+            return new Pass(put(be, uniform(r, B * T * F, 1)), put(be, uniform(r, spec.paramCount(), 0.4)),
+                    put(be, uniform(r, S, 1)), put(be, uniform(r, S, 1)), put(be, uniform(r, B * T * H, 1)),
+                    put(be, uniform(r, S, 1)), put(be, uniform(r, S, 1)), be.allocate(B * T * H), be.allocate(S),
+                    be.allocate(S), be.allocate(B * T * F), be.allocate(S), be.allocate(S), be.allocate(spec.paramCount()));
         }
-        return new float[][] {get(be, y), get(be, hy), get(be, cy), get(be, dx), get(be, dhx), get(be, dcx), get(be, dp)};
+
+        /** y, hy, cy, dx, dhx, dcx and dParams. */
+        float[][] outputs(Backend be) {
+            return new float[][] {get(be, y), get(be, hy), get(be, cy), get(be, dx), get(be, dhx), get(be, dcx), get(be, dp)};
+        }
+    }
+
+    /** One typed pass with every state, through the trace. */
+    private static float[][] typed(ReserveBackend be, RnnSpec spec, long seed) {
+        Pass a = Pass.of(be, spec, seed);
+        try (RnnTrace trace = be.rnnForward(spec, B, T, a.x(), RnnState.of(a.hx(), a.cx()), a.p(), a.y(), RnnState.of(a.hy(), a.cy()))) {
+            be.rnnBackward(trace, a.dy(), RnnState.of(a.dhy(), a.dcy()), a.dx(), RnnState.of(a.dhx(), a.dcx()), a.dp());
+        }
+        return a.outputs(be);
     }
 
     /** The same through the positional form and an explicit reserve. */
     private static float[][] positional(ReserveBackend be, RnnSpec spec, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        int S = spec.layers() * B * H;
-        Tensor x = put(be, uniform(r, B * T * F, 1)), p = put(be, uniform(r, spec.paramCount(), 0.4));
-        Tensor hx = put(be, uniform(r, S, 1)), cx = put(be, uniform(r, S, 1)), dy = put(be, uniform(r, B * T * H, 1));
-        Tensor dhy = put(be, uniform(r, S, 1)), dcy = put(be, uniform(r, S, 1));
-        Tensor y = be.allocate(B * T * H), hy = be.allocate(S), cy = be.allocate(S), dx = be.allocate(B * T * F);
-        Tensor dhx = be.allocate(S), dcx = be.allocate(S), dp = be.allocate(spec.paramCount());
+        Pass a = Pass.of(be, spec, seed);
         Tensor reserve = be.allocate(B * spec.reservePerSample(T));
-        be.rnnForward(spec, B, T, x, hx, cx, p, y, hy, cy, reserve);
-        be.rnnBackward(spec, B, T, x, hx, cx, p, y, reserve, dy, dhy, dcy, dx, dhx, dcx, dp);
-        return new float[][] {get(be, y), get(be, hy), get(be, cy), get(be, dx), get(be, dhx), get(be, dcx), get(be, dp)};
+        be.rnnForward(spec, B, T, a.x(), a.hx(), a.cx(), a.p(), a.y(), a.hy(), a.cy(), reserve);
+        be.rnnBackward(spec, B, T, a.x(), a.hx(), a.cx(), a.p(), a.y(), reserve, a.dy(), a.dhy(), a.dcy(), a.dx(), a.dhx(),
+                a.dcx(), a.dp());
+        return a.outputs(be);
     }
 
     @Test
