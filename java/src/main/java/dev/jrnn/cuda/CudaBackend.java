@@ -212,15 +212,7 @@ public final class CudaBackend implements GpuBackend {
      * run instead; not an out-of-memory error or a failure in execution.
      */
     private boolean fallsBackToJrnn(RuntimeException e) {
-        if (rnnImpl != IMPL_AUTO) return false;
-        for (Throwable c = e; c != null; c = c.getCause()) {
-            if (c instanceof CudaOutOfMemoryException) return false;
-            if (c instanceof CudaException ce && ce.call().startsWith("cudnn")
-                    && CudnnLibrary.isRefusal(CudnnLibrary.major(rnn.cudnn.version), ce.code())) {
-                return true;
-            }
-        }
-        return false;
+        return rnnImpl == IMPL_AUTO && rnn.isRefusal(e);
     }
 
     @Override

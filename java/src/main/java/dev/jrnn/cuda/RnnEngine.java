@@ -132,9 +132,22 @@ final class RnnEngine implements AutoCloseable {
      * which may have left the context unusable.
      */
     private boolean fallsBack(RuntimeException e, int algo) {
-        return rnnAlgo == ALGO_AUTO && algo != CudnnLibrary.CUDNN_RNN_ALGO_STANDARD && e instanceof CudaException c
-                && !(c instanceof CudaOutOfMemoryException) && c.call().startsWith("cudnn")
-                && CudnnLibrary.isRefusal(CudnnLibrary.major(cudnn.version), c.code());
+        return rnnAlgo == ALGO_AUTO && algo != CudnnLibrary.CUDNN_RNN_ALGO_STANDARD && isRefusal(e);
+    }
+
+    /**
+     * Whether {@code e} (or one of its causes) is this cuDNN refusing a configuration
+     * ({@link CudnnLibrary#isRefusal}), not running out of memory or failing in execution.
+     */
+    boolean isRefusal(Throwable e) {
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof CudaOutOfMemoryException) return false;
+            if (c instanceof CudaException ce && ce.call().startsWith("cudnn")
+                    && CudnnLibrary.isRefusal(CudnnLibrary.major(cudnn.version), ce.code())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** {@code e} with the algorithm named, when it is not the standard one, and how to avoid it. */
