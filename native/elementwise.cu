@@ -52,6 +52,15 @@ JRNN_HD void jrnn_gather_rows_element(long long i, int width, int n, const float
     dst[i] = (v >= 0.0f && row < n && (float)row == v) ? src[(long long)row * width + j] : 0.0f;
 }
 
+// Body: dst[index[r], j] = src[r, j] for flat index i = r * width + j; src (rows, width), index
+// (rows) distinct row numbers as floats, dst (n, width). An index outside [0, n) writes nothing.
+JRNN_HD void jrnn_scatter_rows_element(long long i, int width, int n, const float* src, const float* index, float* dst) {
+    long long r = i / width, j = i % width;
+    float v = index[r];
+    int row = (int)v;
+    if (v >= 0.0f && row < n && (float)row == v) dst[(long long)row * width + j] = src[i];
+}
+
 // Body: element i of one segment of a segment table row seg = {from, to, length, mode} (int32):
 // mode 0 dst[to + i] = src[from + i], 1 dst[to + i] += src[from + i], 2 dst[to + i] = 0.
 JRNN_HD void jrnn_segment_element(const int* seg, long long i, const float* src, float* dst) {
@@ -101,6 +110,12 @@ extern "C" __global__ void jrnn_last_step(int batch, int steps, int width, const
 extern "C" __global__ void jrnn_gather_rows(int rows, int width, int n, const float* src, const float* index,
                                             float* dst) {
     JRNN_FOR_EACH(i, (long long)rows * width) jrnn_gather_rows_element(i, width, n, src, index, dst);
+}
+
+// dst (n, width) at the rows index (rows) names = src (rows, width); the indices are distinct.
+extern "C" __global__ void jrnn_scatter_rows(int rows, int width, int n, const float* src, const float* index,
+                                             float* dst) {
+    JRNN_FOR_EACH(i, (long long)rows * width) jrnn_scatter_rows_element(i, width, n, src, index, dst);
 }
 
 // out (b, a, W) = in (a, b, W) with the two outer dimensions swapped; in and out must not overlap.

@@ -764,6 +764,7 @@ const std::map<std::string, std::vector<int>>& paramSizes() {
         {"jrnn_bias_gradient", {4, 4, 8, 8}},
         {"jrnn_last_step", {4, 4, 4, 8, 8}},
         {"jrnn_gather_rows", {4, 4, 4, 8, 8, 8}},
+        {"jrnn_scatter_rows", {4, 4, 4, 8, 8, 8}},
         {"jrnn_last_step_backward", {4, 4, 4, 8, 8}},
         {"jrnn_swap_major", {4, 4, 4, 8, 8}},
         {"jrnn_lstm_step", {4, 4, 4, 4, 4, 8, 8, 8, 8, 8, 8, 8, 8}},
@@ -926,6 +927,15 @@ CUresult launch(const std::string& k, unsigned grid, unsigned gridY, unsigned bl
         DEV(index, 4L * rows, "jrnn_gather_rows index");
         DEV(dst, 4L * rows * width, "jrnn_gather_rows dst");
         gridStride(grid, block, (long long)rows * width, [&](long long i) { jrnn_gather_rows_element(i, width, n, src, index, dst); });
+    } else if (k == "jrnn_scatter_rows") {
+        int rows = arg<int>(a, 0), width = arg<int>(a, 1), n = arg<int>(a, 2);
+        const float* src = arg<const float*>(a, 3);
+        const float* index = arg<const float*>(a, 4);
+        float* dst = arg<float*>(a, 5);
+        DEV(src, 4L * rows * width, "jrnn_scatter_rows src");
+        DEV(index, 4L * rows, "jrnn_scatter_rows index");
+        DEV(dst, 4L * n * width, "jrnn_scatter_rows dst");
+        gridStride(grid, block, (long long)rows * width, [&](long long i) { jrnn_scatter_rows_element(i, width, n, src, index, dst); });
     } else if (k == "jrnn_last_step_backward") {
         int batch = arg<int>(a, 0), steps = arg<int>(a, 1), width = arg<int>(a, 2);
         const float* dOut = arg<const float*>(a, 3);

@@ -8,6 +8,7 @@ package dev.jrnn.backend;
 public abstract class AbstractRnnTrace implements RnnTrace {
     private final RnnSpec spec;
     private final int batch, steps;
+    private final int[] lengths;
     private boolean closed;
 
     /**
@@ -18,9 +19,32 @@ public abstract class AbstractRnnTrace implements RnnTrace {
      * @param steps T
      */
     protected AbstractRnnTrace(RnnSpec spec, int batch, int steps) {
+        this(spec, batch, steps, null);
+    }
+
+    /**
+     * A trace of one forward pass over sequences of their own lengths.
+     *
+     * @param spec    the layer (or stack) the pass ran
+     * @param batch   B
+     * @param steps   T
+     * @param lengths B lengths, copied; {@code null}, or all T, for full-length sequences
+     */
+    protected AbstractRnnTrace(RnnSpec spec, int batch, int steps, int[] lengths) {
         this.spec = spec;
         this.batch = batch;
         this.steps = steps;
+        this.lengths = RnnSpec.fullLength(lengths, steps) ? null : lengths.clone();
+    }
+
+    @Override
+    public final int[] lengths() {
+        return lengths == null ? null : lengths.clone();
+    }
+
+    /** {@return the lengths without a copy, {@code null} for full length: for the backend's own use} */
+    protected final int[] lengthsView() {
+        return lengths;
     }
 
     @Override

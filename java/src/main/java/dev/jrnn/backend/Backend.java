@@ -155,13 +155,43 @@ public interface Backend extends AutoCloseable {
     // ---- recurrent layers --------------------------------------------------------------------
 
     /**
-     * Runs one recurrent layer, or a stack of them ({@link RnnSpec#layers()}), over a whole
-     * sequence for training (cuDNN's {@code cudnnRNNForward} in training mode, unidirectional) and
-     * returns what its backward pass needs. Names follow cuDNN: {@code initial} holds
-     * {@code hx}/{@code cx}, {@code last} receives {@code hy}/{@code cy}.
+     * Runs one recurrent layer, or a stack of them ({@link RnnSpec#layers()}), in one or both
+     * directions ({@link RnnSpec#bidirectional()}), over a whole padded batch of sequences for
+     * training (cuDNN's {@code cudnnRNNForward} in training mode) and returns what its backward pass
+     * needs. Names follow cuDNN: {@code initial} holds {@code hx}/{@code cx}, {@code last} receives
+     * {@code hy}/{@code cy}.
+     *
+     * <p>Sequence {@code b} is steps {@code [0, lengths[b])} of its row of {@code x}; the rest is
+     * padding, which this pass does not read. Its outputs there are 0, its final state is the state
+     * at its last valid step (the reverse direction's at step 0), and its backward pass sends no
+     * gradient from there: PyTorch's {@code pack_padded_sequence} semantics. On the CPU a batch costs
+     * what its lengths add up to, not B * T.
      *
      * <p>{@code x}, {@code initial}, {@code params} and {@code y} must keep what this pass saw and
-     * wrote until {@link #rnnBackward} with the returned trace has run.
+     * wrote until {@link #rnnBackward} with the returned trace has run; the backend copies
+     * {@code lengths}.
+     *
+     * @param spec    the layer's cell, sizes, activation, layers and directions
+     * @param batch   B, sequences in the batch
+     * @param steps   T, timesteps per (padded) sequence
+     * @param lengths B lengths in [1, T] ({@link RnnSpec#checkLengths}), or {@code null} for all T
+     * @param x       (B, T, F) input
+     * @param initial the initial states (layers * directions, B, H); {@link RnnState#NONE} (or {@code null}) for zeros
+     * @param params  the layer's canonical parameters, {@link RnnSpec#paramCount()} floats
+     * @param y       (B, T, directions * H) the top layer's hidden states after every step, the
+     *                directions concatenated per step
+     * @param last    receives the final states (layers * directions, B, H); {@link RnnState#NONE}
+     *                (or {@code null}) to skip
+     * @return the trace the backward pass takes; the caller closes it
+     * @throws IllegalArgumentException when a tensor is too small ({@link RnnSpec#checkForward}), a
+     *         length is out of range, or a cell state is given for a GRU
+     */
+    RnnTrace rnnForward(RnnSpec spec, int batch, int steps, int[] lengths, Tensor x, RnnState initial, Tensor params,
+                        Tensor y, RnnState last);
+
+    /**
+     * {@link #rnnForward(RnnSpec, int, int, int[], Tensor, RnnState, Tensor, Tensor, RnnState) rnnForward}
+     * with every sequence T steps long.
      *
      * @param spec    the layer's cell, sizes and activation
      * @param batch   B, sequences in the batch
@@ -176,8 +206,10 @@ public interface Backend extends AutoCloseable {
      * @throws IllegalArgumentException when a tensor is too small ({@link RnnSpec#checkForward}),
      *         or a cell state is given for a GRU
      */
-    RnnTrace rnnForward(RnnSpec spec, int batch, int steps, Tensor x, RnnState initial, Tensor params,
-                        Tensor y, RnnState last);
+    default RnnTrace rnnForward(RnnSpec spec, int batch, int steps, Tensor x, RnnState initial, Tensor params,
+                                Tensor y, RnnState last) {
+        return rnnForward(spec, batch, steps, null, x, initial, params, y, last);
+    }
 
     /**
      * {@link #rnnForward(RnnSpec, int, int, Tensor, RnnState, Tensor, Tensor, RnnState) rnnForward}
@@ -209,17 +241,40 @@ public interface Backend extends AutoCloseable {
      * @param last    receives the final states; {@link RnnState#NONE} (or {@code null}) to skip
      * @throws IllegalArgumentException as {@link #rnnForward(RnnSpec, int, int, Tensor, RnnState, Tensor, Tensor, RnnState) rnnForward}
      */
-    void rnnInfer(RnnSpec spec, int batch, int steps, Tensor x, RnnState initial, Tensor params, Tensor y, RnnState last);
+    default void rnnInfer(RnnSpec spec, int batch, int steps, Tensor x, RnnState initial, Tensor params, Tensor y,
+                          RnnState last) {
+        rnnInfer(spec, batch, steps, null, x, initial, params, y, last);
+    }
+
+    /**
+     * The inference pass with per-sample lengths, as
+     * {@link #rnnForward(RnnSpec, int, int, int[], Tensor, RnnState, Tensor, Tensor, RnnState) rnnForward}
+     * takes them.
+     *
+     * @param spec    the layer's cell, sizes, activation, layers and directions
+     * @param batch   B, sequences in the batch
+     * @param steps   T, timesteps per (padded) sequence
+     * @param lengths B lengths in [1, T], or {@code null} for all T
+     * @param x       (B, T, F) input
+     * @param initial the initial states (layers * directions, B, H); {@link RnnState#NONE} (or {@code null}) for zeros
+     * @param params  the layer's canonical parameters
+     * @param y       (B, T, directions * H) hidden states after every step, 0 past each length
+     * @param last    receives the final states; {@link RnnState#NONE} (or {@code null}) to skip
+     * @throws IllegalArgumentException as {@link #rnnForward(RnnSpec, int, int, int[], Tensor, RnnState, Tensor, Tensor, RnnState) rnnForward}
+     */
+    void rnnInfer(RnnSpec spec, int batch, int steps, int[] lengths, Tensor x, RnnState initial, Tensor params, Tensor y,
+                  RnnState last);
 
     /**
      * Back-propagates through the forward pass {@code trace} came from (cuDNN's
      * {@code cudnnRNNBackwardData_v8} and {@code cudnnRNNBackwardWeights_v8}). The gradient reaching
-     * the last step's hidden state is {@code dy[:, T-1, :] + dLast.h}. The trace stays open: the
-     * caller closes it.
+     * the last step's hidden state is {@code dy[:, T-1, :] + dLast.h} (with lengths, the last valid
+     * step's; {@code dy} past a sequence's length is ignored and {@code dx} there is 0). The trace
+     * stays open: the caller closes it.
      *
      * @param trace    what {@link #rnnForward} returned, not yet closed
-     * @param dy       (B, T, H) loss gradient with respect to every output; may be overwritten
-     * @param dLast    gradients with respect to the final states (layers, B, H); {@link RnnState#NONE} (or {@code null}) for zeros
+     * @param dy       (B, T, directions * H) loss gradient with respect to every output; may be overwritten
+     * @param dLast    gradients with respect to the final states (layers * directions, B, H); {@link RnnState#NONE} (or {@code null}) for zeros
      * @param dx       (B, T, F) receives the input gradient; {@code null} to skip it (first layer)
      * @param dInitial receives the gradients with respect to the initial states; {@link RnnState#NONE} (or {@code null}) to skip
      * @param dParams  accumulates the parameter gradients, canonical layout
@@ -279,6 +334,22 @@ public interface Backend extends AutoCloseable {
      *         is not a row of {@code src}
      */
     void gatherRows(int rows, int width, Tensor src, Tensor index, Tensor dst);
+
+    /**
+     * The backward pass of {@link #gatherRows}: {@code dst[index[i], :] = src[i, :]} for each
+     * {@code i < rows}; the other rows of {@code dst} keep their values (fill it with 0 first for a
+     * gradient). The indices must be distinct. A network takes the last valid step of sequences of
+     * different lengths with {@link #gatherRows}, and sends its gradient back with this.
+     *
+     * @param rows  number of rows to scatter
+     * @param width row length
+     * @param src   (rows, width) the rows to write
+     * @param index (rows) distinct row numbers in [0, N), stored as floats (exact up to 2^24 rows)
+     * @param dst   (N, width), the indexed rows overwritten
+     * @throws IllegalArgumentException when a tensor is too small, or (on the CPU backends) an index
+     *         is not a row of {@code dst}
+     */
+    void scatterRows(int rows, int width, Tensor src, Tensor index, Tensor dst);
 
     // ---- regularisation, loss, optimiser -----------------------------------------------------
 

@@ -20,13 +20,30 @@ package dev.jrnn.backend;
  * recurrent layers in its flat parameter buffer. Initial and final states are
  * {@code (layers, B, H)}, layer {@code l}'s at float {@code l * B * H}.
  *
+ * <p>A bidirectional layer ({@code bidirectional}, cuDNN's {@code CUDNN_BIDIRECTIONAL}, PyTorch's
+ * {@code bidirectional=True}) runs a second cell over each sequence from its last valid step back to
+ * its first, and outputs both hidden states at every step, concatenated: y is
+ * {@code (B, T, 2H)}, the forward direction's in features {@code [0, H)}, the reverse's in
+ * {@code [H, 2H)}. A layer's parameter block is then the forward direction's block (the layout
+ * above) followed by the reverse direction's, in the same layout ({@link #directionOffset(int)});
+ * each layer above the first reads {@code 2H} features. States are {@code (layers * 2, B, H)},
+ * layer {@code l} direction {@code d} at float {@code (2l + d) * B * H}: cuDNN's and PyTorch's
+ * order.
+ *
+ * <p>Per-sample lengths: every forward pass may take a lengths array, one length in
+ * {@code [1, T]} per sequence ({@link #checkLengths}): sequence {@code b} holds steps
+ * {@code [0, lengths[b])} and the rest is padding, as PyTorch's {@code pack_padded_sequence} and
+ * Keras' right-padded masks. Its outputs past its length are 0, its final state is the state at its
+ * last valid step (for the reverse direction, at step 0), and no gradient flows from padding.
+ *
  * @param cell       LSTM or GRU
  * @param inputSize  F, features per timestep of the (first) layer's input
  * @param units      H, hidden units of every layer
  * @param activation cell activation: {@code TANH} (default) or {@code RELU}
  * @param layers     stacked layers, at least 1
+ * @param bidirectional whether each layer also runs the sequence backwards (two directions)
  */
-public record RnnSpec(Cell cell, int inputSize, int units, Activation activation, int layers) {
+public record RnnSpec(Cell cell, int inputSize, int units, Activation activation, int layers, boolean bidirectional) {
 
     /** The recurrent cell kinds. */
     public enum Cell {
@@ -87,19 +104,82 @@ public record RnnSpec(Cell cell, int inputSize, int units, Activation activation
      * @throws IllegalArgumentException if a size is not positive or the activation is neither
      */
     public RnnSpec(Cell cell, int inputSize, int units, Activation activation) {
-        this(cell, inputSize, units, activation, 1);
+        this(cell, inputSize, units, activation, 1, false);
+    }
+
+    /**
+     * A unidirectional stack.
+     *
+     * @param cell       LSTM or GRU
+     * @param inputSize  F, features per timestep of the first layer's input
+     * @param units      H, hidden units of every layer
+     * @param activation cell activation: {@code TANH} or {@code RELU}
+     * @param layers     stacked layers, at least 1
+     * @throws IllegalArgumentException if a size is not positive or the activation is neither
+     */
+    public RnnSpec(Cell cell, int inputSize, int units, Activation activation, int layers) {
+        this(cell, inputSize, units, activation, layers, false);
+    }
+
+    /** {@return the directions of every layer: 2 when bidirectional, else 1} */
+    public int directions() {
+        return bidirectional ? 2 : 1;
+    }
+
+    /** {@return the features of the output y per step: {@code directions() * units}} */
+    public int outputSize() {
+        return directions() * units;
+    }
+
+    /**
+     * {@return the (layer, direction) pairs the states hold, {@code layers * directions()}: the
+     * first dimension of the states (cuDNN's pseudo-layers)}
+     */
+    public int stateLayers() {
+        return layers * directions();
+    }
+
+    /**
+     * {@return the same layers run in one direction: for a one-layer spec, one direction's block}
+     * Each direction of a bidirectional layer has this spec's cell, input size, units and
+     * activation, and its parameters at {@link #directionOffset(int)}.
+     *
+     * @throws IllegalStateException for a bidirectional stack, whose upper layers read 2H features
+     *         and so have no one-directional equivalent: take {@link #layer(int)} first
+     */
+    public RnnSpec unidirectional() {
+        if (!bidirectional) return this;
+        if (layers > 1) {
+            throw new IllegalStateException("unidirectional() of a bidirectional stack " + this
+                    + ": take layer(l) first, whose input is 2H features above layer 0");
+        }
+        return new RnnSpec(cell, inputSize, units, activation, 1, false);
+    }
+
+    /**
+     * Returns where one direction's parameter block starts in a one-layer spec's parameters.
+     *
+     * @param direction 0 (forward) or, when bidirectional, 1 (reverse)
+     * @return 0 for direction 0, {@code unidirectional().paramCount()} for direction 1
+     * @throws IndexOutOfBoundsException if {@code direction} is not in {@code [0, directions())}
+     * @throws IllegalStateException for a stack: take {@link #layer(int)} first
+     */
+    public int directionOffset(int direction) {
+        java.util.Objects.checkIndex(direction, directions());
+        if (layers > 1) throw new IllegalStateException("directionOffset of a stack " + this + ": take layer(l) first");
+        return direction == 0 ? 0 : unidirectional().paramCount();
     }
 
     /**
      * Returns one layer of this stack as a one-layer spec.
      *
      * @param l the layer, from 0 (the bottom)
-     * @return {@code (cell, l == 0 ? inputSize : units, units, activation, 1)}
+     * @return {@code (cell, l == 0 ? inputSize : outputSize(), units, activation, 1, bidirectional)}
      * @throws IndexOutOfBoundsException if {@code l} is not in {@code [0, layers)}
      */
     public RnnSpec layer(int l) {
         java.util.Objects.checkIndex(l, layers);
-        return layers == 1 ? this : new RnnSpec(cell, l == 0 ? inputSize : units, units, activation, 1);
+        return layers == 1 ? this : new RnnSpec(cell, l == 0 ? inputSize : outputSize(), units, activation, 1, bidirectional);
     }
 
     /**
@@ -124,7 +204,7 @@ public record RnnSpec(Cell cell, int inputSize, int units, Activation activation
         return cell.gates() * units;
     }
 
-    /** {@return the offset of W (G*H, F) in the (first) layer's parameter block, in floats: always 0} */
+    /** {@return the offset of W (G*H, F) in the (first) layer's (first direction's) parameter block, in floats: always 0} */
     public int offsetW() {
         return 0;
     }
@@ -148,11 +228,11 @@ public record RnnSpec(Cell cell, int inputSize, int units, Activation activation
     }
 
     /**
-     * {@return the total parameter count: G*H*(F + H + biasCount()) for one layer, the sum over the
-     * layers for a stack}
+     * {@return the total parameter count: G*H*(F + H + biasCount()) for one layer in one direction,
+     * twice that when bidirectional, the sum over the layers for a stack}
      */
     public int paramCount() {
-        int first = offsetBias() + biasCount() * gateWidth();
+        int first = directions() * (offsetBias() + biasCount() * gateWidth());
         return layers == 1 ? first : first + (layers - 1) * layer(1).paramCount();
     }
 
@@ -163,14 +243,20 @@ public record RnnSpec(Cell cell, int inputSize, int units, Activation activation
      * (T, H) of all layers but the top, and one or two (T, H) gradient sequences handed down
      * between layers in backward.
      *
+     * <p>Bidirectional: each direction's (in a stack, each layer's directions' one after another),
+     * then two (T, H) sequences per direction for the CPU backends to hold a direction's output and
+     * its gradient apart from the concatenated ones, then, for a stack, the output sequences
+     * (T, 2H) of all layers but the top and the gradient sequences as above.
+     *
      * @param timesteps T, the sequence length
-     * @return {@code T * (G*H + H)} for one layer, the reserve floats per sample
+     * @return {@code T * (G*H + H)} for one unidirectional layer, the reserve floats per sample
      */
     public int reservePerSample(int timesteps) {
-        int one = timesteps * (gateWidth() + units);
-        if (layers == 1) return one;
-        return Math.addExact(Math.multiplyExact(layers, one),
-                Math.multiplyExact(layers - 1 + Math.min(layers - 1, 2), timesteps * units));
+        int one = Math.multiplyExact(timesteps, gateWidth() + units);
+        int perLayer = bidirectional ? Math.addExact(2 * one, Math.multiplyExact(4, timesteps * units)) : one;
+        if (layers == 1) return perLayer;
+        return Math.addExact(Math.multiplyExact(layers, perLayer),
+                Math.multiplyExact(layers - 1 + Math.min(layers - 1, 2), Math.multiplyExact(timesteps, outputSize())));
     }
 
     /**
@@ -203,18 +289,76 @@ public record RnnSpec(Cell cell, int inputSize, int units, Activation activation
      * @param x       (B, T, F)
      * @param initial (layers, B, H) each, or {@code null}s
      * @param params  {@link #paramCount()} floats
-     * @param y       (B, T, H)
+     * @param y       (B, T, H), or (B, T, 2H) when bidirectional
      * @param last    (layers, B, H) each, or {@code null}s
      * @throws IllegalArgumentException naming the first argument that does not fit
      */
     public void checkForward(String op, int batch, int steps, Tensor x, RnnState initial, Tensor params, Tensor y,
                              RnnState last) {
+        checkForward(op, batch, steps, null, x, initial, params, y, last);
+    }
+
+    /**
+     * {@link #checkForward(String, int, int, Tensor, RnnState, Tensor, Tensor, RnnState) checkForward}
+     * with per-sample lengths, checked by {@link #checkLengths}.
+     *
+     * @param op      the op's name for the message
+     * @param batch   B
+     * @param steps   T
+     * @param lengths B lengths in [1, T], or {@code null} for all T
+     * @param x       (B, T, F)
+     * @param initial (layers * directions, B, H) each, or {@code null}s
+     * @param params  {@link #paramCount()} floats
+     * @param y       (B, T, directions * H)
+     * @param last    (layers * directions, B, H) each, or {@code null}s
+     * @throws IllegalArgumentException naming the first argument that does not fit
+     */
+    public void checkForward(String op, int batch, int steps, int[] lengths, Tensor x, RnnState initial, Tensor params,
+                             Tensor y, RnnState last) {
         checkBatchSteps(op, batch, steps);
+        checkLengths(op, batch, steps, lengths);
         need(op, "x", "(B, T, F)", x, (long) batch * steps * inputSize, batch, steps);
         need(op, "params", "(" + paramCount() + ") of " + this, params, paramCount(), batch, steps);
-        need(op, "y", "(B, T, H)", y, (long) batch * steps * units, batch, steps);
+        need(op, "y", bidirectional ? "(B, T, 2H)" : "(B, T, H)", y, (long) batch * steps * outputSize(), batch, steps);
         states(op, batch, steps, "hx", "cx", initial);
         states(op, batch, steps, "hy", "cy", last);
+    }
+
+    /**
+     * Checks per-sample sequence lengths: {@code null}, or one length per sequence, each in
+     * {@code [1, T]}. The same message from every backend.
+     *
+     * @param op      the op's name for the message
+     * @param batch   B
+     * @param steps   T
+     * @param lengths the lengths, or {@code null} (every sequence T steps)
+     * @throws IllegalArgumentException if the array's size is not B or a length is out of range
+     */
+    public static void checkLengths(String op, int batch, int steps, int[] lengths) {
+        if (lengths == null) return;
+        if (lengths.length != batch) {
+            throw new IllegalArgumentException(op + ": lengths must hold one length per sequence, expected B = " + batch
+                    + ", found " + lengths.length);
+        }
+        for (int b = 0; b < batch; b++) {
+            if (lengths[b] < 1 || lengths[b] > steps) {
+                throw new IllegalArgumentException(op + ": sequence " + b + " has length " + lengths[b]
+                        + ", expected 1 to T = " + steps + " (pad every sequence to T steps, and drop empty ones)");
+            }
+        }
+    }
+
+    /**
+     * {@return whether lengths leave every sequence whole: {@code null}, or every length T}
+     * Backends take the fixed-length path then.
+     *
+     * @param lengths the lengths, or {@code null}
+     * @param steps   T
+     */
+    public static boolean fullLength(int[] lengths, int steps) {
+        if (lengths == null) return true;
+        for (int n : lengths) if (n != steps) return false;
+        return true;
     }
 
     /**
@@ -224,8 +368,8 @@ public record RnnSpec(Cell cell, int inputSize, int units, Activation activation
      * @param op       the op's name for the message
      * @param batch    B
      * @param steps    T
-     * @param dy       (B, T, H)
-     * @param dLast    (layers, B, H) each, or {@code null}s
+     * @param dy       (B, T, directions * H)
+     * @param dLast    (layers * directions, B, H) each, or {@code null}s
      * @param dx       (B, T, F), or {@code null}
      * @param dInitial (layers, B, H) each, or {@code null}s
      * @param dParams  {@link #paramCount()} floats
@@ -234,7 +378,7 @@ public record RnnSpec(Cell cell, int inputSize, int units, Activation activation
     public void checkBackward(String op, int batch, int steps, Tensor dy, RnnState dLast, Tensor dx, RnnState dInitial,
                               Tensor dParams) {
         checkBatchSteps(op, batch, steps);
-        need(op, "dy", "(B, T, H)", dy, (long) batch * steps * units, batch, steps);
+        need(op, "dy", bidirectional ? "(B, T, 2H)" : "(B, T, H)", dy, (long) batch * steps * outputSize(), batch, steps);
         if (dx != null) need(op, "dx", "(B, T, F)", dx, (long) batch * steps * inputSize, batch, steps);
         need(op, "dParams", "(" + paramCount() + ") of " + this, dParams, paramCount(), batch, steps);
         states(op, batch, steps, "dhy", "dcy", dLast);
@@ -249,8 +393,8 @@ public record RnnSpec(Cell cell, int inputSize, int units, Activation activation
 
     private void states(String op, int batch, int steps, String hName, String cName, RnnState s) {
         if (s == null) return;
-        String shape = layers == 1 ? "(B, H)" : "(layers, B, H)";
-        long n = (long) layers * batch * units;
+        String shape = stateLayers() == 1 ? "(B, H)" : bidirectional ? "(layers * 2, B, H)" : "(layers, B, H)";
+        long n = (long) stateLayers() * batch * units;
         if (s.h() != null) need(op, hName, shape, s.h(), n, batch, steps);
         if (s.c() != null) {
             if (cell != Cell.LSTM) throw new IllegalArgumentException(op + ": GRU has no cell state, so " + cName + " must be null");

@@ -23,6 +23,12 @@ public interface RnnTrace extends AutoCloseable {
     /** {@return T, the forward pass's steps} */
     int steps();
 
+    /**
+     * {@return the forward pass's per-sample lengths, a copy; {@code null} when every sequence was
+     * T steps long}
+     */
+    int[] lengths();
+
     /** {@return whether {@link #close()} has been called} */
     boolean isClosed();
 

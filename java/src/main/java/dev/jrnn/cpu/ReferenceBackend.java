@@ -306,16 +306,32 @@ public final class ReferenceBackend extends ReserveBackend {
         if (width == 0) return;
         int n = S.size() / width;
         for (int i = 0; i < rows; i++) {
-            int r = rowIndex(I.get(i), n, i);
+            int r = rowIndex("gatherRows", I.get(i), n, i);
             for (int j = 0; j < width; j++) D.set(i * width + j, S.get(r * width + j));
         }
     }
 
+    @Override
+    public void scatterRows(int rows, int width, Tensor src, Tensor index, Tensor dst) {
+        if (rows < 0 || width < 0) throw new IllegalArgumentException("scatterRows sizes must be >= 0, found " + rows + " x " + width);
+        DoubleTensor S = doubleTensor(src), I = doubleTensor(index), D = doubleTensor(dst);
+        if (I.size() < rows || S.size() < (long) rows * width) {
+            throw new IllegalArgumentException("scatterRows: expected index (" + rows + ") and src (" + rows + ", " + width
+                    + "), found " + I.size() + " and " + S.size() + " elements");
+        }
+        if (width == 0) return;
+        int n = D.size() / width;
+        for (int i = 0; i < rows; i++) {
+            int r = rowIndex("scatterRows", I.get(i), n, i);
+            for (int j = 0; j < width; j++) D.set(r * width + j, S.get(i * width + j));
+        }
+    }
+
     /** Row {@code v} of {@code n}, checked: an index that is not a whole row number is an error. */
-    static int rowIndex(double v, int n, int i) {
+    static int rowIndex(String op, double v, int n, int i) {
         int r = (int) v;
         if (r != v || r < 0 || r >= n) {
-            throw new IllegalArgumentException("gatherRows index[" + i + "]: expected a row in [0, " + n + "), found " + v);
+            throw new IllegalArgumentException(op + " index[" + i + "]: expected a row in [0, " + n + "), found " + v);
         }
         return r;
     }

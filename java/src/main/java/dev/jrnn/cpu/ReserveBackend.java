@@ -57,10 +57,11 @@ abstract class ReserveBackend implements Backend {
     }
 
     @Override
-    public final RnnTrace rnnForward(RnnSpec spec, int batch, int steps, Tensor x, RnnState initial, Tensor params,
-                                     Tensor y, RnnState last) {
+    public final RnnTrace rnnForward(RnnSpec spec, int batch, int steps, int[] lengths, Tensor x, RnnState initial,
+                                     Tensor params, Tensor y, RnnState last) {
         RnnState in = RnnState.orNone(initial), out = RnnState.orNone(last);
-        spec.checkForward("rnnForward", batch, steps, x, in, params, y, out);
+        spec.checkForward("rnnForward", batch, steps, lengths, x, in, params, y, out);
+        requireSupported("rnnForward", spec, steps, lengths);
         Tensor reserve = takeReserve(Math.multiplyExact(batch, spec.reservePerSample(steps)));
         try {
             rnnForward(spec, batch, steps, x, in.h(), in.c(), params, y, out.h(), out.c(), reserve);
@@ -72,10 +73,11 @@ abstract class ReserveBackend implements Backend {
     }
 
     @Override
-    public final void rnnInfer(RnnSpec spec, int batch, int steps, Tensor x, RnnState initial, Tensor params, Tensor y,
-                               RnnState last) {
+    public final void rnnInfer(RnnSpec spec, int batch, int steps, int[] lengths, Tensor x, RnnState initial,
+                               Tensor params, Tensor y, RnnState last) {
         RnnState in = RnnState.orNone(initial), out = RnnState.orNone(last);
-        spec.checkForward("rnnInfer", batch, steps, x, in, params, y, out);
+        spec.checkForward("rnnInfer", batch, steps, lengths, x, in, params, y, out);
+        requireSupported("rnnInfer", spec, steps, lengths);
         rnnForward(spec, batch, steps, x, in.h(), in.c(), params, y, out.h(), out.c(), null);
     }
 
@@ -90,6 +92,14 @@ abstract class ReserveBackend implements Backend {
         t.spec().checkBackward("rnnBackward", t.batch(), t.steps(), dy, dOut, dx, dIn, dParams);
         rnnBackward(t.spec(), t.batch(), t.steps(), t.x, t.initial.h(), t.initial.c(), t.params, t.y, t.reserve,
                 dy, dOut.h(), dOut.c(), dx, dIn.h(), dIn.c(), dParams);
+    }
+
+    // TODO(issue 16): the CPU kernels take lengths and the reverse direction; until then both are refused
+    private void requireSupported(String op, RnnSpec spec, int steps, int[] lengths) {
+        if (spec.bidirectional() || !RnnSpec.fullLength(lengths, steps)) {
+            throw new UnsupportedOperationException(op + ": the " + name()
+                    + " backend does not yet run bidirectional layers or sequences of their own lengths");
+        }
     }
 
     /** A reserve of exactly {@code size} floats: a closed trace's, or a new one. */

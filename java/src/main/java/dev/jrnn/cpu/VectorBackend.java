@@ -773,8 +773,22 @@ public final class VectorBackend extends ReserveBackend {
         if (width == 0) return;
         int n = S_.size / width;
         for (int i = 0; i < rows; i++) {
-            int r = ReferenceBackend.rowIndex(I.data[I.offset + i], n, i);
+            int r = ReferenceBackend.rowIndex("gatherRows", I.data[I.offset + i], n, i);
             System.arraycopy(S_.data, S_.offset + r * width, D.data, D.offset + i * width, width);
+        }
+    }
+
+    @Override
+    public void scatterRows(int rows, int width, Tensor src, Tensor index, Tensor dst) {
+        if (rows < 0 || width < 0) throw new IllegalArgumentException("scatterRows sizes must be >= 0, found " + rows + " x " + width);
+        FloatTensor S_ = floatTensorOfSize(src, (long) rows * width, "scatterRows src (rows, width)");
+        FloatTensor I = floatTensorOfSize(index, rows, "scatterRows index (rows)");
+        FloatTensor D = floatTensor(dst);
+        if (width == 0) return;
+        int n = D.size / width;
+        for (int i = 0; i < rows; i++) {
+            int r = ReferenceBackend.rowIndex("scatterRows", I.data[I.offset + i], n, i);
+            System.arraycopy(S_.data, S_.offset + i * width, D.data, D.offset + r * width, width);
         }
     }
 

@@ -387,18 +387,24 @@ public final class CudaBackend implements GpuBackend {
     private record Grads(long dy, long dhy, long dcy, long dx, long dhx, long dcx, long dParams) {}
 
     /** Checks a forward pass's arguments ({@link RnnSpec#checkForward}) and takes their addresses. */
-    private Pass pass(String op, RnnSpec spec, int batch, int steps, Tensor x, RnnState in, Tensor params, Tensor y, RnnState out) {
-        spec.checkForward(op, batch, steps, x, in, params, y, out);
-        long state = (long) spec.layers() * batch * spec.units();   // (layers, B, H)
+    private Pass pass(String op, RnnSpec spec, int batch, int steps, int[] lengths, Tensor x, RnnState in, Tensor params,
+                      Tensor y, RnnState out) {
+        spec.checkForward(op, batch, steps, lengths, x, in, params, y, out);
+        // TODO(issue 16): cuDNN's seqLengthArray and CUDNN_BIDIRECTIONAL; until then both are refused
+        if (spec.bidirectional() || !RnnSpec.fullLength(lengths, steps)) {
+            throw new UnsupportedOperationException(op + ": the " + name()
+                    + " backend does not yet run bidirectional layers or sequences of their own lengths");
+        }
+        long state = (long) spec.stateLayers() * batch * spec.units();   // (layers * directions, B, H)
         return new Pass(deviceTensor(x, 0, op + " x").address(), address(in.h(), state, op + " hx"),
                 address(in.c(), state, op + " cx"), deviceTensor(params, 0, op + " params").address(),
                 deviceTensor(y, 0, op + " y").address(), address(out.h(), state, op + " hy"), address(out.c(), state, op + " cy"));
     }
 
     @Override
-    public RnnTrace rnnForward(RnnSpec spec, int batch, int steps, Tensor x, RnnState initial, Tensor params, Tensor y,
-                               RnnState last) {
-        Pass p = pass("rnnForward", spec, batch, steps, x, RnnState.orNone(initial), params, y,
+    public RnnTrace rnnForward(RnnSpec spec, int batch, int steps, int[] lengths, Tensor x, RnnState initial,
+                               Tensor params, Tensor y, RnnState last) {
+        Pass p = pass("rnnForward", spec, batch, steps, lengths, x, RnnState.orNone(initial), params, y,
                 RnnState.orNone(last));
         if (!usesJrnnKernels(spec)) {
             try {
@@ -412,8 +418,9 @@ public final class CudaBackend implements GpuBackend {
     }
 
     @Override
-    public void rnnInfer(RnnSpec spec, int batch, int steps, Tensor x, RnnState initial, Tensor params, Tensor y, RnnState last) {
-        Pass p = pass("rnnInfer", spec, batch, steps, x, RnnState.orNone(initial), params, y,
+    public void rnnInfer(RnnSpec spec, int batch, int steps, int[] lengths, Tensor x, RnnState initial, Tensor params,
+                         Tensor y, RnnState last) {
+        Pass p = pass("rnnInfer", spec, batch, steps, lengths, x, RnnState.orNone(initial), params, y,
                 RnnState.orNone(last));
         if (!usesJrnnKernels(spec)) {
             try {
@@ -485,6 +492,16 @@ public final class CudaBackend implements GpuBackend {
         CudaTensor D = deviceTensor(dst, (long) rows * width, "gatherRows dst (rows, width)");
         // NB: the kernel cannot throw: an index outside [0, N) copies zeros and is not reported
         device.kernels.gatherRows(rows, width, width == 0 ? 0 : S.size() / width, S.address(), I.address(), D.address());
+    }
+
+    @Override
+    public void scatterRows(int rows, int width, Tensor src, Tensor index, Tensor dst) {
+        if (rows < 0 || width < 0) throw new IllegalArgumentException("scatterRows sizes must be >= 0, found " + rows + " x " + width);
+        CudaTensor S = deviceTensor(src, (long) rows * width, "scatterRows src (rows, width)");
+        CudaTensor I = deviceTensor(index, rows, "scatterRows index (rows)");
+        CudaTensor D = deviceTensor(dst, 0, "scatterRows dst (N, width)");
+        // NB: the kernel cannot throw: an index outside [0, N) writes nothing and is not reported
+        device.kernels.scatterRows(rows, width, width == 0 ? 0 : D.size() / width, S.address(), I.address(), D.address());
     }
 
     // ---- regularisation, loss, optimiser -----------------------------------------------------

@@ -37,7 +37,7 @@ final class KernelLauncher implements AutoCloseable {
         m.put("dropout", List.of("jrnn_dropout"));
         m.put("softmax", List.of("jrnn_softmax_rows", "jrnn_softmax_xent"));
         m.put("elementwise", List.of("jrnn_fill", "jrnn_bias_activation", "jrnn_activation_backward",
-                "jrnn_bias_gradient", "jrnn_last_step", "jrnn_last_step_backward", "jrnn_gather_rows", "jrnn_segments",
+                "jrnn_bias_gradient", "jrnn_last_step", "jrnn_last_step_backward", "jrnn_gather_rows", "jrnn_scatter_rows", "jrnn_segments",
                 "jrnn_swap_major"));
         m.put("adam", List.of("jrnn_adam"));
         m.put("rnn", List.of("jrnn_lstm_step", "jrnn_gru_step", "jrnn_lstm_step_backward", "jrnn_gru_step_backward", "jrnn_copy"));
@@ -78,6 +78,12 @@ final class KernelLauncher implements AutoCloseable {
     private final List<CUmodule> modules = new ArrayList<>();
     /** The functions' raw handles, for {@link PanamaDriver#LAUNCH}. */
     private final Map<String, MemorySegment> handles = new HashMap<>();
+    /** jrnn_scatter_rows(int rows, int width, int n, const float *src, const float *index, float *dst) */
+    void scatterRows(int rows, int width, int n, long src, long index, long dst) {
+        long work = (long) rows * width;
+        if (work > 0) launch("jrnn_scatter_rows", grid(work), BLOCK, rows, width, n, src, index, dst);
+    }
+
     /**
      * A launch's parameter values, 8 bytes each, and the pointers to them cuLaunchKernel takes
      * (fixed; the driver copies the values at launch). NB: one launch at a time, like the backend's

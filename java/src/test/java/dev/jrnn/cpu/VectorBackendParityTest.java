@@ -588,6 +588,33 @@ class VectorBackendParityTest {
         }
     }
 
+    @Test
+    void scatterRowsWritesOnlyTheIndexedRowsAndUndoesGatherRows() {
+        int n = 11, width = 5, rows = 4;
+        float[] src = uniform(rng("scatter"), rows * width, 1), index = {3, 10, 0, 7};
+        float[] base = uniform(rng("scatterBase"), n * width, 1);
+        try (VectorBackend vb = new VectorBackend(2)) {
+            Tensor ro = put(ref, base), vo = putOffset(vb, base, 2);
+            ref.scatterRows(rows, width, put(ref, src), put(ref, index), ro);
+            vb.scatterRows(rows, width, putOffset(vb, src, 1), put(vb, index), vo);
+            float[] got = get(vb, vo);
+            assertArrayEquals(get(ref, ro), got);
+            float[] want = base.clone();
+            for (int i = 0; i < rows; i++) System.arraycopy(src, i * width, want, (int) index[i] * width, width);
+            assertArrayEquals(want, got, "indexed rows written, the others kept");
+            Tensor back = vb.allocate(rows * width);
+            vb.gatherRows(rows, width, vo, put(vb, index), back);
+            assertArrayEquals(src, get(vb, back), "gatherRows reads back what scatterRows wrote");
+            for (float bad : new float[] {-1, n, 2.5f, Float.NaN}) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> vb.scatterRows(1, width, put(vb, src), put(vb, new float[] {bad}), vo));
+                assertTrue(e.getMessage().contains("scatterRows index[0]: expected a row in [0, " + n + ")"), e.getMessage());
+                assertThrows(IllegalArgumentException.class,
+                        () -> ref.scatterRows(1, width, put(ref, src), put(ref, new float[] {bad}), ro));
+            }
+        }
+    }
+
     // ---- regularisation, loss, optimiser -----------------------------------------------------
 
     @ParameterizedTest(name = "n={0} rate={1}")

@@ -166,6 +166,19 @@ class CudaOpsParityTest {
     }
 
     @Test
+    void scatterRowsWritesTheIndexedRowsExactlyAndKeepsTheOthers() {
+        int n = 40, width = 33, rows = 17;
+        float[] src = uniform(rng("scatter"), rows * width, 1), base = uniform(rng("scatterBase"), n * width, 1);
+        float[] index = new float[rows];
+        for (int i = 0; i < rows; i++) index[i] = (i * 7 + 3) % n;   // distinct
+        Tensor out = put(cuda, base);
+        cuda.scatterRows(rows, width, put(cuda, src), put(cuda, index), out);
+        Tensor rOut = put(ref, base);
+        ref.scatterRows(rows, width, put(ref, src), put(ref, index), rOut);
+        assertClose(ReferenceBackend.toArray(rOut), get(cuda, out), 0, 0, "scatterRows");
+    }
+
+    @Test
     void dropoutMatchesBothCpuBackendsBitForBit() {
         try (VectorBackend vec = new VectorBackend(2)) {
             for (int n : new int[] {1, 5, 256 * 64, 256 * 32 + 3}) {
