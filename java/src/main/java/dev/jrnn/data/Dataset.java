@@ -12,18 +12,33 @@ import java.util.Objects;
  * @param steps    T, timesteps per sample (image rows)
  * @param features F, features per timestep (image columns)
  * @param classes  number of classes
+ * @param lengths  (N) each sample's valid steps in [1, T], the rest of its T steps padding (PyTorch's
+ *                 {@code pack_padded_sequence}, Keras' right-padded masks); {@code null} when every
+ *                 sample is T steps long
  */
-public record Dataset(String name, float[] x, int[] y, int steps, int features, int classes) {
+public record Dataset(String name, float[] x, int[] y, int steps, int features, int classes, int[] lengths) {
 
     /**
      * Checks that the arrays agree with the shape and the labels with the class count.
      *
      * @throws NullPointerException     if {@code name}, {@code x} or {@code y} is null
-     * @throws IllegalArgumentException if {@code x.length != y.length * steps * features} or a
-     *                                  label is outside [0, classes), naming the dataset
+     * @throws IllegalArgumentException if {@code x.length != y.length * steps * features}, a
+     *                                  label is outside [0, classes), or a length is outside
+     *                                  [1, steps], naming the dataset
      */
     public Dataset {
         Objects.requireNonNull(name, "name");
+        if (lengths != null) {
+            if (lengths.length != y.length) {
+                throw new IllegalArgumentException(name + ": expected one length per sample, " + y.length + ", found " + lengths.length);
+            }
+            for (int i = 0; i < lengths.length; i++) {
+                if (lengths[i] < 1 || lengths[i] > steps) {
+                    throw new IllegalArgumentException(name + ": length " + lengths[i] + " of sample " + i
+                            + " is outside [1, " + steps + "]");
+                }
+            }
+        }
         if ((long) y.length * steps * features != x.length) {
             throw new IllegalArgumentException(name + ": expected " + y.length + " x " + steps + " x "
                     + features + " = " + ((long) y.length * steps * features) + " features, found " + x.length);
@@ -34,6 +49,48 @@ public record Dataset(String name, float[] x, int[] y, int steps, int features, 
                         + " is outside [0, " + classes + ")");
             }
         }
+    }
+
+    /**
+     * Samples of full length T each.
+     *
+     * @param name     e.g. {@code mnist/train}
+     * @param x        (N, T, F) row-major features
+     * @param y        (N) class labels in [0, classes)
+     * @param steps    T, timesteps per sample
+     * @param features F, features per timestep
+     * @param classes  number of classes
+     * @throws IllegalArgumentException as the canonical constructor
+     */
+    public Dataset(String name, float[] x, int[] y, int steps, int features, int classes) {
+        this(name, x, y, steps, features, classes, null);
+    }
+
+    /**
+     * {@return sample {@code i}'s valid steps: {@code lengths[i]}, or T when there are no lengths}
+     *
+     * @param i the sample, in [0, size())
+     */
+    public int length(int i) {
+        return lengths == null ? steps : lengths[i];
+    }
+
+    /** {@return whether some sample is shorter than T} */
+    public boolean hasVariableLengths() {
+        if (lengths == null) return false;
+        for (int n : lengths) if (n != steps) return true;
+        return false;
+    }
+
+    /**
+     * The same samples with these lengths.
+     *
+     * @param newLengths (N) lengths in [1, T], or {@code null} for full length
+     * @return a dataset sharing this one's arrays
+     * @throws IllegalArgumentException if a length is out of range or their count is not N
+     */
+    public Dataset withLengths(int[] newLengths) {
+        return new Dataset(name, x, y, steps, features, classes, newLengths);
     }
 
     /** {@return the number of samples N} */
@@ -61,7 +118,8 @@ public record Dataset(String name, float[] x, int[] y, int steps, int features, 
         }
         float[] xs = java.util.Arrays.copyOfRange(x, from * sampleSize(), to * sampleSize());
         int[] ys = java.util.Arrays.copyOfRange(y, from, to);
-        return new Dataset(name + "[" + from + ":" + to + "]", xs, ys, steps, features, classes);
+        int[] ls = lengths == null ? null : java.util.Arrays.copyOfRange(lengths, from, to);
+        return new Dataset(name + "[" + from + ":" + to + "]", xs, ys, steps, features, classes, ls);
     }
 
     /**
@@ -74,6 +132,7 @@ public record Dataset(String name, float[] x, int[] y, int steps, int features, 
         int k = Math.min(n, size());
         float[] xs = java.util.Arrays.copyOf(x, k * sampleSize());
         int[] ys = java.util.Arrays.copyOf(y, k);
-        return new Dataset(name + "[:" + k + "]", xs, ys, steps, features, classes);
+        int[] ls = lengths == null ? null : java.util.Arrays.copyOf(lengths, k);
+        return new Dataset(name + "[:" + k + "]", xs, ys, steps, features, classes, ls);
     }
 }

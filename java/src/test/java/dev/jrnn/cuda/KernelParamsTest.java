@@ -116,6 +116,7 @@ class KernelParamsTest {
         be.lastStep(rows, 3, cols, seq, last);
         be.lastStepBackward(rows, 3, cols, last, seq);
         be.gatherRows(2, cols, a, labels, b);
+        be.scatterRows(2, cols, b, labels, a);
         Tensor m = be.allocate(rows * cols), v = be.allocate(rows * cols);
         be.adam(rows * cols, a, b, m, v, 1e-3f, 0.9f, 0.999f, 1e-7f, 1);
         // jrnn_segments (weights copied into cuDNN's layout, jrnn.cuda.weights=copy, and the gradients
