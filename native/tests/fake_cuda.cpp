@@ -767,10 +767,10 @@ const std::map<std::string, std::vector<int>>& paramSizes() {
         {"jrnn_scatter_rows", {4, 4, 4, 8, 8, 8}},
         {"jrnn_last_step_backward", {4, 4, 4, 8, 8}},
         {"jrnn_swap_major", {4, 4, 4, 8, 8}},
-        {"jrnn_lstm_step", {4, 4, 4, 4, 4, 8, 8, 8, 8, 8, 8, 8, 8}},
-        {"jrnn_gru_step", {4, 4, 4, 4, 4, 8, 8, 8, 8, 8, 8, 8, 8}},
-        {"jrnn_lstm_step_backward", {4, 4, 4, 4, 4, 8, 8, 8, 8, 8, 8, 8, 8}},
-        {"jrnn_gru_step_backward", {4, 4, 4, 4, 4, 8, 8, 8, 8, 8, 8, 8}},
+        {"jrnn_lstm_step", {4, 4, 4, 4, 4, 4, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8}},
+        {"jrnn_gru_step", {4, 4, 4, 4, 4, 4, 8, 8, 8, 8, 8, 8, 8, 8, 8}},
+        {"jrnn_lstm_step_backward", {4, 4, 4, 4, 4, 4, 8, 8, 8, 8, 8, 8, 8, 8, 8}},
+        {"jrnn_gru_step_backward", {4, 4, 4, 4, 4, 4, 8, 8, 8, 8, 8, 8, 8, 8}},
         {"jrnn_copy", {4, 8, 8}},
         {"jrnn_dropout", {4, 8, 8, 8, 8, 4, 4, 8}},
         {"jrnn_softmax_rows", {4, 4, 8, 8}},
@@ -837,69 +837,85 @@ CUresult launch(const std::string& k, unsigned grid, unsigned gridY, unsigned bl
         gridStride(grid, block, (long long)batch * width, [&](long long i) { jrnn_last_step_element(i, steps, width, seq, out); });
     } else if (k == "jrnn_lstm_step" || k == "jrnn_gru_step") {
         int batch = arg<int>(a, 0), H = arg<int>(a, 1), T = arg<int>(a, 2), t = arg<int>(a, 3), act = arg<int>(a, 4);
+        int ldy = arg<int>(a, 5);
         bool lstm = k == "jrnn_lstm_step";
         long long G = lstm ? 4 : 3, n = (long long)batch * H;
-        const float* xw = arg<const float*>(a, 5);
-        const float* bias = arg<const float*>(a, 6);
-        const float* rh = arg<const float*>(a, 7);
-        const float* prev = arg<const float*>(a, 8);
-        float* h = arg<float*>(a, 9);
-        float* c = arg<float*>(a, 10);
-        float* y = arg<float*>(a, 11);
-        float* gates = arg<float*>(a, 12);
-        if (t < 0 || t >= T) return CUDA_ERROR_INVALID_VALUE;
+        int at = 6;
+        const float* xw = arg<const float*>(a, at++);
+        const float* bias = arg<const float*>(a, at++);
+        const float* rh = arg<const float*>(a, at++);
+        const float* hPrev = arg<const float*>(a, at++);
+        const float* cPrev = lstm ? arg<const float*>(a, at++) : nullptr;
+        float* h = arg<float*>(a, at++);
+        float* c = arg<float*>(a, at++);
+        float* y = arg<float*>(a, at++);
+        float* gates = arg<float*>(a, at++);
+        const int* lengths = arg<const int*>(a, at++);
+        if (t < 0 || t >= T || ldy < H) return CUDA_ERROR_INVALID_VALUE;
         DEV(xw, 4L * batch * T * G * H, "rnn step xw");
         DEV(bias, 4L * (lstm ? 1 : 2) * G * H, "rnn step bias");
         DEV(rh, 4L * batch * G * H, "rnn step rh");
-        DEV(prev, 4L * n, "rnn step hPrev/cPrev");
+        DEV(hPrev, 4L * n, "rnn step hPrev");
+        if (lstm) DEV(cPrev, 4L * n, "rnn step cPrev");
         DEV(h, 4L * n, "rnn step h");
         DEV(c, 4L * n, "rnn step c/m");
-        DEV(y, 4L * batch * T * H, "rnn step y");
+        DEV(y, 4L * ((long long)batch * T * ldy - (ldy - H)), "rnn step y");
         DEV(gates, 4L * batch * G * H, "rnn step gates");
+        if (lengths != nullptr) DEV(lengths, 4L * batch, "rnn step lengths");
         gridStride(grid, block, n, [&](long long e) {
-            if (lstm) jrnn_lstm_step_element(e, H, T, t, act, xw, bias, rh, prev, h, c, y, gates);
-            else jrnn_gru_step_element(e, H, T, t, act, xw, bias, rh, prev, h, c, y, gates);
+            if (lstm) jrnn_lstm_step_element(e, H, T, t, act, ldy, xw, bias, rh, hPrev, cPrev, h, c, y, gates, lengths);
+            else jrnn_gru_step_element(e, H, T, t, act, ldy, xw, bias, rh, hPrev, h, c, y, gates, lengths);
         });
     } else if (k == "jrnn_lstm_step_backward") {
         int batch = arg<int>(a, 0), H = arg<int>(a, 1), T = arg<int>(a, 2), t = arg<int>(a, 3), act = arg<int>(a, 4);
+        int lddy = arg<int>(a, 5);
         long long n = (long long)batch * H;
-        const float* gates = arg<const float*>(a, 5);
-        const float* cPrev = arg<const float*>(a, 6);
-        const float* c = arg<const float*>(a, 7);
-        const float* dy = arg<const float*>(a, 8);
-        float* dh = arg<float*>(a, 9);
-        float* dc = arg<float*>(a, 10);
-        float* dgin = arg<float*>(a, 11);
-        float* dgrec = arg<float*>(a, 12);
-        if (t < 0 || t >= T) return CUDA_ERROR_INVALID_VALUE;
+        const float* gates = arg<const float*>(a, 6);
+        const float* cPrev = arg<const float*>(a, 7);
+        const float* c = arg<const float*>(a, 8);
+        const float* dy = arg<const float*>(a, 9);
+        float* dh = arg<float*>(a, 10);
+        float* dc = arg<float*>(a, 11);
+        float* dgin = arg<float*>(a, 12);
+        float* dgrec = arg<float*>(a, 13);
+        const int* lengths = arg<const int*>(a, 14);
+        if (t < 0 || t >= T || lddy < H) return CUDA_ERROR_INVALID_VALUE;
         DEV(gates, 16L * n, "lstm backward gates");
         DEV(cPrev, 4L * n, "lstm backward cPrev");
         DEV(c, 4L * n, "lstm backward c");
-        DEV(dy, 4L * batch * T * H, "lstm backward dy");
+        DEV(dy, 4L * ((long long)batch * T * lddy - (lddy - H)), "lstm backward dy");
         DEV(dh, 4L * n, "lstm backward dh");
         DEV(dc, 4L * n, "lstm backward dc");
         DEV(dgin, 16L * batch * T * H, "lstm backward dgin");
         DEV(dgrec, 16L * n, "lstm backward dgrec");
-        gridStride(grid, block, n, [&](long long e) { jrnn_lstm_step_backward_element(e, H, T, t, act, gates, cPrev, c, dy, dh, dc, dgin, dgrec); });
+        if (lengths != nullptr) DEV(lengths, 4L * batch, "lstm backward lengths");
+        gridStride(grid, block, n, [&](long long e) {
+            jrnn_lstm_step_backward_element(e, H, T, t, act, lddy, gates, cPrev, c, dy, dh, dc, dgin, dgrec, lengths);
+        });
     } else if (k == "jrnn_gru_step_backward") {
         int batch = arg<int>(a, 0), H = arg<int>(a, 1), T = arg<int>(a, 2), t = arg<int>(a, 3), act = arg<int>(a, 4);
+        int lddy = arg<int>(a, 5);
         long long n = (long long)batch * H;
-        const float* gates = arg<const float*>(a, 5);
-        const float* hPrev = arg<const float*>(a, 6);
-        const float* m = arg<const float*>(a, 7);
-        const float* dy = arg<const float*>(a, 8);
-        float* dh = arg<float*>(a, 9);
-        float* dgin = arg<float*>(a, 10);
-        float* dgrec = arg<float*>(a, 11);
-        if (t < 0 || t >= T) return CUDA_ERROR_INVALID_VALUE;
+        const float* gates = arg<const float*>(a, 6);
+        const float* hPrev = arg<const float*>(a, 7);
+        const float* m = arg<const float*>(a, 8);
+        const float* dy = arg<const float*>(a, 9);
+        float* dh = arg<float*>(a, 10);
+        float* dgin = arg<float*>(a, 11);
+        float* dgrec = arg<float*>(a, 12);
+        const int* lengths = arg<const int*>(a, 13);
+        if (t < 0 || t >= T || lddy < H) return CUDA_ERROR_INVALID_VALUE;
         DEV(gates, 12L * n, "gru backward gates");
         DEV(hPrev, 4L * n, "gru backward hPrev");
         DEV(m, 4L * n, "gru backward m");
-        DEV(dy, 4L * batch * T * H, "gru backward dy");
+        DEV(dy, 4L * ((long long)batch * T * lddy - (lddy - H)), "gru backward dy");
         DEV(dh, 4L * n, "gru backward dh");
         DEV(dgin, 12L * batch * T * H, "gru backward dgin");
         DEV(dgrec, 12L * n, "gru backward dgrec");
-        gridStride(grid, block, n, [&](long long e) { jrnn_gru_step_backward_element(e, H, T, t, act, gates, hPrev, m, dy, dh, dgin, dgrec); });
+        if (lengths != nullptr) DEV(lengths, 4L * batch, "gru backward lengths");
+        gridStride(grid, block, n, [&](long long e) {
+            jrnn_gru_step_backward_element(e, H, T, t, act, lddy, gates, hPrev, m, dy, dh, dgin, dgrec, lengths);
+        });
     } else if (k == "jrnn_copy") {
         int n = arg<int>(a, 0);
         const float* src = arg<const float*>(a, 1);

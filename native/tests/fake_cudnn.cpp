@@ -1,30 +1,42 @@
 // A fake cuDNN 9 (libcudnn.so.9) over the fake driver's host "device" memory: the v8 RNN API for
-// a stack of numLayers >= 1 unidirectional LSTM (single input bias, or double bias as the
-// persistent algorithm requires) or GRU (double bias, reset after) layers with tanh cells, FP32 data in any of cuDNN's three
-// layouts (full-length sequences only; the unpacked ones only with padded I/O enabled), computed in double on the
-// CPU. Prototypes and enum values are copied from cuDNN 9.6's cudnn_graph.h, cudnn_ops.h and
-// cudnn_adv.h.
+// a stack of numLayers >= 1 LSTM (single input bias, or double bias as the persistent algorithm
+// requires) or GRU (double bias, reset after) layers with tanh cells, unidirectional or
+// CUDNN_BIDIRECTIONAL, on FP32 data in any of cuDNN's three layouts with per-sequence lengths
+// (the unpacked ones only with padded I/O enabled), computed in double on the CPU. Prototypes and
+// enum values are copied from cuDNN 9.6's cudnn_graph.h, cudnn_ops.h and cudnn_adv.h.
 //
 // Layers are stacked as cuDNN stacks them: layer 0 reads x (inputSize F), layer l > 0 reads layer
-// l-1's output sequence (hiddenSize H), y is the top layer's output; all layers share the cell and
-// bias modes. The weight space holds the layers' blocks one after another in layer order
-// (pseudoLayer = layer for cudnnGetRNNWeightParams); the input matrices of layer l are H x F for
-// l = 0 and H x H above. Initial and final states (hx, cx, hy, cy) and their gradients (dhy, dcy,
-// dhx, dcx) follow cuDNN: (numLayers, batch, hidden) tensors described by hDesc / cDesc, layer l's
-// (batch, hidden) slice at float offset l * batch * hidden, NULL meaning zeros (inputs) or not
-// written (outputs); for GRU the cell-state arguments are ignored, as by cuDNN. The reserve space
-// keeps, per layer, the per-step scratch that backward needs and, for layers 0..L-2, their output
-// sequences (the inputs of the layers above); see reserveFloats. Backward data passes the sequence
-// gradient between layers through the work space, as the real library would use it.
+// l-1's output sequence (hiddenSize H, times 2 when bidirectional), y is the top layer's output. A
+// bidirectional layer is two pseudo-layers, its forward direction (pseudo-layer 2l) and its
+// backward one (2l + 1), which runs each sequence from its last valid step back to step 0; its
+// output is both directions' hidden states concatenated per step, forward first. All layers share
+// the cell and bias modes. The weight space holds the pseudo-layers' blocks one after another in
+// pseudo-layer order (as cudnnGetRNNWeightParams numbers them). Initial and final states (hx, cx,
+// hy, cy) and their gradients (dhy, dcy, dhx, dcx) follow cuDNN: (numLayers * directions, batch,
+// hidden) tensors described by hDesc / cDesc, pseudo-layer p's (batch, hidden) slice at float
+// offset p * batch * hidden, NULL meaning zeros (inputs) or not written (outputs); for GRU the
+// cell-state arguments are ignored, as by cuDNN. The reserve space keeps, per pseudo-layer, the
+// per-step scratch that backward needs and, for layers 0..L-2, their output sequences (the inputs
+// of the layers above); see reserveFloats. Backward data passes the sequence gradient between
+// layers through the work space, as the real library would use it.
+//
+// Sequence lengths (cudnnSetRNNDataDescriptor's seqLengthArray): sequence b is its first
+// lengths[b] steps; the rest of an unpacked buffer is padding, which the fake never reads (x, dy)
+// and fills with the descriptor's paddingFill where it writes (y forward, dx backward; NaN for a
+// NULL paddingFill, which cuDNN leaves undefined). The final state of a sequence is the one after
+// its last valid step (for the backward direction, after step 0), and no gradient comes from
+// padding: the semantics of PyTorch's pack_padded_sequence, which runs on the same cuDNN calls.
 //
 // It checks what real cuDNN requires of a caller and what it would not say: descriptor settings,
-// sizes of the weight/work/reserve spaces, sequence lengths in device memory, pointers inside
-// live allocations, the forward -> backward-data -> backward-weights order on a reserve space.
-// Its weight-space layout is the canonical one by default; jrnn_fake_cudnn_set_layout(1) switches
-// RNN descriptors set afterwards to a shuffled, padded layout (within each layer's block: biases
-// first, matrices in another order) so the Java side's copy-and-map path is exercised too.
+// sizes of the weight/work/reserve spaces, sequence lengths in device memory equal to the
+// descriptors', pointers inside live allocations, the forward -> backward-data -> backward-weights
+// order on a reserve space with the same shape and lengths. Its weight-space layout is the
+// canonical one by default; jrnn_fake_cudnn_set_layout(1) switches RNN descriptors set afterwards
+// to a shuffled, padded layout (within each pseudo-layer's block: biases first, matrices in another
+// order) so the Java side's copy-and-map path is exercised too.
 #include "fake_cuda.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -50,7 +62,7 @@ enum { CUDNN_RNN_ALGO_STANDARD = 0, CUDNN_RNN_ALGO_PERSIST_STATIC = 1, CUDNN_RNN
 enum { CUDNN_FWD_MODE_INFERENCE = 0, CUDNN_FWD_MODE_TRAINING = 1 };
 enum { CUDNN_LSTM = 2, CUDNN_GRU = 3 };
 enum { CUDNN_RNN_SINGLE_INP_BIAS = 1, CUDNN_RNN_DOUBLE_BIAS = 2 };
-enum { CUDNN_UNIDIRECTIONAL = 0 };
+enum { CUDNN_UNIDIRECTIONAL = 0, CUDNN_BIDIRECTIONAL = 1 };
 enum { CUDNN_LINEAR_INPUT = 0 };
 enum {
     CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_UNPACKED = 0,
@@ -85,6 +97,7 @@ struct DropoutDesc {
 struct RnnDesc {
     bool set = false;
     int mode = 0, bias = 0, F = 0, H = 0, L = 0, shuffled = 0;   // F: layer 0's input size; L: numLayers
+    int dirs = 1;            // 2 for CUDNN_BIDIRECTIONAL
     int algo = 0;
     bool paddedIO = false;   // auxFlags has CUDNN_RNN_PADDED_IO_ENABLED
     DropoutDesc* dropout = nullptr;
@@ -94,35 +107,72 @@ struct DataDesc {
     bool set = false;
     int layout = -1;   // cudnnRNNDataLayout_t
     int T = 0, B = 0, V = 0;
+    std::vector<int> lengths;   // seqLengthArray, copied from the host at cudnnSetRNNDataDescriptor
+    bool hasFill = false;       // paddingFill given (a host float)
+    float fill = 0.0f;
+    int length(int b) const { return lengths[(size_t)b]; }
+    bool variable() const {
+        for (int n : lengths) if (n != T) return true;
+        return false;
+    }
 };
 
-// The data of descriptor d, (B, T, V) batch-major: the buffer itself, or its transpose in tmp for
-// the sequence-major layouts, (T, B, V) (packed and unpacked are the same bytes when every
-// sequence has full length, the only case the fake takes).
+// Row (b, t) of data in descriptor d's layout, or -1 for padding: the packed layout holds, step by
+// step, the rows of the sequences still running (sorted by decreasing length, so b < count(t)).
+long rowOf(const DataDesc& d, int b, int t) {
+    if (t >= d.length(b)) return -1;
+    if (d.layout == CUDNN_RNN_DATA_LAYOUT_BATCH_MAJOR_UNPACKED) return (long)b * d.T + t;
+    if (d.layout == CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_UNPACKED) return (long)t * d.B + b;
+    long at = 0;
+    for (int s = 0; s < t; s++) for (int k = 0; k < d.B; k++) at += d.length(k) > s ? 1 : 0;
+    return at + b;
+}
+
+// Floats the data of descriptor d spans: (T, B, V) unpacked, the valid steps' rows packed.
+long dataFloats(const DataDesc& d) {
+    if (d.layout != CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_PACKED) return (long)d.T * d.B * d.V;
+    long rows = 0;
+    for (int n : d.lengths) rows += n;
+    return rows * d.V;
+}
+
+// The data of descriptor d as (B, T, V) batch-major in tmp, its valid steps only (the rest 0: the
+// fake never reads padding, which cuDNN does not either).
 const float* batchMajor(const DataDesc& d, const void* data, std::vector<float>& tmp) {
     const float* s = (const float*)data;
-    if (d.layout == CUDNN_RNN_DATA_LAYOUT_BATCH_MAJOR_UNPACKED) return s;
-    tmp.resize((size_t)d.B * d.T * d.V);
-    for (long t = 0; t < d.T; t++)
-        for (long b = 0; b < d.B; b++)
-            for (long v = 0; v < d.V; v++) tmp[(b * d.T + t) * d.V + v] = s[(t * d.B + b) * d.V + v];
+    tmp.assign((size_t)d.B * d.T * d.V, 0.0f);
+    for (int b = 0; b < d.B; b++)
+        for (int t = 0; t < d.length(b); t++) {
+            long r = rowOf(d, b, t);
+            for (long v = 0; v < d.V; v++) tmp[((long)b * d.T + t) * d.V + v] = s[r * d.V + v];
+        }
     return tmp.data();
 }
 
-// Where to compute output data of descriptor d batch-major: the buffer itself, or tmp, which
-// storeBatchMajor then writes out in d's layout.
-float* batchMajorOut(const DataDesc& d, void* data, std::vector<float>& tmp) {
-    if (d.layout == CUDNN_RNN_DATA_LAYOUT_BATCH_MAJOR_UNPACKED) return (float*)data;
+// Where to compute output data of descriptor d batch-major: tmp, which storeBatchMajor then writes
+// out in d's layout.
+float* batchMajorOut(const DataDesc& d, std::vector<float>& tmp) {
     tmp.assign((size_t)d.B * d.T * d.V, 0.0f);
     return tmp.data();
 }
 
+// cuDNN's API reference, cudnnSetRNNDataDescriptor, paddingFill: "A user-defined symbol for filling
+// the padding position in RNN output. This is only effective when the descriptor is describing the
+// RNN output, and the unpacked layout is specified. The symbol should be in the host memory [...]
+// If a NULL pointer is passed in, then the padding position in the output will be undefined." The
+// fake writes NaN there for "undefined", so that a caller relying on it sees.
 void storeBatchMajor(const DataDesc& d, const float* bm, void* data) {
-    if (d.layout == CUDNN_RNN_DATA_LAYOUT_BATCH_MAJOR_UNPACKED) return;
     float* o = (float*)data;
-    for (long t = 0; t < d.T; t++)
-        for (long b = 0; b < d.B; b++)
-            for (long v = 0; v < d.V; v++) o[(t * d.B + b) * d.V + v] = bm[(b * d.T + t) * d.V + v];
+    for (int b = 0; b < d.B; b++)
+        for (int t = 0; t < d.T; t++) {
+            long r = rowOf(d, b, t);
+            if (r >= 0) {
+                for (long v = 0; v < d.V; v++) o[r * d.V + v] = bm[((long)b * d.T + t) * d.V + v];
+            } else if (d.layout != CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_PACKED) {
+                long p = d.layout == CUDNN_RNN_DATA_LAYOUT_BATCH_MAJOR_UNPACKED ? (long)b * d.T + t : (long)t * d.B + b;
+                for (long v = 0; v < d.V; v++) o[p * d.V + v] = d.hasFill ? d.fill : NAN;
+            }
+        }
 }
 
 // cuDNN's API reference, cudnnSetRNNDescriptor_v8, auxFlags: "When the padded I/O is enabled,
@@ -133,20 +183,21 @@ bool layoutPermitted(bool paddedIO, int layout) {
     return layout == CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_PACKED || paddedIO;
 }
 
-// The input vector size of one layer: x's for layer 0, the layer below's output above it.
-int layerInput(const RnnDesc& d, int layer) {
-    return layer == 0 ? d.F : d.H;
+// The input vector size of one pseudo-layer: x's for layer 0, the layer below's output (both its
+// directions' H features, concatenated) above it.
+int layerInput(const RnnDesc& d, int pseudo) {
+    return pseudo / d.dirs == 0 ? d.F : d.dirs * d.H;
 }
 
-// Where each piece of one layer lives in the weight space, in floats from the start of the whole space.
+// Where each piece of one pseudo-layer lives in the weight space, in floats from the start of the whole space.
 struct Layout {
     std::vector<long> W, R, bW, bR;   // per gate; bR empty for LSTM
-    long begin = 0, end = 0;          // the layer's block [begin, end)
+    long begin = 0, end = 0;          // the pseudo-layer's block [begin, end)
 };
 
-// The block of layer `layer` when it starts at float offset `at`.
-Layout layerBlock(const RnnDesc& d, int layer, long at) {
-    int G = d.gates(), H = d.H, F = layerInput(d, layer);
+// The block of pseudo-layer `pseudo` when it starts at float offset `at`.
+Layout layerBlock(const RnnDesc& d, int pseudo, long at) {
+    int G = d.gates(), H = d.H, F = layerInput(d, pseudo);
     bool doubleBias = d.bias == CUDNN_RNN_DOUBLE_BIAS;
     Layout l;
     l.W.resize(G);
@@ -170,39 +221,41 @@ Layout layerBlock(const RnnDesc& d, int layer, long at) {
     return l;
 }
 
-// Layer `layer`'s block: the layers' blocks lie one after another in layer order.
-Layout layout(const RnnDesc& d, int layer) {
+// Pseudo-layer `pseudo`'s block: the pseudo-layers' blocks lie one after another in order
+// (layer l direction d is pseudo-layer l * dirs + d, as cudnnGetRNNWeightParams numbers them).
+Layout layout(const RnnDesc& d, int pseudo) {
     long at = 0;
-    for (int k = 0; k < layer; k++) at = layerBlock(d, k, at).end;
-    return layerBlock(d, layer, at);
+    for (int k = 0; k < pseudo; k++) at = layerBlock(d, k, at).end;
+    return layerBlock(d, pseudo, at);
 }
 
 // The whole weight space, in floats.
 long weightFloats(const RnnDesc& d) {
-    return layout(d, d.L - 1).end;
+    return layout(d, d.L * d.dirs - 1).end;
 }
 
-// At least 2 * B * T * H (G >= 3): backward data keeps the sequence gradient between layers there.
+// At least 2 * B * T * dirs * H: backward data keeps the sequence gradient between layers there.
 long workFloats(const RnnDesc& d, const DataDesc& x) {
-    return (long)x.B * x.T * d.gates() * d.H;
+    return (long)x.B * x.T * d.H * std::max(d.gates(), 2 * d.dirs);
 }
 
-// Per (b, t) and layer: activated gates (G*H), extra (H: c for LSTM, R_n h + b_Rn for GRU), gate
-// gradients of the input product (G*H) and of the recurrent product (G*H).
+// Per (b, t) and pseudo-layer: activated gates (G*H), extra (H: c for LSTM, R_n h + b_Rn for
+// GRU), gate gradients of the input product (G*H) and of the recurrent product (G*H); all 0 on
+// padding.
 long reservePerStep(const RnnDesc& d) {
     return 3L * d.gates() * d.H + d.H;
 }
 
-// The reserve space (training; the forward's temporary in inference), in floats: layer l's
-// per-step scratch, B*T*reservePerStep laid out (b, t)-major, at scratchOffset(l) = l*B*T*per;
-// after all L of them the output sequences (B, T, H) of layers 0..L-2 at outputOffset(l) =
-// L*B*T*per + l*B*T*H. The top layer's output is y.
-long scratchOffset(const RnnDesc& d, int B, int T, int layer) {
-    return (long)layer * B * T * reservePerStep(d);
+// The reserve space (training; the forward's temporary in inference), in floats: pseudo-layer p's
+// per-step scratch, B*T*reservePerStep laid out (b, t)-major, at scratchOffset(p) = p*B*T*per;
+// after all L*dirs of them the output sequences (B, T, dirs*H) of layers 0..L-2 at
+// outputOffset(l). The top layer's output is y.
+long scratchOffset(const RnnDesc& d, int B, int T, int pseudo) {
+    return (long)pseudo * B * T * reservePerStep(d);
 }
 
 long outputOffset(const RnnDesc& d, int B, int T, int layer) {
-    return scratchOffset(d, B, T, d.L) + (long)layer * B * T * d.H;
+    return scratchOffset(d, B, T, d.L * d.dirs) + (long)layer * B * T * d.dirs * d.H;
 }
 
 long reserveFloats(const RnnDesc& d, int B, int T) {
@@ -212,7 +265,8 @@ long reserveFloats(const RnnDesc& d, int B, int T) {
 struct ReserveState {
     bool forward = false, backwardData = false;
     const RnnDesc* rnn = nullptr;
-    int T = 0, B = 0, L = 0;
+    int T = 0, B = 0, L = 0, dirs = 0;
+    std::vector<int> lengths;
 };
 std::map<const void*, ReserveState> reserves;
 
@@ -232,84 +286,115 @@ cudnnStatus_t checkCommon(Handle* h, const RnnDesc* r, const DataDesc* x, const 
     jrnn_fake_stream_drain(h->stream);   // NB: the call runs now, after the work queued before it on its stream
     if (r == nullptr || !r->set) return fail(CUDNN_STATUS_BAD_PARAM, "RNN descriptor not set");
     if (x == nullptr || !x->set || y == nullptr || !y->set) return fail(CUDNN_STATUS_BAD_PARAM, "data descriptor not set");
-    if (x->V != r->F || y->V != r->H || x->T != y->T || x->B != y->B || x->layout != y->layout) {
-        return fail(CUDNN_STATUS_BAD_PARAM, "x/y descriptors do not match the RNN's input and hidden sizes, or each other's layout");
+    // cudnnRNNForward, yDesc: the output's vectorSize is hiddenSize (projSize), "doubled" for
+    // CUDNN_BIDIRECTIONAL; its other dimensions, layout and seqLengthArray must match xDesc's
+    if (x->V != r->F || y->V != r->dirs * r->H || x->T != y->T || x->B != y->B || x->layout != y->layout) {
+        return fail(CUDNN_STATUS_BAD_PARAM, "x/y descriptors do not match the RNN's input and hidden sizes (times the "
+                    "directions for y), or each other's layout");
     }
+    if (x->lengths != y->lengths) return fail(CUDNN_STATUS_BAD_PARAM, "x and y descriptors have different seqLengthArrays");
     if (!layoutPermitted(r->paddedIO, x->layout)) {
         return fail(CUDNN_STATUS_BAD_PARAM, "an unpacked data layout without CUDNN_RNN_PADDED_IO_ENABLED in the RNN descriptor's auxFlags");
     }
-    if (hd == nullptr || hd->nb != 3 || hd->dims[0] != r->L || hd->dims[1] != x->B || hd->dims[2] != r->H) {
-        return fail(CUDNN_STATUS_BAD_PARAM, "hDesc must be (numLayers, batch, hidden)");
+    // hDesc: "The first dimension of the tensor depends on the dirMode argument [...]: numLayers
+    // for CUDNN_UNIDIRECTIONAL, 2 * numLayers for CUDNN_BIDIRECTIONAL"
+    if (hd == nullptr || hd->nb != 3 || hd->dims[0] != r->L * r->dirs || hd->dims[1] != x->B || hd->dims[2] != r->H) {
+        return fail(CUDNN_STATUS_BAD_PARAM, "hDesc must be (numLayers * directions, batch, hidden)");
     }
+    // devSeqLengths: "A copy of seqLengthArray from xDesc or yDesc RNN data descriptor. The
+    // devSeqLengths array must be stored in GPU memory as it is accessed asynchronously by GPU
+    // kernels, possibly after the cudnnRNNForward() function exits."
     if (seq == nullptr || jrnn_fake_check(seq, 4UL * x->B, "devSeqLengths") != 0) {
         return fail(CUDNN_STATUS_BAD_PARAM, "devSeqLengths must be in device memory");
     }
     for (int b = 0; b < x->B; b++) {
-        if (seq[b] != x->T) return fail(CUDNN_STATUS_BAD_PARAM, "devSeqLengths differ from the data descriptor's");
+        if (seq[b] != x->length(b)) {
+            return fail(CUDNN_STATUS_BAD_PARAM, "devSeqLengths[" + std::to_string(b) + "] = " + std::to_string(seq[b])
+                        + " differs from the data descriptor's seqLengthArray (" + std::to_string(x->length(b)) + ")");
+        }
+    }
+    // PyTorch bails out of CUDNN_RNN_ALGO_PERSIST_STATIC_SMALL_H for packed input after cuDNN
+    // answered CUDNN_STATUS_NOT_SUPPORTED (pytorch/pytorch#73211: the algorithm "doesn't support
+    // variable sequence lengths in the batch", per cuDNN's table of RNN features)
+    if (r->algo == CUDNN_RNN_ALGO_PERSIST_STATIC_SMALL_H && x->variable()) {
+        return fail(CUDNN_STATUS_NOT_SUPPORTED, "CUDNN_RNN_ALGO_PERSIST_STATIC_SMALL_H with variable sequence lengths");
     }
     return CUDNN_STATUS_SUCCESS;
 }
 
-// The optional (L, B, H) state buffers of one call: each NULL or device memory of L*B*H floats;
-// for LSTM cDesc must then be (L, B, H) like hDesc.
+// The optional (L * dirs, B, H) state buffers of one call: each NULL or device memory of
+// L*dirs*B*H floats; for LSTM cDesc must then be shaped like hDesc.
 cudnnStatus_t checkStates(const RnnDesc* r, const DataDesc* x, const TensorDesc* cd, const char* call,
                           std::initializer_list<std::pair<const void*, const char*>> hs,
                           std::initializer_list<std::pair<const void*, const char*>> cs) {
-    long n = (long)r->L * x->B * r->H;
+    long n = (long)r->L * r->dirs * x->B * r->H;
     for (const auto& h : hs) {
         if (h.first != nullptr && !dev(h.first, n, h.second)) {
-            return fail(CUDNN_STATUS_BAD_PARAM, std::string(call) + ": " + h.second + " is not device memory of (numLayers, batch, hidden)");
+            return fail(CUDNN_STATUS_BAD_PARAM, std::string(call) + ": " + h.second + " is not device memory of (numLayers * directions, batch, hidden)");
         }
     }
     if (r->mode != CUDNN_LSTM) return CUDNN_STATUS_SUCCESS;   // cuDNN ignores cDesc and the cell states for GRU
-    if (cd == nullptr || cd->nb != 3 || cd->dims[0] != r->L || cd->dims[1] != x->B || cd->dims[2] != r->H) {
-        return fail(CUDNN_STATUS_BAD_PARAM, std::string(call) + ": LSTM needs cDesc (numLayers, batch, hidden)");
+    if (cd == nullptr || cd->nb != 3 || cd->dims[0] != r->L * r->dirs || cd->dims[1] != x->B || cd->dims[2] != r->H) {
+        return fail(CUDNN_STATUS_BAD_PARAM, std::string(call) + ": LSTM needs cDesc (numLayers * directions, batch, hidden)");
     }
     for (const auto& c : cs) {
         if (c.first != nullptr && !dev(c.first, n, c.second)) {
-            return fail(CUDNN_STATUS_BAD_PARAM, std::string(call) + ": " + c.second + " is not device memory of (numLayers, batch, hidden)");
+            return fail(CUDNN_STATUS_BAD_PARAM, std::string(call) + ": " + c.second + " is not device memory of (numLayers * directions, batch, hidden)");
         }
     }
     return CUDNN_STATUS_SUCCESS;
 }
 
-// The (B, H) slice of layer `layer` in an optional (L, B, H) state buffer.
+// The (B, H) slice of pseudo-layer `pseudo` in an optional (L * dirs, B, H) state buffer.
 template <typename P>
-P* layerState(P* p, int layer, int B, int H) {
-    return p != nullptr ? p + (long)layer * B * H : nullptr;
+P* layerState(P* p, int pseudo, int B, int H) {
+    return p != nullptr ? p + (long)pseudo * B * H : nullptr;
 }
 
-// One layer's forward pass: X (B, T, In) -> Y (B, T, H), its per-step scratch into S
-// (B*T*reservePerStep). HX, CX, HY, CY: the layer's (B, H) state slices, NULL as in cuDNN (CX, CY
-// NULL for GRU).
-void forwardLayer(const RnnDesc& d, const Layout& l, int In, int B, int T, const float* W, const float* X, float* Y,
-                  float* S, const float* HX, const float* CX, float* HY, float* CY) {
+// The step a direction runs before step t of a sequence of length n, or -1 for its first: the
+// forward direction runs t = 0..n-1, the reverse one t = n-1..0 (cuDNN's CUDNN_BIDIRECTIONAL:
+// each sequence backwards from its own last valid step).
+int prevStep(int t, int n, bool reverse) {
+    int p = reverse ? t + 1 : t - 1;
+    return p >= 0 && p < n ? p : -1;
+}
+
+// One direction of one layer, forward: X (B, T, In) -> its H features of Y (B, T, ldy; Y points at
+// them), its per-step scratch into S (B*T*reservePerStep). Sequence b runs its first len[b] steps
+// (reverse: backwards from step len[b]-1); the rest of Y and S is left 0. HX, CX, HY, CY: the
+// pseudo-layer's (B, H) state slices, NULL as in cuDNN (CX, CY NULL for GRU); the final state is
+// the one after the sequence's last step in this direction's order (the initial one for length 0).
+void forwardLayer(const RnnDesc& d, const Layout& l, int In, int B, int T, const int* len, bool reverse, const float* W,
+                  const float* X, float* Y, int ldy, float* S, const float* HX, const float* CX, float* HY, float* CY) {
     int F = In, H = d.H, G = d.gates(), GH = G * H;
     long per = reservePerStep(d);
     bool lstm = d.mode == CUDNN_LSTM;
-    std::vector<double> gx(GH), gh(GH);
+    std::vector<double> gx(GH), gh(GH), hp(H), cp(H);
     for (int b = 0; b < B; b++) {
-        for (int t = 0; t < T; t++) {
+        int n = len[b];
+        for (int u = 0; u < H; u++) {
+            hp[u] = HX ? HX[(long)b * H + u] : 0;
+            cp[u] = CX ? CX[(long)b * H + u] : 0;
+        }
+        for (int k = 0; k < n; k++) {
+            int t = reverse ? n - 1 - k : k;
             const float* xt = X + ((long)b * T + t) * F;
-            const float* hp = t > 0 ? Y + ((long)b * T + t - 1) * H : HX ? HX + (long)b * H : nullptr;
             float* st = S + ((long)b * T + t) * per;              // gates (GH), extra (H), dgx (GH), dgh (GH)
-            const float* sp = t > 0 ? st - per : nullptr;
             for (int g = 0; g < G; g++) {
                 for (int u = 0; u < H; u++) {
                     double sx = W[l.bW[g] + u], sh = l.bR.empty() ? 0 : W[l.bR[g] + u];
-                    for (int k = 0; k < F; k++) sx += (double)W[l.W[g] + (long)u * F + k] * xt[k];
-                    for (int k = 0; hp && k < H; k++) sh += (double)W[l.R[g] + (long)u * H + k] * hp[k];
+                    for (int q = 0; q < F; q++) sx += (double)W[l.W[g] + (long)u * F + q] * xt[q];
+                    for (int q = 0; q < H; q++) sh += (double)W[l.R[g] + (long)u * H + q] * (float)hp[q];
                     gx[g * H + u] = sx;
                     gh[g * H + u] = sh;
                 }
             }
-            float* yt = Y + ((long)b * T + t) * H;
+            float* yt = Y + ((long)b * T + t) * ldy;
             for (int u = 0; u < H; u++) {
-                double hPrev = hp ? hp[u] : 0;
                 if (lstm) {
                     double i = sigmoid(gx[u] + gh[u]), f = sigmoid(gx[H + u] + gh[H + u]);
                     double gg = std::tanh(gx[2 * H + u] + gh[2 * H + u]), o = sigmoid(gx[3 * H + u] + gh[3 * H + u]);
-                    double c = f * (sp ? sp[GH + u] : CX ? CX[(long)b * H + u] : 0) + i * gg;
+                    double c = f * cp[u] + i * gg;
                     st[u] = (float)i;
                     st[H + u] = (float)f;
                     st[2 * H + u] = (float)gg;
@@ -318,44 +403,51 @@ void forwardLayer(const RnnDesc& d, const Layout& l, int In, int B, int T, const
                     yt[u] = (float)(o * std::tanh(c));
                 } else {
                     double rr = sigmoid(gx[u] + gh[u]), z = sigmoid(gx[H + u] + gh[H + u]);
-                    double n = std::tanh(gx[2 * H + u] + rr * gh[2 * H + u]);
+                    double nn = std::tanh(gx[2 * H + u] + rr * gh[2 * H + u]);
                     st[u] = (float)rr;
                     st[H + u] = (float)z;
-                    st[2 * H + u] = (float)n;
+                    st[2 * H + u] = (float)nn;
                     st[GH + u] = (float)gh[2 * H + u];
-                    yt[u] = (float)((1 - z) * n + z * hPrev);
+                    yt[u] = (float)((1 - z) * nn + z * (float)hp[u]);
                 }
             }
+            for (int u = 0; u < H; u++) {   // NB: the state as stored, float, as the next step reads it
+                hp[u] = yt[u];
+                if (lstm) cp[u] = st[GH + u];
+            }
         }
-        const float* last = S + ((long)b * T + T - 1) * per;
         for (int u = 0; u < H; u++) {
-            if (HY) HY[(long)b * H + u] = Y[((long)b * T + T - 1) * H + u];
-            if (CY) CY[(long)b * H + u] = last[GH + u];
+            if (HY) HY[(long)b * H + u] = (float)hp[u];
+            if (CY) CY[(long)b * H + u] = (float)cp[u];
         }
     }
 }
 
-// One layer's backward-data pass: from DY, the gradient into its output sequence Y (B, T, H, as its
-// forward wrote it), and DHY / DCY into its final states, to DX (B, T, In) into its input and DHX /
-// DCX into its initial states; stores the gate gradients in its scratch S for backward weights.
-// State pointers are the layer's (B, H) slices, NULL as in cuDNN (the cell ones NULL for GRU).
-void backwardDataLayer(const RnnDesc& d, const Layout& l, int In, int B, int T, const float* W, const float* Y,
-                       const float* DY, float* DX, float* S, const float* HX, const float* CX, const float* DHY,
-                       const float* DCY, float* DHX, float* DCX) {
+// One direction of one layer, backward data: from DY, the gradient into its H features of the
+// output sequence Y (both (B, T, ldy), pointing at them; DY read at valid steps only), and DHY /
+// DCY into its final states, adds its part of DX (B, T, In) (the caller zeroes it: a bidirectional
+// layer's input gradient is both directions' sum) and writes DHX / DCX; stores the gate gradients
+// in its scratch S for backward weights. State pointers are the pseudo-layer's (B, H) slices, NULL
+// as in cuDNN (the cell ones NULL for GRU).
+void backwardDataLayer(const RnnDesc& d, const Layout& l, int In, int B, int T, const int* len, bool reverse,
+                       const float* W, const float* Y, const float* DY, int ldy, float* DX, float* S, const float* HX,
+                       const float* CX, const float* DHY, const float* DCY, float* DHX, float* DCX) {
     int F = In, H = d.H, G = d.gates(), GH = G * H;
     long per = reservePerStep(d);
     bool lstm = d.mode == CUDNN_LSTM;
     std::vector<double> dhNext(H), dcNext(H), dgx(GH), dgh(GH);
     for (int b = 0; b < B; b++) {
-        for (int u = 0; u < H; u++) {   // the gradient into the last h is dy(T-1) + dhy
+        int n = len[b];
+        for (int u = 0; u < H; u++) {   // the gradient into the last h is dy(last) + dhy
             dhNext[u] = DHY ? DHY[(long)b * H + u] : 0.0;
             dcNext[u] = DCY ? DCY[(long)b * H + u] : 0.0;
         }
-        for (int t = T - 1; t >= 0; t--) {
+        for (int k = n - 1; k >= 0; k--) {   // the direction's steps, last first
+            int t = reverse ? n - 1 - k : k, pt = prevStep(t, n, reverse);
             float* st = S + ((long)b * T + t) * per;
-            const float* sp = t > 0 ? st - per : nullptr;
-            const float* hp = t > 0 ? Y + ((long)b * T + t - 1) * H : HX ? HX + (long)b * H : nullptr;
-            const float* dyt = DY + ((long)b * T + t) * H;
+            const float* sp = pt >= 0 ? S + ((long)b * T + pt) * per : nullptr;
+            const float* hp = pt >= 0 ? Y + ((long)b * T + pt) * ldy : HX ? HX + (long)b * H : nullptr;
+            const float* dyt = DY + ((long)b * T + t) * ldy;
             for (int u = 0; u < H; u++) {
                 double dh = dyt[u] + dhNext[u];
                 if (lstm) {
@@ -368,8 +460,8 @@ void backwardDataLayer(const RnnDesc& d, const Layout& l, int In, int B, int T, 
                     dgx[2 * H + u] = dc * i * (1 - gg * gg);
                     dgx[3 * H + u] = dh * ac * o * (1 - o);
                 } else {
-                    double rr = st[u], z = st[H + u], n = st[2 * H + u], ghn = st[GH + u], hPrev = hp ? hp[u] : 0;
-                    double dan = dh * (1 - z) * (1 - n * n), daz = dh * (hPrev - n) * z * (1 - z);
+                    double rr = st[u], z = st[H + u], nn = st[2 * H + u], ghn = st[GH + u], hPrev = hp ? hp[u] : 0;
+                    double dan = dh * (1 - z) * (1 - nn * nn), daz = dh * (hPrev - nn) * z * (1 - z);
                     double dar = dan * ghn * rr * (1 - rr);
                     dgx[u] = dar;
                     dgx[H + u] = daz;
@@ -386,46 +478,50 @@ void backwardDataLayer(const RnnDesc& d, const Layout& l, int In, int B, int T, 
                 st[2 * GH + H + j] = (float)dRec[j];
             }
             float* dxt = DX + ((long)b * T + t) * F;
-            for (int k = 0; k < F; k++) {
+            for (int q = 0; q < F; q++) {
                 double s = 0;
                 for (int g = 0; g < G; g++) {
-                    for (int u = 0; u < H; u++) s += dgx[g * H + u] * W[l.W[g] + (long)u * F + k];
+                    for (int u = 0; u < H; u++) s += dgx[g * H + u] * W[l.W[g] + (long)u * F + q];
                 }
-                dxt[k] = (float)s;
+                dxt[q] = (float)(dxt[q] + s);
             }
-            for (int k = 0; k < H; k++) {
+            for (int q = 0; q < H; q++) {
                 double s = 0;
                 for (int g = 0; g < G; g++) {
-                    for (int u = 0; u < H; u++) s += dRec[g * H + u] * W[l.R[g] + (long)u * H + k];
+                    for (int u = 0; u < H; u++) s += dRec[g * H + u] * W[l.R[g] + (long)u * H + q];
                 }
-                dhNext[k] = lstm ? s : dhNext[k] + s;
+                dhNext[q] = lstm ? s : dhNext[q] + s;
             }
         }
-        for (int u = 0; u < H; u++) {   // after step 0: the gradients into hx and cx
+        for (int u = 0; u < H; u++) {   // after the direction's first step: the gradients into hx and cx
             if (DHX) DHX[(long)b * H + u] = (float)dhNext[u];
             if (DCX) DCX[(long)b * H + u] = (float)dcNext[u];
         }
     }
 }
 
-// One layer's weight gradients, added into acc (indexed like the whole weight space): X (B, T, In)
-// its input, Y (B, T, H) its output (the recurrent input one step later), HX its (B, H) slice of hx
-// or NULL, S its scratch holding the gate gradients of backward data.
-void backwardWeightsLayer(const RnnDesc& d, const Layout& l, int In, int B, int T, const float* X, const float* Y,
-                          const float* S, const float* HX, std::vector<double>& acc) {
+// One direction of one layer's weight gradients, added into acc (indexed like the whole weight
+// space): X (B, T, In) its input, Y its H features of the output (B, T, ldy; the recurrent input
+// one step later in the direction's order), HX its (B, H) slice of hx or NULL, S its scratch
+// holding the gate gradients of backward data; valid steps only.
+void backwardWeightsLayer(const RnnDesc& d, const Layout& l, int In, int B, int T, const int* len, bool reverse,
+                          const float* X, const float* Y, int ldy, const float* S, const float* HX,
+                          std::vector<double>& acc) {
     int F = In, H = d.H, G = d.gates(), GH = G * H;
     long per = reservePerStep(d);
     for (int b = 0; b < B; b++) {
-        for (int t = 0; t < T; t++) {
+        int n = len[b];
+        for (int t = 0; t < n; t++) {
+            int pt = prevStep(t, n, reverse);
             const float* st = S + ((long)b * T + t) * per;
             const float *dgx = st + GH + H, *dgh = st + 2 * GH + H;
             const float* xt = X + ((long)b * T + t) * F;
-            const float* hp = t > 0 ? Y + ((long)b * T + t - 1) * H : HX ? HX + (long)b * H : nullptr;
+            const float* hp = pt >= 0 ? Y + ((long)b * T + pt) * ldy : HX ? HX + (long)b * H : nullptr;
             for (int g = 0; g < G; g++) {
                 for (int u = 0; u < H; u++) {
                     double gi = dgx[g * H + u], gr = dgh[g * H + u];
-                    for (int k = 0; k < F; k++) acc[l.W[g] + (long)u * F + k] += gi * xt[k];
-                    for (int k = 0; hp && k < H; k++) acc[l.R[g] + (long)u * H + k] += gr * hp[k];
+                    for (int q = 0; q < F; q++) acc[l.W[g] + (long)u * F + q] += gi * xt[q];
+                    for (int q = 0; hp && q < H; q++) acc[l.R[g] + (long)u * H + q] += gr * hp[q];
                     acc[l.bW[g] + u] += gi;
                     if (!l.bR.empty()) acc[l.bR[g] + u] += gr;
                 }
@@ -588,10 +684,10 @@ cudnnStatus_t cudnnSetRNNDescriptor_v8(void* desc, int algo, int cellMode, int b
         return fail(CUDNN_STATUS_NOT_SUPPORTED, "persistent algorithm refused (jrnn_fake_cudnn_refuse_persistent)");
     }
     if ((algo != CUDNN_RNN_ALGO_STANDARD && algo != CUDNN_RNN_ALGO_PERSIST_STATIC && algo != CUDNN_RNN_ALGO_PERSIST_STATIC_SMALL_H)
-        || dirMode != CUDNN_UNIDIRECTIONAL
+        || (dirMode != CUDNN_UNIDIRECTIONAL && dirMode != CUDNN_BIDIRECTIONAL)
         || inputMode != CUDNN_LINEAR_INPUT || dataType != CUDNN_DATA_FLOAT || mathPrec != CUDNN_DATA_FLOAT
         || mathType != CUDNN_FMA_MATH || projSize != hiddenSize) {
-        return fail(CUDNN_STATUS_NOT_SUPPORTED, "the fake supports: standard, persist-static or persist-static-small-h algo, unidirectional, "
+        return fail(CUDNN_STATUS_NOT_SUPPORTED, "the fake supports: standard, persist-static or persist-static-small-h algo, uni- or bidirectional, "
                     "linear input, float data and math, FMA math, projSize = hiddenSize");
     }
     // cudnn_adv.h defines one aux flag, CUDNN_RNN_PADDED_IO_ENABLED (1U << 0); others are not cuDNN's
@@ -617,6 +713,7 @@ cudnnStatus_t cudnnSetRNNDescriptor_v8(void* desc, int algo, int cellMode, int b
     d->F = inputSize;
     d->H = hiddenSize;
     d->L = numLayers;
+    d->dirs = dirMode == CUDNN_BIDIRECTIONAL ? 2 : 1;
     d->algo = algo;
     d->paddedIO = (auxFlags & CUDNN_RNN_PADDED_IO_ENABLED) != 0;
     d->dropout = (DropoutDesc*)dropoutDesc;
@@ -656,29 +753,45 @@ cudnnStatus_t cudnnSetRNNDataDescriptor(void* desc, int dataType, int layout, in
     DataDesc* d = (DataDesc*)desc;
     // cuDNN's API reference, cudnnSetRNNDataDescriptor: BAD_PARAM for a layout that is none of the
     // three, and for maxSeqLength, batchSize or vectorSize <= 0; seqLengthArray is a host array
-    if (d == nullptr || dataType != CUDNN_DATA_FLOAT || paddingFill != nullptr || maxSeqLength <= 0 || batchSize <= 0
-        || vectorSize <= 0) {
-        return fail(CUDNN_STATUS_BAD_PARAM, "cudnnSetRNNDataDescriptor: the fake supports float data, sizes > 0, no padding fill");
+    if (d == nullptr || dataType != CUDNN_DATA_FLOAT || maxSeqLength <= 0 || batchSize <= 0 || vectorSize <= 0
+        || seqLengthArray == nullptr) {
+        return fail(CUDNN_STATUS_BAD_PARAM, "cudnnSetRNNDataDescriptor: the fake supports float data, sizes > 0, a seqLengthArray");
     }
     if (layout != CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_UNPACKED && layout != CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_PACKED
         && layout != CUDNN_RNN_DATA_LAYOUT_BATCH_MAJOR_UNPACKED) {
         return fail(CUDNN_STATUS_BAD_PARAM, "cudnnSetRNNDataDescriptor: layout " + std::to_string(layout) + " is not a cudnnRNNDataLayout_t");
     }
+    int longest = 0;
     for (int b = 0; b < batchSize; b++) {   // host array
+        // the reference: "Each element in seqLengthArray must be greater than or equal to 0 but
+        // less than or equal to maxSeqLength" (cuDNN 9.x answers "currentSeqLength < 0 ||
+        // currentSeqLength > maxSeqLength" on the host)
         if (seqLengthArray[b] < 0 || seqLengthArray[b] > maxSeqLength) {
-            return fail(CUDNN_STATUS_BAD_PARAM, "cudnnSetRNNDataDescriptor: a sequence length outside [0, maxSeqLength]");
+            return fail(CUDNN_STATUS_BAD_PARAM, "cudnnSetRNNDataDescriptor: sequence length " + std::to_string(seqLengthArray[b])
+                        + " outside [0, maxSeqLength = " + std::to_string(maxSeqLength) + "]");
         }
-        // the reference: in the packed layout the lengths must be sorted in descending order
-        if (layout == CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_PACKED && b > 0 && seqLengthArray[b] > seqLengthArray[b - 1]) {
+        longest = std::max(longest, seqLengthArray[b]);
+        if (layout != CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_PACKED) continue;
+        // the reference: "In the packed layout, the elements should be sorted in descending order";
+        // cuDNN 9.x also refuses a 0 there ("minSeqLengthInArray == 0") and a longest length other
+        // than maxSeqLength ("maxSeqLengthInArray != maxSeqLength"), as checked on the host
+        if (b > 0 && seqLengthArray[b] > seqLengthArray[b - 1]) {
             return fail(CUDNN_STATUS_BAD_PARAM, "cudnnSetRNNDataDescriptor: packed layout with lengths not in descending order");
         }
-        if (seqLengthArray[b] != maxSeqLength) return fail(CUDNN_STATUS_NOT_SUPPORTED, "the fake supports full-length sequences only");
+        if (seqLengthArray[b] == 0) return fail(CUDNN_STATUS_BAD_PARAM, "cudnnSetRNNDataDescriptor: packed layout with a length 0");
+    }
+    if (layout == CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_PACKED && longest != maxSeqLength) {
+        return fail(CUDNN_STATUS_BAD_PARAM, "cudnnSetRNNDataDescriptor: packed layout whose longest sequence is not maxSeqLength");
     }
     d->layout = layout;
     d->set = true;
     d->T = maxSeqLength;
     d->B = batchSize;
     d->V = vectorSize;
+    d->lengths.assign(seqLengthArray, seqLengthArray + batchSize);
+    // paddingFill: a host symbol of the data type, read here; NULL leaves output padding undefined
+    d->hasFill = paddingFill != nullptr;
+    d->fill = d->hasFill ? *(const float*)paddingFill : 0.0f;
     return CUDNN_STATUS_SUCCESS;
 }
 
@@ -710,9 +823,14 @@ cudnnStatus_t cudnnGetRNNWeightParams(void* handle, void* rnn, int32_t pseudoLay
                                       void* bDesc, void** bAddr) {
     RnnDesc* r = (RnnDesc*)rnn;
     if (handle == nullptr || r == nullptr || !r->set) return fail(CUDNN_STATUS_BAD_PARAM, "cudnnGetRNNWeightParams");
-    if (pseudoLayer < 0 || pseudoLayer >= r->L) {
+    // the reference, pseudoLayer: in unidirectional RNNs a pseudo-layer is a physical layer; "In
+    // bidirectional RNNs, there are twice as many pseudo-layers in comparison to physical layers
+    // (pseudoLayer=0 refers to the forward direction sub-layer of the physical input layer,
+    // pseudoLayer=1 refers to the backward direction sub-layer of the physical input layer,
+    // pseudoLayer=2 is the forward direction sub-layer of the first hidden layer, and so on)"
+    if (pseudoLayer < 0 || pseudoLayer >= r->L * r->dirs) {
         return fail(CUDNN_STATUS_BAD_PARAM, "cudnnGetRNNWeightParams: pseudoLayer " + std::to_string(pseudoLayer)
-                    + " is not in [0, numLayers = " + std::to_string(r->L) + ")");
+                    + " is not in [0, numLayers * directions = " + std::to_string(r->L * r->dirs) + ")");
     }
     int G = r->gates(), H = r->H;
     if (linLayerID < 0 || linLayerID >= 2 * G || weightSpaceSize != 4UL * (unsigned long)weightFloats(*r)
@@ -755,7 +873,7 @@ cudnnStatus_t cudnnRNNForward(void* handle, void* rnnDesc, int fwdMode, const in
     if (!training && fwdMode != CUDNN_FWD_MODE_INFERENCE) return fail(CUDNN_STATUS_BAD_PARAM, "fwdMode");
     st = checkStates(r, xd, (TensorDesc*)cDesc, "cudnnRNNForward", {{hx, "hx"}, {hy, "hy"}}, {{cx, "cx"}, {cy, "cy"}});
     if (st != CUDNN_STATUS_SUCCESS) return st;
-    int B = xd->B, T = xd->T, F = r->F, H = r->H, L = r->L;
+    int B = xd->B, T = xd->T, H = r->H, L = r->L, D = r->dirs;
     long wf = weightFloats(*r), rf = reserveFloats(*r, B, T);
     if (weightSpaceSize != 4UL * (unsigned long)wf) return fail(CUDNN_STATUS_BAD_PARAM, "weightSpaceSize is not cuDNN's");
     if (workSpaceSize < 4UL * (unsigned long)workFloats(*r, *xd)) return fail(CUDNN_STATUS_BAD_PARAM, "workSpaceSize too small");
@@ -765,23 +883,29 @@ cudnnStatus_t cudnnRNNForward(void* handle, void* rnnDesc, int fwdMode, const in
     if (!training && (reserveSpaceSize != 0 || reserveSpace != nullptr)) {
         return fail(CUDNN_STATUS_BAD_PARAM, "inference mode takes no reserve space (size 0, NULL)");
     }
-    if (!dev(x, (long)B * T * F, "cudnnRNNForward x") || !dev(y, (long)B * T * H, "cudnnRNNForward y")
+    if (!dev(x, dataFloats(*xd), "cudnnRNNForward x") || !dev(y, dataFloats(*yd), "cudnnRNNForward y")
         || !dev(weightSpace, wf, "cudnnRNNForward weightSpace") || !dev(workSpace, workFloats(*r, *xd), "cudnnRNNForward workSpace")
         || (training && !dev(reserveSpace, rf, "cudnnRNNForward reserveSpace"))) {
         return fail(CUDNN_STATUS_BAD_PARAM_NULL_POINTER, "cudnnRNNForward: a buffer is not device memory of the right size");
     }
     std::vector<float> inferenceReserve(training ? 0 : (size_t)rf);   // what the real one keeps internally
-    std::vector<float> xt, yt;   // batch-major copies of sequence-major data
+    std::vector<float> xt, yt;   // batch-major copies of the data
     const float *X = batchMajor(*xd, x, xt), *W = (const float*)weightSpace;
-    float *Y = batchMajorOut(*yd, y, yt), *S = training ? (float*)reserveSpace : inferenceReserve.data();
+    float *Y = batchMajorOut(*yd, yt), *S = training ? (float*)reserveSpace : inferenceReserve.data();
+    std::fill(S, S + rf, 0.0f);   // NB: padding steps keep zero scratch and zero outputs between layers
     bool lstm = r->mode == CUDNN_LSTM;
     const float *HX = (const float*)hx, *CX = lstm ? (const float*)cx : nullptr;
     float *HY = (float*)hy, *CY = lstm ? (float*)cy : nullptr;
+    const int* len = xd->lengths.data();
     for (int k = 0; k < L; k++) {   // layer k reads x or layer k-1's output in S, writes y (top) or its output in S
         const float* in = k == 0 ? X : S + outputOffset(*r, B, T, k - 1);
         float* out = k == L - 1 ? Y : S + outputOffset(*r, B, T, k);
-        forwardLayer(*r, layout(*r, k), layerInput(*r, k), B, T, W, in, out, S + scratchOffset(*r, B, T, k),
-                     layerState(HX, k, B, H), layerState(CX, k, B, H), layerState(HY, k, B, H), layerState(CY, k, B, H));
+        for (int dir = 0; dir < D; dir++) {   // each direction its H features of the output
+            int p = k * D + dir;
+            forwardLayer(*r, layout(*r, p), layerInput(*r, p), B, T, len, dir == 1, W, in, out + (long)dir * H, D * H,
+                         S + scratchOffset(*r, B, T, p), layerState(HX, p, B, H), layerState(CX, p, B, H),
+                         layerState(HY, p, B, H), layerState(CY, p, B, H));
+        }
     }
     storeBatchMajor(*yd, Y, y);
     if (!training) return CUDNN_STATUS_SUCCESS;
@@ -792,7 +916,16 @@ cudnnStatus_t cudnnRNNForward(void* handle, void* rnnDesc, int fwdMode, const in
     rs.T = T;
     rs.B = B;
     rs.L = L;
+    rs.dirs = D;
+    rs.lengths = xd->lengths;
     return CUDNN_STATUS_SUCCESS;
+}
+
+// The reserve space holds a training forward pass of this RNN with these data descriptors'
+// shape and sequence lengths (backward reads what that pass kept).
+bool sameForward(const ReserveState& rs, const RnnDesc* r, const DataDesc* xd) {
+    return rs.forward && rs.rnn == r && rs.B == xd->B && rs.T == xd->T && rs.L == r->L && rs.dirs == r->dirs
+           && rs.lengths == xd->lengths;
 }
 
 cudnnStatus_t cudnnRNNBackwardData_v8(void* handle, void* rnnDesc, const int32_t devSeqLengths[], void* yDesc,
@@ -812,39 +945,45 @@ cudnnStatus_t cudnnRNNBackwardData_v8(void* handle, void* rnnDesc, const int32_t
         return fail(CUDNN_STATUS_NOT_SUPPORTED, "cudnnRNNBackwardData_v8: persistent algorithm refused (jrnn_fake_cudnn_refuse_persistent)");
     }
     auto it = reserves.find(reserveSpace);
-    if (it == reserves.end() || !it->second.forward || it->second.rnn != r || it->second.B != xd->B || it->second.T != xd->T
-        || it->second.L != r->L) {
-        return fail(CUDNN_STATUS_BAD_PARAM, "cudnnRNNBackwardData_v8: the reserve space holds no training forward pass of this RNN and shape");
+    if (it == reserves.end() || !sameForward(it->second, r, xd)) {
+        return fail(CUDNN_STATUS_BAD_PARAM, "cudnnRNNBackwardData_v8: the reserve space holds no training forward pass of this RNN, "
+                    "shape and sequence lengths");
     }
-    int B = xd->B, T = xd->T, F = r->F, H = r->H, L = r->L;
+    int B = xd->B, T = xd->T, H = r->H, L = r->L, D = r->dirs;
     long wf = weightFloats(*r), rf = reserveFloats(*r, B, T);
     if (weightSpaceSize != 4UL * (unsigned long)wf || workSpaceSize < 4UL * (unsigned long)workFloats(*r, *xd)
         || reserveSpaceSize < 4UL * (unsigned long)rf) {
         return fail(CUDNN_STATUS_BAD_PARAM, "cudnnRNNBackwardData_v8: space sizes");
     }
-    if (!dev(y, (long)B * T * H, "backwardData y") || !dev(dy, (long)B * T * H, "backwardData dy")
-        || !dev(dx, (long)B * T * F, "backwardData dx") || !dev(weightSpace, wf, "backwardData weightSpace")
+    if (!dev(y, dataFloats(*yd), "backwardData y") || !dev(dy, dataFloats(*yd), "backwardData dy")
+        || !dev(dx, dataFloats(*xd), "backwardData dx") || !dev(weightSpace, wf, "backwardData weightSpace")
         || !dev(workSpace, workFloats(*r, *xd), "backwardData workSpace") || !dev(reserveSpace, rf, "backwardData reserveSpace")) {
         return fail(CUDNN_STATUS_BAD_PARAM_NULL_POINTER, "cudnnRNNBackwardData_v8: a buffer is not device memory of the right size");
     }
-    std::vector<float> yt, dyt, dxt;   // batch-major copies of sequence-major data
+    std::vector<float> yt, dyt, dxt;   // batch-major copies of the data
     const float *Y = batchMajor(*yd, y, yt), *DY = batchMajor(*yd, dy, dyt), *W = (const float*)weightSpace;
-    float *DX = batchMajorOut(*xd, dx, dxt), *S = (float*)reserveSpace, *WS = (float*)workSpace;
+    float *DX = batchMajorOut(*xd, dxt), *S = (float*)reserveSpace, *WS = (float*)workSpace;
     bool lstm = r->mode == CUDNN_LSTM;
     const float *HX = (const float*)hx, *DHY = (const float*)dhy;
     const float *CX = lstm ? (const float*)cx : nullptr, *DCY = lstm ? (const float*)dcy : nullptr;
     float *DHX = (float*)dhx, *DCX = lstm ? (float*)dcx : nullptr;
-    const long seq = (long)B * T * H;   // the sequence gradient between layers: two (B, T, H) halves of the work space
+    const int* len = xd->lengths.data();
+    const long seq = (long)B * T * D * H;   // the sequence gradient between layers: two (B, T, D*H) halves of the work space
     const float* dOut = DY;
     for (int k = L - 1; k >= 0; k--) {   // top down: layer k's input gradient is layer k-1's output gradient
         const float* out = k == L - 1 ? Y : S + outputOffset(*r, B, T, k);
         float* dIn = k == 0 ? DX : WS + (k % 2) * seq;
-        backwardDataLayer(*r, layout(*r, k), layerInput(*r, k), B, T, W, out, dOut, dIn, S + scratchOffset(*r, B, T, k),
-                          layerState(HX, k, B, H), layerState(CX, k, B, H), layerState(DHY, k, B, H),
-                          layerState(DCY, k, B, H), layerState(DHX, k, B, H), layerState(DCX, k, B, H));
+        std::fill(dIn, dIn + (long)B * T * layerInput(*r, k * D), 0.0f);   // both directions add into it
+        for (int dir = 0; dir < D; dir++) {
+            int p = k * D + dir;
+            backwardDataLayer(*r, layout(*r, p), layerInput(*r, p), B, T, len, dir == 1, W, out + (long)dir * H,
+                              dOut + (long)dir * H, D * H, dIn, S + scratchOffset(*r, B, T, p), layerState(HX, p, B, H),
+                              layerState(CX, p, B, H), layerState(DHY, p, B, H), layerState(DCY, p, B, H),
+                              layerState(DHX, p, B, H), layerState(DCX, p, B, H));
+        }
         dOut = dIn;
     }
-    storeBatchMajor(*xd, DX, dx);
+    storeBatchMajor(*xd, DX, dx);   // dx: padding gets xDesc's paddingFill (an output here)
     it->second.backwardData = true;
     return CUDNN_STATUS_SUCCESS;
 }
@@ -859,8 +998,8 @@ cudnnStatus_t cudnnRNNBackwardWeights_v8(void* handle, void* rnnDesc, int addGra
     DataDesc *xd = (DataDesc*)xDesc, *yd = (DataDesc*)yDesc;
     cudnnStatus_t st = checkCommon(h, r, xd, yd, (TensorDesc*)hDesc, devSeqLengths);
     if (st != CUDNN_STATUS_SUCCESS) return st;
-    if (hx != nullptr && !dev(hx, (long)r->L * xd->B * r->H, "backwardWeights hx")) {
-        return fail(CUDNN_STATUS_BAD_PARAM, "cudnnRNNBackwardWeights_v8: hx is not device memory of (numLayers, batch, hidden)");
+    if (hx != nullptr && !dev(hx, (long)r->L * r->dirs * xd->B * r->H, "backwardWeights hx")) {
+        return fail(CUDNN_STATUS_BAD_PARAM, "cudnnRNNBackwardWeights_v8: hx is not device memory of (numLayers * directions, batch, hidden)");
     }
     if (addGrad != CUDNN_WGRAD_MODE_ADD && addGrad != CUDNN_WGRAD_MODE_SET) return fail(CUDNN_STATUS_BAD_PARAM, "addGrad");
     if (r->algo != CUDNN_RNN_ALGO_STANDARD && refusePersistent == 4) {
@@ -870,32 +1009,36 @@ cudnnStatus_t cudnnRNNBackwardWeights_v8(void* handle, void* rnnDesc, int addGra
     if (it == reserves.end() || !it->second.backwardData || it->second.rnn != r) {
         return fail(CUDNN_STATUS_BAD_PARAM, "cudnnRNNBackwardWeights_v8 before cudnnRNNBackwardData_v8 on this reserve space");
     }
-    if (it->second.B != xd->B || it->second.T != xd->T || it->second.L != r->L) {
-        return fail(CUDNN_STATUS_BAD_PARAM, "cudnnRNNBackwardWeights_v8: the reserve space holds a pass of another shape");
+    if (!sameForward(it->second, r, xd)) {
+        return fail(CUDNN_STATUS_BAD_PARAM, "cudnnRNNBackwardWeights_v8: the reserve space holds a pass of another shape or sequence lengths");
     }
-    int B = xd->B, T = xd->T, F = r->F, H = r->H, L = r->L;
+    int B = xd->B, T = xd->T, H = r->H, L = r->L, D = r->dirs;
     long wf = weightFloats(*r), rf = reserveFloats(*r, B, T);
     if (weightSpaceSize != 4UL * (unsigned long)wf || workSpaceSize < 4UL * (unsigned long)workFloats(*r, *xd)
         || reserveSpaceSize < 4UL * (unsigned long)rf) {
         return fail(CUDNN_STATUS_BAD_PARAM, "cudnnRNNBackwardWeights_v8: space sizes");
     }
-    if (!dev(x, (long)B * T * F, "backwardWeights x") || !dev(y, (long)B * T * H, "backwardWeights y")
+    if (!dev(x, dataFloats(*xd), "backwardWeights x") || !dev(y, dataFloats(*yd), "backwardWeights y")
         || !dev(dweightSpace, wf, "backwardWeights dweightSpace") || !dev(workSpace, workFloats(*r, *xd), "backwardWeights workSpace")
         || !dev(reserveSpace, rf, "backwardWeights reserveSpace")) {
         return fail(CUDNN_STATUS_BAD_PARAM_NULL_POINTER, "cudnnRNNBackwardWeights_v8: a buffer is not device memory of the right size");
     }
-    std::vector<float> xt, yt;   // batch-major copies of sequence-major data
+    std::vector<float> xt, yt;   // batch-major copies of the data
     const float *X = batchMajor(*xd, x, xt), *Y = batchMajor(*yd, y, yt), *S = (const float*)reserveSpace;
     const float* HX = (const float*)hx;
-    float* D = (float*)dweightSpace;
+    float* Dw = (float*)dweightSpace;
+    const int* len = xd->lengths.data();
     std::vector<double> acc((size_t)wf, 0.0);
     for (int k = 0; k < L; k++) {   // layer k: input x or layer k-1's output, recurrent input its own output (y on top)
         const float* in = k == 0 ? X : S + outputOffset(*r, B, T, k - 1);
         const float* out = k == L - 1 ? Y : S + outputOffset(*r, B, T, k);
-        backwardWeightsLayer(*r, layout(*r, k), layerInput(*r, k), B, T, in, out, S + scratchOffset(*r, B, T, k),
-                             layerState(HX, k, B, H), acc);
+        for (int dir = 0; dir < D; dir++) {
+            int p = k * D + dir;
+            backwardWeightsLayer(*r, layout(*r, p), layerInput(*r, p), B, T, len, dir == 1, in, out + (long)dir * H, D * H,
+                                 S + scratchOffset(*r, B, T, p), layerState(HX, p, B, H), acc);
+        }
     }
-    for (long i = 0; i < wf; i++) D[i] = (float)(addGrad == CUDNN_WGRAD_MODE_ADD ? D[i] + acc[i] : acc[i]);
+    for (long i = 0; i < wf; i++) Dw[i] = (float)(addGrad == CUDNN_WGRAD_MODE_ADD ? Dw[i] + acc[i] : acc[i]);
     it->second.backwardData = false;
     return CUDNN_STATUS_SUCCESS;
 }

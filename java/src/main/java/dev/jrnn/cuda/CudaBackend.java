@@ -28,6 +28,10 @@ import jcuda.driver.CUstream;
  * {@code CUDNN_FMA_MATH}); dropout masks are bit-identical to the CPU backends' (same Philox
  * counters) and the Adam update rounds like {@code VectorBackend}'s. Cells use tanh only (cuDNN
  * fuses nothing else): relu cells run on jrnn's own kernels ({@link FusedRnn}, {@code -Djrnn.cuda.rnnImpl}).
+ * Both run bidirectional layers (cuDNN's {@code CUDNN_BIDIRECTIONAL}, one call for both directions)
+ * and per-sample lengths (cuDNN's padded sequence-major layout with its sequence-length arrays;
+ * jrnn's kernels freeze a sequence's state past its length), with PyTorch's
+ * {@code pack_padded_sequence} semantics.
  *
  * <p>It is a facade over two parts: the device ({@link CudaDevice}: context, stream, arena,
  * kernels, events, staging) and the RNN engine ({@link RnnEngine}: cuDNN, plans, algorithm choice,
@@ -390,11 +394,6 @@ public final class CudaBackend implements GpuBackend {
     private Pass pass(String op, RnnSpec spec, int batch, int steps, int[] lengths, Tensor x, RnnState in, Tensor params,
                       Tensor y, RnnState out) {
         spec.checkForward(op, batch, steps, lengths, x, in, params, y, out);
-        // TODO(issue 16): cuDNN's seqLengthArray and CUDNN_BIDIRECTIONAL; until then both are refused
-        if (spec.bidirectional() || !RnnSpec.fullLength(lengths, steps)) {
-            throw new UnsupportedOperationException(op + ": the " + name()
-                    + " backend does not yet run bidirectional layers or sequences of their own lengths");
-        }
         long state = (long) spec.stateLayers() * batch * spec.units();   // (layers * directions, B, H)
         return new Pass(deviceTensor(x, 0, op + " x").address(), address(in.h(), state, op + " hx"),
                 address(in.c(), state, op + " cx"), deviceTensor(params, 0, op + " params").address(),
@@ -408,13 +407,13 @@ public final class CudaBackend implements GpuBackend {
                 RnnState.orNone(last));
         if (!usesJrnnKernels(spec)) {
             try {
-                return rnn.train(spec, batch, steps, p.x, p.hx, p.cx, p.params, p.y, p.hy, p.cy);
+                return rnn.train(spec, batch, steps, lengths, p.x, p.hx, p.cx, p.params, p.y, p.hy, p.cy);
             } catch (RuntimeException e) {
                 if (!fallsBackToJrnn(e)) throw e;
                 refused(spec, e);   // from now on on jrnn's kernels
             }
         }
-        return fused.train(spec, batch, steps, p.x, p.hx, p.cx, p.params, p.y, p.hy, p.cy);
+        return fused.train(spec, batch, steps, lengths, p.x, p.hx, p.cx, p.params, p.y, p.hy, p.cy);
     }
 
     @Override
@@ -424,14 +423,14 @@ public final class CudaBackend implements GpuBackend {
                 RnnState.orNone(last));
         if (!usesJrnnKernels(spec)) {
             try {
-                rnn.infer(spec, batch, steps, p.x, p.hx, p.cx, p.params, p.y, p.hy, p.cy);
+                rnn.infer(spec, batch, steps, lengths, p.x, p.hx, p.cx, p.params, p.y, p.hy, p.cy);
                 return;
             } catch (RuntimeException e) {
                 if (!fallsBackToJrnn(e)) throw e;
                 refused(spec, e);   // from now on on jrnn's kernels
             }
         }
-        fused.infer(spec, batch, steps, p.x, p.hx, p.cx, p.params, p.y, p.hy, p.cy);
+        fused.infer(spec, batch, steps, lengths, p.x, p.hx, p.cx, p.params, p.y, p.hy, p.cy);
     }
 
     @Override
@@ -445,7 +444,7 @@ public final class CudaBackend implements GpuBackend {
         RnnState dOut = RnnState.orNone(dLast), dIn = RnnState.orNone(dInitial);
         RnnSpec spec = trace.spec();
         spec.checkBackward("rnnBackward", trace.batch(), trace.steps(), dy, dOut, dx, dIn, dParams);
-        long state = (long) spec.layers() * trace.batch() * spec.units();
+        long state = (long) spec.stateLayers() * trace.batch() * spec.units();   // (layers * directions, B, H)
         Grads g = new Grads(deviceTensor(dy, 0, "rnnBackward dy").address(), address(dOut.h(), state, "rnnBackward dhy"),
                 address(dOut.c(), state, "rnnBackward dcy"), dx == null ? 0L : deviceTensor(dx, 0, "rnnBackward dx").address(),
                 address(dIn.h(), state, "rnnBackward dhx"), address(dIn.c(), state, "rnnBackward dcx"),
@@ -461,7 +460,8 @@ public final class CudaBackend implements GpuBackend {
             if (!fallsBackToJrnn(e)) throw e;
             // NB: a refusal adds nothing to dParams; jrnn's kernels run the forward pass again, then backward
             refused(spec, e);
-            try (FusedRnn.Trace again = fused.train(spec, t.batch(), t.steps(), t.x, t.hx, t.cx, t.params, t.y, 0, 0)) {
+            try (FusedRnn.Trace again = fused.train(spec, t.batch(), t.steps(), t.lengths, t.x, t.hx, t.cx, t.params, t.y,
+                    0, 0)) {
                 fused.backward(again, g.dy, g.dhy, g.dcy, g.dx, g.dhx, g.dcx, g.dParams);
             } catch (RuntimeException again) {
                 again.addSuppressed(e);

@@ -40,6 +40,7 @@ final class CudnnLibrary {
     static final int CUDNN_RNN_SINGLE_INP_BIAS = 1;                  // cudnnRNNBiasMode_t
     static final int CUDNN_RNN_DOUBLE_BIAS = 2;
     static final int CUDNN_UNIDIRECTIONAL = 0;                       // cudnnDirectionMode_t
+    static final int CUDNN_BIDIRECTIONAL = 1;
     static final int CUDNN_LINEAR_INPUT = 0;                         // cudnnRNNInputMode_t
     static final int CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_UNPACKED = 0;   // cudnnRNNDataLayout_t
     static final int CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_PACKED = 1;
@@ -348,28 +349,43 @@ final class CudnnLibrary {
     }
 
     /**
-     * {@code numLayers} stacked unidirectional FP32 layers, algorithm {@code algo}, FMA math,
+     * {@code numLayers} stacked FP32 layers, unidirectional or ({@code bidirectional})
+     * {@code CUDNN_BIDIRECTIONAL}, algorithm {@code algo}, FMA math,
      * projSize = hiddenSize, with padded I/O enabled ({@code CUDNN_RNN_PADDED_IO_ENABLED}): cuDNN
      * permits the unpacked data layouts only with it, and it is what PyTorch sets for them
      * ({@code aten/src/ATen/native/cudnn/RNN.cpp}).
      */
     void setRnn(MemorySegment desc, int algo, int cellMode, int biasMode, int inputSize, int hiddenSize, int numLayers,
+                boolean bidirectional, MemorySegment dropout) {
+        setRnn(desc, algo, cellMode, biasMode, inputSize, hiddenSize, numLayers, bidirectional, dropout,
+                CUDNN_RNN_PADDED_IO_ENABLED);
+    }
+
+    /** {@link #setRnn} unidirectional. */
+    void setRnn(MemorySegment desc, int algo, int cellMode, int biasMode, int inputSize, int hiddenSize, int numLayers,
                 MemorySegment dropout) {
-        setRnn(desc, algo, cellMode, biasMode, inputSize, hiddenSize, numLayers, dropout, CUDNN_RNN_PADDED_IO_ENABLED);
+        setRnn(desc, algo, cellMode, biasMode, inputSize, hiddenSize, numLayers, false, dropout);
+    }
+
+    /** {@link #setRnn} unidirectional with other {@code auxFlags} (tests: what cuDNN refuses). */
+    void setRnn(MemorySegment desc, int algo, int cellMode, int biasMode, int inputSize, int hiddenSize, int numLayers,
+                MemorySegment dropout, int auxFlags) {
+        setRnn(desc, algo, cellMode, biasMode, inputSize, hiddenSize, numLayers, false, dropout, auxFlags);
     }
 
     /** {@link #setRnn} with other {@code auxFlags} (tests: what cuDNN refuses). */
     void setRnn(MemorySegment desc, int algo, int cellMode, int biasMode, int inputSize, int hiddenSize, int numLayers,
-                MemorySegment dropout, int auxFlags) {
+                boolean bidirectional, MemorySegment dropout, int auxFlags) {
         String call = "cudnnSetRNNDescriptor_v8(" + (cellMode == CUDNN_LSTM ? "LSTM" : "GRU") + ", input "
                 + inputSize + ", hidden " + hiddenSize + (numLayers == 1 ? "" : ", layers " + numLayers)
+                + (bidirectional ? ", bidirectional" : "")
                 + (algo == CUDNN_RNN_ALGO_STANDARD ? "" : ", algo " + algo)
                 + (biasMode == CUDNN_RNN_DOUBLE_BIAS ? "" : ", bias mode " + biasMode)
                 + (auxFlags == CUDNN_RNN_PADDED_IO_ENABLED ? "" : ", auxFlags " + auxFlags)
                 + ")";
         int st;
         try {
-            st = (int) setRnnDesc.invokeExact(desc, algo, cellMode, biasMode, CUDNN_UNIDIRECTIONAL,
+            st = (int) setRnnDesc.invokeExact(desc, algo, cellMode, biasMode, bidirectional ? CUDNN_BIDIRECTIONAL : CUDNN_UNIDIRECTIONAL,
                     CUDNN_LINEAR_INPUT, CUDNN_DATA_FLOAT, CUDNN_DATA_FLOAT, CUDNN_FMA_MATH, inputSize, hiddenSize,
                     hiddenSize, numLayers, dropout, auxFlags);
         } catch (Throwable t) {
@@ -386,25 +402,44 @@ final class CudnnLibrary {
         destroyWith(destroyRnnDataDesc, d, "cudnnDestroyRNNDataDescriptor");
     }
 
-    /**
-     * Sequence-major unpacked (T, B, vectorSize) float data, every sequence T steps long: the
-     * layout PyTorch gives cuDNN, also for {@code batch_first} (it transposes). No padding fill:
-     * with full-length sequences there is no padding.
-     */
+    /** {@link #setRnnData(MemorySegment, int, int, int, int[]) setRnnData} with every sequence T steps long. */
     void setRnnData(MemorySegment desc, int steps, int batch, int vectorSize) {
-        String call = "cudnnSetRNNDataDescriptor(sequence-major unpacked, T " + steps + ", B " + batch + ", vector " + vectorSize + ")";
+        setRnnData(desc, steps, batch, vectorSize, null);
+    }
+
+    /**
+     * Sequence-major unpacked (T, B, vectorSize) float data: the layout PyTorch gives cuDNN for
+     * padded batches, also for {@code batch_first} (it transposes). {@code lengths}: the host
+     * {@code seqLengthArray}, B lengths in [1, T], or null for every sequence T steps long. The
+     * padding fill is 0 (a host float, as cuDNN reads it): cuDNN writes it into the padding of an
+     * output this descriptor describes (y forward, dx backward), which is otherwise undefined.
+     */
+    void setRnnData(MemorySegment desc, int steps, int batch, int vectorSize, int[] lengths) {
+        String call = "cudnnSetRNNDataDescriptor(sequence-major unpacked, T " + steps + ", B " + batch + ", vector " + vectorSize
+                + (lengths == null ? "" : ", lengths " + summary(lengths)) + ")";
         try (Arena a = Arena.ofConfined()) {
-            int[] lengths = new int[batch];
-            java.util.Arrays.fill(lengths, steps);
+            int[] seq = lengths;
+            if (seq == null) {
+                seq = new int[batch];
+                java.util.Arrays.fill(seq, steps);
+            }
+            MemorySegment fill = a.allocate(JAVA_FLOAT);
+            fill.set(JAVA_FLOAT, 0, 0f);
             int st;
             try {
                 st = (int) setRnnDataDesc.invokeExact(desc, CUDNN_DATA_FLOAT, CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_UNPACKED,
-                        steps, batch, vectorSize, a.allocateFrom(JAVA_INT, lengths), MemorySegment.NULL);
+                        steps, batch, vectorSize, a.allocateFrom(JAVA_INT, seq), fill);
             } catch (Throwable t) {
                 throw broken(call, t);
             }
             check(st, call);
         }
+    }
+
+    /** The first lengths of an array, for messages. */
+    private static String summary(int[] lengths) {
+        int n = Math.min(lengths.length, 8);
+        return java.util.Arrays.toString(java.util.Arrays.copyOf(lengths, n)).replace("]", lengths.length > n ? ", ...]" : "]");
     }
 
     long weightSpaceSize(MemorySegment handle, MemorySegment rnn) {

@@ -254,43 +254,51 @@ final class KernelLauncher implements AutoCloseable {
     }
 
     /**
-     * One cell step of jrnn's LSTM or GRU (native/rnn.cu): jrnn_lstm_step / jrnn_gru_step(int batch,
-     * int H, int T, int t, int act, const float *xw, const float *bias, const float *rh,
-     * const float *prev, float *h, float *c, float *y, float *gates); {@code prev} is c(t-1) for the
-     * LSTM and h(t-1) for the GRU, {@code c} is c(t) or m(t).
+     * One cell step of jrnn's LSTM or GRU (native/rnn.cu): jrnn_lstm_step(int batch, int H, int T,
+     * int t, int act, int ldy, const float *xw, const float *bias, const float *rh,
+     * const float *hPrev, const float *cPrev, float *h, float *c, float *y, float *gates,
+     * const int *lengths) and jrnn_gru_step (the same without {@code cPrev}; {@code c} is m(t));
+     * {@code y} is this direction's first feature of (B, T, ldy); {@code lengths} 0 for every
+     * sequence T steps long, else (B) int32 on the device (inactive steps keep the state).
      */
-    void rnnStep(boolean lstm, int batch, int units, int steps, int t, int act, long xw, long bias, long rh, long prev,
-                 long h, long c, long y, long gates) {
+    void rnnStep(boolean lstm, int batch, int units, int steps, int t, int act, int ldy, long xw, long bias, long rh,
+                 long hPrev, long cPrev, long h, long c, long y, long gates, long lengths) {
         long work = (long) batch * units;
-        if (work > 0) {
-            launch(lstm ? "jrnn_lstm_step" : "jrnn_gru_step", grid(work), BLOCK, batch, units, steps, t, act, xw, bias, rh,
-                    prev, h, c, y, gates);
+        if (work == 0) return;
+        if (lstm) {
+            launch("jrnn_lstm_step", grid(work), BLOCK, batch, units, steps, t, act, ldy, xw, bias, rh, hPrev, cPrev, h, c,
+                    y, gates, lengths);
+        } else {
+            launch("jrnn_gru_step", grid(work), BLOCK, batch, units, steps, t, act, ldy, xw, bias, rh, hPrev, h, c, y, gates,
+                    lengths);
         }
     }
 
     /**
-     * jrnn_lstm_step_backward(int batch, int H, int T, int t, int act, const float *gates,
-     * const float *cPrev, const float *c, const float *dy, float *dh, float *dc, float *dgin, float *dgrec).
+     * jrnn_lstm_step_backward(int batch, int H, int T, int t, int act, int lddy, const float *gates,
+     * const float *cPrev, const float *c, const float *dy, float *dh, float *dc, float *dgin,
+     * float *dgrec, const int *lengths).
      */
-    void lstmStepBackward(int batch, int units, int steps, int t, int act, long gates, long cPrev, long c, long dy,
-                          long dh, long dc, long dgin, long dgrec) {
+    void lstmStepBackward(int batch, int units, int steps, int t, int act, int lddy, long gates, long cPrev, long c,
+                          long dy, long dh, long dc, long dgin, long dgrec, long lengths) {
         long work = (long) batch * units;
         if (work > 0) {
-            launch("jrnn_lstm_step_backward", grid(work), BLOCK, batch, units, steps, t, act, gates, cPrev, c, dy, dh, dc,
-                    dgin, dgrec);
+            launch("jrnn_lstm_step_backward", grid(work), BLOCK, batch, units, steps, t, act, lddy, gates, cPrev, c, dy, dh,
+                    dc, dgin, dgrec, lengths);
         }
     }
 
     /**
-     * jrnn_gru_step_backward(int batch, int H, int T, int t, int act, const float *gates,
-     * const float *hPrev, const float *m, const float *dy, float *dh, float *dgin, float *dgrec).
+     * jrnn_gru_step_backward(int batch, int H, int T, int t, int act, int lddy, const float *gates,
+     * const float *hPrev, const float *m, const float *dy, float *dh, float *dgin, float *dgrec,
+     * const int *lengths).
      */
-    void gruStepBackward(int batch, int units, int steps, int t, int act, long gates, long hPrev, long m, long dy,
-                         long dh, long dgin, long dgrec) {
+    void gruStepBackward(int batch, int units, int steps, int t, int act, int lddy, long gates, long hPrev, long m,
+                         long dy, long dh, long dgin, long dgrec, long lengths) {
         long work = (long) batch * units;
         if (work > 0) {
-            launch("jrnn_gru_step_backward", grid(work), BLOCK, batch, units, steps, t, act, gates, hPrev, m, dy, dh,
-                    dgin, dgrec);
+            launch("jrnn_gru_step_backward", grid(work), BLOCK, batch, units, steps, t, act, lddy, gates, hPrev, m, dy, dh,
+                    dgin, dgrec, lengths);
         }
     }
 

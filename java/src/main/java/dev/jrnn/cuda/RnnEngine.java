@@ -34,6 +34,13 @@ import java.util.function.Supplier;
  * {@code -Djrnn.cuda.weights=copy} forces the copy-and-map weight path even where cuDNN's layout
  * is the canonical one (the tests use it to cover both paths).
  *
+ * <p>Real sequences (issue 16): per-sample lengths go to cuDNN as PyTorch passes padded batches,
+ * through the data descriptors' host {@code seqLengthArray} and the calls' device
+ * {@code devSeqLengths} (both kept by the plan, set again only when the lengths change, see
+ * {@link RnnPlan#useLengths}), with a padding fill of 0 so that y and dx are 0 past each length;
+ * bidirectional layers are one {@code CUDNN_BIDIRECTIONAL} descriptor, one call for both
+ * directions, the weights of each direction at its pseudo-layer.
+ *
  * <p>Traces: a training forward pass returns a {@link Trace} owning cuDNN's reserve space, the
  * plan it ran, the packed weights (where cuDNN's layout is not the canonical one) and the
  * sequence-major x and y; its backward pass reads them, and closing it gives its buffers back
@@ -121,7 +128,18 @@ final class RnnEngine implements AutoCloseable {
      * once cuDNN has refused the persistent one.
      */
     int algoFor(RnnSpec spec) {
+        return algoFor(spec, null, 1);
+    }
+
+    /**
+     * {@link #algoFor(RnnSpec)} for a pass with {@code lengths}: under {@code auto}, sequences of
+     * their own lengths run the standard algorithm, as PyTorch bails out of
+     * {@code CUDNN_RNN_ALGO_PERSIST_STATIC_SMALL_H} for packed input (pytorch/pytorch#73211: that
+     * algorithm does not support variable sequence lengths in the batch).
+     */
+    int algoFor(RnnSpec spec, int[] lengths, int steps) {
         if (rnnAlgo != ALGO_AUTO) return rnnAlgo;
+        if (!RnnSpec.fullLength(lengths, steps)) return CudnnLibrary.CUDNN_RNN_ALGO_STANDARD;
         return persistentRefusal == null && spec.units() <= SMALL_H_MAX_UNITS && smallHUsable()
                 ? CudnnLibrary.CUDNN_RNN_ALGO_PERSIST_STATIC_SMALL_H : CudnnLibrary.CUDNN_RNN_ALGO_STANDARD;
     }
@@ -206,8 +224,9 @@ final class RnnEngine implements AutoCloseable {
         return new RnnPlan(this, device, spec, batch, steps, algo);
     }
 
-    private RnnPlan plan(RnnSpec spec, int batch, int steps) {
-        int algo = algoFor(spec);
+    /** The plan for a pass, its lengths set ({@link RnnPlan#useLengths}). */
+    private RnnPlan plan(RnnSpec spec, int batch, int steps, int[] lengths) {
+        int algo = algoFor(spec, lengths, steps);
         RnnPlan.Key key = RnnPlan.Key.of(spec, batch, steps, algo);
         RnnPlan p = plans.get(key);
         if (p == null) {
@@ -217,10 +236,11 @@ final class RnnEngine implements AutoCloseable {
             } catch (RuntimeException e) {
                 if (!fallsBack(e, algo)) throw withAlgo(e, algo);
                 persistentRefusal = e.getMessage();
-                return retried(e, () -> plan(spec, batch, steps));   // now standard
+                return retried(e, () -> plan(spec, batch, steps, lengths));   // now standard
             }
             plans.put(key, p);
         }
+        p.useLengths(lengths);
         return p;
     }
 
@@ -243,13 +263,14 @@ final class RnnEngine implements AutoCloseable {
     // ---- passes ------------------------------------------------------------------------------
 
     /**
-     * One forward pass: x (B, T, F) at {@code x}, y (B, T, H) to {@code y}, states as device
-     * addresses (0: zeros or not written). {@code trace} null: inference; else training, into the
-     * trace's buffers (and its plan set).
+     * One forward pass: x (B, T, F) at {@code x}, y (B, T, D*H) to {@code y} (0 past each length:
+     * cuDNN's padding fill), states (layers * D, B, H) as device addresses (0: zeros or not
+     * written); {@code lengths} null or B lengths in [1, T]. {@code trace} null: inference; else
+     * training, into the trace's buffers (and its plan set).
      */
-    private void forward(RnnSpec spec, int batch, int steps, long x, long hx, long cx, long params, long y,
+    private void forward(RnnSpec spec, int batch, int steps, int[] lengths, long x, long hx, long cx, long params, long y,
                          long hy, long cy, Trace trace) {
-        RnnPlan p = plan(spec, batch, steps);
+        RnnPlan p = plan(spec, batch, steps, lengths);
         long weights, workBytes, reserveBytes, reserveAddress;
         DeviceArena.Block xs, ys;   // x and y sequence-major, as cuDNN takes them
         if (trace == null) {   // inference: no backward follows, so no reserve
@@ -265,7 +286,7 @@ final class RnnEngine implements AutoCloseable {
             workBytes = p.inferenceWorkBytes;
             reserveBytes = reserveAddress = 0;
             xs = seqIn = device.grow(seqIn, 4L * batch * steps * spec.inputSize());
-            ys = seqOut = device.grow(seqOut, 4L * batch * steps * spec.units());
+            ys = seqOut = device.grow(seqOut, 4L * batch * steps * spec.outputSize());
         } else {
             Buffers b = trace.buffers;
             b.ensure(p, spec, batch, steps);
@@ -298,27 +319,29 @@ final class RnnEngine implements AutoCloseable {
             if (!fallsBack(e, p.algo)) throw withAlgo(e, p.algo);
             persistentRefusal = e.getMessage();
             retried(e, () -> {   // again, standard
-                forward(spec, batch, steps, x, hx, cx, params, y, hy, cy, trace);
+                forward(spec, batch, steps, lengths, x, hx, cx, params, y, hy, cy, trace);
                 return null;
             });
             return;
         }
-        device.kernels.swapMajor(steps, batch, spec.units(), ys.address(), y);   // y (T, B, H) -> (B, T, H)
+        device.kernels.swapMajor(steps, batch, spec.outputSize(), ys.address(), y);   // y (T, B, D*H) -> (B, T, D*H)
     }
 
     /** An inference pass (see {@link #forward}); arguments checked by the backend. */
-    void infer(RnnSpec spec, int batch, int steps, long x, long hx, long cx, long params, long y, long hy, long cy) {
+    void infer(RnnSpec spec, int batch, int steps, int[] lengths, long x, long hx, long cx, long params, long y, long hy,
+               long cy) {
         requireTanh(spec);
-        forward(spec, batch, steps, x, hx, cx, params, y, hy, cy, null);
+        forward(spec, batch, steps, lengths, x, hx, cx, params, y, hy, cy, null);
     }
 
     /** A training pass; the trace it returns holds what {@link #backward} needs. Arguments checked by the backend. */
-    Trace train(RnnSpec spec, int batch, int steps, long x, long hx, long cx, long params, long y, long hy, long cy) {
+    Trace train(RnnSpec spec, int batch, int steps, int[] lengths, long x, long hx, long cx, long params, long y, long hy,
+                long cy) {
         requireTanh(spec);
         Buffers b = freeBuffers.pollLast();
-        Trace t = new Trace(spec, batch, steps, x, hx, cx, params, y, b != null ? b : new Buffers());
+        Trace t = new Trace(spec, batch, steps, lengths, x, hx, cx, params, y, b != null ? b : new Buffers());
         try {
-            forward(spec, batch, steps, x, hx, cx, params, y, hy, cy, t);
+            forward(spec, batch, steps, t.lengths, x, hx, cx, params, y, hy, cy, t);
         } catch (RuntimeException | Error e) {
             t.close();
             throw e;
@@ -328,7 +351,8 @@ final class RnnEngine implements AutoCloseable {
     }
 
     /**
-     * The backward pass of {@code t}: dy (B, T, H) at {@code dy} (may be overwritten), dx to
+     * The backward pass of {@code t}: dy (B, T, D*H) at {@code dy} (may be overwritten; ignored
+     * past each length), dx to
      * {@code dx} (0: not wanted), state gradients as addresses (0: zeros / not written), parameter
      * gradients added into the canonical {@code dParams}.
      */
@@ -338,6 +362,7 @@ final class RnnEngine implements AutoCloseable {
         int batch = t.batch(), steps = t.steps();
         long n = (long) batch * steps;
         RnnPlan p = t.plan;
+        p.useLengths(t.lengths);   // NB: another pass may have run this plan with other lengths since
         Buffers b = t.buffers;
         boolean canonicalWeights = usesCanonicalWeights(p, t.params);
         long weights = canonicalWeights ? t.params : b.packed.address();
@@ -345,12 +370,12 @@ final class RnnEngine implements AutoCloseable {
         boolean canonical = canonicalWeights && dParams % DeviceArena.ALIGN == 0;
         if (!canonical) b.ensurePacked(p);
         work = device.grow(work, p.workBytes);
-        // NB: sequence-major as cuDNN takes them: dy (B, T, H) -> (T, B, H) here, dx (T, B, F) -> (B, T, F)
-        // below; x and y as the forward pass kept them
-        seqIn = device.grow(seqIn, 4 * n * spec.units());
+        // NB: sequence-major as cuDNN takes them: dy (B, T, D*H) -> (T, B, D*H) here, dx (T, B, F) ->
+        // (B, T, F) below (0 past each length: cuDNN's padding fill); x and y as the forward pass kept them
+        seqIn = device.grow(seqIn, 4 * n * spec.outputSize());
         seqOut = device.grow(seqOut, 4 * n * spec.inputSize());
         long dySeq = seqIn.address(), dxSeq = seqOut.address();
-        device.kernels.swapMajor(batch, steps, spec.units(), dy, dySeq);
+        device.kernels.swapMajor(batch, steps, spec.outputSize(), dy, dySeq);
         try {
             cudnn.backwardData(handle, p.rnn, p.seqLengths.address(), p.yDesc, b.ySeq.address(), dySeq,
                     p.xDesc, dxSeq, p.hDesc, t.hx, dhy, dhx, p.hDesc, t.cx, dcy, dcx, p.weightSpaceBytes, weights,
@@ -368,7 +393,7 @@ final class RnnEngine implements AutoCloseable {
             // (y is rewritten with what it holds up to float rounding), then this backward pass
             persistentRefusal = e.getMessage();
             retried(e, () -> {
-                forward(spec, batch, steps, t.x, t.hx, t.cx, t.params, t.y, 0, 0, t);
+                forward(spec, batch, steps, t.lengths, t.x, t.hx, t.cx, t.params, t.y, 0, 0, t);
                 backward(t, dy, dhy, dcy, dx, dhx, dcx, dParams);
                 return null;
             });
@@ -381,7 +406,7 @@ final class RnnEngine implements AutoCloseable {
     /** Grow-only device buffers of one trace, kept across traces (see {@link #freeBuffers}). */
     private final class Buffers {
         DeviceArena.Block reserve, packed, dPacked;
-        /** The forward pass's x (T, B, F) and y (T, B, H), sequence-major as cuDNN took and wrote them. */
+        /** The forward pass's x (T, B, F) and y (T, B, D*H), sequence-major as cuDNN took and wrote them. */
         DeviceArena.Block xSeq, ySeq;
         List<RnnPlan.Segment> packedLayout;   // the layout last packed into packed, whose unmapped pieces are 0
         long packedBytes;                     // and its weight space's size
@@ -389,7 +414,7 @@ final class RnnEngine implements AutoCloseable {
         void ensure(RnnPlan p, RnnSpec spec, int batch, int steps) {
             reserve = device.grow(reserve, p.reserveBytes);
             xSeq = device.grow(xSeq, 4L * batch * steps * spec.inputSize());
-            ySeq = device.grow(ySeq, 4L * batch * steps * spec.units());
+            ySeq = device.grow(ySeq, 4L * batch * steps * spec.outputSize());
         }
 
         void ensurePacked(RnnPlan p) {
@@ -414,11 +439,15 @@ final class RnnEngine implements AutoCloseable {
     /** A training forward pass on the GPU: its plan and buffers, and the arguments backward needs (device addresses). */
     final class Trace extends AbstractRnnTrace {
         final long x, hx, cx, params, y;
+        /** The pass's lengths, null when every sequence is T steps long (a copy: the caller's array may change). */
+        final int[] lengths;
         RnnPlan plan;
         final Buffers buffers;
 
-        private Trace(RnnSpec spec, int batch, int steps, long x, long hx, long cx, long params, long y, Buffers buffers) {
+        private Trace(RnnSpec spec, int batch, int steps, int[] lengths, long x, long hx, long cx, long params, long y,
+                      Buffers buffers) {
             super(spec, batch, steps);
+            this.lengths = RnnSpec.fullLength(lengths, steps) ? null : lengths.clone();
             this.x = x;
             this.hx = hx;
             this.cx = cx;

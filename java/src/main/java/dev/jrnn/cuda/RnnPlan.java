@@ -15,24 +15,32 @@ import java.util.List;
  * <p>Canonical layout (RnnSpec): {@code W (G*H, F)}, {@code R (G*H, H)}, then {@code b (G*H)}
  * (LSTM, one bias per gate: cuDNN's input bias, its recurrent bias held at 0) or
  * {@code bW (G*H), bR (G*H)} (GRU, double bias); gates in cuDNN's
- * order (LSTM i, f, g, o; GRU r, z, n); a stack's layers one after another (RnnSpec#layerOffset).
- * cuDNN's {@code linLayerID} for each layer ({@code pseudoLayer}) of a unidirectional network:
+ * order (LSTM i, f, g, o; GRU r, z, n); a stack's layers one after another (RnnSpec#layerOffset),
+ * a bidirectional layer's forward direction's block then its reverse direction's
+ * (RnnSpec#directionOffset). cuDNN's {@code linLayerID} for each {@code pseudoLayer} (layer
+ * {@code l} direction {@code d} is pseudo-layer {@code l * directions + d}):
  * {@code 0..G-1} are the input matrices W_g with their input biases, {@code G..2G-1} the
  * recurrent matrices R_g with their recurrent biases (cuDNN's documentation of
  * cudnnGetRNNWeightParams; the same numbering PyTorch and ONNX Runtime map to). Each matrix is a
  * row-major (H, F) or (H, H) block, so a gate's rows of W or R copy over as one piece.
+ *
+ * <p>Sequence lengths change from batch to batch, so they are not part of the plan's key: before
+ * each cuDNN call the engine sets them ({@link #useLengths}), which re-sets the two data
+ * descriptors, rewrites the device lengths and re-queries the space sizes only when they differ
+ * from the plan's current ones.
  */
 final class RnnPlan implements AutoCloseable {
 
     /** What a plan is built for. */
-    record Key(RnnSpec.Cell cell, int inputSize, int units, int layers, int batch, int steps, int algo) {
+    record Key(RnnSpec.Cell cell, int inputSize, int units, int layers, boolean bidirectional, int batch, int steps, int algo) {
         static Key of(RnnSpec spec, int batch, int steps, int algo) {
-            return new Key(spec.cell(), spec.inputSize(), spec.units(), spec.layers(), batch, steps, algo);
+            return new Key(spec.cell(), spec.inputSize(), spec.units(), spec.layers(), spec.bidirectional(), batch, steps, algo);
         }
 
         @Override
         public String toString() {
-            return cell + "(F " + inputSize + ", H " + units + (layers == 1 ? "" : ", " + layers + " layers") + ") batch "
+            return cell + "(F " + inputSize + ", H " + units + (layers == 1 ? "" : ", " + layers + " layers")
+                    + (bidirectional ? ", bidirectional" : "") + ") batch "
                     + batch + " steps " + steps + (algo == CudnnLibrary.CUDNN_RNN_ALGO_STANDARD ? "" : ", " + algoName(algo));
         }
     }
@@ -57,9 +65,11 @@ final class RnnPlan implements AutoCloseable {
     final Key key;
     final int paramCount;
     final MemorySegment rnn, xDesc, yDesc, hDesc;
-    final long weightSpaceBytes, workBytes, reserveBytes;
-    /** cuDNN's workspace for {@code CUDNN_FWD_MODE_INFERENCE} (which needs no reserve). */
-    final long inferenceWorkBytes;
+    final long weightSpaceBytes;
+    /** cuDNN's work and reserve spaces for training, for the lengths set now ({@link #useLengths}). */
+    long workBytes, reserveBytes;
+    /** cuDNN's workspace for {@code CUDNN_FWD_MODE_INFERENCE} (which needs no reserve), likewise. */
+    long inferenceWorkBytes;
     final List<Segment> segments;
     /**
      * Pieces of cuDNN's weight space with no canonical parameter, kept at zero: an LSTM's recurrent
@@ -70,8 +80,19 @@ final class RnnPlan implements AutoCloseable {
     final int algo;
     /** Whether cuDNN's weight space is exactly the canonical layout, so the canonical buffers can be passed as is. */
     final boolean identity;
-    /** (B) int32, every entry {@code steps}: cuDNN reads sequence lengths from device memory. */
+    /**
+     * (B) int32, the lengths the data descriptors hold now: cuDNN's {@code devSeqLengths}, which it
+     * reads from device memory (asynchronously, so rewritten in stream order only).
+     */
     final DeviceArena.Block seqLengths;
+    /** The lengths the data descriptors and {@link #seqLengths} hold now: null for every sequence T steps long. */
+    private int[] lengths;
+    /** False after a failure to set them: the next {@link #useLengths} sets everything again. */
+    private boolean lengthsSet;
+    private final int batch, steps;
+    private final RnnSpec spec;
+    private final MemorySegment handle;
+    private final CudaDevice device;
     /**
      * The same mapping as one device block of {@code jrnn_segments} tables (rows {from, to, length,
      * mode}): first the pack table, canonical weights into cuDNN's layout ({@link #tableRows} rows),
@@ -91,7 +112,12 @@ final class RnnPlan implements AutoCloseable {
         this.paramCount = spec.paramCount();
         this.cudnn = engine.cudnn;
         this.arena = device.arena;
+        this.device = device;
+        this.spec = spec;
+        this.batch = batch;
+        this.steps = steps;
         MemorySegment handle = engine.handle;
+        this.handle = handle;
         rnn = cudnn.createRnnDescriptor();
         MemorySegment x = null, y = null, h = null;
         try {   // NB: a failure to create one destroys those made before it
@@ -113,16 +139,13 @@ final class RnnPlan implements AutoCloseable {
             boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
             // NB: double bias for both cells under every algorithm, as PyTorch runs cuDNN; the
             // LSTM's one (Keras) bias goes in as the input bias, its recurrent bias is held at 0
+            // NB: both directions in one descriptor (CUDNN_BIDIRECTIONAL): one cuDNN call runs them
             cudnn.setRnn(rnn, algo, lstm ? CudnnLibrary.CUDNN_LSTM : CudnnLibrary.CUDNN_GRU, CudnnLibrary.CUDNN_RNN_DOUBLE_BIAS,
-                    spec.inputSize(), spec.units(), spec.layers(), engine.noDropout);
-            cudnn.setRnnData(xDesc, steps, batch, spec.inputSize());
-            cudnn.setRnnData(yDesc, steps, batch, spec.units());
-            cudnn.setTensor(hDesc, spec.layers(), batch, spec.units());   // (layers, B, H); also the cell state's shape
+                    spec.inputSize(), spec.units(), spec.layers(), spec.bidirectional(), engine.noDropout);
+            // (layers * directions, B, H); also the cell state's shape
+            cudnn.setTensor(hDesc, spec.stateLayers(), batch, spec.units());
             weightSpaceBytes = cudnn.weightSpaceSize(handle, rnn);
-            long[] temp = cudnn.tempSpaceSizes(handle, rnn, CudnnLibrary.CUDNN_FWD_MODE_TRAINING, xDesc);
-            workBytes = temp[0];
-            reserveBytes = temp[1];
-            inferenceWorkBytes = cudnn.tempSpaceSizes(handle, rnn, CudnnLibrary.CUDNN_FWD_MODE_INFERENCE, xDesc)[0];
+            setDataDescriptors(null);
             List<Segment> free = new ArrayList<>();
             segments = mapWeights(handle, spec, lstm, free);
             unmapped = List.copyOf(free);
@@ -151,12 +174,45 @@ final class RnnPlan implements AutoCloseable {
             lengths = arena.allocate(4L * batch);
             device.fillInt(lengths.pointer(0), steps, batch);
             seqLengths = lengths;
+            this.lengths = null;
+            lengthsSet = true;
         } catch (RuntimeException e) {
             if (lengths != null) arena.release(lengths);
             if (table != null) arena.release(table);
             destroyDescriptors();
             throw e;
         }
+    }
+
+    /**
+     * Sets the data descriptors ({@code seqLengthArray}, with a padding fill of 0) for
+     * {@code lengths} (null: every sequence T steps) and queries cuDNN's work and reserve sizes for
+     * them, as {@code cudnnGetRNNTempSpaceSizes} takes xDesc.
+     */
+    private void setDataDescriptors(int[] lengths) {
+        cudnn.setRnnData(xDesc, steps, batch, spec.inputSize(), lengths);
+        cudnn.setRnnData(yDesc, steps, batch, spec.outputSize(), lengths);   // y: (T, B, directions * H)
+        long[] temp = cudnn.tempSpaceSizes(handle, rnn, CudnnLibrary.CUDNN_FWD_MODE_TRAINING, xDesc);
+        workBytes = temp[0];
+        reserveBytes = temp[1];
+        inferenceWorkBytes = cudnn.tempSpaceSizes(handle, rnn, CudnnLibrary.CUDNN_FWD_MODE_INFERENCE, xDesc)[0];
+    }
+
+    /**
+     * Makes the descriptors, the device lengths and the space sizes describe {@code lengths} (B
+     * lengths in [1, T], or null for every sequence T steps), before a cuDNN call on this plan: a
+     * no-op when they already do. The device lengths are rewritten in stream order, after any call
+     * queued before that still reads them.
+     */
+    void useLengths(int[] lengths) {
+        int[] want = RnnSpec.fullLength(lengths, steps) ? null : lengths;
+        if (lengthsSet && java.util.Arrays.equals(want, this.lengths)) return;
+        lengthsSet = false;   // NB: should a call below fail, the next use sets everything again
+        setDataDescriptors(want);
+        if (want == null) device.fillInt(seqLengths.pointer(0), steps, batch);
+        else device.writeInts(want, seqLengths);
+        this.lengths = want == null ? null : want.clone();
+        lengthsSet = true;
     }
 
     private static void row(int[] table, int i, long from, long to, int length, int mode) {
@@ -198,15 +254,21 @@ final class RnnPlan implements AutoCloseable {
         MemorySegment mDesc = cudnn.createTensorDescriptor(), bDesc = cudnn.createTensorDescriptor();
         try {
             long base = probe.address();
-            for (int layer = 0; layer < spec.layers(); layer++) {   // cuDNN's pseudoLayer: one per layer, unidirectional
+            // cuDNN's pseudoLayer: layer * directions + direction (cudnnGetRNNWeightParams: in a
+            // bidirectional RNN pseudoLayer 0 is the input layer's forward direction, 1 its backward
+            // direction, 2 the first hidden layer's forward direction, ...); canonical: the layer's
+            // block (RnnSpec#layerOffset), in it the direction's (RnnSpec#directionOffset)
+            for (int pseudo = 0; pseudo < spec.stateLayers(); pseudo++) {
+                int layer = pseudo / spec.directions(), direction = pseudo % spec.directions();
                 RnnSpec one = spec.layer(layer);
-                int F = one.inputSize(), at = spec.layerOffset(layer);
+                int F = one.inputSize(), at = spec.layerOffset(layer) + one.directionOffset(direction);
                 int[] lstmBias = new int[G];
                 for (int id = 0; id < 2 * G; id++) {
                     boolean input = id < G;
                     int g = input ? id : id - G, cols = input ? F : H;
-                    long[] addr = cudnn.weightParams(handle, rnn, weightSpaceBytes, base, layer, id, mDesc, bDesc);
-                    String where = key + (spec.layers() == 1 ? "" : " layer " + layer) + " linLayerID " + id
+                    long[] addr = cudnn.weightParams(handle, rnn, weightSpaceBytes, base, pseudo, id, mDesc, bDesc);
+                    String where = key + (spec.layers() == 1 ? "" : " layer " + layer)
+                            + (spec.bidirectional() ? " direction " + direction : "") + " linLayerID " + id
                             + " (" + (input ? "W" : "R") + " gate " + g + ")";
                     out.add(segment(addr[0], base, at + (input ? one.offsetW() + g * H * F : one.offsetR() + g * H * H),
                             H * cols, cudnn.tensorDims(mDesc), where + " matrix"));
@@ -226,7 +288,7 @@ final class RnnPlan implements AutoCloseable {
                 }
                 if (lstm) {
                     for (int g = 0; g < G; g++) {
-                        if (lstmBias[g] != 1) throw layout(key + ": no bias found for LSTM gate " + g + " of layer " + layer);
+                        if (lstmBias[g] != 1) throw layout(key + ": no bias found for LSTM gate " + g + " of pseudo-layer " + pseudo);
                     }
                 }
             }
