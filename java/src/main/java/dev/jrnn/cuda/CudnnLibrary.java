@@ -415,7 +415,18 @@ final class CudnnLibrary {
      * output this descriptor describes (y forward, dx backward), which is otherwise undefined.
      */
     void setRnnData(MemorySegment desc, int steps, int batch, int vectorSize, int[] lengths) {
-        String call = "cudnnSetRNNDataDescriptor(sequence-major unpacked, T " + steps + ", B " + batch + ", vector " + vectorSize
+        setRnnData(desc, CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_UNPACKED, steps, batch, vectorSize, lengths);
+    }
+
+    /** {@link #setRnnData(MemorySegment, int, int, int, int[]) setRnnData} in another layout (tests: cuDNN's rules for each). */
+    void setRnnData(MemorySegment desc, int layout, int steps, int batch, int vectorSize, int[] lengths) {
+        String kind = switch (layout) {
+            case CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_UNPACKED -> "sequence-major unpacked";
+            case CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_PACKED -> "sequence-major packed";
+            case CUDNN_RNN_DATA_LAYOUT_BATCH_MAJOR_UNPACKED -> "batch-major unpacked";
+            default -> "layout " + layout;
+        };
+        String call = "cudnnSetRNNDataDescriptor(" + kind + ", T " + steps + ", B " + batch + ", vector " + vectorSize
                 + (lengths == null ? "" : ", lengths " + summary(lengths)) + ")";
         try (Arena a = Arena.ofConfined()) {
             int[] seq = lengths;
@@ -427,8 +438,8 @@ final class CudnnLibrary {
             fill.set(JAVA_FLOAT, 0, 0f);
             int st;
             try {
-                st = (int) setRnnDataDesc.invokeExact(desc, CUDNN_DATA_FLOAT, CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_UNPACKED,
-                        steps, batch, vectorSize, a.allocateFrom(JAVA_INT, seq), fill);
+                st = (int) setRnnDataDesc.invokeExact(desc, CUDNN_DATA_FLOAT, layout, steps, batch, vectorSize,
+                        a.allocateFrom(JAVA_INT, seq), fill);
             } catch (Throwable t) {
                 throw broken(call, t);
             }
