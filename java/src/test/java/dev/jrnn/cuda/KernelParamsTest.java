@@ -127,15 +127,19 @@ class KernelParamsTest {
         try (RnnTrace trace = be.rnnForward(spec, 2, 2, x, p, y)) {
             be.rnnBackward(trace, y, null, dp);
         }
-        // jrnn's own LSTM/GRU kernels (relu cells), with states and every gradient
-        for (RnnSpec.Cell cell : RnnSpec.Cell.values()) {
-            RnnSpec relu = new RnnSpec(cell, 3, 4, Activation.RELU);
+        // jrnn's own LSTM/GRU kernels (relu cells), with states and every gradient; bidirectional with
+        // per-sample lengths (the kernels' device lengths and y stride)
+        for (RnnSpec.Cell cell : RnnSpec.Cell.values()) for (boolean bi : new boolean[] {false, true}) {
+            RnnSpec relu = new RnnSpec(cell, 3, 4, Activation.RELU, 1, bi);
             boolean lstm = cell == RnnSpec.Cell.LSTM;
+            int s = relu.stateLayers() * 2 * 4;
             Tensor pr = be.allocate(relu.paramCount()), dpr = be.allocate(relu.paramCount()), dx = be.allocate(2 * 2 * 3);
-            Tensor h0 = be.allocate(2 * 4), c0 = lstm ? be.allocate(2 * 4) : null, hy = be.allocate(2 * 4);
-            Tensor cy = lstm ? be.allocate(2 * 4) : null, dh0 = be.allocate(2 * 4), dc0 = lstm ? be.allocate(2 * 4) : null;
-            try (RnnTrace trace = be.rnnForward(relu, 2, 2, x, RnnState.of(h0, c0), pr, y, RnnState.of(hy, cy))) {
-                be.rnnBackward(trace, y, RnnState.of(hy, cy), dx, RnnState.of(dh0, dc0), dpr);
+            Tensor h0 = be.allocate(s), c0 = lstm ? be.allocate(s) : null, hy = be.allocate(s);
+            Tensor cy = lstm ? be.allocate(s) : null, dh0 = be.allocate(s), dc0 = lstm ? be.allocate(s) : null;
+            Tensor yr = be.allocate(2 * 2 * relu.outputSize());
+            try (RnnTrace trace = be.rnnForward(relu, 2, 2, bi ? new int[] {1, 2} : null, x, RnnState.of(h0, c0), pr, yr,
+                    RnnState.of(hy, cy))) {
+                be.rnnBackward(trace, yr, RnnState.of(hy, cy), dx, RnnState.of(dh0, dc0), dpr);
             }
         }
         be.synchronize();

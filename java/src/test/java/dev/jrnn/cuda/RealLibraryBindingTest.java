@@ -65,7 +65,9 @@ class RealLibraryBindingTest {
         // Every configuration jrnn's RnnPlan makes, as PyTorch runs cuDNN: each algorithm auto or
         // -Djrnn.cuda.rnnAlgo can pick, LSTM and GRU with double bias, padded I/O enabled,
         // sequence-major unpacked data; the notebook's shapes (one layer and the stacked models'
-        // four) and the GPU tests' batches. cuDNN validates the descriptors on the host, with no
+        // four) and the GPU tests' batches; unidirectional and CUDNN_BIDIRECTIONAL (y of 2H, states
+        // of 2 * layers), every sequence full length or of its own length (seqLengthArray with 1,
+        // T and lengths between, and a padding fill). cuDNN validates the descriptors on the host, with no
         // handle; the size queries need a handle, so a GPU: they run where one is (gpu-check).
         MemorySegment dropout = cudnn.createDropoutDescriptor();
         MemorySegment handle = CudaSupport.unavailableReason() == null ? cudnn.create() : null;
@@ -75,25 +77,30 @@ class RealLibraryBindingTest {
         try {
             for (int algo : RnnPlan.ALGORITHMS) for (boolean lstm : new boolean[] {true, false}) {
                 for (int[] fh : new int[][] {{28, 32}, {28, 64}, {64, 64}, {32, 32}}) {
-                    for (int batch : new int[] {1, 7, 256}) for (int layers : new int[] {1, 4}) {
+                    for (int batch : new int[] {1, 7, 256}) for (int layers : new int[] {1, 4}) for (boolean bi : new boolean[] {false, true}) {
+                        int dirs = bi ? 2 : 1;
+                        int[] lengths = new int[batch];
+                        for (int b = 0; b < batch; b++) lengths[b] = b % 3 == 0 ? 28 : b % 3 == 1 ? 1 : 1 + (b * 7) % 28;
                         MemorySegment rnn = cudnn.createRnnDescriptor();
                         MemorySegment x = cudnn.createRnnDataDescriptor(), y = cudnn.createRnnDataDescriptor();
                         MemorySegment h = cudnn.createTensorDescriptor();
                         try {
                             String what = RnnPlan.algoName(algo) + " " + (lstm ? "LSTM" : "GRU") + " F " + fh[0] + " H " + fh[1]
-                                    + " B " + batch + " layers " + layers;
+                                    + " B " + batch + " layers " + layers + (bi ? " bidirectional" : "");
                             assertDoesNotThrow(() -> cudnn.setRnn(rnn, algo, lstm ? CudnnLibrary.CUDNN_LSTM : CudnnLibrary.CUDNN_GRU,
-                                    CudnnLibrary.CUDNN_RNN_DOUBLE_BIAS, fh[0], fh[1], layers, dropout), what);
+                                    CudnnLibrary.CUDNN_RNN_DOUBLE_BIAS, fh[0], fh[1], layers, bi, dropout), what);
+                            assertDoesNotThrow(() -> cudnn.setRnnData(x, 28, batch, fh[0], lengths), what + " with lengths");
+                            assertDoesNotThrow(() -> cudnn.setRnnData(y, 28, batch, dirs * fh[1], lengths), what + " with lengths");
                             assertDoesNotThrow(() -> cudnn.setRnnData(x, 28, batch, fh[0]), what);
-                            assertDoesNotThrow(() -> cudnn.setRnnData(y, 28, batch, fh[1]), what);
-                            cudnn.setTensor(h, layers, batch, fh[1]);
-                            assertArrayEquals(new int[] {layers, batch, fh[1]}, cudnn.tensorDims(h), what);
+                            assertDoesNotThrow(() -> cudnn.setRnnData(y, 28, batch, dirs * fh[1]), what);
+                            cudnn.setTensor(h, dirs * layers, batch, fh[1]);
+                            assertArrayEquals(new int[] {dirs * layers, batch, fh[1]}, cudnn.tensorDims(h), what);
                             if (handle != null) {
                                 long weights = cudnn.weightSpaceSize(handle, rnn);
                                 int g = lstm ? 4 : 3, f = fh[0], u = fh[1];
                                 // double bias: per layer G*H*(F or H) + G*H*H + 2*G*H floats, at least (cuDNN may pad)
                                 long canonical = 0;
-                                for (int l = 0; l < layers; l++) canonical += (long) g * u * ((l == 0 ? f : u) + u + 2);
+                                for (int l = 0; l < layers; l++) canonical += (long) dirs * g * u * ((l == 0 ? f : dirs * u) + u + 2);
                                 assertTrue(weights >= 4 * canonical, what + ": weight space " + weights + " bytes < " + 4 * canonical);
                                 long[] training = cudnn.tempSpaceSizes(handle, rnn, CudnnLibrary.CUDNN_FWD_MODE_TRAINING, x);
                                 long[] inference = cudnn.tempSpaceSizes(handle, rnn, CudnnLibrary.CUDNN_FWD_MODE_INFERENCE, x);
@@ -110,9 +117,20 @@ class RealLibraryBindingTest {
                     }
                 }
             }
-            assertEquals(RnnPlan.ALGORITHMS.length * 2 * 4 * 3 * 2, checked);
+            assertEquals(RnnPlan.ALGORITHMS.length * 2 * 4 * 3 * 2 * 2, checked);
             System.out.println("real cuDNN accepted " + checked + " RNN configurations"
                     + (handle == null ? " (descriptors only)" : " (descriptors and their size queries)"));
+
+            // A sequence length outside [0, maxSeqLength] is refused on the host, as the fake does
+            MemorySegment data = cudnn.createRnnDataDescriptor();
+            try {
+                for (int[] bad : new int[][] {{28, 29}, {-1, 28}}) {
+                    CudaException e = assertThrows(CudaException.class, () -> cudnn.setRnnData(data, 28, 2, 4, bad));
+                    assertTrue(e.getMessage().contains("CUDNN_STATUS_BAD_PARAM"), e.getMessage());
+                }
+            } finally {
+                cudnn.destroyRnnDataDescriptor(data);
+            }
 
             // What cuDNN refuses comes back as an exception naming the call and cuDNN's status.
             MemorySegment rnn = cudnn.createRnnDescriptor();
@@ -139,11 +157,15 @@ class RealLibraryBindingTest {
             try (CudaBackend be = CudaBackend.create()) {
                 StringBuilder layouts = new StringBuilder();
                 for (int algo : RnnPlan.ALGORITHMS) for (RnnSpec.Cell cell : RnnSpec.Cell.values()) {
-                    for (int[] fh : new int[][] {{28, 32}, {28, 64}}) for (int layers : new int[] {1, 4}) {
-                        RnnSpec spec = new RnnSpec(cell, fh[0], fh[1], dev.jrnn.backend.Activation.TANH, layers);
+                    for (int[] fh : new int[][] {{28, 32}, {28, 64}}) for (int layers : new int[] {1, 4}) for (boolean bi : new boolean[] {false, true}) {
+                        RnnSpec spec = new RnnSpec(cell, fh[0], fh[1], dev.jrnn.backend.Activation.TANH, layers, bi);
                         try (RnnPlan p = assertDoesNotThrow(() -> be.rnn.newPlan(spec, 7, 28, algo), RnnPlan.algoName(algo) + " " + spec)) {
                             layouts.append(RnnPlan.algoName(algo)).append(' ').append(spec.cell()).append(fh[1]).append('x')
-                                    .append(layers).append(p.identity ? " canonical" : " mapped").append("; ");
+                                    .append(layers).append(bi ? " bidirectional" : "").append(p.identity ? " canonical" : " mapped")
+                                    .append("; ");
+                            if (algo != CudnnLibrary.CUDNN_RNN_ALGO_PERSIST_STATIC_SMALL_H) {   // NB: auto never runs it on them
+                                p.useLengths(new int[] {28, 1, 13, 28, 2, 27, 5});   // descriptors and sizes for other lengths
+                            }
                         }
                     }
                 }
