@@ -18,9 +18,10 @@
 #                                under $OUT (default out/gpu-check/results); a short summary last.
 #                                Ends within 8 minutes (each step has its own time limit).
 #   scripts/gpu-check.sh run --quick
-#                                the first look, within 4 minutes: jrnn info; the kernel, RNN and
-#                                training-step parity tests against the CPU reference, the interop and
-#                                real-library tests and 10 create/close cycles; one epoch of LSTM-32 and
+#                                the first look, within 4 minutes: jrnn info; the kernel, RNN (with
+#                                lengths and bidirectional layers) and training-step parity tests
+#                                against the CPU reference, the kernel-parameter and cuDNN-rule tests,
+#                                the interop and real-library tests and 10 create/close cycles; one epoch of LSTM-32 and
 #                                GRU-32; one throughput line each of jrnn and PyTorch eager for both.
 #   Either way the summary comes last, also when a step fails or runs out of time: each step's
 #   outcome and, for each failure, its first lines; the exit code is 1 when a step failed.
@@ -205,11 +206,13 @@ run() {
   local junit=("$java" "${flags[@]}" -Djrnn.requireDevice=true -Djrnn.examples.dir="$bundle/examples")
   # NB: -Djrnn.requireDevice: here a GPU test that cannot find the device fails instead of skipping
   if [ "$quick" = 1 ]; then
-    # the parity tests against the CPU reference (kernels, RNN layers and stacks, a training step),
-    # open/attach, NVIDIA's libraries taking jrnn's descriptors, and a few create/close cycles
+    # the parity tests against the CPU reference (kernels, RNN layers and stacks, sequences of their
+    # own lengths and bidirectional layers on cuDNN and on jrnn's kernels, a training step), the
+    # kernels' parameter types, cuDNN's documented rules, open/attach, NVIDIA's libraries taking
+    # jrnn's descriptors, and a few create/close cycles
     local c selected=()
-    for c in CudaOpsParityTest CudaRnnParityTest FusedRnnParityTest CudnnRulesTest CudaTrainingStepTest GpuInteropTest \
-        RealLibraryBindingTest CudaLifecycleTest; do
+    for c in CudaOpsParityTest CudaRnnParityTest FusedRnnParityTest CudaSequenceParityTest KernelParamsTest CudnnRulesTest \
+        CudaTrainingStepTest GpuInteropTest RealLibraryBindingTest CudaLifecycleTest; do
       selected+=(--select-class "dev.jrnn.cuda.$c")
     done
     step "GPU tests, quick (@Tag gpu)" 110 "${junit[@]}" -Djrnn.lifecycleCycles=10 -jar "$console" execute \
