@@ -120,6 +120,37 @@ class CudaSequenceParityTest {
         }
     }
 
+    /**
+     * On the fake device, with cuDNN's weight space shuffled and padded (so every direction's weights
+     * are copied to and from its pseudo-layer's pieces) and with the copy path forced for GRU too.
+     */
+    @Test
+    void aShuffledCudnnWeightLayoutIsMappedPerPseudoLayer() {
+        GpuSupport.requireFakeDevice("the shuffled weight layout");
+        GpuSupport.fakeShuffledCudnnLayout(true);
+        try (CudaBackend shuffled = GpuSupport.backendWith("jrnn.cuda.rnnImpl", "cudnn", "jrnn.cuda.weights", "copy")) {
+            for (RnnSpec.Cell cell : RnnSpec.Cell.values()) {
+                for (int layers : new int[] {1, 2}) check(shuffled, new RnnSpec(cell, F, H, Activation.TANH, layers, true), LENGTHS, true);
+            }
+        } finally {
+            GpuSupport.fakeShuffledCudnnLayout(false);
+        }
+    }
+
+    /** The forced persistent algorithms run lengths and both directions too (the fake's SMALL_H only full length). */
+    @Test
+    void persistentAlgorithms() {
+        try (CudaBackend ps = GpuSupport.backendWith("jrnn.cuda.rnnImpl", "cudnn", "jrnn.cuda.rnnAlgo", "persist-static");
+             CudaBackend small = GpuSupport.backendWith("jrnn.cuda.rnnImpl", "cudnn")) {
+            for (RnnSpec.Cell cell : RnnSpec.Cell.values()) {
+                RnnSpec spec = new RnnSpec(cell, F, H, Activation.TANH, 2, true);
+                check(ps, spec, LENGTHS, true);
+                check(small, spec, null, true);   // auto: SMALL_H where the device allows it, full length
+                check(small, spec, LENGTHS, true);   // auto: the standard algorithm for variable lengths
+            }
+        }
+    }
+
     private void check(CudaBackend be, RnnSpec spec, int[] lengths, boolean cudnnTrace) {
         Run run = new Run(spec, lengths, 1000L * spec.layers() + 10L * spec.cell().ordinal() + spec.activation().ordinal()
                 + (spec.bidirectional() ? 500 : 0));
