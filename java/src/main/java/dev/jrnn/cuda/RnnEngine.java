@@ -400,7 +400,11 @@ final class RnnEngine implements AutoCloseable {
             return;
         }
         if (!canonical) device.kernels.segments(p.tableRows, p.gradTable(), b.dPacked.address(), dParams, p.longestSegment);
-        if (dx != 0) device.kernels.swapMajor(steps, batch, spec.inputSize(), dxSeq, dx);
+        if (dx != 0) {
+            device.kernels.swapMajor(steps, batch, spec.inputSize(), dxSeq, dx);
+            // NB: dx's padding 0 whatever cuDNN wrote there (see RnnPlan#padTable)
+            device.kernels.segments(p.padRows, p.padTable.address(), 0, dx, p.padLongest);
+        }
     }
 
     /** Grow-only device buffers of one trace, kept across traces (see {@link #freeBuffers}). */

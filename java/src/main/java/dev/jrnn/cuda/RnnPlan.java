@@ -89,6 +89,14 @@ final class RnnPlan implements AutoCloseable {
     private int[] lengths;
     /** False after a failure to set them: the next {@link #useLengths} sets everything again. */
     private boolean lengthsSet;
+    /**
+     * A {@code jrnn_segments} table zeroing the padding of a batch-major (B, T, F) dx for the
+     * lengths set now: one row per sequence shorter than T ({@link #padRows} of them, the longest
+     * {@link #padLongest} floats). NB: cuDNN documents its padding fill for "the RNN output", which
+     * y is; whether backward data's dx counts is not said, so the engine zeroes dx's padding itself.
+     */
+    final DeviceArena.Block padTable;
+    int padRows, padLongest;
     private final int batch, steps;
     private final RnnSpec spec;
     private final MemorySegment handle;
@@ -134,7 +142,7 @@ final class RnnPlan implements AutoCloseable {
         yDesc = y;
         hDesc = h;
         DeviceArena.Block lengths = null;
-        DeviceArena.Block table = null;
+        DeviceArena.Block table = null, pads = null;
         try {
             boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
             // NB: double bias for both cells under every algorithm, as PyTorch runs cuDNN; the
@@ -174,9 +182,12 @@ final class RnnPlan implements AutoCloseable {
             lengths = arena.allocate(4L * batch);
             device.fillInt(lengths.pointer(0), steps, batch);
             seqLengths = lengths;
+            pads = arena.allocate(16L * batch);
+            padTable = pads;
             this.lengths = null;
             lengthsSet = true;
         } catch (RuntimeException e) {
+            if (pads != null) arena.release(pads);
             if (lengths != null) arena.release(lengths);
             if (table != null) arena.release(table);
             destroyDescriptors();
@@ -209,8 +220,21 @@ final class RnnPlan implements AutoCloseable {
         if (lengthsSet && java.util.Arrays.equals(want, this.lengths)) return;
         lengthsSet = false;   // NB: should a call below fail, the next use sets everything again
         setDataDescriptors(want);
-        if (want == null) device.fillInt(seqLengths.pointer(0), steps, batch);
-        else device.writeInts(want, seqLengths);
+        padRows = padLongest = 0;
+        if (want == null) {
+            device.fillInt(seqLengths.pointer(0), steps, batch);
+        } else {
+            device.writeInts(want, seqLengths);
+            int F = spec.inputSize();
+            int[] rows = new int[4 * batch];
+            for (int b = 0; b < batch; b++) {
+                if (want[b] == steps) continue;
+                int n = (steps - want[b]) * F;
+                row(rows, padRows++, 0, ((long) b * steps + want[b]) * F, n, 2);
+                padLongest = Math.max(padLongest, n);
+            }
+            device.writeInts(java.util.Arrays.copyOf(rows, 4 * padRows), padTable);
+        }
         this.lengths = want == null ? null : want.clone();
         lengthsSet = true;
     }
@@ -362,6 +386,7 @@ final class RnnPlan implements AutoCloseable {
 
     @Override
     public void close() {
+        arena.release(padTable);
         arena.release(seqLengths);
         arena.release(tables);
         destroyDescriptors();
