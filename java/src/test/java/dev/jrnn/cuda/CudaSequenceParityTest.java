@@ -151,6 +151,29 @@ class CudaSequenceParityTest {
         }
     }
 
+    /**
+     * Under {@code auto}, a cuDNN refusal of a bidirectional stack with lengths (a forced persistent
+     * algorithm the fake refuses in forward, or in backward data, after which jrnn's kernels run
+     * the forward pass again with the trace's lengths) still gives the oracle's numbers.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {2, 3})
+    void cudnnRefusalsFallBackToJrnnsKernelsWithTheLengths(int where) {
+        if (!GpuSupport.fakeRefusePersistent(where)) {
+            System.out.println("SKIPPED: a refusal by cuDNN is made on the fake device only");
+            org.junit.jupiter.api.Assumptions.abort("a refusal by cuDNN is made on the fake device only");
+        }
+        try (CudaBackend be = GpuSupport.backendWith("jrnn.cuda.rnnAlgo", "persist-static")) {
+            for (RnnSpec.Cell cell : RnnSpec.Cell.values()) {
+                RnnSpec spec = new RnnSpec(cell, F, H, Activation.TANH, 2, true);
+                check(be, spec, LENGTHS, where == 3);   // refused in backward: the trace is cuDNN's
+                assertTrue(be.cudnnRefused().contains(spec), be.description());
+            }
+        } finally {
+            GpuSupport.fakeRefusePersistent(0);
+        }
+    }
+
     private void check(CudaBackend be, RnnSpec spec, int[] lengths, boolean cudnnTrace) {
         Run run = new Run(spec, lengths, 1000L * spec.layers() + 10L * spec.cell().ordinal() + spec.activation().ordinal()
                 + (spec.bidirectional() ? 500 : 0));
