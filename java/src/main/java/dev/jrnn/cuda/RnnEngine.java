@@ -23,7 +23,7 @@ import java.util.function.Supplier;
  * {@code CUDNN_RNN_DOUBLE_BIAS} for LSTM and GRU under every algorithm (an LSTM's one bias goes in
  * as the input bias; the recurrent bias is held at zero and its gradient dropped: the same model
  * and numbers), padded I/O enabled, and sequence-major unpacked data: x goes to cuDNN as
- * (T, B, F) and y comes back as (T, B, H), one {@code jrnn_swap_major} launch each way.
+ * (T, B, F) and y comes back as (T, B, D*H) (D directions), one {@code jrnn_swap_major} launch each way.
  *
  * <p>Algorithm ({@code -Djrnn.cuda.rnnAlgo}, read when the backend is created): {@code auto} (the
  * default) does what PyTorch does for FP32 ({@link #algoFor}): cuDNN's persistent kernels for small
@@ -37,9 +37,11 @@ import java.util.function.Supplier;
  * <p>Real sequences (issue 16): per-sample lengths go to cuDNN as PyTorch passes padded batches,
  * through the data descriptors' host {@code seqLengthArray} and the calls' device
  * {@code devSeqLengths} (both kept by the plan, set again only when the lengths change, see
- * {@link RnnPlan#useLengths}), with a padding fill of 0 so that y and dx are 0 past each length;
- * bidirectional layers are one {@code CUDNN_BIDIRECTIONAL} descriptor, one call for both
- * directions, the weights of each direction at its pseudo-layer.
+ * {@link RnnPlan#useLengths}), with a padding fill of 0 so that y is 0 past each length (dx's
+ * padding is zeroed after backward data, see {@link RnnPlan#padTable}); under {@code auto} a
+ * batch of variable lengths runs the standard algorithm. Bidirectional layers are one
+ * {@code CUDNN_BIDIRECTIONAL} descriptor, one call for both directions, the weights of each
+ * direction at its pseudo-layer.
  *
  * <p>Traces: a training forward pass returns a {@link Trace} owning cuDNN's reserve space, the
  * plan it ran, the packed weights (where cuDNN's layout is not the canonical one) and the
