@@ -414,7 +414,8 @@ public final class VectorBackend extends ReserveBackend {
      * sum of lengths) rows in all, so every per-step block is contiguous and a batch costs its real
      * lengths, not its padding.
      */
-    private record Packing(int tasks, int[][] rows, int[][] lens, int[][] active, int[][] offset, int[] first) {
+    private record Packing(int tasks, int[][] rows, int[][] lens, int[][] active, int[][] offset, int[] first,
+                           int[] lengths, int steps) {
         static Packing of(int batch, int steps, int[] lengths, int threads) {
             int tasks = Math.min(threads, batch);
             int[] count = new int[steps + 2];                 // counting sort, longest first, stable
@@ -440,16 +441,34 @@ public final class VectorBackend extends ReserveBackend {
                     int b = order[task + r * tasks];
                     rows[task][r] = b;
                     lens[task][r] = len(lengths, steps, b);
-                    for (int s = 0; s < lens[task][r]; s++) active[task][s]++;
                 }
-                for (int s = 0; s < steps; s++) offset[task][s + 1] = offset[task][s] + active[task][s];
+                for (int s = 0, r = n; s < steps; s++) {            // the rows longer than s: a prefix
+                    while (r > 0 && lens[task][r - 1] <= s) r--;
+                    active[task][s] = r;
+                    offset[task][s + 1] = offset[task][s] + r;
+                }
             }
-            return new Packing(tasks, rows, lens, active, offset, first);
+            return new Packing(tasks, rows, lens, active, offset, first, lengths == null ? null : lengths.clone(), steps);
+        }
+
+        /** Whether this packing is the one of these arguments. */
+        boolean fits(int batch, int steps, int[] lengths, int threads) {
+            return steps == this.steps && rows.length == Math.min(threads, batch) && first[tasks - 1] + rows[tasks - 1].length == batch
+                    && Arrays.equals(lengths, this.lengths);
         }
 
         private static int len(int[] lengths, int steps, int b) {
             return lengths == null ? steps : lengths[b];
         }
+    }
+
+    private Packing lastPacking;                                 // the last call's: its backward pass (and a stack's layers) reuse it
+
+    /** The {@link Packing} of these lengths: the last call's when they are the same. */
+    private Packing packing(int batch, int steps, int[] lengths) {
+        Packing pk = lastPacking;
+        if (pk == null || !pk.fits(batch, steps, lengths, threads)) lastPacking = pk = Packing.of(batch, steps, lengths, threads);
+        return pk;
     }
 
     /** The time of processing step s of a sequence of length len: s forward, len-1-s in reverse. */
@@ -482,7 +501,7 @@ public final class VectorBackend extends ReserveBackend {
                 : inferenceScratch(batch * perDir);           // NB: the directions run in turn, so one suffices
         FloatTensor HX = state(hx, D * batch, H, "rnnForward hx"), CX = state(cx, D * batch, H, "rnnForward cx");
         FloatTensor HY = state(hy, D * batch, H, "rnnForward hy"), CY = state(cy, D * batch, H, "rnnForward cy");
-        Packing pk = Packing.of(batch, T, lengths, threads);
+        Packing pk = packing(batch, T, lengths);
         for (int d = 0; d < D; d++) {
             int dir = d;
             packForward(one, P.slice(spec.directionOffset(d), one.paramCount()));
@@ -591,7 +610,7 @@ public final class VectorBackend extends ReserveBackend {
         FloatTensor HX = state(hx, D * batch, H, "rnnBackward hx"), CX = state(cx, D * batch, H, "rnnBackward cx");
         FloatTensor DHY = state(dhy, D * batch, H, "rnnBackward dhy"), DCY = state(dcy, D * batch, H, "rnnBackward dcy");
         FloatTensor DHX = state(dhx, D * batch, H, "rnnBackward dhx"), DCX = state(dcx, D * batch, H, "rnnBackward dcx");
-        Packing pk = Packing.of(batch, T, lengths, threads);
+        Packing pk = packing(batch, T, lengths);
         for (int d = 0; d < D; d++) {
             int dir = d;
             FloatTensor Pd = P.slice(spec.directionOffset(d), one.paramCount());
