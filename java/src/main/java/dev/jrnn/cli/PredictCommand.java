@@ -136,7 +136,7 @@ final class PredictCommand implements Callable<Integer> {
     }
 
     static String className(String dataset, int i) {
-        return dataset.equals("fashion-mnist") && i < FASHION.size() ? FASHION.get(i) : Integer.toString(i);
+        return dataset.startsWith("fashion-mnist") && i < FASHION.size() ? FASHION.get(i) : Integer.toString(i);
     }
 
     private static boolean isPng(Path f) throws IOException {

@@ -124,7 +124,8 @@ final class SweepCommand implements Callable<Integer> {
             }
         }
         Outputs.writableDirectory(dir, resume != null ? "--resume" : "--out");
-        DataSelection.Splits data = DataOptions.load(config.data(), dataOptions.dataDir);
+        if (resume != null) DataOptions.checkData(dataOptions.data, config.data().dataset(), dataOptions.dataDir);
+        DataSelection.Splits data = DataOptions.load(config.data(), dataOptions.dir(), 0);
         SweepConfig cfg = config;
         Path outDir = dir;
         Sweep sweep = new Sweep(config, dir);

@@ -74,4 +74,51 @@ class NpyDataTest {
         assertEquals(1, missing.code());
         assertTrue(missing.err().contains("y_test.npy: missing"), missing.err());
     }
+
+    /** (N) int64 lengths. */
+    private static void lengths(Path file, int... lengths) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(8 * lengths.length).order(ByteOrder.LITTLE_ENDIAN);
+        for (int n : lengths) b.putLong(n);
+        npy(file, "<i8", "(" + lengths.length + ",)", b.array());
+    }
+
+    @Test
+    void dataIsShortForDatasetNpyAndCarriesLengthsAndClasses() throws IOException {
+        Path data = Files.createDirectories(dir.resolve("seqs"));
+        split(data, "train", 64, 3);
+        split(data, "test", 16, 4);
+        int[] len = new int[64];
+        for (int i = 0; i < len.length; i++) len[i] = 1 + i % 5;
+        lengths(data.resolve("lengths_train.npy"), len);
+        Path ck = dir.resolve("seqs.safetensors");
+        Result r = MainTest.run("train", "--data", data.toString(), "--classes", "4", "--cell", "lstm", "--units", "4",
+                "--epochs", "1", "--backend", "cpu", "--checkpoint", ck.toString(), "--no-progress");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("npy: 64 train / 16 test samples, lengths 1..5 (mean 3.0 of 5 steps)"), r.out());
+        Result ev = MainTest.run("evaluate", "--checkpoint", ck.toString(), "--data", data.toString(), "--backend", "cpu");
+        assertEquals(0, ev.code(), ev.err());
+        assertTrue(ev.out().contains("on seqs/test"), ev.out());
+        Result resumed = MainTest.run("train", "--resume", ck.toString(), "--epochs", "2", "--data", data.toString(),
+                "--backend", "cpu", "--no-progress");
+        assertEquals(0, resumed.code(), resumed.err());
+
+        Result both = MainTest.run("train", "--data", data.toString(), "--dataset", "mnist", "--cell", "gru", "--epochs", "1");
+        assertEquals(2, both.code());
+        assertTrue(both.err().contains("--data DIR reads your own .npy arrays and cannot be combined with --dataset mnist"), both.err());
+        Result twoDirs = MainTest.run("train", "--data", data.toString(), "--data-dir", data.toString(), "--cell", "gru");
+        assertEquals(2, twoDirs.code());
+        assertTrue(twoDirs.err().contains("both name the data folder"), twoDirs.err());
+        Result classesOnMnist = MainTest.run("train", "--dataset", "mnist", "--classes", "12", "--cell", "gru");
+        assertEquals(2, classesOnMnist.code());
+        assertTrue(classesOnMnist.err().contains("--classes applies to your own arrays"), classesOnMnist.err());
+        Result tooFew = MainTest.run("train", "--data", data.toString(), "--classes", "2", "--cell", "gru", "--epochs", "1",
+                "--backend", "cpu");
+        assertEquals(1, tooFew.code());
+        assertTrue(tooFew.err().contains("y_train.npy: label 2 at index"), tooFew.err());
+
+        lengths(data.resolve("lengths_test.npy"), 6, 1);
+        Result bad = MainTest.run("train", "--data", data.toString(), "--cell", "gru", "--epochs", "1", "--backend", "cpu");
+        assertEquals(1, bad.code());
+        assertTrue(bad.err().contains("lengths_test.npy: expected 16 lengths, one per sample of x_test.npy, found 2"), bad.err());
+    }
 }
