@@ -121,4 +121,38 @@ class NpyDataTest {
         assertEquals(1, bad.code());
         assertTrue(bad.err().contains("lengths_test.npy: expected 16 lengths, one per sample of x_test.npy, found 2"), bad.err());
     }
+
+    /**
+     * docs/data.md's Python snippet, run with NumPy into a fresh folder, then trained on through
+     * {@code --data}: the documented format is the one jrnn reads. Skipped, saying why, without
+     * python3 and NumPy.
+     */
+    @Test
+    void theDocumentedPythonSnippetWritesDataJrnnTrainsOn() throws Exception {
+        Path doc = Path.of(System.getProperty("user.dir")).getParent().resolve("docs").resolve("data.md");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?s)```python\n(.*?)```").matcher(Files.readString(doc));
+        assertTrue(m.find(), "docs/data.md has a ```python block");
+        Path data = Files.createDirectories(dir.resolve("toy"));
+        Files.writeString(data.resolve("make.py"), m.group(1));
+        String python = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
+        Process p;
+        try {
+            p = new ProcessBuilder(python, "-c", "import numpy").redirectErrorStream(true).start();
+        } catch (IOException e) {
+            org.junit.jupiter.api.Assumptions.abort("SKIPPED: no python3 to run docs/data.md's snippet (" + e.getMessage() + ")");
+            return;
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(p.waitFor() == 0, "SKIPPED: python3 has no NumPy: "
+                + new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+        p = new ProcessBuilder(python, "make.py").directory(data.toFile()).redirectErrorStream(true).start();
+        String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), "docs/data.md's snippet failed:\n" + log);
+        Result r = MainTest.run("train", "--data", data.toString(), "--cell", "gru", "--units", "16", "--epochs", "3",
+                "--lr", "0.01", "--backend", "cpu", "--no-progress");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("npy: 2,000 train / 500 test samples, lengths 5..20"), r.out());
+        java.util.regex.Matcher acc = java.util.regex.Pattern.compile("test accuracy: ([0-9.]+)").matcher(r.out());
+        assertTrue(acc.find(), r.out());
+        assertTrue(Double.parseDouble(acc.group(1)) > 0.6, "3 classes, chance 0.33: " + r.out());
+    }
 }
