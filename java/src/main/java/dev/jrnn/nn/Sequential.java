@@ -53,6 +53,10 @@ public final class Sequential {
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("layer " + i + " (" + name + "): " + e.getMessage(), e);
             }
+            if (layer instanceof Masking && i != 0) {
+                throw new IllegalArgumentException("layer " + i + " (" + name
+                        + "): Masking must be the first layer (it marks the padding of the model's input)");
+            }
             if (layer instanceof Dense d && d.activation() == Activation.SOFTMAX && i != layers.size() - 1) {
                 throw new IllegalArgumentException("layer " + i + " (" + name
                         + "): softmax is only supported on the last layer, where it is fused with the loss");
@@ -109,24 +113,34 @@ public final class Sequential {
     }
 
     /**
-     * {@return a short name such as {@code lstm32} or {@code gru32x4}, as the sweep names models}
-     * It names the first recurrent layer's cell and units and the count of recurrent layers when
-     * more than one; a model without recurrent layers is {@code dense}.
+     * {@return a short name such as {@code lstm32}, {@code gru32x4} or {@code bilstm32x2}, as the
+     * sweep names models} It names the first recurrent layer's cell and units (prefixed {@code bi}
+     * when it is {@link Bidirectional}) and the count of recurrent layers when more than one; a
+     * model without recurrent layers is {@code dense}.
      */
     public String shortName() {
-        StringBuilder sb = new StringBuilder();
         int count = 0;
-        Recurrent first = null;
+        String first = null;
         for (Layer l : layers) {
-            if (l instanceof Recurrent r) {
-                if (first == null) first = r;
-                count++;
-            }
+            String name = switch (l) {
+                case Recurrent r -> r.kind() + r.units();
+                case Bidirectional b -> "bi" + b.layer().kind() + b.units();
+                default -> null;
+            };
+            if (name == null) continue;
+            if (first == null) first = name;
+            count++;
         }
         if (first == null) return "dense";
-        sb.append(first.kind()).append(first.units());
-        if (count > 1) sb.append('x').append(count);
-        return sb.toString();
+        return count > 1 ? first + "x" + count : first;
+    }
+
+    /**
+     * {@return the model's {@link Masking} layer, or {@code null} when it has none} Masking can only
+     * be the first layer.
+     */
+    public Masking masking() {
+        return !layers.isEmpty() && layers.get(0) instanceof Masking m ? m : null;
     }
 
     /** {@return the model's per-sample input shape, e.g. (T, F)} */
