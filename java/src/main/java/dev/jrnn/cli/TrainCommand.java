@@ -51,6 +51,11 @@ final class TrainCommand implements Callable<Integer> {
             + " (default: the largest label plus one).")
     Integer classes;
 
+    @Option(names = "--bucket", description = "Form training batches of samples of similar length (each epoch: the"
+            + " shuffled order sorted by length, cut into batches, the batches shuffled), so a batch runs only as many"
+            + " steps as its longest sample.")
+    boolean bucket;
+
     @Mixin
     BackendOptions backendOptions;
 
@@ -79,7 +84,8 @@ final class TrainCommand implements Callable<Integer> {
 
     /** Options a checkpoint fixes; naming one with --resume is an error rather than silently ignored. */
     private static final List<String> FIXED_BY_CHECKPOINT = List.of("--cell", "--units", "--layers", "--activation",
-            "--dropout", "--batch-size", "--lr", "--dataset", "--binarize", "--limit", "--validation-split", "--seed", "--classes");
+            "--dropout", "--batch-size", "--lr", "--dataset", "--binarize", "--limit", "--validation-split", "--seed", "--classes",
+            "--bidirectional", "--merge", "--mask", "--bucket");
 
     @Override
     public Integer call() throws IOException {
@@ -121,7 +127,7 @@ final class TrainCommand implements Callable<Integer> {
         // the CPU kernels compile while the data loads (the datasets are 28 steps of 28 features);
         // a run of a few thousand samples would wait longer for the warm-up than it gains
         boolean quick = selection.limit() > 0 && selection.limit() < 20_000;
-        CpuWarmUp warmUp = resumed != null || quick ? CpuWarmUp.none()
+        CpuWarmUp warmUp = resumed != null || quick || !model.plain() ? CpuWarmUp.none()
                 : CpuWarmUp.start(backendOptions.backend, model.cell, model.units, model.layers, model.activation, 28, 28);
         // a resumed model fixes the classes (its output size); else --classes, or the labels decide
         int nClasses = resumed != null ? resumed.model().outputShape().dim(0) : classes != null ? classes : 0;
@@ -133,7 +139,8 @@ final class TrainCommand implements Callable<Integer> {
                 data.test().size(), lengthsNote(data.train()), m.shortName(), m.paramCount());
         out.flush();
         TrainConfig cfg = (resumed != null ? resumed.training().config()
-                : TrainConfig.defaults().withBatchSize(optimizer.batchSize).withLearningRate(optimizer.lr).withSeed(seed))
+                : TrainConfig.defaults().withBatchSize(optimizer.batchSize).withLearningRate(optimizer.lr).withSeed(seed)
+                        .withBucketing(bucket))
                 .withLogInterval(TrainConfig.PROGRESS_INTERVAL);
         warmUp.await();
         try (Backend be = backendOptions.create(err)) {
@@ -238,6 +245,7 @@ final class TrainCommand implements Callable<Integer> {
         root.addProperty("batch_size", cfg.batchSize());
         root.addProperty("learning_rate", cfg.learningRate());
         root.addProperty("seed", cfg.seed());
+        root.addProperty("bucketing", cfg.bucketing());
         JsonArray eps = new JsonArray();
         for (EpochRecord e : history) eps.add(Checkpoint.epochJson(e));
         root.add("epochs", eps);

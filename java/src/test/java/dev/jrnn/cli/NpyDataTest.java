@@ -155,4 +155,44 @@ class NpyDataTest {
         assertTrue(acc.find(), r.out());
         assertTrue(Double.parseDouble(acc.group(1)) > 0.6, "3 classes, chance 0.33: " + r.out());
     }
+
+    /**
+     * The model and training flags of variable-length data: a bidirectional GRU with summed
+     * directions and length bucketing, checkpointed, resumed and evaluated; a Masking model on
+     * zero-padded arrays without a lengths file.
+     */
+    @Test
+    void bidirectionalBucketedAndMaskedRunsOnVariableLengths() throws Exception {
+        Path data = Files.createDirectories(dir.resolve("var"));
+        split(data, "train", 256, 5);
+        split(data, "test", 64, 6);
+        int[] len = new int[256];
+        for (int i = 0; i < len.length; i++) len[i] = 1 + (i * 7) % 5;
+        lengths(data.resolve("lengths_train.npy"), len);
+        Path ck = dir.resolve("bi.safetensors"), metrics = dir.resolve("bi.json");
+        Result r = MainTest.run("train", "--data", data.toString(), "--cell", "gru", "--units", "8", "--bidirectional",
+                "--merge", "sum", "--bucket", "--epochs", "2", "--batch-size", "32", "--lr", "0.01", "--backend", "cpu",
+                "--checkpoint", ck.toString(), "--metrics-out", metrics.toString(), "--no-progress");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("model bigru8"), r.out());
+        assertTrue(Files.readString(metrics).contains("\"bucketing\": true"), Files.readString(metrics));
+        java.util.regex.Matcher acc = java.util.regex.Pattern.compile("test accuracy: ([0-9.]+)").matcher(r.out());
+        assertTrue(acc.find() && Double.parseDouble(acc.group(1)) > 0.5, "3 classes, chance 0.33: " + r.out());
+        Result resumed = MainTest.run("train", "--resume", ck.toString(), "--epochs", "3", "--data", data.toString(),
+                "--backend", "cpu", "--no-progress");
+        assertEquals(0, resumed.code(), resumed.err());
+        assertTrue(resumed.out().contains("2 of 3 epochs done"), resumed.out());
+        Result ev = MainTest.run("evaluate", "--checkpoint", ck.toString(), "--data", data.toString(), "--backend", "cpu");
+        assertEquals(0, ev.code(), ev.err());
+        Result fixed = MainTest.run("train", "--resume", ck.toString(), "--epochs", "4", "--data", data.toString(), "--bucket");
+        assertEquals(2, fixed.code());
+        assertTrue(fixed.err().contains("--bucket cannot be combined with --resume"), fixed.err());
+
+        // zero padding after each sample's length, no lengths file: --mask 0 finds the lengths
+        Files.delete(data.resolve("lengths_train.npy"));
+        Result masked = MainTest.run("train", "--data", data.toString(), "--cell", "lstm", "--units", "8", "--mask", "0",
+                "--epochs", "1", "--backend", "cpu", "--no-progress");
+        assertEquals(0, masked.code(), masked.err());
+        assertTrue(masked.out().contains("model lstm8"), masked.out());
+    }
 }
