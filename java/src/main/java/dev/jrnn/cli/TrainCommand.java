@@ -51,9 +51,9 @@ final class TrainCommand implements Callable<Integer> {
             + " (default: the largest label plus one).")
     Integer classes;
 
-    @Option(names = "--bucket", description = "Form training batches of samples of similar length (each epoch: the"
-            + " shuffled order sorted by length, cut into batches, the batches shuffled), so a batch runs only as many"
-            + " steps as its longest sample.")
+    @Option(names = "--bucket", description = "Form training batches of samples of similar length: each epoch's shuffled"
+            + " order is cut into pools of 100 batches, each pool sorted by length and cut into batches, and the batches'"
+            + " order shuffled; the CPU then runs each batch over fewer padded steps.")
     boolean bucket;
 
     @Mixin
