@@ -31,6 +31,17 @@ Conventions (DESIGN.md):
     are dL/dh0, dL/dc0. So the gradient reaching the last step's h is
     g[:, T-1] + ghn.
 
+  * len_* cases (LENGTH_CASES): per-sample lengths and bidirectional layers,
+    through torch.nn.utils.rnn.pack_padded_sequence(enforce_sorted=False) into
+    nn.LSTM/GRU(num_layers, bidirectional) and pad_packed_sequence back, tanh
+    only (PyTorch has no relu LSTM/GRU). x is random in its padding too (it must
+    not matter); y (B, T, D*H) is 0 past each length, forward direction in
+    features [0, H), reverse in [H, 2H); states (L*D, B, H), layer l direction d
+    at l*D + d. Parameters: per layer, the forward direction's canonical block,
+    then the reverse direction's. loss L = sum(y * g) (g random in the padding
+    too, so its gradient there must be ignored) [+ sum(hn * ghn) + sum(cn * gcn)
+    when the case has states, which also start from random h0, c0].
+
 File format, one tensor per line after '#' comment lines:
     <name> <dims comma-separated> <values space-separated, %.17g>
 names: x, params, y, g, dx, dparams; the *_states cases add h0, hn, ghn, dh0
@@ -462,6 +473,133 @@ def main_models():
                   % (name, max(errs), os.path.basename(path), os.path.getsize(path)))
 
 
+# ---------------------------------------------------------------------------------------------
+# Per-sample lengths and bidirectional layers (packed sequences).
+# ---------------------------------------------------------------------------------------------
+
+LENGTH_CASES = [
+    # name, cell, layers, bidirectional, states, B, T, F, H, lengths
+    ("len_lstm", "lstm", 1, False, False, 5, 6, 3, 5, [6, 1, 4, 6, 3]),
+    ("len_gru", "gru", 1, False, False, 5, 6, 3, 5, [6, 1, 4, 6, 3]),
+    ("len_lstm_states", "lstm", 1, False, True, 5, 6, 3, 5, [2, 6, 1, 5, 6]),
+    ("len_gru_states", "gru", 1, False, True, 5, 6, 3, 5, [2, 6, 1, 5, 6]),
+    ("len_lstm_bi", "lstm", 1, True, True, 5, 6, 3, 5, [6, 1, 4, 6, 3]),
+    ("len_gru_bi", "gru", 1, True, True, 5, 6, 3, 5, [6, 1, 4, 6, 3]),
+    ("len_lstm_bi_full", "lstm", 1, True, False, 3, 4, 3, 5, [4, 4, 4]),
+    ("len_gru_bi_full", "gru", 1, True, False, 3, 4, 3, 5, [4, 4, 4]),
+    ("len_lstm_x2", "lstm", 2, False, True, 4, 5, 3, 4, [5, 1, 3, 4]),
+    ("len_gru_x2", "gru", 2, False, True, 4, 5, 3, 4, [5, 1, 3, 4]),
+    ("len_lstm_bi_x2", "lstm", 2, True, True, 4, 5, 3, 4, [5, 1, 3, 4]),
+    ("len_gru_bi_x2", "gru", 2, True, False, 4, 5, 3, 4, [5, 1, 3, 4]),
+    ("len_lstm_bi_h16", "lstm", 1, True, True, 3, 5, 4, 16, [5, 2, 1]),
+    ("len_gru_bi_h16", "gru", 1, True, True, 3, 5, 4, 16, [5, 2, 1]),
+]
+
+
+def run_packed(cell, layers, bidir, states, B, T, F, H, lengths, seed):
+    """One packed-sequence case through nn.LSTM/GRU; returns the tensors to write."""
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+    lstm = cell == "lstm"
+    D = 2 if bidir else 1
+    G = gates(cell)
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(B, T, F, generator=gen)
+    mod = (nn.LSTM if lstm else nn.GRU)(F, H, num_layers=layers, batch_first=True, bidirectional=bidir)
+    blocks = []                                   # canonical order: layer, direction, W R biases
+    with torch.no_grad():
+        for l in range(layers):
+            inp = F if l == 0 else D * H
+            for d in range(D):
+                sfx = "_l%d%s" % (l, "_reverse" if d else "")
+                W = torch.rand(G * H, inp, generator=gen) - 0.5
+                R = torch.rand(G * H, H, generator=gen) - 0.5
+                getattr(mod, "weight_ih" + sfx).copy_(W)
+                getattr(mod, "weight_hh" + sfx).copy_(R)
+                bW = torch.rand(G * H, generator=gen) - 0.5
+                getattr(mod, "bias_ih" + sfx).copy_(bW)
+                if lstm:
+                    getattr(mod, "bias_hh" + sfx).zero_()
+                else:
+                    getattr(mod, "bias_hh" + sfx).copy_(torch.rand(G * H, generator=gen) - 0.5)
+                blocks.append(sfx)
+    g = torch.randn(B, T, D * H, generator=gen)
+    h0 = torch.rand(layers * D, B, H, generator=gen) * 2 - 1 if states else None
+    c0 = torch.randn(layers * D, B, H, generator=gen) if states and lstm else None
+    ghn = torch.randn(layers * D, B, H, generator=gen) if states else None
+    gcn = torch.randn(layers * D, B, H, generator=gen) if states and lstm else None
+    xg = x.clone().requires_grad_(True)
+    h0g = h0.clone().requires_grad_(True) if states else None
+    c0g = c0.clone().requires_grad_(True) if states and lstm else None
+    packed = pack_padded_sequence(xg, torch.tensor(lengths), batch_first=True, enforce_sorted=False)
+    if lstm:
+        out, (hn, cn) = mod(packed, (h0g, c0g)) if states else mod(packed)
+    else:
+        out, hn = mod(packed, h0g) if states else mod(packed)
+        cn = None
+    y, ylen = pad_packed_sequence(out, batch_first=True, total_length=T)
+    assert ylen.tolist() == list(lengths)
+    loss = (y * g).sum()
+    if states:
+        loss = loss + (hn * ghn).sum()
+        if lstm:
+            loss = loss + (cn * gcn).sum()
+    loss.backward()
+    params, grads = [], []
+    for sfx in blocks:
+        names = ["weight_ih", "weight_hh", "bias_ih"] + ([] if lstm else ["bias_hh"])
+        for nm in names:
+            p = getattr(mod, nm + sfx)
+            params.append(p.detach().reshape(-1))
+            grads.append(p.grad.reshape(-1))
+        if lstm:
+            assert max_abs(getattr(mod, "bias_ih" + sfx).grad, getattr(mod, "bias_hh" + sfx).grad) < 1e-12
+    # the conventions jrnn relies on: zeros past each length, dx 0 there, hn the last valid step
+    for b, n in enumerate(lengths):
+        assert (y[b, n:] == 0).all() and (xg.grad[b, n:] == 0).all()
+        assert max_abs(hn[(layers - 1) * D, b], y[b, n - 1, :H]) == 0
+        if bidir:
+            assert max_abs(hn[(layers - 1) * D + 1, b], y[b, 0, H:]) == 0
+    out = dict(x=x, lengths=torch.tensor(lengths, dtype=torch.float64), params=torch.cat(params), y=y.detach(),
+               g=g, dx=xg.grad.detach(), dparams=torch.cat(grads).detach())
+    if states:
+        out.update(h0=h0, hn=hn.detach(), ghn=ghn, dh0=h0g.grad.detach())
+        if lstm:
+            out.update(c0=c0, cn=cn.detach(), gcn=gcn, dc0=c0g.grad.detach())
+    return out
+
+
+def main_lengths():
+    for k, (name, cell, layers, bidir, states, B, T, F, H, lengths) in enumerate(LENGTH_CASES):
+        out = run_packed(cell, layers, bidir, states, B, T, F, H, lengths, SEED + 300 + k)
+        path = os.path.join(OUT_DIR, name + ".txt")
+        with open(path, "w") as fh:
+            fh.write("# generated by make_golden.py (PyTorch %s), float64\n" % torch.__version__)
+            fh.write("# cell=%s activation=tanh batch=%d steps=%d features=%d units=%d layers=%d bidirectional=%d\n"
+                     % (cell, B, T, F, H, layers, 1 if bidir else 0))
+            fh.write("# through pack_padded_sequence(enforce_sorted=False) and pad_packed_sequence; y (B, T, D*H)"
+                     " 0 past each length; states (layers*D, B, H)\n")
+            fh.write("# loss = sum(y * g)%s; dx, %sdparams its gradients (canonical layout, per layer forward"
+                     " direction then reverse)\n"
+                     % (" + sum(hn * ghn)" + (" + sum(cn * gcn)" if cell == "lstm" else "") if states else "",
+                        ("dh0, dc0, " if cell == "lstm" else "dh0, ") if states else ""))
+            names = ["x", "lengths", "params"]
+            if states:
+                names += ["h0"] + (["c0"] if cell == "lstm" else [])
+            names += ["y"]
+            if states:
+                names += ["hn"] + (["cn"] if cell == "lstm" else [])
+            names += ["g"]
+            if states:
+                names += ["ghn"] + (["gcn"] if cell == "lstm" else [])
+            names += ["dx"]
+            if states:
+                names += ["dh0"] + (["dc0"] if cell == "lstm" else [])
+            names += ["dparams"]
+            for tname in names:
+                fh.write(fmt_tensor(tname, out[tname]))
+        print("%-20s %s (%d bytes)" % (name, os.path.basename(path), os.path.getsize(path)))
+
+
 def main():
     torch.manual_seed(SEED)
     for k, (name, cell, activation, B, T, F, H) in enumerate(CASES):
@@ -488,7 +626,12 @@ def main():
               % (name, max(errs), os.path.basename(path), os.path.getsize(path)))
     main_states()
     main_models()
+    main_lengths()
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+    if sys.argv[1:] == ["lengths"]:
+        main_lengths()
+    else:
+        main()

@@ -237,23 +237,20 @@ public record RnnSpec(Cell cell, int inputSize, int units, Activation activation
     }
 
     /**
-     * Floats of per-sample scratch the forward pass keeps for backward, for T timesteps. One layer:
+     * Floats of per-sample scratch the CPU backends' forward pass keeps for backward, for T
+     * timesteps (their own layout; cuDNN sizes its reserve itself). One layer in one direction:
      * activated gates (T, G*H) and, for LSTM the cell states c (T, H), for GRU the recurrent
-     * candidate term {@code R_n h + b_Rn} (T, H). A stack: every layer's, the output sequences
-     * (T, H) of all layers but the top, and one or two (T, H) gradient sequences handed down
+     * candidate term {@code R_n h + b_Rn} (T, H). A bidirectional layer: that for each direction,
+     * forward first. A stack: every layer's, then the output sequences (T, directions * H) of all
+     * layers but the top, then one or two (T, directions * H) gradient sequences handed down
      * between layers in backward.
      *
-     * <p>Bidirectional: each direction's (in a stack, each layer's directions' one after another),
-     * then two (T, H) sequences per direction for the CPU backends to hold a direction's output and
-     * its gradient apart from the concatenated ones, then, for a stack, the output sequences
-     * (T, 2H) of all layers but the top and the gradient sequences as above.
-     *
-     * @param timesteps T, the sequence length
+     * @param timesteps T, the (padded) sequence length
      * @return {@code T * (G*H + H)} for one unidirectional layer, the reserve floats per sample
      */
     public int reservePerSample(int timesteps) {
         int one = Math.multiplyExact(timesteps, gateWidth() + units);
-        int perLayer = bidirectional ? Math.addExact(2 * one, Math.multiplyExact(4, timesteps * units)) : one;
+        int perLayer = Math.multiplyExact(directions(), one);
         if (layers == 1) return perLayer;
         return Math.addExact(Math.multiplyExact(layers, perLayer),
                 Math.multiplyExact(layers - 1 + Math.min(layers - 1, 2), Math.multiplyExact(timesteps, outputSize())));

@@ -105,172 +105,201 @@ public final class ReferenceBackend extends ReserveBackend {
 
     // ---- recurrent layers --------------------------------------------------------------------
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Per sample and direction, the plainest loop: direction 0 runs times {@code 0 .. len-1},
+     * direction 1 times {@code len-1 .. 0}, each from the initial state; y is 0 past len. Reserve
+     * of sample b, direction d at {@code b * reservePerSample(T) + d * T * (G*H + H)}: gates
+     * (T, G*H), then the extra (T, H) (LSTM c, GRU {@code R_n h + b_Rn}), indexed by time.
+     */
     @Override
-    public void rnnForward(RnnSpec spec, int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor params,
-                           Tensor y, Tensor hy, Tensor cy, Tensor reserve) {
+    public void rnnForward(RnnSpec spec, int batch, int steps, int[] lengths, Tensor x, Tensor hx, Tensor cx,
+                           Tensor params, Tensor y, Tensor hy, Tensor cy, Tensor reserve) {
         if (spec.layers() > 1) {
-            RnnStack.forward(this, spec, batch, steps, x, hx, cx, params, y, hy, cy, reserve);
+            RnnStack.forward(this, spec, batch, steps, lengths, x, hx, cx, params, y, hy, cy, reserve);
             return;
         }
         spec.checkCellStates("rnnForward", "cx", cx, "cy", cy);
+        RnnSpec.checkLengths("rnnForward", batch, steps, lengths);
         // NB: a null reserve (inference) gets a scratch one: the loops below keep gates and states in it
         DoubleTensor X = doubleTensor(x), P = doubleTensor(params), Y = doubleTensor(y),
                 S = reserve != null ? doubleTensor(reserve) : allocate(batch * spec.reservePerSample(steps));
-        int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), T = steps;
-        DoubleTensor HX = state(hx, batch, H, "rnnForward hx"), CX = state(cx, batch, H, "rnnForward cx");
-        DoubleTensor HY = state(hy, batch, H, "rnnForward hy"), CY = state(cy, batch, H, "rnnForward cy");
-        int oW = spec.offsetW(), oR = spec.offsetR(), oB = spec.offsetBias();
+        int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), T = steps, D = spec.directions(), OH = D * H;
+        DoubleTensor HX = state(hx, D * batch, H, "rnnForward hx"), CX = state(cx, D * batch, H, "rnnForward cx");
+        DoubleTensor HY = state(hy, D * batch, H, "rnnForward hy"), CY = state(cy, D * batch, H, "rnnForward cy");
         Activation act = spec.activation();
-        int perSample = spec.reservePerSample(T);
+        int perSample = spec.reservePerSample(T), one = T * (GH + H);
         double[] gx = new double[GH], gh = new double[GH];
         double[] h = new double[H], c = new double[H];           // h(t-1), c(t-1) of the sample at hand
-        for (int b = 0; b < batch; b++) {
-            int rs = b * perSample;                       // reserve: gates (T, GH), then extra (T, H)
-            for (int u = 0; u < H; u++) {
-                h[u] = HX == null ? 0 : HX.get(b * H + u);
-                c[u] = CX == null ? 0 : CX.get(b * H + u);
-            }
-            for (int t = 0; t < T; t++) {
-                int xo = (b * T + t) * F, yo = (b * T + t) * H;
-                for (int j = 0; j < GH; j++) {
-                    double sx = 0, sh = 0;
-                    for (int k = 0; k < F; k++) sx += P.get(oW + j * F + k) * X.get(xo + k);
-                    for (int k = 0; k < H; k++) sh += P.get(oR + j * H + k) * h[k];
-                    if (spec.cell() == RnnSpec.Cell.LSTM) {
-                        sx += P.get(oB + j);
-                    } else {
-                        sx += P.get(oB + j);
-                        sh += P.get(oB + GH + j);
-                    }
-                    gx[j] = sx;
-                    gh[j] = sh;
-                }
-                int go = rs + t * GH, eo = rs + T * GH + t * H;
+        for (int d = 0; d < D; d++) {
+            int dOff = spec.directionOffset(d);
+            int oW = dOff + spec.offsetW(), oR = dOff + spec.offsetR(), oB = dOff + spec.offsetBias();
+            for (int b = 0; b < batch; b++) {
+                int len = lengths == null ? T : lengths[b];
+                int rs = b * perSample + d * one;             // reserve: gates (T, GH), then extra (T, H)
+                int so = (d * batch + b) * H;                 // this sample's and direction's states
                 for (int u = 0; u < H; u++) {
-                    double hPrev = h[u];
-                    if (spec.cell() == RnnSpec.Cell.LSTM) {
-                        double i = sigmoid(gx[u] + gh[u]);
-                        double f = sigmoid(gx[H + u] + gh[H + u]);
-                        double g = activate(act, gx[2 * H + u] + gh[2 * H + u]);
-                        double o = sigmoid(gx[3 * H + u] + gh[3 * H + u]);
-                        double cNew = f * c[u] + i * g;
-                        S.set(go + u, i);
-                        S.set(go + H + u, f);
-                        S.set(go + 2 * H + u, g);
-                        S.set(go + 3 * H + u, o);
-                        S.set(eo + u, cNew);
-                        Y.set(yo + u, o * activate(act, cNew));
-                    } else {
-                        double r = sigmoid(gx[u] + gh[u]);
-                        double z = sigmoid(gx[H + u] + gh[H + u]);
-                        double n = activate(act, gx[2 * H + u] + r * gh[2 * H + u]);
-                        S.set(go + u, r);
-                        S.set(go + H + u, z);
-                        S.set(go + 2 * H + u, n);
-                        S.set(eo + u, gh[2 * H + u]);
-                        Y.set(yo + u, (1 - z) * n + z * hPrev);
+                    h[u] = HX == null ? 0 : HX.get(so + u);
+                    c[u] = CX == null ? 0 : CX.get(so + u);
+                }
+                for (int s = 0; s < len; s++) {
+                    int t = d == 0 ? s : len - 1 - s;
+                    int xo = (b * T + t) * F, yo = (b * T + t) * OH + d * H;
+                    for (int j = 0; j < GH; j++) {
+                        double sx = 0, sh = 0;
+                        for (int k = 0; k < F; k++) sx += P.get(oW + j * F + k) * X.get(xo + k);
+                        for (int k = 0; k < H; k++) sh += P.get(oR + j * H + k) * h[k];
+                        if (spec.cell() == RnnSpec.Cell.LSTM) {
+                            sx += P.get(oB + j);
+                        } else {
+                            sx += P.get(oB + j);
+                            sh += P.get(oB + GH + j);
+                        }
+                        gx[j] = sx;
+                        gh[j] = sh;
+                    }
+                    int go = rs + t * GH, eo = rs + T * GH + t * H;
+                    for (int u = 0; u < H; u++) {
+                        double hPrev = h[u];
+                        if (spec.cell() == RnnSpec.Cell.LSTM) {
+                            double i = sigmoid(gx[u] + gh[u]);
+                            double f = sigmoid(gx[H + u] + gh[H + u]);
+                            double g = activate(act, gx[2 * H + u] + gh[2 * H + u]);
+                            double o = sigmoid(gx[3 * H + u] + gh[3 * H + u]);
+                            double cNew = f * c[u] + i * g;
+                            S.set(go + u, i);
+                            S.set(go + H + u, f);
+                            S.set(go + 2 * H + u, g);
+                            S.set(go + 3 * H + u, o);
+                            S.set(eo + u, cNew);
+                            Y.set(yo + u, o * activate(act, cNew));
+                        } else {
+                            double r = sigmoid(gx[u] + gh[u]);
+                            double z = sigmoid(gx[H + u] + gh[H + u]);
+                            double n = activate(act, gx[2 * H + u] + r * gh[2 * H + u]);
+                            S.set(go + u, r);
+                            S.set(go + H + u, z);
+                            S.set(go + 2 * H + u, n);
+                            S.set(eo + u, gh[2 * H + u]);
+                            Y.set(yo + u, (1 - z) * n + z * hPrev);
+                        }
+                    }
+                    for (int u = 0; u < H; u++) {
+                        h[u] = Y.get(yo + u);
+                        if (spec.cell() == RnnSpec.Cell.LSTM) c[u] = S.get(eo + u);
                     }
                 }
-                for (int u = 0; u < H; u++) {
-                    h[u] = Y.get(yo + u);
-                    if (spec.cell() == RnnSpec.Cell.LSTM) c[u] = S.get(eo + u);
+                for (int t = len; t < T; t++) {               // padding: y = 0
+                    for (int u = 0; u < H; u++) Y.set((b * T + t) * OH + d * H + u, 0);
                 }
-            }
-            for (int u = 0; u < H; u++) {
-                if (HY != null) HY.set(b * H + u, h[u]);
-                if (CY != null) CY.set(b * H + u, c[u]);
+                for (int u = 0; u < H; u++) {
+                    if (HY != null) HY.set(so + u, h[u]);
+                    if (CY != null) CY.set(so + u, c[u]);
+                }
             }
         }
     }
 
     @Override
-    public void rnnBackward(RnnSpec spec, int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor params,
-                            Tensor y, Tensor reserve, Tensor dy, Tensor dhy, Tensor dcy,
+    public void rnnBackward(RnnSpec spec, int batch, int steps, int[] lengths, Tensor x, Tensor hx, Tensor cx,
+                            Tensor params, Tensor y, Tensor reserve, Tensor dy, Tensor dhy, Tensor dcy,
                             Tensor dx, Tensor dhx, Tensor dcx, Tensor dParams) {
         if (spec.layers() > 1) {
-            RnnStack.backward(this, spec, batch, steps, x, hx, cx, params, y, reserve, dy, dhy, dcy, dx, dhx, dcx, dParams);
+            RnnStack.backward(this, spec, batch, steps, lengths, x, hx, cx, params, y, reserve, dy, dhy, dcy, dx, dhx,
+                    dcx, dParams);
             return;
         }
         spec.checkCellStates("rnnBackward", "cx", cx, "dcy", dcy, "dcx", dcx);
+        RnnSpec.checkLengths("rnnBackward", batch, steps, lengths);
         DoubleTensor X = doubleTensor(x), P = doubleTensor(params), Y = doubleTensor(y), S = doubleTensor(reserve), DY = doubleTensor(dy);
         DoubleTensor DX = dx == null ? null : doubleTensor(dx), DP = doubleTensor(dParams);
-        int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), T = steps;
-        DoubleTensor HX = state(hx, batch, H, "rnnBackward hx"), CX = state(cx, batch, H, "rnnBackward cx");
-        DoubleTensor DHY = state(dhy, batch, H, "rnnBackward dhy"), DCY = state(dcy, batch, H, "rnnBackward dcy");
-        DoubleTensor DHX = state(dhx, batch, H, "rnnBackward dhx"), DCX = state(dcx, batch, H, "rnnBackward dcx");
-        int oW = spec.offsetW(), oR = spec.offsetR(), oB = spec.offsetBias();
+        int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), T = steps, D = spec.directions(), OH = D * H;
+        DoubleTensor HX = state(hx, D * batch, H, "rnnBackward hx"), CX = state(cx, D * batch, H, "rnnBackward cx");
+        DoubleTensor DHY = state(dhy, D * batch, H, "rnnBackward dhy"), DCY = state(dcy, D * batch, H, "rnnBackward dcy");
+        DoubleTensor DHX = state(dhx, D * batch, H, "rnnBackward dhx"), DCX = state(dcx, D * batch, H, "rnnBackward dcx");
         Activation act = spec.activation();
         boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
-        int perSample = spec.reservePerSample(T);
+        int perSample = spec.reservePerSample(T), one = T * (GH + H);
         double[] dgx = new double[GH], dgh = new double[GH];   // pre-activation gate gradients
         double[] dhNext = new double[H], dcNext = new double[H];
         double[] hPrevs = new double[H];
-        for (int b = 0; b < batch; b++) {
-            int rs = b * perSample;
-            for (int u = 0; u < H; u++) {                  // the gradient into the last h is dy[:, T-1] + dhy
-                dhNext[u] = DHY == null ? 0 : DHY.get(b * H + u);
-                dcNext[u] = DCY == null ? 0 : DCY.get(b * H + u);
-            }
-            for (int t = T - 1; t >= 0; t--) {
-                int xo = (b * T + t) * F, yo = (b * T + t) * H, yPrev = yo - H;
-                int go = rs + t * GH, eo = rs + T * GH + t * H;
-                for (int u = 0; u < H; u++) {               // h(t-1): y of the step before, or hx
-                    hPrevs[u] = t > 0 ? Y.get(yPrev + u) : HX == null ? 0 : HX.get(b * H + u);
+        if (DX != null) {                                     // dx sums the directions; 0 past each length
+            for (int i = 0; i < batch * T * F; i++) DX.set(i, 0);
+        }
+        for (int d = 0; d < D; d++) {
+            int dOff = spec.directionOffset(d);
+            int oW = dOff + spec.offsetW(), oR = dOff + spec.offsetR(), oB = dOff + spec.offsetBias();
+            for (int b = 0; b < batch; b++) {
+                int len = lengths == null ? T : lengths[b];
+                int rs = b * perSample + d * one, so = (d * batch + b) * H;
+                for (int u = 0; u < H; u++) {              // the gradient into the last h is dy[:, last] + dhy
+                    dhNext[u] = DHY == null ? 0 : DHY.get(so + u);
+                    dcNext[u] = DCY == null ? 0 : DCY.get(so + u);
                 }
-                for (int u = 0; u < H; u++) {
-                    double dh = DY.get(yo + u) + dhNext[u];
-                    double hPrev = hPrevs[u];
-                    if (lstm) {
-                        double i = S.get(go + u), f = S.get(go + H + u);
-                        double g = S.get(go + 2 * H + u), o = S.get(go + 3 * H + u);
-                        double c = S.get(eo + u);
-                        double cPrev = t > 0 ? S.get(eo - H + u) : CX == null ? 0 : CX.get(b * H + u);
-                        double ac = activate(act, c);
-                        double dOut = dh * ac;
-                        double dc = dcNext[u] + dh * o * derivative(act, ac);
-                        dcNext[u] = dc * f;
-                        dgx[u] = dc * g * i * (1 - i);
-                        dgx[H + u] = dc * cPrev * f * (1 - f);
-                        dgx[2 * H + u] = dc * i * derivative(act, g);
-                        dgx[3 * H + u] = dOut * o * (1 - o);
-                    } else {
-                        double r = S.get(go + u), z = S.get(go + H + u), n = S.get(go + 2 * H + u);
-                        double ghn = S.get(eo + u);
-                        double dan = dh * (1 - z) * derivative(act, n);
-                        double daz = dh * (hPrev - n) * z * (1 - z);
-                        double dar = dan * ghn * r * (1 - r);
-                        dgx[u] = dar;
-                        dgx[H + u] = daz;
-                        dgx[2 * H + u] = dan;
-                        dgh[u] = dar;
-                        dgh[H + u] = daz;
-                        dgh[2 * H + u] = dan * r;
-                        dhNext[u] = dh * z;                    // direct path; R-path added below
+                for (int s = len - 1; s >= 0; s--) {
+                    // time t of processing step s, and tp the time processed before it (-1: the initial state)
+                    int t = d == 0 ? s : len - 1 - s, tp = s == 0 ? -1 : d == 0 ? t - 1 : t + 1;
+                    int xo = (b * T + t) * F, yo = (b * T + t) * OH + d * H;
+                    int go = rs + t * GH, eo = rs + T * GH + t * H;
+                    for (int u = 0; u < H; u++) {           // h(t-1): y of the step before, or hx
+                        hPrevs[u] = tp >= 0 ? Y.get((b * T + tp) * OH + d * H + u) : HX == null ? 0 : HX.get(so + u);
+                    }
+                    for (int u = 0; u < H; u++) {
+                        double dh = DY.get(yo + u) + dhNext[u];
+                        double hPrev = hPrevs[u];
+                        if (lstm) {
+                            double i = S.get(go + u), f = S.get(go + H + u);
+                            double g = S.get(go + 2 * H + u), o = S.get(go + 3 * H + u);
+                            double c = S.get(eo + u);
+                            double cPrev = tp >= 0 ? S.get(rs + T * GH + tp * H + u) : CX == null ? 0 : CX.get(so + u);
+                            double ac = activate(act, c);
+                            double dOut = dh * ac;
+                            double dc = dcNext[u] + dh * o * derivative(act, ac);
+                            dcNext[u] = dc * f;
+                            dgx[u] = dc * g * i * (1 - i);
+                            dgx[H + u] = dc * cPrev * f * (1 - f);
+                            dgx[2 * H + u] = dc * i * derivative(act, g);
+                            dgx[3 * H + u] = dOut * o * (1 - o);
+                        } else {
+                            double r = S.get(go + u), z = S.get(go + H + u), n = S.get(go + 2 * H + u);
+                            double ghn = S.get(eo + u);
+                            double dan = dh * (1 - z) * derivative(act, n);
+                            double daz = dh * (hPrev - n) * z * (1 - z);
+                            double dar = dan * ghn * r * (1 - r);
+                            dgx[u] = dar;
+                            dgx[H + u] = daz;
+                            dgx[2 * H + u] = dan;
+                            dgh[u] = dar;
+                            dgh[H + u] = daz;
+                            dgh[2 * H + u] = dan * r;
+                            dhNext[u] = dh * z;                    // direct path; R-path added below
+                        }
+                    }
+                    double[] dRec = lstm ? dgx : dgh;               // LSTM: one gate gradient for both products
+                    for (int j = 0; j < GH; j++) {
+                        for (int k = 0; k < F; k++) add(DP, oW + j * F + k, dgx[j] * X.get(xo + k));
+                        for (int k = 0; k < H; k++) add(DP, oR + j * H + k, dRec[j] * hPrevs[k]);
+                        add(DP, oB + j, dgx[j]);
+                        if (!lstm) add(DP, oB + GH + j, dgh[j]);
+                    }
+                    if (DX != null) {
+                        for (int k = 0; k < F; k++) {
+                            double sum = 0;
+                            for (int j = 0; j < GH; j++) sum += dgx[j] * P.get(oW + j * F + k);
+                            add(DX, xo + k, sum);
+                        }
+                    }
+                    for (int k = 0; k < H; k++) {
+                        double sum = 0;
+                        for (int j = 0; j < GH; j++) sum += dRec[j] * P.get(oR + j * H + k);
+                        dhNext[k] = lstm ? sum : dhNext[k] + sum;
                     }
                 }
-                double[] dRec = lstm ? dgx : dgh;               // LSTM: one gate gradient for both products
-                for (int j = 0; j < GH; j++) {
-                    for (int k = 0; k < F; k++) add(DP, oW + j * F + k, dgx[j] * X.get(xo + k));
-                    for (int k = 0; k < H; k++) add(DP, oR + j * H + k, dRec[j] * hPrevs[k]);
-                    add(DP, oB + j, dgx[j]);
-                    if (!lstm) add(DP, oB + GH + j, dgh[j]);
+                for (int u = 0; u < H; u++) {              // after the first step: the gradients into hx and cx
+                    if (DHX != null) DHX.set(so + u, dhNext[u]);
+                    if (DCX != null) DCX.set(so + u, dcNext[u]);
                 }
-                if (DX != null) {
-                    for (int k = 0; k < F; k++) {
-                        double s = 0;
-                        for (int j = 0; j < GH; j++) s += dgx[j] * P.get(oW + j * F + k);
-                        DX.set(xo + k, s);
-                    }
-                }
-                for (int k = 0; k < H; k++) {
-                    double s = 0;
-                    for (int j = 0; j < GH; j++) s += dRec[j] * P.get(oR + j * H + k);
-                    dhNext[k] = lstm ? s : dhNext[k] + s;
-                }
-            }
-            for (int u = 0; u < H; u++) {                  // after step 0: the gradients into hx and cx
-                if (DHX != null) DHX.set(b * H + u, dhNext[u]);
-                if (DCX != null) DCX.set(b * H + u, dcNext[u]);
             }
         }
     }

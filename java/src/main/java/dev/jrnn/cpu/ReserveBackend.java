@@ -30,30 +30,44 @@ abstract class ReserveBackend implements Backend {
      * One layer or stack forward in the positional form: {@code reserve}
      * {@code (B, reservePerSample(T))} receives what backward needs, or is {@code null} for
      * inference; the states are {@link RnnState}'s fields, each {@code null} for zeros (inputs) or
-     * to skip (outputs). Public for the CPU backends' own tests and benchmarks, which drive the
-     * reserve directly.
+     * to skip (outputs); {@code lengths} holds B lengths in [1, T], or is {@code null} for all T
+     * (checked by {@link RnnSpec#checkLengths}). Public for the CPU backends' own tests and
+     * benchmarks, which drive the reserve directly.
      */
-    public abstract void rnnForward(RnnSpec spec, int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor params,
-                                    Tensor y, Tensor hy, Tensor cy, Tensor reserve);
+    public abstract void rnnForward(RnnSpec spec, int batch, int steps, int[] lengths, Tensor x, Tensor hx, Tensor cx,
+                                    Tensor params, Tensor y, Tensor hy, Tensor cy, Tensor reserve);
 
     /**
-     * The backward pass of the positional {@link #rnnForward(RnnSpec, int, int, Tensor, Tensor, Tensor, Tensor,
-     * Tensor, Tensor, Tensor, Tensor) rnnForward} with the same {@code x}, states, {@code params},
-     * {@code y} and {@code reserve}.
+     * The backward pass of the positional {@link #rnnForward(RnnSpec, int, int, int[], Tensor, Tensor, Tensor,
+     * Tensor, Tensor, Tensor, Tensor, Tensor) rnnForward} with the same lengths, {@code x}, states,
+     * {@code params}, {@code y} and {@code reserve}.
      */
-    public abstract void rnnBackward(RnnSpec spec, int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor params,
-                                     Tensor y, Tensor reserve, Tensor dy, Tensor dhy, Tensor dcy,
+    public abstract void rnnBackward(RnnSpec spec, int batch, int steps, int[] lengths, Tensor x, Tensor hx, Tensor cx,
+                                     Tensor params, Tensor y, Tensor reserve, Tensor dy, Tensor dhy, Tensor dcy,
                                      Tensor dx, Tensor dhx, Tensor dcx, Tensor dParams);
+
+    /** The positional forward of full-length sequences: for the CPU backends' tests and benchmarks. */
+    public final void rnnForward(RnnSpec spec, int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor params,
+                                 Tensor y, Tensor hy, Tensor cy, Tensor reserve) {
+        rnnForward(spec, batch, steps, null, x, hx, cx, params, y, hy, cy, reserve);
+    }
+
+    /** The positional backward of full-length sequences: for the CPU backends' tests and benchmarks. */
+    public final void rnnBackward(RnnSpec spec, int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor params,
+                                  Tensor y, Tensor reserve, Tensor dy, Tensor dhy, Tensor dcy,
+                                  Tensor dx, Tensor dhx, Tensor dcx, Tensor dParams) {
+        rnnBackward(spec, batch, steps, null, x, hx, cx, params, y, reserve, dy, dhy, dcy, dx, dhx, dcx, dParams);
+    }
 
     /** The positional forward from zero states without final states: for the CPU backends' tests and benchmarks. */
     public final void rnnForward(RnnSpec spec, int batch, int steps, Tensor x, Tensor params, Tensor y, Tensor reserve) {
-        rnnForward(spec, batch, steps, x, null, null, params, y, null, null, reserve);
+        rnnForward(spec, batch, steps, null, x, null, null, params, y, null, null, reserve);
     }
 
     /** The positional backward without state gradients: for the CPU backends' tests and benchmarks. */
     public final void rnnBackward(RnnSpec spec, int batch, int steps, Tensor x, Tensor params, Tensor y, Tensor reserve,
                                   Tensor dy, Tensor dx, Tensor dParams) {
-        rnnBackward(spec, batch, steps, x, null, null, params, y, reserve, dy, null, null, dx, null, null, dParams);
+        rnnBackward(spec, batch, steps, null, x, null, null, params, y, reserve, dy, null, null, dx, null, null, dParams);
     }
 
     @Override
@@ -61,15 +75,14 @@ abstract class ReserveBackend implements Backend {
                                      Tensor params, Tensor y, RnnState last) {
         RnnState in = RnnState.orNone(initial), out = RnnState.orNone(last);
         spec.checkForward("rnnForward", batch, steps, lengths, x, in, params, y, out);
-        requireSupported("rnnForward", spec, steps, lengths);
         Tensor reserve = takeReserve(Math.multiplyExact(batch, spec.reservePerSample(steps)));
         try {
-            rnnForward(spec, batch, steps, x, in.h(), in.c(), params, y, out.h(), out.c(), reserve);
+            rnnForward(spec, batch, steps, lengths, x, in.h(), in.c(), params, y, out.h(), out.c(), reserve);
         } catch (RuntimeException | Error e) {
             giveBack(reserve);
             throw e;
         }
-        return new Trace(spec, batch, steps, x, in, params, y, reserve);
+        return new Trace(spec, batch, steps, lengths, x, in, params, y, reserve);
     }
 
     @Override
@@ -77,8 +90,7 @@ abstract class ReserveBackend implements Backend {
                                Tensor params, Tensor y, RnnState last) {
         RnnState in = RnnState.orNone(initial), out = RnnState.orNone(last);
         spec.checkForward("rnnInfer", batch, steps, lengths, x, in, params, y, out);
-        requireSupported("rnnInfer", spec, steps, lengths);
-        rnnForward(spec, batch, steps, x, in.h(), in.c(), params, y, out.h(), out.c(), null);
+        rnnForward(spec, batch, steps, lengths, x, in.h(), in.c(), params, y, out.h(), out.c(), null);
     }
 
     @Override
@@ -90,16 +102,8 @@ abstract class ReserveBackend implements Backend {
         t.requireOpen();
         RnnState dOut = RnnState.orNone(dLast), dIn = RnnState.orNone(dInitial);
         t.spec().checkBackward("rnnBackward", t.batch(), t.steps(), dy, dOut, dx, dIn, dParams);
-        rnnBackward(t.spec(), t.batch(), t.steps(), t.x, t.initial.h(), t.initial.c(), t.params, t.y, t.reserve,
+        rnnBackward(t.spec(), t.batch(), t.steps(), t.lengthsOrNull(), t.x, t.initial.h(), t.initial.c(), t.params, t.y, t.reserve,
                 dy, dOut.h(), dOut.c(), dx, dIn.h(), dIn.c(), dParams);
-    }
-
-    // TODO(issue 16): the CPU kernels take lengths and the reverse direction; until then both are refused
-    private void requireSupported(String op, RnnSpec spec, int steps, int[] lengths) {
-        if (spec.bidirectional() || !RnnSpec.fullLength(lengths, steps)) {
-            throw new UnsupportedOperationException(op + ": the " + name()
-                    + " backend does not yet run bidirectional layers or sequences of their own lengths");
-        }
     }
 
     /** A reserve of exactly {@code size} floats: a closed trace's, or a new one. */
@@ -125,13 +129,19 @@ abstract class ReserveBackend implements Backend {
         final RnnState initial;
         final Tensor reserve;
 
-        Trace(RnnSpec spec, int batch, int steps, Tensor x, RnnState initial, Tensor params, Tensor y, Tensor reserve) {
-            super(spec, batch, steps);
+        Trace(RnnSpec spec, int batch, int steps, int[] lengths, Tensor x, RnnState initial, Tensor params, Tensor y,
+              Tensor reserve) {
+            super(spec, batch, steps, lengths);
             this.x = x;
             this.initial = initial;
             this.params = params;
             this.y = y;
             this.reserve = reserve;
+        }
+
+        /** The lengths without a copy, {@code null} for full length. */
+        int[] lengthsOrNull() {
+            return lengthsView();
         }
 
         ReserveBackend owner() {

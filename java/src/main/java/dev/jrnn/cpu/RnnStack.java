@@ -7,22 +7,26 @@ import dev.jrnn.backend.Tensor;
 /**
  * A stack of recurrent layers ({@link RnnSpec#layers()} above 1) run as one layer after another
  * through a backend's one-layer ops: what the CPU backends do, where cuDNN runs the stack in one
- * call. Every number is the one separate one-layer calls give, in the same order.
+ * call. Every number is the one separate one-layer calls give, in the same order. A bidirectional
+ * stack runs each layer's two directions in its one-layer call; the layer above reads the
+ * {@code (B, T, 2H)} concatenation.
  *
  * <p>The reserve of batch B is laid out as the layers' reserves ({@code B * reservePerSample(T)} of
- * one layer each, bottom first), then the output sequences of layers 0 to L-2 ({@code B*T*H}
- * each), then one or two {@code B*T*H} gradient sequences that backward hands down.
+ * one layer each, bottom first), then the output sequences of layers 0 to L-2
+ * ({@code B*T*directions*H} each), then one or two such gradient sequences that backward hands
+ * down. States are {@code (layers * directions, B, H)}: layer {@code l}'s {@code directions}
+ * blocks of {@code (B, H)} start at {@code l * directions * B * H}.
  */
 final class RnnStack {
     private RnnStack() {}
 
-    static void forward(ReserveBackend be, RnnSpec spec, int batch, int steps, Tensor x, Tensor hx, Tensor cx,
-                        Tensor params, Tensor y, Tensor hy, Tensor cy, Tensor reserve) {
+    static void forward(ReserveBackend be, RnnSpec spec, int batch, int steps, int[] lengths, Tensor x, Tensor hx,
+                        Tensor cx, Tensor params, Tensor y, Tensor hy, Tensor cy, Tensor reserve) {
         spec.checkCellStates("rnnForward", "cx", cx, "cy", cy);
-        int L = spec.layers(), seq = batch * steps * spec.units(), state = batch * spec.units();
+        int L = spec.layers(), seq = batch * steps * spec.outputSize(), state = spec.directions() * batch * spec.units();
         check(params, spec.paramCount(), "rnnForward params of " + spec);
         for (Object[] s : new Object[][] {{hx, "hx"}, {cx, "cx"}, {hy, "hy"}, {cy, "cy"}}) {
-            if (s[0] != null) check((Tensor) s[0], L * state, "rnnForward " + s[1] + " (layers, B, H)");
+            if (s[0] != null) check((Tensor) s[0], L * state, "rnnForward " + s[1] + " " + stateShape(spec));
         }
         if (reserve != null) check(reserve, batch * spec.reservePerSample(steps), "rnnForward reserve (B, reservePerSample(T))");
         // NB: without a reserve (inference) the layers' outputs go to two buffers in turn
@@ -32,7 +36,7 @@ final class RnnStack {
             for (int l = 0; l < L; l++) {
                 RnnSpec s = spec.layer(l);
                 Tensor out = l == L - 1 ? y : reserve != null ? output(spec, batch, steps, reserve, l) : temp[l % 2];
-                be.rnnForward(s, batch, steps, in, slice(hx, l, state), slice(cx, l, state),
+                be.rnnForward(s, batch, steps, lengths, in, slice(hx, l, state), slice(cx, l, state),
                         params.slice(spec.layerOffset(l), s.paramCount()), out, slice(hy, l, state),
                         slice(cy, l, state), reserve == null ? null : layerReserve(spec, batch, steps, reserve, l));
                 in = out;
@@ -42,16 +46,16 @@ final class RnnStack {
         }
     }
 
-    static void backward(ReserveBackend be, RnnSpec spec, int batch, int steps, Tensor x, Tensor hx, Tensor cx,
-                         Tensor params, Tensor y, Tensor reserve, Tensor dy, Tensor dhy, Tensor dcy,
+    static void backward(ReserveBackend be, RnnSpec spec, int batch, int steps, int[] lengths, Tensor x, Tensor hx,
+                         Tensor cx, Tensor params, Tensor y, Tensor reserve, Tensor dy, Tensor dhy, Tensor dcy,
                          Tensor dx, Tensor dhx, Tensor dcx, Tensor dParams) {
         spec.checkCellStates("rnnBackward", "cx", cx, "dcy", dcy, "dcx", dcx);
-        int L = spec.layers(), state = batch * spec.units();
+        int L = spec.layers(), state = spec.directions() * batch * spec.units();
         check(params, spec.paramCount(), "rnnBackward params of " + spec);
         check(dParams, spec.paramCount(), "rnnBackward dParams of " + spec);
         check(reserve, batch * spec.reservePerSample(steps), "rnnBackward reserve (B, reservePerSample(T))");
         for (Object[] s : new Object[][] {{hx, "hx"}, {cx, "cx"}, {dhy, "dhy"}, {dcy, "dcy"}, {dhx, "dhx"}, {dcx, "dcx"}}) {
-            if (s[0] != null) check((Tensor) s[0], L * state, "rnnBackward " + s[1] + " (layers, B, H)");
+            if (s[0] != null) check((Tensor) s[0], L * state, "rnnBackward " + s[1] + " " + stateShape(spec));
         }
         Tensor dOut = dy;
         for (int l = L - 1; l >= 0; l--) {
@@ -59,7 +63,7 @@ final class RnnStack {
             Tensor in = l == 0 ? x : output(spec, batch, steps, reserve, l - 1);
             Tensor out = l == L - 1 ? y : output(spec, batch, steps, reserve, l);
             Tensor dIn = l == 0 ? dx : gradient(spec, batch, steps, reserve, (L - 1 - l) % 2);
-            be.rnnBackward(s, batch, steps, in, slice(hx, l, state), slice(cx, l, state),
+            be.rnnBackward(s, batch, steps, lengths, in, slice(hx, l, state), slice(cx, l, state),
                     params.slice(spec.layerOffset(l), s.paramCount()), out, layerReserve(spec, batch, steps, reserve, l),
                     dOut, slice(dhy, l, state), slice(dcy, l, state), dIn, slice(dhx, l, state), slice(dcx, l, state),
                     dParams.slice(spec.layerOffset(l), s.paramCount()));
@@ -67,6 +71,11 @@ final class RnnStack {
         }
     }
 
+    private static String stateShape(RnnSpec spec) {
+        return spec.bidirectional() ? "(layers * 2, B, H)" : "(layers, B, H)";
+    }
+
+    /** Layer {@code layer}'s states, {@code state = directions * B * H} floats, or null. */
     private static Tensor slice(Tensor t, int layer, int state) {
         return t == null ? null : t.slice(layer * state, state);
     }
@@ -76,8 +85,9 @@ final class RnnStack {
         return reserve.slice(l * one, one);
     }
 
+    /** Layer l's output sequence (B, T, directions * H) in the reserve. */
     private static Tensor output(RnnSpec spec, int batch, int steps, Tensor reserve, int l) {
-        int one = batch * spec.layer(0).reservePerSample(steps), seq = batch * steps * spec.units();
+        int one = batch * spec.layer(0).reservePerSample(steps), seq = batch * steps * spec.outputSize();
         return reserve.slice(spec.layers() * one + l * seq, seq);
     }
 

@@ -86,6 +86,13 @@ public final class VectorBackend extends ReserveBackend {
         float[] ac = new float[0];      // (ROW_BLOCK, H) LSTM: act(c(t)) of the rows at hand
         float[] lhs = new float[0];     // (F+1+H+1, Bc*T) [X^T; 1; H(t-1)^T; 1], columns in (Bc, T) order
         float[] part = new float[0];    // (F+1+H+1, G*H) [dW^T; db_x; dR^T; db_rec] of the chunk
+        // the packed path (lengths, reverse direction); K = the chunk's sum of lengths, rows time-major
+        float[] hp = new float[0];      // (K, H) packed h(t) (forward) or h(t-1) (backward) of every active step
+        float[] hx = new float[0];      // (Bc, H) the chunk's initial h, in the chunk's row order
+        float[] cx = new float[0];      // (Bc, H) the chunk's initial c, in the chunk's row order
+        float[] xp = new float[0];      // (K, F) packed x; backward
+        float[] dyp = new float[0];     // (K, H) packed dy; backward
+        float[] dxp = new float[0];     // (K, F) packed dx; backward
     }
 
     /** {@code Runtime.availableProcessors()} threads, vectorised unless {@code -Djrnn.cpu.vector=false}. */
@@ -312,13 +319,18 @@ public final class VectorBackend extends ReserveBackend {
     }
 
     @Override
-    public void rnnForward(RnnSpec spec, int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor params,
-                           Tensor y, Tensor hy, Tensor cy, Tensor reserve) {
+    public void rnnForward(RnnSpec spec, int batch, int steps, int[] lengths, Tensor x, Tensor hx, Tensor cx,
+                           Tensor params, Tensor y, Tensor hy, Tensor cy, Tensor reserve) {
         if (spec.layers() > 1) {
-            RnnStack.forward(this, spec, batch, steps, x, hx, cx, params, y, hy, cy, reserve);
+            RnnStack.forward(this, spec, batch, steps, lengths, x, hx, cx, params, y, hy, cy, reserve);
             return;
         }
         spec.checkCellStates("rnnForward", "cx", cx, "cy", cy);
+        RnnSpec.checkLengths("rnnForward", batch, steps, lengths);
+        if (spec.bidirectional() || !RnnSpec.fullLength(lengths, steps)) {
+            packedForward(spec, batch, steps, lengths, x, hx, cx, params, y, hy, cy, reserve);
+            return;
+        }
         int F = spec.inputSize(), H = spec.units(), T = steps;
         FloatTensor X = floatTensorOfSize(x, batch * T * F, "rnnForward x (B, T, F)");
         FloatTensor P = floatTensorOfSize(params, spec.paramCount(), "rnnForward params of " + spec);
@@ -344,14 +356,20 @@ public final class VectorBackend extends ReserveBackend {
     }
 
     @Override
-    public void rnnBackward(RnnSpec spec, int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor params,
-                            Tensor y, Tensor reserve, Tensor dy, Tensor dhy, Tensor dcy,
+    public void rnnBackward(RnnSpec spec, int batch, int steps, int[] lengths, Tensor x, Tensor hx, Tensor cx,
+                            Tensor params, Tensor y, Tensor reserve, Tensor dy, Tensor dhy, Tensor dcy,
                             Tensor dx, Tensor dhx, Tensor dcx, Tensor dParams) {
         if (spec.layers() > 1) {
-            RnnStack.backward(this, spec, batch, steps, x, hx, cx, params, y, reserve, dy, dhy, dcy, dx, dhx, dcx, dParams);
+            RnnStack.backward(this, spec, batch, steps, lengths, x, hx, cx, params, y, reserve, dy, dhy, dcy, dx, dhx,
+                    dcx, dParams);
             return;
         }
         spec.checkCellStates("rnnBackward", "cx", cx, "dcy", dcy, "dcx", dcx);
+        RnnSpec.checkLengths("rnnBackward", batch, steps, lengths);
+        if (spec.bidirectional() || !RnnSpec.fullLength(lengths, steps)) {
+            packedBackward(spec, batch, steps, lengths, x, hx, cx, params, y, reserve, dy, dhy, dcy, dx, dhx, dcx, dParams);
+            return;
+        }
         int F = spec.inputSize(), H = spec.units(), T = steps;
         FloatTensor X = floatTensorOfSize(x, batch * T * F, "rnnBackward x (B, T, F)");
         FloatTensor P = floatTensorOfSize(params, spec.paramCount(), "rnnBackward params of " + spec);
@@ -373,6 +391,318 @@ public final class VectorBackend extends ReserveBackend {
         run(tasks, task -> backwardChunk(spec, T, chunkStart(batch, tasks, task), chunkStart(batch, tasks, task + 1),
                 X, HX, CX, P, Y, R, DY, DHY, DCY, DX, DHX, DCX, workspaces[task]));
         reduceGradients(spec, tasks, DP);
+    }
+
+    // ---- the packed path: per-sample lengths and the reverse direction ------------------------
+
+    /**
+     * How the packed path deals the batch to its tasks. The rows are sorted by length, longest
+     * first (ties in batch order), and dealt round-robin, so every task gets a like share of the
+     * work and its own rows stay sorted: at processing step s the active rows, those longer than
+     * s, are a prefix of {@code active[task][s]} rows. Each task's data is packed time-major: step
+     * s of its row r at packed row {@code offset[task][s] + r}, {@code K = offset[task][T]} (its
+     * sum of lengths) rows in all, so every per-step block is contiguous and a batch costs its real
+     * lengths, not its padding.
+     */
+    private record Packing(int tasks, int[][] rows, int[][] lens, int[][] active, int[][] offset, int[] first) {
+        static Packing of(int batch, int steps, int[] lengths, int threads) {
+            int tasks = Math.min(threads, batch);
+            int[] count = new int[steps + 2];                 // counting sort, longest first, stable
+            for (int b = 0; b < batch; b++) count[len(lengths, steps, b)]++;
+            int[] start = new int[steps + 2];
+            for (int l = steps, at = 0; l >= 1; l--) {
+                start[l] = at;
+                at += count[l];
+            }
+            int[] order = new int[batch];
+            for (int b = 0; b < batch; b++) order[start[len(lengths, steps, b)]++] = b;
+            int[][] rows = new int[tasks][], lens = new int[tasks][], active = new int[tasks][], offset = new int[tasks][];
+            int[] first = new int[tasks];
+            for (int task = 0, at = 0; task < tasks; task++) {
+                int n = (batch - task + tasks - 1) / tasks;
+                first[task] = at;
+                at += n;
+                rows[task] = new int[n];
+                lens[task] = new int[n];
+                active[task] = new int[steps];
+                offset[task] = new int[steps + 1];
+                for (int r = 0; r < n; r++) {
+                    int b = order[task + r * tasks];
+                    rows[task][r] = b;
+                    lens[task][r] = len(lengths, steps, b);
+                    for (int s = 0; s < lens[task][r]; s++) active[task][s]++;
+                }
+                for (int s = 0; s < steps; s++) offset[task][s + 1] = offset[task][s] + active[task][s];
+            }
+            return new Packing(tasks, rows, lens, active, offset, first);
+        }
+
+        private static int len(int[] lengths, int steps, int b) {
+            return lengths == null ? steps : lengths[b];
+        }
+    }
+
+    /** The time of processing step s of a sequence of length len: s forward, len-1-s in reverse. */
+    private static int time(int direction, int len, int s) {
+        return direction == 0 ? s : len - 1 - s;
+    }
+
+    /** A direction's (B, H) states of the (directions, B, H) tensor t, or null. */
+    private static FloatTensor direction(FloatTensor t, int d, int batch, int H) {
+        return t == null ? null : t.slice(d * batch * H, batch * H);
+    }
+
+    /**
+     * Forward with per-sample lengths and/or both directions: each direction in turn, over the
+     * {@link Packing} of the batch, with the same GEMM and gate kernels as the fixed-length path.
+     * The reverse direction processes each sequence from its last valid step down to step 0.
+     * Reserve: direction d's {@code (B, T*(G*H+H))} block at {@code d * B * T*(G*H+H)}, task
+     * {@code c}'s share from row {@code first[c]}, packed time-major ({@link #packedForwardChunk}).
+     */
+    private void packedForward(RnnSpec spec, int batch, int steps, int[] lengths, Tensor x, Tensor hx, Tensor cx,
+                               Tensor params, Tensor y, Tensor hy, Tensor cy, Tensor reserve) {
+        int F = spec.inputSize(), H = spec.units(), T = steps, D = spec.directions();
+        RnnSpec one = spec.unidirectional();
+        int perDir = T * (one.gateWidth() + H);
+        FloatTensor X = floatTensorOfSize(x, batch * T * F, "rnnForward x (B, T, F)");
+        FloatTensor P = floatTensorOfSize(params, spec.paramCount(), "rnnForward params of " + spec);
+        FloatTensor Y = floatTensorOfSize(y, batch * T * D * H, "rnnForward y (B, T, directions * H)");
+        FloatTensor R = reserve != null
+                ? floatTensorOfSize(reserve, batch * spec.reservePerSample(T), "rnnForward reserve (B, reservePerSample(T))")
+                : inferenceScratch(batch * perDir);           // NB: the directions run in turn, so one suffices
+        FloatTensor HX = state(hx, D * batch, H, "rnnForward hx"), CX = state(cx, D * batch, H, "rnnForward cx");
+        FloatTensor HY = state(hy, D * batch, H, "rnnForward hy"), CY = state(cy, D * batch, H, "rnnForward cy");
+        Packing pk = Packing.of(batch, T, lengths, threads);
+        for (int d = 0; d < D; d++) {
+            int dir = d;
+            packForward(one, P.slice(spec.directionOffset(d), one.paramCount()));
+            FloatTensor Rd = R.slice(reserve != null ? d * batch * perDir : 0, batch * perDir);
+            FloatTensor hxd = direction(HX, d, batch, H), cxd = direction(CX, d, batch, H);
+            FloatTensor hyd = direction(HY, d, batch, H), cyd = direction(CY, d, batch, H);
+            run(pk.tasks(), task -> packedForwardChunk(one, T, D, dir, pk, task, X, hxd, cxd, Y, hyd, cyd, Rd,
+                    workspaces[task]));
+        }
+    }
+
+    /**
+     * Forward of one direction over one task's rows of the {@link Packing}. The task's reserve,
+     * from {@code R.offset + first * T*(G*H+H)}, holds step s's (active(s), G*H + H) block of
+     * [activated gates, extra] at packed row {@code offset[s]}; its h go to w.hp (K, H) packed the
+     * same way, then to y's direction-d features, 0 past each length. The (B, H) states are this
+     * direction's, or null.
+     */
+    private void packedForwardChunk(RnnSpec spec, int T, int D, int d, Packing pk, int task, FloatTensor X,
+                                    FloatTensor HX, FloatTensor CX, FloatTensor Y, FloatTensor HY, FloatTensor CY,
+                                    FloatTensor R, Workspace w) {
+        int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), RS = GH + H, KS = F + H + 2, OH = D * H;
+        int[] rowOf = pk.rows()[task], lens = pk.lens()[task], active = pk.active()[task], off = pk.offset()[task];
+        int Bc = rowOf.length, K = off[T], base = R.offset + pk.first()[task] * T * RS;
+        boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
+        boolean tanh = spec.activation() == Activation.TANH;
+        float[] x = X.data, y = Y.data, res = R.data, b = stepB;
+        w.xh = grow(w.xh, ROW_BLOCK * KS);
+        w.hp = grow(w.hp, K * H);
+        float[] xh = w.xh, hp = w.hp;
+        if (HX != null) w.hx = gatherStates(HX, rowOf, H, w.hx);
+        if (CX != null) w.cx = gatherStates(CX, rowOf, H, w.cx);
+        for (int s = 0; s < T && active[s] > 0; s++) {
+            int n = active[s];
+            for (int r0 = 0; r0 < n; r0 += ROW_BLOCK) {
+                int rows = Math.min(ROW_BLOCK, n - r0);
+                int g0 = base + (off[s] + r0) * RS;                 // (rows, RS) block: gates, then extra
+                int h0 = (off[s] + r0) * H;                         // h(t) rows in hp, H apart
+                int hPrev = s > 0 ? (off[s - 1] + r0) * H : HX != null ? r0 * H : -1;
+                float[] hSrc = s > 0 ? hp : w.hx;
+                for (int r = 0; r < rows; r++) {
+                    int o = r * KS, row = rowOf[r0 + r];
+                    System.arraycopy(x, X.offset + (row * T + time(d, lens[r0 + r], s)) * F, xh, o, F);
+                    xh[o + F] = 1f;
+                    if (hPrev >= 0) {
+                        System.arraycopy(hSrc, hPrev + r * H, xh, o + F + 1, H);
+                    } else {
+                        Arrays.fill(xh, o + F + 1, o + F + 1 + H, 0f);
+                    }
+                    xh[o + KS - 1] = 1f;
+                }
+                if (lstm) {
+                    Gemm.gemm(vector, rows, GH, KS, xh, 0, KS, b, 0, GH, res, g0, RS, 0f, null, 0);
+                    float[] cp = s > 0 || CX == null ? res : w.cx;
+                    int c0 = s > 0 ? base + (off[s - 1] + r0) * RS + GH : CX == null ? -1 : r0 * H;
+                    lstmForwardRows(rows, H, RS, tanh, res, g0, cp, c0, s > 0 ? RS : H, hp, h0, H);
+                } else {
+                    Gemm.gemm(vector, rows, 2 * H, KS, xh, 0, KS, b, 0, GH, res, g0, RS, 0f, null, 0);
+                    Gemm.gemm(vector, rows, H, F + 1, xh, 0, KS, b, 2 * H, GH, res, g0 + 2 * H, RS, 0f, null, 0);
+                    Gemm.gemm(vector, rows, H, H + 1, xh, F + 1, KS, b, (F + 1) * GH + 2 * H, GH, res, g0 + GH, RS, 0f, null, 0);
+                    gruForwardRows(rows, H, RS, tanh, res, g0, hp, h0, H, hSrc == null ? hp : hSrc, hPrev, H);
+                }
+            }
+        }
+        for (int r = 0; r < Bc; r++) {                              // unpack: y, zeros past the length, final states
+            int row = rowOf[r], len = lens[r];
+            for (int s = 0; s < len; s++) {
+                System.arraycopy(hp, (off[s] + r) * H, y, Y.offset + (row * T + time(d, len, s)) * OH + d * H, H);
+            }
+            for (int t = len; t < T; t++) {
+                int yo = Y.offset + (row * T + t) * OH + d * H;
+                Arrays.fill(y, yo, yo + H, 0f);
+            }
+            int last = off[len - 1] + r;
+            if (HY != null) System.arraycopy(hp, last * H, HY.data, HY.offset + row * H, H);
+            if (CY != null) System.arraycopy(res, base + last * RS + GH, CY.data, CY.offset + row * H, H);
+        }
+    }
+
+    /** The (B, H) states' rows in the task's order into a (Bc, H) buffer (grown as needed), returned. */
+    private static float[] gatherStates(FloatTensor S, int[] rowOf, int H, float[] buf) {
+        buf = grow(buf, rowOf.length * H);
+        for (int r = 0; r < rowOf.length; r++) System.arraycopy(S.data, S.offset + rowOf[r] * H, buf, r * H, H);
+        return buf;
+    }
+
+    /**
+     * The backward pass of {@link #packedForward}: each direction in turn, its weight gradients
+     * reduced into its block of dParams, dx the sum of the directions' and 0 past each length.
+     */
+    private void packedBackward(RnnSpec spec, int batch, int steps, int[] lengths, Tensor x, Tensor hx, Tensor cx,
+                                Tensor params, Tensor y, Tensor reserve, Tensor dy, Tensor dhy, Tensor dcy,
+                                Tensor dx, Tensor dhx, Tensor dcx, Tensor dParams) {
+        int F = spec.inputSize(), H = spec.units(), T = steps, D = spec.directions();
+        RnnSpec one = spec.unidirectional();
+        int perDir = T * (one.gateWidth() + H);
+        FloatTensor X = floatTensorOfSize(x, batch * T * F, "rnnBackward x (B, T, F)");
+        FloatTensor P = floatTensorOfSize(params, spec.paramCount(), "rnnBackward params of " + spec);
+        FloatTensor Y = floatTensorOfSize(y, batch * T * D * H, "rnnBackward y (B, T, directions * H)");
+        FloatTensor R = floatTensorOfSize(reserve, batch * spec.reservePerSample(T), "rnnBackward reserve (B, reservePerSample(T))");
+        FloatTensor DY = floatTensorOfSize(dy, batch * T * D * H, "rnnBackward dy (B, T, directions * H)");
+        FloatTensor DX = dx == null ? null : floatTensorOfSize(dx, batch * T * F, "rnnBackward dx (B, T, F)");
+        FloatTensor DP = floatTensorOfSize(dParams, spec.paramCount(), "rnnBackward dParams of " + spec);
+        FloatTensor HX = state(hx, D * batch, H, "rnnBackward hx"), CX = state(cx, D * batch, H, "rnnBackward cx");
+        FloatTensor DHY = state(dhy, D * batch, H, "rnnBackward dhy"), DCY = state(dcy, D * batch, H, "rnnBackward dcy");
+        FloatTensor DHX = state(dhx, D * batch, H, "rnnBackward dhx"), DCX = state(dcx, D * batch, H, "rnnBackward dcx");
+        Packing pk = Packing.of(batch, T, lengths, threads);
+        for (int d = 0; d < D; d++) {
+            int dir = d;
+            FloatTensor Pd = P.slice(spec.directionOffset(d), one.paramCount());
+            FloatTensor Rd = R.slice(d * batch * perDir, batch * perDir);
+            FloatTensor hxd = direction(HX, d, batch, H), cxd = direction(CX, d, batch, H);
+            FloatTensor dhyd = direction(DHY, d, batch, H), dcyd = direction(DCY, d, batch, H);
+            FloatTensor dhxd = direction(DHX, d, batch, H), dcxd = direction(DCX, d, batch, H);
+            run(pk.tasks(), task -> packedBackwardChunk(one, T, D, dir, pk, task, X, hxd, cxd, Pd, Y, Rd, DY, dhyd,
+                    dcyd, DX, dhxd, dcxd, workspaces[task]));
+            reduceGradients(one, pk.tasks(), DP.slice(spec.directionOffset(d), one.paramCount()));
+        }
+    }
+
+    /**
+     * Backward of one direction over one task's rows of the {@link Packing}, in the layout of
+     * {@link #packedForwardChunk}: dy, h(t-1) and x gathered into packed (K, .) buffers, the
+     * per-step kernels of the fixed-length path on each step's contiguous active rows, then the
+     * weight-gradient GEMMs over the K packed rows into w.part and dx scattered (direction 0
+     * writes it, 0 past each length; direction 1 adds).
+     */
+    private void packedBackwardChunk(RnnSpec spec, int T, int D, int d, Packing pk, int task, FloatTensor X,
+                                     FloatTensor HX, FloatTensor CX, FloatTensor P, FloatTensor Y, FloatTensor R,
+                                     FloatTensor DY, FloatTensor DHY, FloatTensor DCY, FloatTensor DX,
+                                     FloatTensor DHX, FloatTensor DCX, Workspace w) {
+        int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), RS = GH + H, OH = D * H;
+        int[] rowOf = pk.rows()[task], lens = pk.lens()[task], active = pk.active()[task], off = pk.offset()[task];
+        int Bc = rowOf.length, K = off[T], base = R.offset + pk.first()[task] * T * RS;
+        boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
+        boolean tanh = spec.activation() == Activation.TANH;
+        float[] p = P.data, y = Y.data, res = R.data;
+        int oR = P.offset + spec.offsetR(), oW = P.offset + spec.offsetW();
+        w.dg = grow(w.dg, K * GH);
+        w.hp = grow(w.hp, K * H);                                   // here: h(t-1) of every packed row
+        w.xp = grow(w.xp, K * F);
+        w.dyp = grow(w.dyp, K * H);
+        float[] hp = w.hp, xp = w.xp, dyp = w.dyp;
+        for (int r = 0; r < Bc; r++) {                              // pack x, dy and h(t-1)
+            int row = rowOf[r], len = lens[r];
+            for (int s = 0; s < len; s++) {
+                int q = off[s] + r, t = time(d, len, s);
+                System.arraycopy(X.data, X.offset + (row * T + t) * F, xp, q * F, F);
+                System.arraycopy(DY.data, DY.offset + (row * T + t) * OH + d * H, dyp, q * H, H);
+                if (s > 0) {
+                    System.arraycopy(y, Y.offset + (row * T + time(d, len, s - 1)) * OH + d * H, hp, q * H, H);
+                } else if (HX != null) {
+                    System.arraycopy(HX.data, HX.offset + row * H, hp, q * H, H);
+                } else {
+                    Arrays.fill(hp, q * H, q * H + H, 0f);
+                }
+            }
+        }
+        if (CX != null) w.cx = gatherStates(CX, rowOf, H, w.cx);
+        w.dh = DHY != null ? gatherStates(DHY, rowOf, H, w.dh) : zeros(w.dh, Bc * H);
+        if (lstm) {
+            w.dc = DCY != null ? gatherStates(DCY, rowOf, H, w.dc) : zeros(w.dc, Bc * H);
+            w.ac = grow(w.ac, ROW_BLOCK * H);
+        } else {
+            w.dgn = grow(w.dgn, K * H);
+        }
+        float[] dg = w.dg, dgn = w.dgn, dh = w.dh, dc = w.dc;
+        for (int s = T - 1; s >= 0; s--) {
+            int n = active[s];
+            for (int r0 = 0; r0 < n; r0 += ROW_BLOCK) {
+                int rows = Math.min(ROW_BLOCK, n - r0);
+                int q0 = off[s] + r0, g0 = base + q0 * RS;
+                if (lstm) {                                         // c(t-1): the previous packed step, cx, or 0
+                    float[] cp = s > 0 || CX == null ? res : w.cx;
+                    int c0 = s > 0 ? base + (off[s - 1] + r0) * RS + GH : CX == null ? -1 : r0 * H;
+                    lstmBackwardRows(rows, H, RS, tanh, res, g0, cp, c0, s > 0 ? RS : H, dyp, q0 * H, H,
+                            dh, dc, r0 * H, dg, q0 * GH, GH, w.ac);
+                } else {
+                    gruBackwardRows(rows, H, RS, tanh, res, g0, hp, q0 * H, H, dyp, q0 * H, H,
+                            dh, r0 * H, dg, q0 * GH, GH, dgn, q0 * H, H);
+                }
+                if (s == 0 && DHX == null) continue;
+                if (lstm) {
+                    Gemm.gemm(vector, rows, H, GH, dg, q0 * GH, GH, p, oR, H, dh, r0 * H, H, 0f, null, 0);
+                } else {
+                    Gemm.gemm(vector, rows, H, 2 * H, dg, q0 * GH, GH, p, oR, H, dh, r0 * H, H, 1f, null, 0);
+                    Gemm.gemm(vector, rows, H, H, dgn, q0 * H, H, p, oR + 2 * H * H, H, dh, r0 * H, H, 1f, null, 0);
+                }
+            }
+        }
+        for (int r = 0; r < Bc; r++) {                              // after each sequence's first step: dhx, dcx
+            if (DHX != null) System.arraycopy(dh, r * H, DHX.data, DHX.offset + rowOf[r] * H, H);
+            if (DCX != null) System.arraycopy(dc, r * H, DCX.data, DCX.offset + rowOf[r] * H, H);
+        }
+        // [dW^T; db_x; dR^T; db_rec] (M, GH) = [Xp^T; 1; Hp^T; 1] (M, K) dG (K, GH), as the fixed path
+        int hRow = F + 1, M = F + H + 2;
+        w.lhs = grow(w.lhs, M * K);
+        float[] lhs = w.lhs;
+        Gemm.transpose(vector, K, F, xp, 0, F, lhs, 0, K);
+        Arrays.fill(lhs, F * K, hRow * K, 1f);
+        Gemm.transpose(vector, K, H, hp, 0, H, lhs, hRow * K, K);
+        Arrays.fill(lhs, (M - 1) * K, M * K, 1f);
+        w.part = grow(w.part, M * GH);
+        if (lstm) {
+            Gemm.gemm(vector, M, GH, K, lhs, 0, K, dg, 0, GH, w.part, 0, GH, 0f, null, 0);
+        } else {
+            Gemm.gemm(vector, M, 2 * H, K, lhs, 0, K, dg, 0, GH, w.part, 0, GH, 0f, null, 0);
+            Gemm.gemm(vector, hRow, H, K, lhs, 0, K, dg, 2 * H, GH, w.part, 2 * H, GH, 0f, null, 0);
+            Gemm.gemm(vector, H + 1, H, K, lhs, hRow * K, K, dgn, 0, H, w.part, hRow * GH + 2 * H, GH, 0f, null, 0);
+        }
+        if (DX == null) return;
+        // dx (K, F) = dG (K, GH) W (GH, F), packed; then into dx (written by direction 0, added by 1)
+        w.dxp = grow(w.dxp, K * F);
+        float[] dxp = w.dxp, dxd = DX.data;
+        Gemm.gemm(vector, K, F, GH, dg, 0, GH, p, oW, F, dxp, 0, F, 0f, null, 0);
+        for (int r = 0; r < Bc; r++) {
+            int row = rowOf[r], len = lens[r];
+            if (d == 0) Arrays.fill(dxd, DX.offset + row * T * F, DX.offset + (row + 1) * T * F, 0f);
+            for (int s = 0; s < len; s++) {
+                int q = (off[s] + r) * F, o = DX.offset + (row * T + time(d, len, s)) * F;
+                for (int f = 0; f < F; f++) dxd[o + f] += dxp[q + f];
+            }
+        }
+    }
+
+    /** {@code buf} grown to n floats, its first n set to 0. */
+    private static float[] zeros(float[] buf, int n) {
+        buf = grow(buf, n);
+        Arrays.fill(buf, 0, n, 0f);
+        return buf;
     }
 
     /** dst = src, or 0 where src is null; nothing where dst is null. */
