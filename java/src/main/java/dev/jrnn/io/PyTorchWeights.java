@@ -92,7 +92,8 @@ public final class PyTorchWeights {
      * Reads PyTorch-named weights as a weights-only checkpoint. The model comes from
      * {@code __metadata__["jrnn.model"]} when present; otherwise it is inferred as the seed
      * notebook's family: one recurrent module ({@code X.weight_ih_l0..}; LSTM or GRU from the gate
-     * count, width and depth from the shapes) over {@code steps} timesteps, then the
+     * count, width and depth from the shapes, {@link Bidirectional} CONCAT layers when it has
+     * {@code X.weight_ih_l0_reverse}) over {@code steps} timesteps, then the
      * {@code nn.Linear} layers chained by their shapes, each after a Dropout({@code dropout}), with
      * relu between them and softmax at the end.
      *
@@ -320,17 +321,20 @@ public final class PyTorchWeights {
                     + gates + " gates of " + units + " units; expected 4 (LSTM) or 3 (GRU)");
         };
         int features = ih.get(0).shape().length == 2 ? ih.get(0).shape()[1] : -1;
+        // NB: PyTorch's bidirectional=True adds NAME.weight_ih_l{k}_reverse, ...: Bidirectional CONCAT layers
+        boolean bidirectional = c.tensors().containsKey(prefix + ".weight_ih_l0_reverse");
         Sequential.Builder b = Sequential.builder().input(steps, features);
         for (int l = 0; l < layers; l++) {
             boolean seq = l < layers - 1;
-            b.add(cell == RnnSpec.Cell.LSTM ? new LSTM(units, activation, seq) : new GRU(units, activation, seq));
+            Recurrent r = cell == RnnSpec.Cell.LSTM ? new LSTM(units, activation, seq) : new GRU(units, activation, seq);
+            b.add(bidirectional ? new Bidirectional(r) : r);
         }
         // Chain the Linear layers by shape, starting from the recurrent width.
         List<SafeTensors.Tensor> linear = new ArrayList<>();
         for (SafeTensors.Tensor t : c.tensors().values()) {
             if (t.name().endsWith(".weight") && t.shape().length == 2 && !t.name().startsWith(prefix + ".")) linear.add(t);
         }
-        int width = units;
+        int width = bidirectional ? 2 * units : units;
         List<Integer> outs = new ArrayList<>();
         List<String> linearNames = new ArrayList<>();
         while (!linear.isEmpty()) {

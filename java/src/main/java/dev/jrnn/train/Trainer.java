@@ -424,9 +424,18 @@ public final class Trainer implements AutoCloseable {
         return new SplittableRandom((config.seed() * 0x9E3779B97F4A7C15L + epoch) ^ 0x6A09E667F3BCC909L);
     }
 
-    /** The lengths of {@code order[start, start + b)}, or {@code null} when there are none. */
-    private static int[] batchLengths(int[] lengths, int[] order, int start, int b) {
-        if (lengths == null) return null;
+    /**
+     * The lengths of {@code order[start, start + b)} (in order when {@code order} is null), or
+     * {@code null} when all are T.
+     */
+    private int[] batchLengths(int[] lengths, int[] order, int start, int b) {
+        if (lengths == null) {
+            if (model.masking() == null) return null;
+            // NB: all T, said explicitly: null would make the network read the batch back to find its mask
+            int[] full = new int[b];
+            java.util.Arrays.fill(full, model.inputShape().dim(0));
+            return full;
+        }
         int[] out = new int[b];
         for (int i = 0; i < b; i++) out[i] = lengths[order == null ? start + i : order[start + i]];
         return out;
@@ -462,6 +471,23 @@ public final class Trainer implements AutoCloseable {
      *                                  holds fewer than {@code batch} samples
      */
     public void trainOnBatch(float[] x, int[] y, int batch) {
+        trainOnBatch(x, y, null, batch);
+    }
+
+    /**
+     * Runs one training step on {@code batch} samples of the given lengths from host arrays; for
+     * benchmarks. Advances {@link #step()} but not {@link #epochsDone()}.
+     *
+     * @param x       (batch, T, F) inputs, row-major; only the first {@code batch*T*F} are read
+     * @param y       (batch) class labels in [0, classes); only the first {@code batch} are read
+     * @param lengths (batch) lengths in [1, T], or {@code null} for all T (or, with a
+     *                {@link Masking} layer, for the lengths it marks)
+     * @param batch   the number of samples, in [1, max(batchSize, evalBatchSize)]
+     * @throws IllegalArgumentException if {@code batch} is out of range, {@code x} or {@code y}
+     *                                  holds fewer than {@code batch} samples, or a length is not
+     *                                  in [1, T]
+     */
+    public void trainOnBatch(float[] x, int[] y, int[] lengths, int batch) {
         if (batch > net.maxBatch()) throw new IllegalArgumentException("batch " + batch + " exceeds " + net.maxBatch());
         if (x.length < batch * sampleSize || y.length < batch) {
             throw new IllegalArgumentException("expected " + batch + " samples of " + sampleSize
@@ -470,7 +496,7 @@ public final class Trainer implements AutoCloseable {
         backend.write(x, 0, xBuf, batch * sampleSize);
         for (int i = 0; i < batch; i++) yHost[i] = y[i];
         backend.write(yHost, 0, yBuf, batch);
-        trainStep(batch, null);
+        trainStep(batch, lengths == null ? null : java.util.Arrays.copyOf(lengths, batch));
     }
 
     /**
