@@ -195,4 +195,32 @@ class NpyDataTest {
         assertEquals(0, masked.code(), masked.err());
         assertTrue(masked.out().contains("model lstm8"), masked.out());
     }
+
+    /** {@code sweep --data DIR --bidirectional --bucket}: recorded in sweep.json and results.md, fixed on --resume. */
+    @Test
+    void sweepTakesDataBidirectionalAndBucket() throws IOException {
+        Path data = Files.createDirectories(dir.resolve("sw"));
+        split(data, "train", 128, 7);
+        split(data, "test", 32, 8);
+        int[] len = new int[128];
+        for (int i = 0; i < len.length; i++) len[i] = 1 + i % 5;
+        lengths(data.resolve("lengths_train.npy"), len);
+        Path out = dir.resolve("sweep");
+        Result r = MainTest.run("sweep", "--data", data.toString(), "--models", "gru4", "--epochs", "1", "--bidirectional",
+                "--bucket", "--batch-size", "32", "--backend", "cpu", "--out", out.toString(), "--no-plots", "--no-progress");
+        assertEquals(0, r.code(), r.err());
+        String json = Files.readString(out.resolve("sweep.json")), md = Files.readString(out.resolve("results.md"));
+        assertTrue(json.contains("\"bucketing\": true") && json.contains("\"bidirectional\": \"concat\""), json);
+        assertTrue(md.contains("each layer Bidirectional, merge concat") && md.contains("batches bucketed by length"), md);
+        Result again = MainTest.run("sweep", "--resume", out.toString(), "--epochs", "2", "--data", data.toString(),
+                "--backend", "cpu", "--no-plots", "--no-progress");
+        assertEquals(0, again.code(), again.err());
+        assertTrue(again.out().contains("resuming after epoch 1 of 2"), again.out());
+        Result fixed = MainTest.run("sweep", "--resume", out.toString(), "--bucket");
+        assertEquals(2, fixed.code());
+        assertTrue(fixed.err().contains("--bucket cannot be combined with --resume"), fixed.err());
+        Result mergeAlone = MainTest.run("sweep", "--data", data.toString(), "--merge", "sum", "--out", dir.resolve("x").toString());
+        assertEquals(2, mergeAlone.code());
+        assertTrue(mergeAlone.err().contains("--merge sum needs --bidirectional"), mergeAlone.err());
+    }
 }
