@@ -30,7 +30,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code jrnn train}: trains a notebook model on MNIST or Fashion-MNIST and evaluates it on the test set. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Train a recurrent classifier reading each 28x28 image as 28 steps of 28 features.")
+        description = "Train a recurrent classifier reading each 28x28 image as 28 steps of 28 features, or on your own"
+                + " sequences (--data DIR).")
 final class TrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -53,7 +54,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--bucket", description = "Form training batches of samples of similar length: each epoch's shuffled"
             + " order is cut into pools of 100 batches, each pool sorted by length and cut into batches, and the batches'"
-            + " order shuffled; the CPU then runs each batch over fewer padded steps.")
+            + " order shuffled (faster with variable lengths: docs/data.md).")
     boolean bucket;
 
     @Mixin
