@@ -218,8 +218,8 @@ class SequenceTrainingTest {
 
     /**
      * A variable-length task: sequence i has {@code len_i} valid steps of one feature in [-1, 1]
-     * and its class is whether their sum is positive; the padding holds large values of the
-     * opposite sign (zeros when {@code zeroPadding}), so a model that read it would fail.
+     * and its class is whether their sum is positive; the padding holds values drawn as the data's
+     * (zeros when {@code zeroPadding}), so a model that read it could not tell where the sum ends.
      */
     static Dataset signOfSum(int n, int steps, long seed, boolean zeroPadding) {
         SplittableRandom r = new SplittableRandom(seed);
@@ -235,7 +235,7 @@ class SequenceTrainingTest {
                 sum += v;
             }
             y[i] = sum > 0 ? 1 : 0;
-            for (int t = len[i]; t < steps; t++) x[i * steps + t] = zeroPadding ? 0 : (y[i] == 1 ? -3f : 3f);
+            for (int t = len[i]; t < steps; t++) x[i * steps + t] = zeroPadding ? 0 : (float) (r.nextDouble() * 2 - 1);
         }
         return new Dataset("sign", x, y, steps, 1, 2, len);
     }
