@@ -102,11 +102,37 @@ public final class Sequential {
      */
     public static Sequential notebook(RnnSpec.Cell cell, int units, int layers, Activation activation,
                                       double dropout, int steps, int features, int classes) {
+        return notebook(cell, units, layers, activation, dropout, steps, features, classes, null);
+    }
+
+    /**
+     * The seed notebook's model with its recurrent layers wrapped in {@link Bidirectional}: as
+     * {@link #notebook(RnnSpec.Cell, int, int, Activation, double, int, int, int) notebook}, each
+     * recurrent layer {@code Bidirectional(cell(units), merge)}. CONCAT layers run as one
+     * bidirectional stack.
+     *
+     * @param cell       LSTM or GRU
+     * @param units      hidden units H of every recurrent layer, per direction
+     * @param layers     number of stacked recurrent layers, at least 1
+     * @param activation cell activation of the recurrent layers, tanh or relu
+     * @param dropout    rate of both Dropout layers, in [0, 1)
+     * @param steps      T, timesteps per sample
+     * @param features   F, features per timestep
+     * @param classes    number of output classes
+     * @param merge      how each bidirectional layer merges its directions, or {@code null} for
+     *                   unidirectional layers (the plain notebook model)
+     * @return the built model, input (T, F), output (classes)
+     * @throws IllegalArgumentException if {@code layers < 1} or any size, rate or activation is
+     *                                  invalid for its layer
+     */
+    public static Sequential notebook(RnnSpec.Cell cell, int units, int layers, Activation activation,
+                                      double dropout, int steps, int features, int classes, Bidirectional.Merge merge) {
         if (layers < 1) throw new IllegalArgumentException("layers must be at least 1, found " + layers);
         Builder b = builder().input(steps, features);
         for (int l = 0; l < layers; l++) {
             boolean seq = l < layers - 1;
-            b.add(cell == RnnSpec.Cell.LSTM ? new LSTM(units, activation, seq) : new GRU(units, activation, seq));
+            Recurrent r = cell == RnnSpec.Cell.LSTM ? new LSTM(units, activation, seq) : new GRU(units, activation, seq);
+            b.add(merge == null ? r : new Bidirectional(r, merge));
         }
         return b.add(new Dropout(dropout)).add(new Dense(64, Activation.RELU)).add(new Dropout(dropout))
                 .add(new Dense(classes, Activation.SOFTMAX)).build();

@@ -358,6 +358,12 @@ public final class Network implements AutoCloseable {
                 backend.lastStep(batch, steps, H, y, last);
                 return last.slice(0, batch * H);
             }
+            if ((long) batch * steps * spec.directions() > (1 << 24)) {
+                // NB: gatherRows takes row numbers as floats, exact below 2^24
+                throw new IllegalArgumentException("the last valid steps of " + batch + " sequences of " + steps
+                        + " steps are beyond the rows gatherRows addresses exactly (2^24 = 16,777,216 rows of H):"
+                        + " use smaller batches");
+            }
             float[] idx = lastStepRows(batch, steps, lengths, spec.bidirectional());
             backend.write(idx, 0, rows, idx.length);
             backend.gatherRows(idx.length, H, y, rows, last);

@@ -13,9 +13,9 @@ package dev.jrnn.train;
  * @param logInterval  read the running loss and accuracy every this many batches
  * @param evalBatchSize batch size for {@link Trainer#evaluate}
  * @param bucketing    form training batches of samples of similar length (off by default; see
- *                     {@link Trainer#fit}): sort each epoch's shuffled order by length, cut it into
- *                     batches, shuffle the batches' order. Changes nothing for fixed-length data
- *                     except the order of the batches
+ *                     {@link Trainer#fit}): sort each pool of {@link Trainer#BUCKET_POOL} batches of
+ *                     the epoch's shuffled order by length, cut it into batches, shuffle the
+ *                     batches' order. For fixed-length data only the batches' order changes
  */
 public record TrainConfig(float learningRate, float beta1, float beta2, float epsilon, int batchSize,
                           long seed, boolean shuffle, int logInterval, int evalBatchSize, boolean bucketing) {

@@ -296,8 +296,8 @@ public final class Trainer implements AutoCloseable {
      * <p>With {@link TrainConfig#bucketing()}, the epoch's order is then cut into pools of
      * {@link #BUCKET_POOL} batches, each pool sorted by sample length (stably, so equal lengths keep
      * their shuffled order) and cut into batches, and the batches' order is shuffled by (seed,
-     * epoch); one batch, the last of the longest lengths, may be smaller. Every sample is still
-     * visited once per epoch, and a seed gives the same batches.
+     * epoch); one batch, the last of the last pool, may be smaller. Every sample is still visited
+     * once per epoch, and a seed gives the same batches.
      *
      * @param train    the training data; samples (T, F) must match the model's input shape
      * @param epochs   the number of epochs to run

@@ -46,6 +46,20 @@ class SequenceLayersTest {
     }
 
     @Test
+    void theNotebookModelWrapsItsRecurrentLayers() {
+        Sequential m = Sequential.notebook(RnnSpec.Cell.LSTM, 32, 2, Activation.TANH, 0.2, 28, 28, 10, Merge.CONCAT);
+        assertEquals("bilstm32x2", m.shortName());
+        assertEquals(15_616, m.paramCount(0));
+        assertEquals(2 * 4 * 32 * (64 + 32 + 1), m.paramCount(1));
+        assertEquals(new Shape(64), m.outputShape(1));
+        assertEquals(64 * 64 + 64, m.paramCount(3), "Dense(64) reads 2H");
+        Sequential sum = Sequential.notebook(RnnSpec.Cell.GRU, 16, 1, Activation.TANH, 0.2, 28, 28, 10, Merge.SUM);
+        assertEquals(new Shape(16), sum.outputShape(0));
+        assertEquals(Sequential.notebook(RnnSpec.Cell.GRU, 16, 3, Activation.TANH, 0.2, 28, 28, 10).toString(),
+                Sequential.notebook(RnnSpec.Cell.GRU, 16, 3, Activation.TANH, 0.2, 28, 28, 10, null).toString());
+    }
+
+    @Test
     void bidirectionalSpecMatchesTheBackendLayout() {
         Bidirectional b = new Bidirectional(new LSTM(16, Activation.RELU, true));
         RnnSpec s = b.spec(5);
