@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # Variable-length sequences, measured: LSTM-32 on trimmed Fashion-MNIST (docs/data.md) trained
-# three ways with the same seed, data and threads, one after the other:
+# three ways with the same seed, data and threads, in alternating rounds:
 #   padded   the trimmed images as 28 full steps (content first, zeros after; no lengths)
 #   lengths  each image's own length (--dataset fashion-mnist-trimmed)
 #   bucket   lengths, batches formed from samples of similar length (--bucket)
-# Prints a Markdown table of test accuracy and epoch times (median over epochs; the first carries
-# the JIT warm-up) and leaves each run's metrics JSON in OUT.
+# Prints a Markdown table: test accuracy (the same in every round: runs are deterministic), the
+# median epoch time over every round's epochs 2..E (the first carries the JIT warm-up) with the
+# rounds' medians beside it, and the median first epoch. Each run's metrics JSON stays in OUT.
 #
-#   scripts/lengths-bench.sh [EPOCHS=3] [OUT=runs/lengths-bench] [THREADS=2]
+#   scripts/lengths-bench.sh [EPOCHS=5] [OUT=runs/lengths-bench] [THREADS=2] [ROUNDS=3]
 #
 # The padded run reads the same sequences as .npy files written by scripts/trimmed-npy.py
 # --no-lengths (identical floats: both compute pixel / 255 in float32).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-epochs="${1:-3}"; out="${2:-runs/lengths-bench}"; threads="${3:-2}"
+epochs="${1:-5}"; out="${2:-runs/lengths-bench}"; threads="${3:-2}"; rounds="${4:-3}"
 src="${FASHION_DIR:-/usr/share/datasets/fashion-mnist}"
 python="${PYTHON:-/usr/bin/python3}"
 mkdir -p "$out"
@@ -21,23 +22,29 @@ if [ ! -f "$out/padded-npy/x_train.npy" ]; then
   "$python" "$here/scripts/trimmed-npy.py" "$src" "$out/padded-npy" --no-lengths
 fi
 common=(--cell lstm --units 32 --epochs "$epochs" --seed 42 --backend cpu --threads "$threads" --no-progress --overwrite)
-run() {   # name, flags...
-  local name="$1"; shift
-  echo "== $name: $*" >&2
-  "$here/jrnn" train "${common[@]}" "$@" --metrics-out "$out/$name.json" | tee "$out/$name.log" >&2
+run() {   # name, round, flags...
+  local name="$1" round="$2"; shift 2
+  echo "== $name, round $round: $*" >&2
+  "$here/jrnn" train "${common[@]}" "$@" --metrics-out "$out/$name-r$round.json" > "$out/$name-r$round.log"
+  tail -1 "$out/$name-r$round.log" >&2
 }
-run padded --data "$out/padded-npy"
-run lengths --dataset fashion-mnist-trimmed --data-dir "$src"
-run bucket --dataset fashion-mnist-trimmed --data-dir "$src" --bucket
-"$python" - "$out" <<'PY'
+for r in $(seq 1 "$rounds"); do
+  run padded "$r" --data "$out/padded-npy"
+  run lengths "$r" --dataset fashion-mnist-trimmed --data-dir "$src"
+  run bucket "$r" --dataset fashion-mnist-trimmed --data-dir "$src" --bucket
+done
+echo "load average after the runs: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+"$python" - "$out" "$rounds" <<'PY'
 import json, statistics, sys, os
-out = sys.argv[1]
-print("| run | test accuracy | test loss | s/epoch (median) | first epoch s | samples/s (median) |")
-print("|---|--:|--:|--:|--:|--:|")
+out, rounds = sys.argv[1], int(sys.argv[2])
+print("| run | test accuracy | s/epoch, epochs 2+ (median; per round) | first epoch s (median) |")
+print("|---|--:|--:|--:|")
 for name in ("padded", "lengths", "bucket"):
-    m = json.load(open(os.path.join(out, name + ".json")))
-    secs = [e["seconds"] for e in m["epochs"]]
-    sps = [e["samples_per_second"] for e in m["epochs"]]
-    print(f"| {name} | {m['test']['accuracy']:.4f} | {m['test']['loss']:.4f} | {statistics.median(secs):.1f} | "
-          f"{secs[0]:.1f} | {statistics.median(sps):,.0f} |")
+    ms = [json.load(open(os.path.join(out, f"{name}-r{r}.json"))) for r in range(1, rounds + 1)]
+    accs = {round(m["test"]["accuracy"], 4) for m in ms}
+    later = [e["seconds"] for m in ms for e in m["epochs"][1:]]
+    per_round = [statistics.median([e["seconds"] for e in m["epochs"][1:]]) for m in ms]
+    first = statistics.median([m["epochs"][0]["seconds"] for m in ms])
+    print(f"| {name} | {'/'.join(f'{a:.4f}' for a in sorted(accs))} | {statistics.median(later):.2f} "
+          f"({', '.join(f'{s:.2f}' for s in per_round)}) | {first:.1f} |")
 PY
