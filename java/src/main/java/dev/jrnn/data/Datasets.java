@@ -2,6 +2,8 @@ package dev.jrnn.data;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Loads image datasets in the MNIST layout as {@link Dataset}s whose timesteps are image rows:
@@ -99,8 +101,8 @@ public final class Datasets {
      * {@return the dataset names {@link #load(String, Path, Split, Preprocess, int)} knows, e.g. for
      * a flag's help}
      */
-    public static java.util.List<String> names() {
-        java.util.List<String> out = new java.util.ArrayList<>();
+    public static List<String> names() {
+        List<String> out = new ArrayList<>();
         for (DatasetSpec s : DatasetCatalog.all()) out.add(s.name());
         for (DatasetSpec s : DatasetCatalog.all()) out.add(s.name() + TRIMMED);
         out.add(NPY);
