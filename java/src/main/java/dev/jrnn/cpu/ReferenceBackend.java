@@ -110,8 +110,8 @@ public final class ReferenceBackend extends ReserveBackend {
      *
      * <p>Per sample and direction, the plainest loop: direction 0 runs times {@code 0 .. len-1},
      * direction 1 times {@code len-1 .. 0}, each from the initial state; y is 0 past len. Reserve
-     * of sample b, direction d at {@code b * reservePerSample(T) + d * T * (G*H + H)}: gates
-     * (T, G*H), then the extra (T, H) (LSTM c, GRU {@code R_n h + b_Rn}), indexed by time.
+     * of sample b, direction d at {@code b * reservePerSample(T) + d * reservePerSample(T) / directions}:
+     * gates (T, G*H), then the extra (T, H) (LSTM c, GRU {@code R_n h + b_Rn}), indexed by time.
      */
     @Override
     public void rnnForward(RnnSpec spec, int batch, int steps, int[] lengths, Tensor x, Tensor hx, Tensor cx,
@@ -129,7 +129,7 @@ public final class ReferenceBackend extends ReserveBackend {
         DoubleTensor HX = state(hx, D * batch, H, "rnnForward hx"), CX = state(cx, D * batch, H, "rnnForward cx");
         DoubleTensor HY = state(hy, D * batch, H, "rnnForward hy"), CY = state(cy, D * batch, H, "rnnForward cy");
         Activation act = spec.activation();
-        int perSample = spec.reservePerSample(T), one = T * (GH + H);
+        int perSample = spec.reservePerSample(T), one = perSample / D;
         double[] gx = new double[GH], gh = new double[GH];
         double[] h = new double[H], c = new double[H];           // h(t-1), c(t-1) of the sample at hand
         for (int d = 0; d < D; d++) {
@@ -220,7 +220,7 @@ public final class ReferenceBackend extends ReserveBackend {
         DoubleTensor DHX = state(dhx, D * batch, H, "rnnBackward dhx"), DCX = state(dcx, D * batch, H, "rnnBackward dcx");
         Activation act = spec.activation();
         boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
-        int perSample = spec.reservePerSample(T), one = T * (GH + H);
+        int perSample = spec.reservePerSample(T), one = perSample / D;
         double[] dgx = new double[GH], dgh = new double[GH];   // pre-activation gate gradients
         double[] dhNext = new double[H], dcNext = new double[H];
         double[] hPrevs = new double[H];

@@ -11,8 +11,8 @@ import dev.jrnn.backend.Tensor;
  * stack runs each layer's two directions in its one-layer call; the layer above reads the
  * {@code (B, T, 2H)} concatenation.
  *
- * <p>The reserve of batch B is laid out as the layers' reserves ({@code B * reservePerSample(T)} of
- * one layer each, bottom first), then the output sequences of layers 0 to L-2
+ * <p>The reserve of batch B is laid out as the layers' reserves ({@code B * layer(l).reservePerSample(T)}
+ * each, bottom first), then the output sequences of layers 0 to L-2
  * ({@code B*T*directions*H} each), then one or two such gradient sequences that backward hands
  * down. States are {@code (layers * directions, B, H)}: layer {@code l}'s {@code directions}
  * blocks of {@code (B, H)} start at {@code l * directions * B * H}.
@@ -81,14 +81,18 @@ final class RnnStack {
     }
 
     private static Tensor layerReserve(RnnSpec spec, int batch, int steps, Tensor reserve, int l) {
-        int one = batch * spec.layer(0).reservePerSample(steps);
-        return reserve.slice(l * one, one);
+        return reserve.slice(layersBelow(spec, batch, steps, l), batch * spec.layer(l).reservePerSample(steps));
+    }
+
+    /** Floats of the reserves of layers [0, l). */
+    private static int layersBelow(RnnSpec spec, int batch, int steps, int l) {
+        return l == 0 ? 0 : batch * (spec.layer(0).reservePerSample(steps) + (l - 1) * spec.layer(1).reservePerSample(steps));
     }
 
     /** Layer l's output sequence (B, T, directions * H) in the reserve. */
     private static Tensor output(RnnSpec spec, int batch, int steps, Tensor reserve, int l) {
-        int one = batch * spec.layer(0).reservePerSample(steps), seq = batch * steps * spec.outputSize();
-        return reserve.slice(spec.layers() * one + l * seq, seq);
+        int seq = batch * steps * spec.outputSize();
+        return reserve.slice(layersBelow(spec, batch, steps, spec.layers()) + l * seq, seq);
     }
 
     private static Tensor gradient(RnnSpec spec, int batch, int steps, Tensor reserve, int which) {

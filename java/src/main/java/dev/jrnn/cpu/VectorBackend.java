@@ -87,10 +87,10 @@ public final class VectorBackend extends ReserveBackend {
         float[] lhs = new float[0];     // (F+1+H+1, Bc*T) [X^T; 1; H(t-1)^T; 1], columns in (Bc, T) order
         float[] part = new float[0];    // (F+1+H+1, G*H) [dW^T; db_x; dR^T; db_rec] of the chunk
         // the packed path (lengths, reverse direction); K = the chunk's sum of lengths, rows time-major
-        float[] hp = new float[0];      // (K, H) packed h(t) (forward) or h(t-1) (backward) of every active step
+        float[] hp = new float[0];      // (K, H) packed h(t) (forward) or, for GRU, h(t-1) (backward)
         float[] hx = new float[0];      // (Bc, H) the chunk's initial h, in the chunk's row order
         float[] cx = new float[0];      // (Bc, H) the chunk's initial c, in the chunk's row order
-        float[] xp = new float[0];      // (K, F) packed x; backward
+        int[] rowStart = new int[0];    // (Bc) where each active row's data starts, for gatherTranspose
         float[] dyp = new float[0];     // (K, H) packed dy; backward
         float[] dxp = new float[0];     // (K, F) packed dx; backward
     }
@@ -537,7 +537,9 @@ public final class VectorBackend extends ReserveBackend {
                 }
             }
         }
-        for (int r = 0; r < Bc; r++) {                              // unpack: y, zeros past the length, final states
+        // unpack: y, zeros past the length, final states; NB: sequence by sequence, so that the
+        // writes stream (measured faster than copying each row block out while it is in L1)
+        for (int r = 0; r < Bc; r++) {
             int row = rowOf[r], len = lens[r];
             for (int s = 0; s < len; s++) {
                 System.arraycopy(hp, (off[s] + r) * H, y, Y.offset + (row * T + time(d, len, s)) * OH + d * H, H);
@@ -612,20 +614,20 @@ public final class VectorBackend extends ReserveBackend {
         float[] p = P.data, y = Y.data, res = R.data;
         int oR = P.offset + spec.offsetR(), oW = P.offset + spec.offsetW();
         w.dg = grow(w.dg, K * GH);
-        w.hp = grow(w.hp, K * H);                                   // here: h(t-1) of every packed row
-        w.xp = grow(w.xp, K * F);
         w.dyp = grow(w.dyp, K * H);
-        float[] hp = w.hp, xp = w.xp, dyp = w.dyp;
-        for (int r = 0; r < Bc; r++) {                              // pack x, dy and h(t-1)
-            int row = rowOf[r], len = lens[r];
-            for (int s = 0; s < len; s++) {
-                int q = off[s] + r, t = time(d, len, s);
-                System.arraycopy(X.data, X.offset + (row * T + t) * F, xp, q * F, F);
+        if (!lstm) w.hp = grow(w.hp, K * H);                        // GRU: h(t-1) of every packed row
+        float[] hp = w.hp, dyp = w.dyp;
+        if (HX != null) w.hx = gatherStates(HX, rowOf, H, w.hx);
+        // pack dy (and h(t-1) for GRU); NB: in packed order, so that the writes stream
+        for (int s = 0; s < T; s++) {
+            for (int r = 0, q = off[s]; r < active[s]; r++, q++) {
+                int row = rowOf[r], len = lens[r], t = time(d, len, s);
                 System.arraycopy(DY.data, DY.offset + (row * T + t) * OH + d * H, dyp, q * H, H);
+                if (lstm) continue;
                 if (s > 0) {
                     System.arraycopy(y, Y.offset + (row * T + time(d, len, s - 1)) * OH + d * H, hp, q * H, H);
                 } else if (HX != null) {
-                    System.arraycopy(HX.data, HX.offset + row * H, hp, q * H, H);
+                    System.arraycopy(w.hx, r * H, hp, q * H, H);
                 } else {
                     Arrays.fill(hp, q * H, q * H + H, 0f);
                 }
@@ -667,13 +669,29 @@ public final class VectorBackend extends ReserveBackend {
             if (DHX != null) System.arraycopy(dh, r * H, DHX.data, DHX.offset + rowOf[r] * H, H);
             if (DCX != null) System.arraycopy(dc, r * H, DCX.data, DCX.offset + rowOf[r] * H, H);
         }
-        // [dW^T; db_x; dR^T; db_rec] (M, GH) = [Xp^T; 1; Hp^T; 1] (M, K) dG (K, GH), as the fixed path
+        // [dW^T; db_x; dR^T; db_rec] (M, GH) = [X^T; 1; H(t-1)^T; 1] (M, K) dG (K, GH), as the fixed
+        // path; its columns in packed order, x and h(t-1) transposed straight from the sequences' rows
         int hRow = F + 1, M = F + H + 2;
         w.lhs = grow(w.lhs, M * K);
+        w.rowStart = growInts(w.rowStart, Bc);
         float[] lhs = w.lhs;
-        Gemm.transpose(vector, K, F, xp, 0, F, lhs, 0, K);
+        int[] at = w.rowStart;
+        for (int s = 0; s < T && active[s] > 0; s++) {
+            int n = active[s];
+            for (int r = 0; r < n; r++) at[r] = X.offset + (rowOf[r] * T + time(d, lens[r], s)) * F;
+            gatherTranspose(n, F, X.data, at, lhs, off[s], K);
+            if (!lstm) continue;
+            if (s > 0) {
+                for (int r = 0; r < n; r++) at[r] = Y.offset + (rowOf[r] * T + time(d, lens[r], s - 1)) * OH + d * H;
+                gatherTranspose(n, H, y, at, lhs, hRow * K + off[s], K);
+            } else if (HX != null) {
+                Gemm.transpose(vector, n, H, w.hx, 0, H, lhs, hRow * K, K);
+            } else {
+                for (int u = 0; u < H; u++) Arrays.fill(lhs, (hRow + u) * K, (hRow + u) * K + n, 0f);
+            }
+        }
+        if (!lstm) Gemm.transpose(vector, K, H, hp, 0, H, lhs, hRow * K, K);
         Arrays.fill(lhs, F * K, hRow * K, 1f);
-        Gemm.transpose(vector, K, H, hp, 0, H, lhs, hRow * K, K);
         Arrays.fill(lhs, (M - 1) * K, M * K, 1f);
         w.part = grow(w.part, M * GH);
         if (lstm) {
@@ -688,14 +706,40 @@ public final class VectorBackend extends ReserveBackend {
         w.dxp = grow(w.dxp, K * F);
         float[] dxp = w.dxp, dxd = DX.data;
         Gemm.gemm(vector, K, F, GH, dg, 0, GH, p, oW, F, dxp, 0, F, 0f, null, 0);
-        for (int r = 0; r < Bc; r++) {
+        for (int r = 0; r < Bc; r++) {                              // sequence by sequence: the writes stream
             int row = rowOf[r], len = lens[r];
-            if (d == 0) Arrays.fill(dxd, DX.offset + row * T * F, DX.offset + (row + 1) * T * F, 0f);
             for (int s = 0; s < len; s++) {
                 int q = (off[s] + r) * F, o = DX.offset + (row * T + time(d, len, s)) * F;
-                for (int f = 0; f < F; f++) dxd[o + f] += dxp[q + f];
+                if (d == 0) {
+                    System.arraycopy(dxp, q, dxd, o, F);
+                } else {
+                    for (int f = 0; f < F; f++) dxd[o + f] += dxp[q + f];
+                }
+            }
+            if (d == 0) Arrays.fill(dxd, DX.offset + (row * T + len) * F, DX.offset + (row + 1) * T * F, 0f);
+        }
+    }
+
+    /**
+     * A transpose that gathers its rows: {@code dst[dOff + j * ldd + i] = src[rowStart[i] + j]} for
+     * {@code i < rows, j < cols}, 16 (the vector width) rows at a time, as {@link Gemm#transpose}.
+     */
+    private void gatherTranspose(int rows, int cols, float[] src, int[] rowStart, float[] dst, int dOff, int ldd) {
+        int i = 0;
+        if (vector) {
+            for (; i <= rows - LANES; i += LANES) {
+                for (int j = 0; j < cols; j++) {
+                    FloatVector.fromArray(SPECIES, src, j, rowStart, i).intoArray(dst, dOff + j * ldd + i);
+                }
             }
         }
+        for (; i < rows; i++) {
+            for (int j = 0; j < cols; j++) dst[dOff + j * ldd + i] = src[rowStart[i] + j];
+        }
+    }
+
+    private static int[] growInts(int[] a, int size) {
+        return a.length >= size ? a : new int[Math.max(size, a.length + a.length / 2)];
     }
 
     /** {@code buf} grown to n floats, its first n set to 0. */

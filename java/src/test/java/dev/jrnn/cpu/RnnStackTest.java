@@ -67,7 +67,7 @@ class RnnStackTest {
         assertEquals(upper, stack.layer(2));
         assertEquals(first.paramCount() + 2 * upper.paramCount(), stack.paramCount());
         assertEquals(first.paramCount() + upper.paramCount(), stack.layerOffset(2));
-        assertEquals(3 * first.reservePerSample(T) + (2 + 2) * T * H, stack.reservePerSample(T));
+        assertEquals(first.reservePerSample(T) + 2 * upper.reservePerSample(T) + (2 + 2) * T * H, stack.reservePerSample(T));
         assertEquals(first.reservePerSample(T), first.layer(0).reservePerSample(T));
         assertThrows(IndexOutOfBoundsException.class, () -> stack.layer(3));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
