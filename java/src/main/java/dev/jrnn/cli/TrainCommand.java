@@ -54,7 +54,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--bucket", description = "Form training batches of samples of similar length: each epoch's shuffled"
             + " order is cut into pools of 100 batches, each pool sorted by length and cut into batches, and the batches'"
-            + " order shuffled (faster with variable lengths: docs/data.md).")
+            + " order shuffled (docs/data.md has what it saves).")
     boolean bucket;
 
     @Mixin
