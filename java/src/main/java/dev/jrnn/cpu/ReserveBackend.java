@@ -15,7 +15,8 @@ import java.util.Iterator;
  * class turns that into the {@link Backend} contract: the forward pass returns a {@link RnnTrace}
  * owning its reserve, the backward pass reads it, closing gives it back. Arguments are checked
  * once here ({@link RnnSpec#checkForward}, {@link RnnSpec#checkBackward}), the same for both CPU
- * backends.
+ * backends. Per-sample lengths and bidirectional layers go through to the positional forms, and
+ * the trace keeps the lengths for the backward pass.
  *
  * <p>NB: the reserves of closed traces are kept (a few, by size) for the next forward pass: a
  * training step would otherwise allocate and zero a few MB per layer. Every forward pass writes

@@ -41,6 +41,16 @@ import jdk.incubator.vector.VectorSpecies;
  * as in the reference. So a reserve is only meaningful to a backend with the same thread
  * count, and only for the batch size it was written with.
  *
+ * <p>Per-sample lengths and the reverse direction of a bidirectional layer take a packed path
+ * (the fixed-length unidirectional path above stays as it is, bit for bit): the rows are sorted by
+ * length, longest first, and dealt round-robin to the tasks, so that at processing step s a
+ * task's active rows (those longer than s) are a prefix of its rows, and each step runs the same
+ * GEMM and gate kernels on those rows only; the reverse direction processes each sequence from its
+ * last valid step down to step 0. The task's gate activations and gate gradients are packed
+ * time-major (step s's rows after those of the steps before), so a batch costs its real lengths,
+ * not its padding; the weight gradients are the same GEMMs over the packed rows. Each direction
+ * keeps its (B, T*(G*H + H)) share of the reserve, forward first.
+ *
  * <p>Vectorisation can be switched off ({@code -Djrnn.cpu.vector=false} or the constructor):
  * every op then runs the scalar loops that otherwise only handle loop tails.
  */
@@ -87,11 +97,11 @@ public final class VectorBackend extends ReserveBackend {
         float[] lhs = new float[0];     // (F+1+H+1, Bc*T) [X^T; 1; H(t-1)^T; 1], columns in (Bc, T) order
         float[] part = new float[0];    // (F+1+H+1, G*H) [dW^T; db_x; dR^T; db_rec] of the chunk
         // the packed path (lengths, reverse direction); K = the chunk's sum of lengths, rows time-major
-        float[] hp = new float[0];      // (K, H) packed h(t) (forward) or, for GRU, h(t-1) (backward)
+        float[] hp = new float[0];      // (K, H) packed h(t); forward
         float[] hx = new float[0];      // (Bc, H) the chunk's initial h, in the chunk's row order
         float[] cx = new float[0];      // (Bc, H) the chunk's initial c, in the chunk's row order
-        int[] rowStart = new int[0];    // (Bc) where each active row's data starts, for gatherTranspose
-        float[] dyp = new float[0];     // (K, H) packed dy; backward
+        int[] rowStart = new int[0];    // (Bc) where each active row's data starts (x, dy), for the kernels
+        int[] hpStart = new int[0];     // (Bc) where each active row's h(t-1) starts (GRU backward)
         float[] dxp = new float[0];     // (K, F) packed dx; backward
     }
 
@@ -404,7 +414,8 @@ public final class VectorBackend extends ReserveBackend {
      * sum of lengths) rows in all, so every per-step block is contiguous and a batch costs its real
      * lengths, not its padding.
      */
-    private record Packing(int tasks, int[][] rows, int[][] lens, int[][] active, int[][] offset, int[] first) {
+    private record Packing(int tasks, int[][] rows, int[][] lens, int[][] active, int[][] offset, int[] first,
+                           int[] lengths, int steps) {
         static Packing of(int batch, int steps, int[] lengths, int threads) {
             int tasks = Math.min(threads, batch);
             int[] count = new int[steps + 2];                 // counting sort, longest first, stable
@@ -430,16 +441,34 @@ public final class VectorBackend extends ReserveBackend {
                     int b = order[task + r * tasks];
                     rows[task][r] = b;
                     lens[task][r] = len(lengths, steps, b);
-                    for (int s = 0; s < lens[task][r]; s++) active[task][s]++;
                 }
-                for (int s = 0; s < steps; s++) offset[task][s + 1] = offset[task][s] + active[task][s];
+                for (int s = 0, r = n; s < steps; s++) {            // the rows longer than s: a prefix
+                    while (r > 0 && lens[task][r - 1] <= s) r--;
+                    active[task][s] = r;
+                    offset[task][s + 1] = offset[task][s] + r;
+                }
             }
-            return new Packing(tasks, rows, lens, active, offset, first);
+            return new Packing(tasks, rows, lens, active, offset, first, lengths == null ? null : lengths.clone(), steps);
+        }
+
+        /** Whether this packing is the one of these arguments. */
+        boolean fits(int batch, int steps, int[] lengths, int threads) {
+            return steps == this.steps && rows.length == Math.min(threads, batch) && first[tasks - 1] + rows[tasks - 1].length == batch
+                    && Arrays.equals(lengths, this.lengths);
         }
 
         private static int len(int[] lengths, int steps, int b) {
             return lengths == null ? steps : lengths[b];
         }
+    }
+
+    private Packing lastPacking;                                 // the last call's: its backward pass (and a stack's layers) reuse it
+
+    /** The {@link Packing} of these lengths: the last call's when they are the same. */
+    private Packing packing(int batch, int steps, int[] lengths) {
+        Packing pk = lastPacking;
+        if (pk == null || !pk.fits(batch, steps, lengths, threads)) lastPacking = pk = Packing.of(batch, steps, lengths, threads);
+        return pk;
     }
 
     /** The time of processing step s of a sequence of length len: s forward, len-1-s in reverse. */
@@ -472,7 +501,7 @@ public final class VectorBackend extends ReserveBackend {
                 : inferenceScratch(batch * perDir);           // NB: the directions run in turn, so one suffices
         FloatTensor HX = state(hx, D * batch, H, "rnnForward hx"), CX = state(cx, D * batch, H, "rnnForward cx");
         FloatTensor HY = state(hy, D * batch, H, "rnnForward hy"), CY = state(cy, D * batch, H, "rnnForward cy");
-        Packing pk = Packing.of(batch, T, lengths, threads);
+        Packing pk = packing(batch, T, lengths);
         for (int d = 0; d < D; d++) {
             int dir = d;
             packForward(one, P.slice(spec.directionOffset(d), one.paramCount()));
@@ -581,7 +610,7 @@ public final class VectorBackend extends ReserveBackend {
         FloatTensor HX = state(hx, D * batch, H, "rnnBackward hx"), CX = state(cx, D * batch, H, "rnnBackward cx");
         FloatTensor DHY = state(dhy, D * batch, H, "rnnBackward dhy"), DCY = state(dcy, D * batch, H, "rnnBackward dcy");
         FloatTensor DHX = state(dhx, D * batch, H, "rnnBackward dhx"), DCX = state(dcx, D * batch, H, "rnnBackward dcx");
-        Packing pk = Packing.of(batch, T, lengths, threads);
+        Packing pk = packing(batch, T, lengths);
         for (int d = 0; d < D; d++) {
             int dir = d;
             FloatTensor Pd = P.slice(spec.directionOffset(d), one.paramCount());
@@ -597,10 +626,12 @@ public final class VectorBackend extends ReserveBackend {
 
     /**
      * Backward of one direction over one task's rows of the {@link Packing}, in the layout of
-     * {@link #packedForwardChunk}: dy, h(t-1) and x gathered into packed (K, .) buffers, the
-     * per-step kernels of the fixed-length path on each step's contiguous active rows, then the
-     * weight-gradient GEMMs over the K packed rows into w.part and dx scattered (direction 0
-     * writes it, 0 past each length; direction 1 adds).
+     * {@link #packedForwardChunk}: the per-step kernels of the fixed-length path on each step's
+     * active rows, reading dy (and for GRU h(t-1)) straight from the sequences' rows and writing
+     * the gate gradients dG packed (K, G*H); then the fixed path's weight-gradient GEMMs over the K
+     * packed rows into w.part, their left operand {@code [X^T; 1; H(t-1)^T; 1]} transposed straight
+     * from the sequences' rows; then dx = dG W, packed, copied into the sequences' rows by
+     * direction 0 (0 past each length) and added by direction 1.
      */
     private void packedBackwardChunk(RnnSpec spec, int T, int D, int d, Packing pk, int task, FloatTensor X,
                                      FloatTensor HX, FloatTensor CX, FloatTensor P, FloatTensor Y, FloatTensor R,
@@ -614,25 +645,10 @@ public final class VectorBackend extends ReserveBackend {
         float[] p = P.data, y = Y.data, res = R.data;
         int oR = P.offset + spec.offsetR(), oW = P.offset + spec.offsetW();
         w.dg = grow(w.dg, K * GH);
-        w.dyp = grow(w.dyp, K * H);
-        if (!lstm) w.hp = grow(w.hp, K * H);                        // GRU: h(t-1) of every packed row
-        float[] hp = w.hp, dyp = w.dyp;
+        w.rowStart = growInts(w.rowStart, Bc);
+        w.hpStart = growInts(w.hpStart, Bc);
+        int[] at = w.rowStart, hpAt = w.hpStart;                    // where each active row's dy and h(t-1) start
         if (HX != null) w.hx = gatherStates(HX, rowOf, H, w.hx);
-        // pack dy (and h(t-1) for GRU); NB: in packed order, so that the writes stream
-        for (int s = 0; s < T; s++) {
-            for (int r = 0, q = off[s]; r < active[s]; r++, q++) {
-                int row = rowOf[r], len = lens[r], t = time(d, len, s);
-                System.arraycopy(DY.data, DY.offset + (row * T + t) * OH + d * H, dyp, q * H, H);
-                if (lstm) continue;
-                if (s > 0) {
-                    System.arraycopy(y, Y.offset + (row * T + time(d, len, s - 1)) * OH + d * H, hp, q * H, H);
-                } else if (HX != null) {
-                    System.arraycopy(w.hx, r * H, hp, q * H, H);
-                } else {
-                    Arrays.fill(hp, q * H, q * H + H, 0f);
-                }
-            }
-        }
         if (CX != null) w.cx = gatherStates(CX, rowOf, H, w.cx);
         w.dh = DHY != null ? gatherStates(DHY, rowOf, H, w.dh) : zeros(w.dh, Bc * H);
         if (lstm) {
@@ -644,16 +660,24 @@ public final class VectorBackend extends ReserveBackend {
         float[] dg = w.dg, dgn = w.dgn, dh = w.dh, dc = w.dc;
         for (int s = T - 1; s >= 0; s--) {
             int n = active[s];
+            // the kernels read dy (and GRU h(t-1), y of the step before) straight from the sequences' rows
+            for (int r = 0; r < n; r++) {
+                int row = rowOf[r], len = lens[r];
+                at[r] = DY.offset + (row * T + time(d, len, s)) * OH + d * H;
+                if (!lstm && s > 0) hpAt[r] = Y.offset + (row * T + time(d, len, s - 1)) * OH + d * H;
+            }
             for (int r0 = 0; r0 < n; r0 += ROW_BLOCK) {
                 int rows = Math.min(ROW_BLOCK, n - r0);
                 int q0 = off[s] + r0, g0 = base + q0 * RS;
                 if (lstm) {                                         // c(t-1): the previous packed step, cx, or 0
                     float[] cp = s > 0 || CX == null ? res : w.cx;
                     int c0 = s > 0 ? base + (off[s - 1] + r0) * RS + GH : CX == null ? -1 : r0 * H;
-                    lstmBackwardRows(rows, H, RS, tanh, res, g0, cp, c0, s > 0 ? RS : H, dyp, q0 * H, H,
+                    lstmBackwardRows(rows, H, RS, tanh, res, g0, cp, c0, s > 0 ? RS : H, DY.data, 0, 0, at, r0,
                             dh, dc, r0 * H, dg, q0 * GH, GH, w.ac);
-                } else {
-                    gruBackwardRows(rows, H, RS, tanh, res, g0, hp, q0 * H, H, dyp, q0 * H, H,
+                } else {                                            // h(t-1): y of the step before, hx, or 0
+                    float[] hp = s > 0 ? y : w.hx;
+                    int h0 = s > 0 ? 0 : HX != null ? r0 * H : -1;
+                    gruBackwardRows(rows, H, RS, tanh, res, g0, hp, h0, H, DY.data, 0, 0, s > 0 ? hpAt : null, at, r0,
                             dh, r0 * H, dg, q0 * GH, GH, dgn, q0 * H, H);
                 }
                 if (s == 0 && DHX == null) continue;
@@ -673,14 +697,11 @@ public final class VectorBackend extends ReserveBackend {
         // path; its columns in packed order, x and h(t-1) transposed straight from the sequences' rows
         int hRow = F + 1, M = F + H + 2;
         w.lhs = grow(w.lhs, M * K);
-        w.rowStart = growInts(w.rowStart, Bc);
         float[] lhs = w.lhs;
-        int[] at = w.rowStart;
         for (int s = 0; s < T && active[s] > 0; s++) {
             int n = active[s];
             for (int r = 0; r < n; r++) at[r] = X.offset + (rowOf[r] * T + time(d, lens[r], s)) * F;
             gatherTranspose(n, F, X.data, at, lhs, off[s], K);
-            if (!lstm) continue;
             if (s > 0) {
                 for (int r = 0; r < n; r++) at[r] = Y.offset + (rowOf[r] * T + time(d, lens[r], s - 1)) * OH + d * H;
                 gatherTranspose(n, H, y, at, lhs, hRow * K + off[s], K);
@@ -690,7 +711,6 @@ public final class VectorBackend extends ReserveBackend {
                 for (int u = 0; u < H; u++) Arrays.fill(lhs, (hRow + u) * K, (hRow + u) * K + n, 0f);
             }
         }
-        if (!lstm) Gemm.transpose(vector, K, H, hp, 0, H, lhs, hRow * K, K);
         Arrays.fill(lhs, F * K, hRow * K, 1f);
         Arrays.fill(lhs, (M - 1) * K, M * K, 1f);
         w.part = grow(w.part, M * GH);
@@ -952,13 +972,13 @@ public final class VectorBackend extends ReserveBackend {
                 if (lstm) {                                        // c(t-1): the reserve's previous step, cx, or 0
                     float[] cp = t > 0 || CX == null ? res : CX.data;
                     int c0 = t > 0 ? g0 - Bc * RS + GH : CX == null ? -1 : CX.offset + (b0 + r0) * H;
-                    lstmBackwardRows(rows, H, RS, tanh, res, g0, cp, c0, t > 0 ? RS : H, dy, dy0, T * H,
+                    lstmBackwardRows(rows, H, RS, tanh, res, g0, cp, c0, t > 0 ? RS : H, dy, dy0, T * H, null, 0,
                             dh, dc, r0 * H, dg, q0 * GH, T * GH, w.ac);
                 } else {                                           // h(t-1): y of the previous step, hx, or 0
                     int y0 = Y.offset + ((b0 + r0) * T + t) * H;
                     float[] hp = t > 0 || HX == null ? y : HX.data;
                     int h0 = t > 0 ? y0 - H : HX == null ? -1 : HX.offset + (b0 + r0) * H;
-                    gruBackwardRows(rows, H, RS, tanh, res, g0, hp, h0, t > 0 ? T * H : H, dy, dy0, T * H,
+                    gruBackwardRows(rows, H, RS, tanh, res, g0, hp, h0, t > 0 ? T * H : H, dy, dy0, T * H, null, null, 0,
                             dh, r0 * H, dg, q0 * GH, T * GH, dgn, q0 * H, T * H);
                 }
                 if (t == 0 && DHX == null) continue;               // dh(-1) is dhx: only needed when asked for
@@ -1005,15 +1025,17 @@ public final class VectorBackend extends ReserveBackend {
      * LSTM backward at step t for {@code rows} rows: dh = dy + dh(t), then the pre-activation
      * gate gradients into dg rows (dgs apart from dg[q0]); dc(t-1) = dc f replaces dc in place.
      * {@code cp[c0]} is c(t-1) of the first row (cs apart), or {@code c0} is -1 for c(t-1) = 0;
-     * {@code ac} (rows, H) is scratch for act(c).
+     * {@code ac} (rows, H) is scratch for act(c). Row r's dy starts at {@code dy0 + r * dys}, or,
+     * where {@code dyAt} is not null, at {@code dyAt[atOff + r]} (the packed path's sequences).
      */
     private void lstmBackwardRows(int rows, int H, int RS, boolean tanh, float[] res, int g0, float[] cp, int c0, int cs,
-                                  float[] dy, int dy0, int dys, float[] dhs, float[] dcs, int s0,
+                                  float[] dy, int dy0, int dys, int[] dyAt, int atOff, float[] dhs, float[] dcs, int s0,
                                   float[] dg, int q0, int dgs, float[] ac) {
         int GH = 4 * H;
         activate(tanh, rows, res, g0 + GH, RS, ac, 0, H, H);
         for (int r = 0; r < rows; r++) {
-            int go = g0 + r * RS, cpo = c0 + r * cs, dyo = dy0 + r * dys, so = s0 + r * H, dgo = q0 + r * dgs, ao = r * H;
+            int go = g0 + r * RS, cpo = c0 + r * cs, so = s0 + r * H, dgo = q0 + r * dgs, ao = r * H;
+            int dyo = dyAt == null ? dy0 + r * dys : dyAt[atOff + r];
             int u = 0;
             if (vector) {
                 FloatVector one = FloatVector.broadcast(SPECIES, 1f), zero = FloatVector.zero(SPECIES);
@@ -1055,14 +1077,17 @@ public final class VectorBackend extends ReserveBackend {
      * into dg rows (dgs apart from dg[q0]), the recurrent n-gate gradient {@code r dn} into dgn
      * rows (dns apart from dgn[n0]), and dh(t-1) = dh z (the R-path is added by the caller's
      * GEMM). {@code hp[h0]} is h(t-1) of the first row (hs apart), or {@code h0} is -1 for
-     * h(t-1) = 0; dy rows are ys apart.
+     * h(t-1) = 0; dy rows are ys apart. Where {@code hpAt} (or {@code dyAt}) is not null, row q's
+     * h(t-1) (dy) starts at {@code hpAt[atOff + q]} ({@code dyAt[atOff + q]}) instead (the packed
+     * path's sequences; h0 is then any non-negative value).
      */
     private void gruBackwardRows(int rows, int H, int RS, boolean tanh, float[] res, int g0, float[] hp, int h0, int hs,
-                                 float[] dy, int dy0, int ys, float[] dhs, int s0, float[] dg, int q0, int dgs,
-                                 float[] dgn, int n0, int dns) {
+                                 float[] dy, int dy0, int ys, int[] hpAt, int[] dyAt, int atOff, float[] dhs, int s0,
+                                 float[] dg, int q0, int dgs, float[] dgn, int n0, int dns) {
         int GH = 3 * H;
         for (int q = 0; q < rows; q++) {
-            int go = g0 + q * RS, eo = go + GH, hpo = h0 + q * hs, dyo = dy0 + q * ys, so = s0 + q * H;
+            int go = g0 + q * RS, eo = go + GH, so = s0 + q * H;
+            int hpo = hpAt == null ? h0 + q * hs : hpAt[atOff + q], dyo = dyAt == null ? dy0 + q * ys : dyAt[atOff + q];
             int dgo = q0 + q * dgs, dno = n0 + q * dns;
             int u = 0;
             if (vector) {

@@ -224,6 +224,26 @@ class VectorLengthsParityTest {
         }
     }
 
+    /** Both CPU backends' traces keep the lengths (a copy), and none when every sequence is whole. */
+    @Test
+    void theTraceKeepsTheLengths() {
+        RnnSpec s = new RnnSpec(RnnSpec.Cell.GRU, 3, 4, Activation.TANH, 1, true);
+        int B = 3, T = 5;
+        for (Backend be : new Backend[] {new ReferenceBackend(), new VectorBackend(2)}) {
+            try (be) {
+                Tensor x = be.allocate(B * T * 3), p = be.allocate(s.paramCount()), y = be.allocate(B * T * s.outputSize());
+                int[] lengths = {5, 2, 1};
+                try (RnnTrace t = be.rnnForward(s, B, T, lengths, x, RnnState.NONE, p, y, RnnState.NONE)) {
+                    lengths[0] = 1;                                   // the caller's array may change afterwards
+                    assertArrayEquals(new int[] {5, 2, 1}, t.lengths(), be.name());
+                }
+                try (RnnTrace t = be.rnnForward(s, B, T, new int[] {5, 5, 5}, x, RnnState.NONE, p, y, RnnState.NONE)) {
+                    assertEquals(null, t.lengths(), be.name() + ": all T is full length");
+                }
+            }
+        }
+    }
+
     /** Sample b's (directions, 1, H) states out of (directions, B, H). */
     private static float[] stateOf(float[] states, int directions, int B, int b, int H) {
         float[] out = new float[directions * H];
