@@ -62,6 +62,7 @@ final class BenchCommand implements Callable<Integer> {
 
     /** The options of the plain timer, which --jmh and --report do not take. */
     private static final List<String> TIMER_ONLY = List.of("--cell", "--units", "--layers", "--activation", "--dropout",
+            "--bidirectional", "--merge", "--mask",
             "--batch-size", "--steps", "--warmup", "--repeats", "--threads", "--inference");
 
     /** The options that only make sense with --jmh or --report. */

@@ -30,11 +30,15 @@ final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--checkpoint", required = true, paramLabel = "FILE", description = "A jrnn checkpoint (safetensors).")
     Path checkpoint;
 
-    @Option(names = "--dataset", description = "mnist or fashion-mnist (default: the one the checkpoint was trained on).")
+    @Option(names = "--dataset", description = "mnist, fashion-mnist, mnist-trimmed, fashion-mnist-trimmed or npy"
+            + " (default: the one the checkpoint was trained on).")
     String dataset;
 
-    @Option(names = "--data-dir", description = "Directory holding the four IDX files.")
+    @Option(names = "--data-dir", description = "Directory holding the four IDX files, or with --dataset npy the .npy arrays.")
     Path dataDir;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "Your own .npy arrays in DIR: short for --dataset npy --data-dir DIR.")
+    Path data;
 
     @Option(names = "--split", defaultValue = "test", description = "test or train (default: ${DEFAULT-VALUE}).")
     String split;
@@ -50,7 +54,8 @@ final class EvaluateCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         Checkpoint c = Checkpoint.load(checkpoint);
-        String name = dataset != null ? dataset : c.training() != null ? c.training().data().dataset() : null;
+        DataOptions.checkData(data, dataset, dataDir);
+        String name = data != null ? Datasets.NPY : dataset != null ? dataset : c.training() != null ? c.training().data().dataset() : null;
         if (name == null) throw new IllegalArgumentException(checkpoint + " holds weights only: name the data with --dataset");
         Preprocess pre = binarize != null ? Preprocess.binarize(binarize)
                 : c.training() != null ? c.training().data().preprocess() : Preprocess.SCALE;
@@ -59,7 +64,8 @@ final class EvaluateCommand implements Callable<Integer> {
             case "train" -> Split.TRAIN;
             default -> throw new IllegalArgumentException("--split must be test or train, found " + split);
         };
-        Dataset d = Datasets.load(name, dataDir, s, pre);
+        // the model's output size is the class count of .npy labels
+        Dataset d = Datasets.load(name, data != null ? data : dataDir, s, pre, c.model().outputShape().dim(0));
         TrainConfig cfg = c.training() != null ? c.training().config() : TrainConfig.defaults();
         try (Backend be = backendOptions.create(spec.commandLine().getErr()); Trainer t = new Trainer(c.model(), be, cfg)) {
             t.network().setParameters(c.params());

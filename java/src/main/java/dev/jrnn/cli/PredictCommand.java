@@ -7,6 +7,8 @@ import com.google.gson.JsonNull;
 import com.google.gson.JsonPrimitive;
 import com.google.gson.JsonObject;
 import dev.jrnn.backend.Backend;
+import dev.jrnn.data.Dataset;
+import dev.jrnn.data.Datasets;
 import dev.jrnn.data.IdxReader;
 import dev.jrnn.data.Preprocess;
 import dev.jrnn.io.Checkpoint;
@@ -84,13 +86,20 @@ final class PredictCommand implements Callable<Integer> {
         Preprocess pre = c.training() != null ? c.training().data().preprocess() : Preprocess.SCALE;
         float[] x = new float[rows * cols];                       // (1, T, F)
         for (int i = 0; i < x.length; i++) x[i] = pre.apply(invert ? 255 - pixels[i] : pixels[i]);
+        String dataset = c.training() != null ? c.training().data().dataset() : "";
+        int[] lengths = null;                                     // (1) for a model trained on trimmed images
+        if (dataset.endsWith(Datasets.TRIMMED)) {
+            Dataset one = Datasets.trimBlankRows(new Dataset("image", x, new int[1], rows, cols, 1), "image",
+                    Preprocess.DEFAULT_THRESHOLD);
+            x = one.x();
+            lengths = one.lengths();
+        }
         float[] p;
         try (Backend be = backendOptions.create(new PrintWriter(java.io.Writer.nullWriter()));
              Trainer t = new Trainer(m, be, TrainConfig.defaults().withBatchSize(1))) {
             t.network().setParameters(c.params());
-            p = t.predict(x, 1);                                  // (1, C)
+            p = lengths == null ? t.predict(x, 1) : t.predict(x, lengths, 1);   // (1, C)
         }
-        String dataset = c.training() != null ? c.training().data().dataset() : "";
         boolean finite = true;
         for (float v : p) finite &= Float.isFinite(v);
         if (!finite) {
@@ -136,7 +145,7 @@ final class PredictCommand implements Callable<Integer> {
     }
 
     static String className(String dataset, int i) {
-        return dataset.equals("fashion-mnist") && i < FASHION.size() ? FASHION.get(i) : Integer.toString(i);
+        return dataset.startsWith("fashion-mnist") && i < FASHION.size() ? FASHION.get(i) : Integer.toString(i);
     }
 
     private static boolean isPng(Path f) throws IOException {

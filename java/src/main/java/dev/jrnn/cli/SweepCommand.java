@@ -10,6 +10,7 @@ import dev.jrnn.experiment.SweepConfig;
 import dev.jrnn.experiment.SweepPlots;
 import dev.jrnn.experiment.SweepReport;
 import dev.jrnn.experiment.TrainingRun;
+import dev.jrnn.nn.Bidirectional;
 import dev.jrnn.nn.Sequential;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -58,6 +59,16 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--dropout", defaultValue = "0.2", description = "Rate of both Dropout layers (default: ${DEFAULT-VALUE}).")
     double dropout;
 
+    @Option(names = "--bidirectional", description = "Wrap every model's recurrent layers in Bidirectional (both directions).")
+    boolean bidirectional;
+
+    @Option(names = "--merge", paramLabel = "concat|sum", converter = ModelOptions.MergeConverter.class,
+            description = "With --bidirectional: concatenate the two directions' outputs (default) or add them.")
+    Bidirectional.Merge merge;
+
+    @Option(names = "--bucket", description = "Batches of samples of similar length (as train --bucket).")
+    boolean bucket;
+
     @Mixin
     OptimizerOptions optimizer;
 
@@ -87,7 +98,8 @@ final class SweepCommand implements Callable<Integer> {
     boolean noProgress;
 
     private static final List<String> FIXED_BY_SWEEP = List.of("--models", "--activation", "--dropout", "--batch-size",
-            "--lr", "--dataset", "--binarize", "--limit", "--validation-split", "--seed", "--repeats", "--out");
+            "--lr", "--dataset", "--binarize", "--limit", "--validation-split", "--seed", "--repeats", "--out", "--bidirectional",
+            "--merge", "--bucket");
 
     @Override
     public Integer call() throws IOException {
@@ -109,14 +121,16 @@ final class SweepCommand implements Callable<Integer> {
                 config = config.withEpochs(epochs);
             }
             if (explicitBackend) {
-                config = new SweepConfig(config.models(), config.epochs(), config.activation(), config.dropout(), config.batchSize(),
-                        config.learningRate(), config.data(), config.seeds(), backendOptions.backend, backendOptions.threads);
+                config = config.withBackend(backendOptions.backend, backendOptions.threads);
             }
         } else {
             if (repeats <= 0) throw new IllegalArgumentException("--repeats must be positive, found " + repeats);
             DataSelection sel = dataOptions.selection();
             List<Long> seeds = LongStream.range(0, repeats).map(i -> seed + i).boxed().toList();
-            config = new SweepConfig(ModelName.parseList(models), epochs, activation, dropout, optimizer.batchSize, optimizer.lr, sel, seeds, backendOptions.backend, backendOptions.threads);
+            if (merge != null && !bidirectional) throw new IllegalArgumentException("--merge " + merge.keyword() + " needs --bidirectional");
+            config = new SweepConfig(ModelName.parseList(models), epochs, activation, dropout, optimizer.batchSize, optimizer.lr, sel,
+                    seeds, backendOptions.backend, backendOptions.threads, bucket,
+                    bidirectional ? (merge != null ? merge : Bidirectional.Merge.CONCAT) : null);
             dir = out != null ? out : Path.of("runs", "sweep-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
             if (Files.exists(Sweep.configFile(dir))) {
                 throw new IllegalArgumentException(dir + " already holds a sweep: continue it with --resume " + dir
@@ -124,15 +138,15 @@ final class SweepCommand implements Callable<Integer> {
             }
         }
         Outputs.writableDirectory(dir, resume != null ? "--resume" : "--out");
-        DataSelection.Splits data = DataOptions.load(config.data(), dataOptions.dataDir);
+        if (resume != null) DataOptions.checkData(dataOptions.data, config.data().dataset(), dataOptions.dataDir);
+        DataSelection.Splits data = DataOptions.load(config.data(), dataOptions.dir(), 0);
         SweepConfig cfg = config;
         Path outDir = dir;
         Sweep sweep = new Sweep(config, dir);
         long t0 = System.nanoTime();
         try (Backend be = BackendOptions.create(config.backend(), config.threads(), backendOptions.verbose, err)) {
             for (ModelName name : config.models()) {
-                MemoryCheck.check(name.build(config.activation(), config.dropout(), data.train().steps(), data.train().features(),
-                        data.train().classes()), be, BackendOptions.effectiveThreads(config.threads()), config.batchSize());
+                MemoryCheck.check(config.build(name, data.train().steps(), data.train().features(), data.train().classes()), be, BackendOptions.effectiveThreads(config.threads()), config.batchSize());
             }
             sweep.writeConfig();   // records --epochs / --backend changes made on resume too
             String env = String.format(Locale.ROOT, "%s %s, %d CPUs, Java %s; backend: %s", System.getProperty("os.name"),

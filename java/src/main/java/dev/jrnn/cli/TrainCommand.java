@@ -5,6 +5,8 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.jrnn.backend.Backend;
 import dev.jrnn.data.DataSelection;
+import dev.jrnn.data.Dataset;
+import dev.jrnn.data.Datasets;
 import dev.jrnn.experiment.TrainingRun;
 import dev.jrnn.io.AtomicFiles;
 import dev.jrnn.io.Checkpoint;
@@ -28,7 +30,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code jrnn train}: trains a notebook model on MNIST or Fashion-MNIST and evaluates it on the test set. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Train a recurrent classifier reading each 28x28 image as 28 steps of 28 features.")
+        description = "Train a recurrent classifier reading each 28x28 image as 28 steps of 28 features, or on your own"
+                + " sequences (--data DIR).")
 final class TrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -44,6 +47,15 @@ final class TrainCommand implements Callable<Integer> {
 
     @Mixin
     DataOptions dataOptions;
+
+    @Option(names = "--classes", paramLabel = "N", description = "Classes of your own arrays (--data): labels in [0, N)"
+            + " (default: the largest label plus one).")
+    Integer classes;
+
+    @Option(names = "--bucket", description = "Form training batches of samples of similar length: each epoch's shuffled"
+            + " order is cut into pools of 100 batches, each pool sorted by length and cut into batches, and the batches'"
+            + " order shuffled (docs/data.md has what it saves).")
+    boolean bucket;
 
     @Mixin
     BackendOptions backendOptions;
@@ -73,7 +85,8 @@ final class TrainCommand implements Callable<Integer> {
 
     /** Options a checkpoint fixes; naming one with --resume is an error rather than silently ignored. */
     private static final List<String> FIXED_BY_CHECKPOINT = List.of("--cell", "--units", "--layers", "--activation",
-            "--dropout", "--batch-size", "--lr", "--dataset", "--binarize", "--limit", "--validation-split", "--seed");
+            "--dropout", "--batch-size", "--lr", "--dataset", "--binarize", "--limit", "--validation-split", "--seed", "--classes",
+            "--bidirectional", "--merge", "--mask", "--bucket");
 
     @Override
     public Integer call() throws IOException {
@@ -94,27 +107,41 @@ final class TrainCommand implements Callable<Integer> {
                 throw new IllegalArgumentException(resume + " holds weights only (no training state) and cannot be resumed");
             }
             selection = resumed.training().data();
+            if (dataOptions.data != null && !Datasets.NPY.equals(selection.dataset())) {
+                throw new IllegalArgumentException(resume + " was trained on " + selection.dataset() + ", not on .npy arrays:"
+                        + " give its folder with --data-dir, not --data");
+            }
             if (!spec.commandLine().getParseResult().hasMatchedOption("--epochs")) epochs = resumed.training().epochs();
         } else {
             model.check();
             selection = dataOptions.selection();
+            if (classes != null) {
+                if (!Datasets.NPY.equals(selection.dataset())) {
+                    throw new IllegalArgumentException("--classes applies to your own arrays (--data DIR); " + selection.dataset()
+                            + " has its own classes");
+                }
+                if (classes < 2) throw new IllegalArgumentException("--classes must be at least 2, found " + classes);
+            }
         }
         Path saveTo = checkpoint != null ? checkpoint : resume;
         checkOutputs(saveTo, resumed);
         // the CPU kernels compile while the data loads (the datasets are 28 steps of 28 features);
         // a run of a few thousand samples would wait longer for the warm-up than it gains
         boolean quick = selection.limit() > 0 && selection.limit() < 20_000;
-        CpuWarmUp warmUp = resumed != null || quick ? CpuWarmUp.none()
+        CpuWarmUp warmUp = resumed != null || quick || !model.plain() ? CpuWarmUp.none()
                 : CpuWarmUp.start(backendOptions.backend, model.cell, model.units, model.layers, model.activation, 28, 28);
-        DataSelection.Splits data = DataOptions.load(selection, dataOptions.dataDir);
+        // a resumed model fixes the classes (its output size); else --classes, or the labels decide
+        int nClasses = resumed != null ? resumed.model().outputShape().dim(0) : classes != null ? classes : 0;
+        DataSelection.Splits data = DataOptions.load(selection, dataOptions.dir(), nClasses);
         Sequential m = resumed != null ? resumed.model()
                 : model.build(data.train().steps(), data.train().features(), data.train().classes());
-        out.printf(Locale.ROOT, "%s: %,d train / %s%,d test samples; model %s, %,d params%n", selection.dataset(),
+        out.printf(Locale.ROOT, "%s: %,d train / %s%,d test samples%s; model %s, %,d params%n", selection.dataset(),
                 data.train().size(), data.validation() == null ? "" : String.format(Locale.ROOT, "%,d validation / ", data.validation().size()),
-                data.test().size(), m.shortName(), m.paramCount());
+                data.test().size(), lengthsNote(data.train()), m.shortName(), m.paramCount());
         out.flush();
         TrainConfig cfg = (resumed != null ? resumed.training().config()
-                : TrainConfig.defaults().withBatchSize(optimizer.batchSize).withLearningRate(optimizer.lr).withSeed(seed))
+                : TrainConfig.defaults().withBatchSize(optimizer.batchSize).withLearningRate(optimizer.lr).withSeed(seed)
+                        .withBucketing(bucket))
                 .withLogInterval(TrainConfig.PROGRESS_INTERVAL);
         warmUp.await();
         try (Backend be = backendOptions.create(err)) {
@@ -154,6 +181,19 @@ final class TrainCommand implements Callable<Integer> {
             out.flush();
             if (metricsOut != null) writeMetrics(m, be, cfg, selection, data.train().size(), r.history(), ev);
         }
+    }
+
+    /** {@code , lengths 4..28 (mean 24.1)} for variable-length data; empty when every sample has all T steps. */
+    static String lengthsNote(Dataset d) {
+        if (!d.hasVariableLengths()) return "";
+        int min = Integer.MAX_VALUE, max = 0;
+        long sum = 0;
+        for (int n : d.lengths()) {
+            min = Math.min(min, n);
+            max = Math.max(max, n);
+            sum += n;
+        }
+        return String.format(Locale.ROOT, ", lengths %d..%d (mean %.1f of %d steps)", min, max, (double) sum / d.size(), d.steps());
     }
 
     /**
@@ -206,6 +246,7 @@ final class TrainCommand implements Callable<Integer> {
         root.addProperty("batch_size", cfg.batchSize());
         root.addProperty("learning_rate", cfg.learningRate());
         root.addProperty("seed", cfg.seed());
+        root.addProperty("bucketing", cfg.bucketing());
         JsonArray eps = new JsonArray();
         for (EpochRecord e : history) eps.add(Checkpoint.epochJson(e));
         root.add("epochs", eps);

@@ -60,8 +60,22 @@ public record DataSelection(String dataset, int limit, double validationSplit, P
      * @throws IOException              on other I/O errors
      */
     public Splits load(Path dataDir) throws IOException {
-        Dataset train = Datasets.load(dataset, dataDir, Split.TRAIN, preprocess);
-        Dataset test = Datasets.load(dataset, dataDir, Split.TEST, preprocess);
+        return load(dataDir, 0);
+    }
+
+    /**
+     * {@link #load(Path)} with a class count for {@link Datasets#NPY} arrays (e.g. {@code --classes},
+     * or a checkpoint's output size when it is resumed).
+     *
+     * @param dataDir explicit directory holding the files, or null to search the standard places
+     * @param classes the number of classes of {@code .npy} labels, or 0 for the largest label plus one
+     * @return the training, validation and test data, with their lengths if the dataset has them
+     * @throws IllegalArgumentException as {@link #load(Path)}
+     * @throws IOException              as {@link #load(Path)}, or a label {@code >= classes}
+     */
+    public Splits load(Path dataDir, int classes) throws IOException {
+        Dataset train = Datasets.load(dataset, dataDir, Split.TRAIN, preprocess, classes);
+        Dataset test = Datasets.load(dataset, dataDir, Split.TEST, preprocess, classes);
         return split(train, test);
     }
 

@@ -16,9 +16,11 @@ import java.nio.file.Path;
  * {@link NpyFormatException} naming the file: shapes that do not match, a negative label or one
  * outside the classes given.
  *
- * <p>Variable lengths: jrnn's recurrent ops run full sequences for now, so a lengths file must say
- * that every sequence has all T steps; a shorter one is an error that says so (masking is on its
- * way: issue "Real sequences").
+ * <p>Variable lengths: {@code lengths_train.npy} (and {@code lengths_test.npy}), if present,
+ * hold each sample's number of valid steps in [1, T]; sample i's steps {@code [0, lengths[i])}
+ * are its sequence and the rest padding (right-padded, as PyTorch's {@code pack_padded_sequence}
+ * and Keras' masks), whatever values the padding holds. Without the file every sample has all T
+ * steps. The lengths end up in {@link Dataset#lengths()}.
  */
 public final class NpyDatasets {
 
@@ -93,23 +95,33 @@ public final class NpyDatasets {
             }
             labels[i] = (int) v;
         }
-        Path lengths = dir.resolve("lengths_" + split + ".npy");
-        if (Files.exists(lengths)) {
-            NpyReader.Integers len = NpyReader.readIntegers(lengths, 1);
-            if (len.shape()[0] != n) {
-                throw new NpyFormatException(lengths, "expected " + n + " lengths, one per sample, found " + len.shape()[0]);
-            }
-            for (int i = 0; i < n; i++) {
-                long v = len.values()[i];
-                if (v < 1 || v > steps) {
-                    throw new NpyFormatException(lengths, "length " + v + " at index " + i + " is outside [1, " + steps + "]");
-                }
-                if (v != steps) {
-                    throw new NpyFormatException(lengths, "sample " + i + " has " + v + " of " + steps + " steps: variable-length"
-                            + " sequences are not supported yet; pad them to " + steps + " steps and leave out the lengths file");
-                }
-            }
+        int[] lengths = lengths(dir.resolve("lengths_" + split + ".npy"), split, n, steps);
+        return new Dataset(dir.getFileName() + "/" + split, x.values(), labels, steps, x.shape()[2], classes, lengths);
+    }
+
+    /**
+     * Reads {@code lengths_<split>.npy} if it exists: (N) integers in [1, T], sample i's valid steps
+     * (its first {@code lengths[i]} steps; the rest is padding).
+     *
+     * @return the lengths, or null when the file is absent
+     */
+    private static int[] lengths(Path file, String split, int n, int steps) throws IOException {
+        if (!Files.exists(file)) return null;
+        NpyReader.Integers len = NpyReader.readIntegers(file, 1, "lengths");
+        if (len.shape()[0] != n) {
+            throw new NpyFormatException(file, "expected " + n + " lengths, one per sample of x_" + split + ".npy, found "
+                    + len.shape()[0] + "; save the number of valid steps of each sample, in order");
         }
-        return new Dataset(dir.getFileName() + "/" + split, x.values(), labels, steps, x.shape()[2], classes);
+        int[] out = new int[n];
+        for (int i = 0; i < n; i++) {
+            long v = len.values()[i];
+            if (v < 1 || v > steps) {
+                throw new NpyFormatException(file, "length " + v + " at index " + i + " is outside [1, " + steps + "]"
+                        + " (x_" + split + ".npy has " + steps + " steps); a length counts sample " + i + "'s valid steps,"
+                        + " which start at step 0, the padding after them");
+            }
+            out[i] = (int) v;
+        }
+        return out;
     }
 }

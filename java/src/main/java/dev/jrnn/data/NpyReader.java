@@ -103,11 +103,16 @@ public final class NpyReader {
      * @throws IOException        when it cannot be read
      */
     public static Integers readIntegers(Path file, int dims) throws IOException {
+        return readIntegers(file, dims, "y");
+    }
+
+    /** {@link #readIntegers(Path, int)} whose dtype error suggests {@code variable.astype('int64')}. */
+    static Integers readIntegers(Path file, int dims, String variable) throws IOException {
         byte[] bytes = readAll(file);
         Header h = header(file, bytes, dims);
         if (h.kind != 'i' && h.kind != 'u') {
             throw new NpyFormatException(file, "expected an integer array (e.g. dtype int64 '<i8' or uint8 '|u1'), found dtype '"
-                    + h.descr + "'; save it with y.astype('int64')");
+                    + h.descr + "'; save it with " + variable + ".astype('int64')");
         }
         ByteBuffer data = data(file, bytes, h);
         long[] out = new long[(int) h.elements];

@@ -120,8 +120,7 @@ public final class Sweep {
         List<RunResult> results = new ArrayList<>();
         for (ModelName name : config.models()) {
             for (long seed : config.seeds()) {
-                Sequential model = name.build(config.activation(), config.dropout(), data.train().steps(),
-                        data.train().features(), data.train().classes());
+                Sequential model = config.build(name, data.train().steps(), data.train().features(), data.train().classes());
                 Path file = checkpointFile(name, seed);
                 Checkpoint previous = Files.exists(file) ? Checkpoint.load(file) : null;
                 if (previous != null) checkCompatible(previous, model, seed, file);

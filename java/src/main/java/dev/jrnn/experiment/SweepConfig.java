@@ -8,6 +8,8 @@ import com.google.gson.JsonPrimitive;
 import dev.jrnn.backend.Activation;
 import dev.jrnn.data.DataSelection;
 import dev.jrnn.data.Preprocess;
+import dev.jrnn.nn.Bidirectional;
+import dev.jrnn.nn.Sequential;
 import dev.jrnn.train.TrainConfig;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,9 +29,33 @@ import java.util.Objects;
  * @param seeds        one run per model and seed (R repeats: seed, seed+1, ..., seed+R-1)
  * @param backend      the backend name runs were started on ({@code cpu}, {@code cuda}, ...)
  * @param threads      CPU threads (0 = all)
+ * @param bucketing    batches of samples of similar length ({@link TrainConfig#bucketing()})
+ * @param merge        with a merge mode, every recurrent layer is wrapped in {@link Bidirectional}
+ *                     ({@link ModelEdits#bidirectional}); {@code null} for unidirectional models
  */
 public record SweepConfig(List<ModelName> models, int epochs, Activation activation, double dropout, int batchSize,
-                          float learningRate, DataSelection data, List<Long> seeds, String backend, int threads) {
+                          float learningRate, DataSelection data, List<Long> seeds, String backend, int threads,
+                          boolean bucketing, Bidirectional.Merge merge) {
+
+    /**
+     * A sweep of unidirectional models without bucketing.
+     *
+     * @param models       the models, in order
+     * @param epochs       epochs per run
+     * @param activation   recurrent cell activation
+     * @param dropout      rate of both Dropout layers
+     * @param batchSize    training batch size
+     * @param learningRate Adam learning rate
+     * @param data         dataset, limit, validation split, preprocessing
+     * @param seeds        one run per model and seed
+     * @param backend      the backend name runs were started on
+     * @param threads      CPU threads (0 = all)
+     * @throws IllegalArgumentException as the canonical constructor
+     */
+    public SweepConfig(List<ModelName> models, int epochs, Activation activation, double dropout, int batchSize,
+                       float learningRate, DataSelection data, List<Long> seeds, String backend, int threads) {
+        this(models, epochs, activation, dropout, batchSize, learningRate, data, seeds, backend, threads, false, null);
+    }
 
     public SweepConfig {
         models = List.copyOf(models);
@@ -46,12 +72,38 @@ public record SweepConfig(List<ModelName> models, int epochs, Activation activat
     /** The trainer configuration of the run with {@code seed}: Keras' Adam defaults otherwise. */
     public TrainConfig trainConfig(long seed) {
         return TrainConfig.defaults().withBatchSize(batchSize).withLearningRate(learningRate).withSeed(seed)
-                .withLogInterval(TrainConfig.PROGRESS_INTERVAL);
+                .withLogInterval(TrainConfig.PROGRESS_INTERVAL).withBucketing(bucketing);
+    }
+
+    /**
+     * Builds one of the sweep's models for the data's shape: the notebook model of {@code name},
+     * bidirectional when {@link #merge()} is set.
+     *
+     * @param name     the model
+     * @param steps    T
+     * @param features F
+     * @param classes  output classes
+     * @return the model
+     */
+    public Sequential build(ModelName name, int steps, int features, int classes) {
+        Sequential m = name.build(activation, dropout, steps, features, classes);
+        return merge == null ? m : ModelEdits.bidirectional(m, merge);
     }
 
     /** A copy with another epoch count (extending a finished sweep). */
     public SweepConfig withEpochs(int e) {
-        return new SweepConfig(models, e, activation, dropout, batchSize, learningRate, data, seeds, backend, threads);
+        return new SweepConfig(models, e, activation, dropout, batchSize, learningRate, data, seeds, backend, threads, bucketing, merge);
+    }
+
+    /**
+     * A copy that runs on another backend (a resumed sweep's {@code --backend} / {@code --threads}).
+     *
+     * @param b the backend's name
+     * @param t CPU threads (0 = all)
+     * @return the copy
+     */
+    public SweepConfig withBackend(String b, int t) {
+        return new SweepConfig(models, epochs, activation, dropout, batchSize, learningRate, data, seeds, b, t, bucketing, merge);
     }
 
     /** Whether runs have several seeds (and checkpoints live in {@code seed-<s>} folders). */
@@ -81,6 +133,8 @@ public record SweepConfig(List<ModelName> models, int epochs, Activation activat
         o.add("seeds", ss);
         o.addProperty("backend", backend);
         o.addProperty("threads", threads);
+        if (bucketing) o.addProperty("bucketing", true);            // NB: only when set, so earlier sweeps read the same
+        if (merge != null) o.addProperty("bidirectional", merge.keyword());
         return o;
     }
 
@@ -106,7 +160,9 @@ public record SweepConfig(List<ModelName> models, int epochs, Activation activat
                     bin == null || bin.isJsonNull() ? Preprocess.SCALE : Preprocess.binarize(bin.getAsFloat()));
             return new SweepConfig(models, o.get("epochs").getAsInt(), Activation.parse(o.get("activation").getAsString()),
                     o.get("dropout").getAsDouble(), o.get("batch_size").getAsInt(), o.get("learning_rate").getAsFloat(),
-                    data, seeds, o.get("backend").getAsString(), o.get("threads").getAsInt());
+                    data, seeds, o.get("backend").getAsString(), o.get("threads").getAsInt(),
+                    o.has("bucketing") && o.get("bucketing").getAsBoolean(),   // NB: absent before issue 16
+                    o.has("bidirectional") ? Bidirectional.Merge.parse(o.get("bidirectional").getAsString()) : null);
         } catch (NullPointerException | IllegalStateException | UnsupportedOperationException | ClassCastException e) {
             throw new IllegalArgumentException("invalid sweep description: " + (e instanceof NullPointerException
                     ? "a field is missing" : JsonErrors.problem(e)), e);

@@ -177,9 +177,11 @@ public final class SweepReport {
         List<Row> rows = rows(results);
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "# jrnn sweep: %s, %d epochs%n%n", config.data().dataset(), config.epochs()));
-        sb.append(String.format(Locale.ROOT, "- Models: recurrent stack (%s cells), Dropout(%s), Dense(64, relu), Dropout(%s),"
-                        + " Dense(%d, softmax); Adam lr %s, batch %d.%n", config.activation().keyword(), trim(config.dropout()),
-                trim(config.dropout()), classes, trim(config.learningRate()), config.batchSize()));
+        sb.append(String.format(Locale.ROOT, "- Models: recurrent stack (%s cells%s), Dropout(%s), Dense(64, relu), Dropout(%s),"
+                        + " Dense(%d, softmax); Adam lr %s, batch %d%s.%n", config.activation().keyword(),
+                config.merge() == null ? "" : ", each layer Bidirectional, merge " + config.merge().keyword(), trim(config.dropout()),
+                trim(config.dropout()), classes, trim(config.learningRate()), config.batchSize(),
+                config.bucketing() ? ", batches bucketed by length" : ""));
         sb.append(String.format(Locale.ROOT, "- Data: %s%s, %,d training samples; per-epoch val_* metrics on the %s (%,d samples);"
                         + " test set %,d samples.%n", config.data().dataset(),
                 config.data().preprocess().binarized() ? " (binarised)" : "", trainSamples, heldOutName(), heldOutSamples, testSamples));

@@ -350,6 +350,7 @@ public record Checkpoint(Sequential model, float[] params, Training training) {
         o.addProperty("shuffle", c.shuffle());
         o.addProperty("log_interval", c.logInterval());
         o.addProperty("eval_batch_size", c.evalBatchSize());
+        if (c.bucketing()) o.addProperty("bucketing", true);   // NB: only when on, so earlier files read the same
         return o;
     }
 
@@ -357,7 +358,8 @@ public record Checkpoint(Sequential model, float[] params, Training training) {
         return new TrainConfig(req(o, "learning_rate").getAsFloat(), req(o, "beta1").getAsFloat(),
                 req(o, "beta2").getAsFloat(), req(o, "epsilon").getAsFloat(), req(o, "batch_size").getAsInt(),
                 req(o, "seed").getAsLong(), req(o, "shuffle").getAsBoolean(), req(o, "log_interval").getAsInt(),
-                req(o, "eval_batch_size").getAsInt());
+                req(o, "eval_batch_size").getAsInt(),
+                o.has("bucketing") && o.get("bucketing").getAsBoolean());   // NB: absent in checkpoints before issue 16
     }
 
     private static Training parseTraining(JsonObject o, SafeTensors.Contents c, int p, Path file) throws CheckpointFormatException {

@@ -5,11 +5,13 @@ import com.google.gson.JsonObject;
 import dev.jrnn.backend.Activation;
 import dev.jrnn.backend.RnnSpec;
 import dev.jrnn.io.CheckpointFormatException.Problem;
+import dev.jrnn.nn.Bidirectional;
 import dev.jrnn.nn.Dense;
 import dev.jrnn.nn.Dropout;
 import dev.jrnn.nn.GRU;
 import dev.jrnn.nn.LSTM;
 import dev.jrnn.nn.Layer;
+import dev.jrnn.nn.Masking;
 import dev.jrnn.nn.Recurrent;
 import dev.jrnn.nn.Sequential;
 import java.io.IOException;
@@ -40,6 +42,15 @@ import java.util.regex.Pattern;
  * NB: a jrnn LSTM has one bias per gate; it is exported as {@code bias_ih = b},
  * {@code bias_hh = 0} (PyTorch adds the two), and imported as {@code b = bias_ih + bias_hh}.
  * A GRU's two biases map directly: {@code bW -> bias_ih}, {@code bR -> bias_hh}.
+ *
+ * <p>A {@link Bidirectional} layer becomes a module with {@code bidirectional=True}: its forward
+ * direction's block under the names above, its reverse direction's under the same names with
+ * {@code _reverse} ({@code lstm.weight_ih_l0_reverse}, ...); consecutive CONCAT layers that stack
+ * ({@link Bidirectional#stacksOn}) become one module with {@code num_layers}. A SUM merge has no
+ * PyTorch module: its entry in {@code modules} says {@code "merge": "sum"} and the script adds the
+ * two halves of the module's output. A {@link Masking} layer has no weights; its entry gives the
+ * {@code mask_value} from which the script packs the sequences
+ * ({@code pack_padded_sequence}).
  *
  * <p>{@code __metadata__}: {@code format = "pt"} (the safetensors convention for PyTorch),
  * {@code jrnn.model} (the model, see {@link ModelJson}) and {@code modules}, a JSON list of the
@@ -81,7 +92,8 @@ public final class PyTorchWeights {
      * Reads PyTorch-named weights as a weights-only checkpoint. The model comes from
      * {@code __metadata__["jrnn.model"]} when present; otherwise it is inferred as the seed
      * notebook's family: one recurrent module ({@code X.weight_ih_l0..}; LSTM or GRU from the gate
-     * count, width and depth from the shapes) over {@code steps} timesteps, then the
+     * count, width and depth from the shapes, {@link Bidirectional} CONCAT layers when it has
+     * {@code X.weight_ih_l0_reverse}) over {@code steps} timesteps, then the
      * {@code nn.Linear} layers chained by their shapes, each after a Dropout({@code dropout}), with
      * relu between them and softmax at the end.
      *
@@ -160,27 +172,36 @@ public final class PyTorchWeights {
         List<Mapped> out = new ArrayList<>();
         String group = null;
         int k = 0;
-        Recurrent prev = null;
+        Layer prev = null;
         for (int i = 0; i < model.layers().size(); i++) {
             Layer layer = model.layers().get(i);
             int off = model.paramOffset(i);
-            if (layer instanceof Recurrent r) {
-                if (prev != null && r.stacksOn(prev)) {
+            RnnSpec spec = switch (layer) {
+                case Recurrent r -> r.spec(model.inputShape(i).dim(1));
+                case Bidirectional b -> b.spec(model.inputShape(i).dim(1));
+                default -> null;
+            };
+            if (spec != null) {
+                if (stacks(prev, layer)) {
                     k++;
                 } else {
                     group = model.names().get(i);
                     k = 0;
                 }
-                prev = r;
-                RnnSpec s = r.spec(model.inputShape(i).dim(1));
-                int gh = s.gateWidth();
-                out.add(new Mapped(group, "weight_ih_l" + k, new int[] {gh, s.inputSize()}, off + s.offsetW(), -1));
-                out.add(new Mapped(group, "weight_hh_l" + k, new int[] {gh, s.units()}, off + s.offsetR(), -1));
-                out.add(new Mapped(group, "bias_ih_l" + k, new int[] {gh}, off + s.offsetBias(), -1));
-                if (s.cell() == RnnSpec.Cell.LSTM) {
-                    out.add(new Mapped(group, "bias_hh_l" + k, new int[] {gh}, -1, off + s.offsetBias()));
-                } else {
-                    out.add(new Mapped(group, "bias_hh_l" + k, new int[] {gh}, off + s.offsetBias() + gh, -1));
+                prev = layer;
+                for (int d = 0; d < spec.directions(); d++) {
+                    RnnSpec s = spec.unidirectional();
+                    int o = off + spec.directionOffset(d);
+                    String suffix = k + (d == 1 ? "_reverse" : "");
+                    int gh = s.gateWidth();
+                    out.add(new Mapped(group, "weight_ih_l" + suffix, new int[] {gh, s.inputSize()}, o + s.offsetW(), -1));
+                    out.add(new Mapped(group, "weight_hh_l" + suffix, new int[] {gh, s.units()}, o + s.offsetR(), -1));
+                    out.add(new Mapped(group, "bias_ih_l" + suffix, new int[] {gh}, o + s.offsetBias(), -1));
+                    if (s.cell() == RnnSpec.Cell.LSTM) {
+                        out.add(new Mapped(group, "bias_hh_l" + suffix, new int[] {gh}, -1, o + s.offsetBias()));
+                    } else {
+                        out.add(new Mapped(group, "bias_hh_l" + suffix, new int[] {gh}, o + s.offsetBias() + gh, -1));
+                    }
                 }
                 continue;
             }
@@ -195,15 +216,27 @@ public final class PyTorchWeights {
         return out;
     }
 
+    /** Whether {@code above}, right after {@code below}, joins its PyTorch module as one more layer. */
+    private static boolean stacks(Layer below, Layer above) {
+        if (below instanceof Recurrent b && above instanceof Recurrent a) return a.stacksOn(b);
+        if (below instanceof Bidirectional b && above instanceof Bidirectional a) return a.stacksOn(b);
+        return false;
+    }
+
     /** The PyTorch modules, in order, as the check script builds them. */
     static JsonArray modules(Sequential model) {
         JsonArray out = new JsonArray();
         JsonObject rnn = null;
-        Recurrent prev = null;
+        Layer prev = null;
         for (int i = 0; i < model.layers().size(); i++) {
             Layer layer = model.layers().get(i);
-            if (layer instanceof Recurrent r) {
-                if (prev != null && r.stacksOn(prev)) {
+            Recurrent r = switch (layer) {
+                case Recurrent x -> x;
+                case Bidirectional b -> b.layer();
+                default -> null;
+            };
+            if (r != null) {
+                if (stacks(prev, layer)) {
                     rnn.addProperty("num_layers", rnn.get("num_layers").getAsInt() + 1);
                 } else {
                     rnn = new JsonObject();
@@ -214,10 +247,14 @@ public final class PyTorchWeights {
                     rnn.addProperty("num_layers", 1);
                     rnn.addProperty("batch_first", true);
                     rnn.addProperty("nonlinearity", r.activation().keyword());
+                    if (layer instanceof Bidirectional b) {
+                        rnn.addProperty("bidirectional", true);
+                        rnn.addProperty("merge", b.merge().keyword());
+                    }
                     out.add(rnn);
                 }
                 rnn.addProperty("return_sequences", r.returnSequences());
-                prev = r;
+                prev = layer;
                 continue;
             }
             prev = null;
@@ -234,7 +271,12 @@ public final class PyTorchWeights {
                     m.addProperty("out_features", d.units());
                     m.addProperty("activation", d.activation().keyword());
                 }
-                case Recurrent r -> throw new AssertionError(r);
+                case Masking k -> {
+                    m.addProperty("type", "Masking");
+                    m.addProperty("mask_value", k.value());
+                }
+                case Recurrent x -> throw new AssertionError(x);
+                case Bidirectional x -> throw new AssertionError(x);
             }
             out.add(m);
         }
@@ -279,17 +321,20 @@ public final class PyTorchWeights {
                     + gates + " gates of " + units + " units; expected 4 (LSTM) or 3 (GRU)");
         };
         int features = ih.get(0).shape().length == 2 ? ih.get(0).shape()[1] : -1;
+        // NB: PyTorch's bidirectional=True adds NAME.weight_ih_l{k}_reverse, ...: Bidirectional CONCAT layers
+        boolean bidirectional = c.tensors().containsKey(prefix + ".weight_ih_l0_reverse");
         Sequential.Builder b = Sequential.builder().input(steps, features);
         for (int l = 0; l < layers; l++) {
             boolean seq = l < layers - 1;
-            b.add(cell == RnnSpec.Cell.LSTM ? new LSTM(units, activation, seq) : new GRU(units, activation, seq));
+            Recurrent r = cell == RnnSpec.Cell.LSTM ? new LSTM(units, activation, seq) : new GRU(units, activation, seq);
+            b.add(bidirectional ? new Bidirectional(r) : r);
         }
         // Chain the Linear layers by shape, starting from the recurrent width.
         List<SafeTensors.Tensor> linear = new ArrayList<>();
         for (SafeTensors.Tensor t : c.tensors().values()) {
             if (t.name().endsWith(".weight") && t.shape().length == 2 && !t.name().startsWith(prefix + ".")) linear.add(t);
         }
-        int width = units;
+        int width = bidirectional ? 2 * units : units;
         List<Integer> outs = new ArrayList<>();
         List<String> linearNames = new ArrayList<>();
         while (!linear.isEmpty()) {

@@ -1,6 +1,7 @@
 package dev.jrnn.io;
 
 import dev.jrnn.backend.RnnSpec;
+import dev.jrnn.nn.Bidirectional;
 import dev.jrnn.nn.Dense;
 import dev.jrnn.nn.Layer;
 import dev.jrnn.nn.Recurrent;
@@ -17,8 +18,12 @@ import java.util.List;
  *   GRU          NAME.bW (G*H)      NAME.bR (G*H)       input and recurrent biases
  *   Dense        NAME.W  (out, in)  NAME.b  (out)
  * </pre>
+ * A {@link Bidirectional} layer holds its wrapped layer's tensors once per direction, the forward
+ * direction's first, under {@code NAME.forward.} and {@code NAME.backward.} (Keras'
+ * {@code forward_lstm}, {@code backward_lstm}): {@code bidirectional.forward.W},
+ * {@code bidirectional.backward.R}, ...
  * Each tensor is row-major; together they tile the flat buffer, in the order listed, at the
- * offsets {@link Sequential#paramOffset(int)} gives. Dropout layers have none.
+ * offsets {@link Sequential#paramOffset(int)} gives. Dropout and Masking layers have none.
  */
 public final class TensorLayout {
     private TensorLayout() {}
@@ -53,16 +58,11 @@ public final class TensorLayout {
             String name = model.names().get(i);
             int off = model.paramOffset(i);
             if (layer instanceof Recurrent r) {
-                RnnSpec s = r.spec(model.inputShape(i).dim(1));
-                int gh = s.gateWidth();
-                out.add(new Entry(name + ".W", i, off + s.offsetW(), new int[] {gh, s.inputSize()}));
-                out.add(new Entry(name + ".R", i, off + s.offsetR(), new int[] {gh, s.units()}));
-                if (s.cell() == RnnSpec.Cell.LSTM) {
-                    out.add(new Entry(name + ".b", i, off + s.offsetBias(), new int[] {gh}));
-                } else {
-                    out.add(new Entry(name + ".bW", i, off + s.offsetBias(), new int[] {gh}));
-                    out.add(new Entry(name + ".bR", i, off + s.offsetBias() + gh, new int[] {gh}));
-                }
+                recurrent(out, name + ".", i, off, r.spec(model.inputShape(i).dim(1)));
+            } else if (layer instanceof Bidirectional b) {
+                RnnSpec s = b.spec(model.inputShape(i).dim(1));
+                recurrent(out, name + ".forward.", i, off + s.directionOffset(0), s.unidirectional());
+                recurrent(out, name + ".backward.", i, off + s.directionOffset(1), s.unidirectional());
             } else if (layer instanceof Dense d) {
                 int in = model.inputShape(i).dim(0);
                 out.add(new Entry(name + ".W", i, off, new int[] {d.units(), in}));
@@ -70,5 +70,17 @@ public final class TensorLayout {
             }
         }
         return out;
+    }
+
+    private static void recurrent(List<Entry> out, String prefix, int i, int off, RnnSpec s) {
+        int gh = s.gateWidth();
+        out.add(new Entry(prefix + "W", i, off + s.offsetW(), new int[] {gh, s.inputSize()}));
+        out.add(new Entry(prefix + "R", i, off + s.offsetR(), new int[] {gh, s.units()}));
+        if (s.cell() == RnnSpec.Cell.LSTM) {
+            out.add(new Entry(prefix + "b", i, off + s.offsetBias(), new int[] {gh}));
+        } else {
+            out.add(new Entry(prefix + "bW", i, off + s.offsetBias(), new int[] {gh}));
+            out.add(new Entry(prefix + "bR", i, off + s.offsetBias() + gh, new int[] {gh}));
+        }
     }
 }

@@ -29,6 +29,8 @@ public final class Initializers {
             int off = model.paramOffset(i);
             if (layer instanceof Recurrent r) {
                 recurrent(rnd, r.spec(model.inputShape(i).dim(1)), p, off);
+            } else if (layer instanceof Bidirectional b) {
+                layer(rnd, b.spec(model.inputShape(i).dim(1)), p, off);
             } else if (layer instanceof Dense d) {
                 int in = model.inputShape(i).dim(0);
                 glorotUniform(rnd, p, off, d.units() * in, in, d.units());
@@ -45,13 +47,26 @@ public final class Initializers {
      * @param spec the layer, or the stack
      * @param seed the seed
      * @return {@link RnnSpec#paramCount()} floats: Glorot-uniform W, orthogonal R, zero biases
-     *         except an LSTM forget-gate bias of 1, layer by layer
+     *         except an LSTM forget-gate bias of 1, layer by layer (and direction by direction)
      */
     public static float[] initialParameters(RnnSpec spec, long seed) {
         float[] p = new float[spec.paramCount()];
         SplittableRandom root = new SplittableRandom(seed);
-        for (int l = 0; l < spec.layers(); l++) recurrent(root.split(), spec.layer(l), p, spec.layerOffset(l));
+        for (int l = 0; l < spec.layers(); l++) layer(root.split(), spec.layer(l), p, spec.layerOffset(l));
         return p;
+    }
+
+    /**
+     * One layer, in one or both directions. NB: a bidirectional layer's directions draw from two
+     * splits of the layer's generator, so each is initialised as a unidirectional layer would be; a
+     * unidirectional layer draws from the generator itself, as before bidirectional layers existed.
+     */
+    private static void layer(SplittableRandom rnd, RnnSpec one, float[] p, int off) {
+        if (!one.bidirectional()) {
+            recurrent(rnd, one, p, off);
+            return;
+        }
+        for (int d = 0; d < one.directions(); d++) recurrent(rnd.split(), one.unidirectional(), p, off + one.directionOffset(d));
     }
 
     private static void recurrent(SplittableRandom rnd, RnnSpec s, float[] p, int off) {

@@ -53,6 +53,10 @@ public final class Sequential {
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("layer " + i + " (" + name + "): " + e.getMessage(), e);
             }
+            if (layer instanceof Masking && i != 0) {
+                throw new IllegalArgumentException("layer " + i + " (" + name
+                        + "): Masking must be the first layer (it marks the padding of the model's input)");
+            }
             if (layer instanceof Dense d && d.activation() == Activation.SOFTMAX && i != layers.size() - 1) {
                 throw new IllegalArgumentException("layer " + i + " (" + name
                         + "): softmax is only supported on the last layer, where it is fused with the loss");
@@ -98,35 +102,71 @@ public final class Sequential {
      */
     public static Sequential notebook(RnnSpec.Cell cell, int units, int layers, Activation activation,
                                       double dropout, int steps, int features, int classes) {
+        return notebook(cell, units, layers, activation, dropout, steps, features, classes, null);
+    }
+
+    /**
+     * The seed notebook's model with its recurrent layers wrapped in {@link Bidirectional}: as
+     * {@link #notebook(RnnSpec.Cell, int, int, Activation, double, int, int, int) notebook}, each
+     * recurrent layer {@code Bidirectional(cell(units), merge)}. CONCAT layers run as one
+     * bidirectional stack.
+     *
+     * @param cell       LSTM or GRU
+     * @param units      hidden units H of every recurrent layer, per direction
+     * @param layers     number of stacked recurrent layers, at least 1
+     * @param activation cell activation of the recurrent layers, tanh or relu
+     * @param dropout    rate of both Dropout layers, in [0, 1)
+     * @param steps      T, timesteps per sample
+     * @param features   F, features per timestep
+     * @param classes    number of output classes
+     * @param merge      how each bidirectional layer merges its directions, or {@code null} for
+     *                   unidirectional layers (the plain notebook model)
+     * @return the built model, input (T, F), output (classes)
+     * @throws IllegalArgumentException if {@code layers < 1} or any size, rate or activation is
+     *                                  invalid for its layer
+     */
+    public static Sequential notebook(RnnSpec.Cell cell, int units, int layers, Activation activation,
+                                      double dropout, int steps, int features, int classes, Bidirectional.Merge merge) {
         if (layers < 1) throw new IllegalArgumentException("layers must be at least 1, found " + layers);
         Builder b = builder().input(steps, features);
         for (int l = 0; l < layers; l++) {
             boolean seq = l < layers - 1;
-            b.add(cell == RnnSpec.Cell.LSTM ? new LSTM(units, activation, seq) : new GRU(units, activation, seq));
+            Recurrent r = cell == RnnSpec.Cell.LSTM ? new LSTM(units, activation, seq) : new GRU(units, activation, seq);
+            b.add(merge == null ? r : new Bidirectional(r, merge));
         }
         return b.add(new Dropout(dropout)).add(new Dense(64, Activation.RELU)).add(new Dropout(dropout))
                 .add(new Dense(classes, Activation.SOFTMAX)).build();
     }
 
     /**
-     * {@return a short name such as {@code lstm32} or {@code gru32x4}, as the sweep names models}
-     * It names the first recurrent layer's cell and units and the count of recurrent layers when
-     * more than one; a model without recurrent layers is {@code dense}.
+     * {@return a short name such as {@code lstm32}, {@code gru32x4} or {@code bilstm32x2}, as the
+     * sweep names models} It names the first recurrent layer's cell and units (prefixed {@code bi}
+     * when it is {@link Bidirectional}) and the count of recurrent layers when more than one; a
+     * model without recurrent layers is {@code dense}.
      */
     public String shortName() {
-        StringBuilder sb = new StringBuilder();
         int count = 0;
-        Recurrent first = null;
+        String first = null;
         for (Layer l : layers) {
-            if (l instanceof Recurrent r) {
-                if (first == null) first = r;
-                count++;
-            }
+            String name = switch (l) {
+                case Recurrent r -> r.kind() + r.units();
+                case Bidirectional b -> "bi" + b.layer().kind() + b.units();
+                default -> null;
+            };
+            if (name == null) continue;
+            if (first == null) first = name;
+            count++;
         }
         if (first == null) return "dense";
-        sb.append(first.kind()).append(first.units());
-        if (count > 1) sb.append('x').append(count);
-        return sb.toString();
+        return count > 1 ? first + "x" + count : first;
+    }
+
+    /**
+     * {@return the model's {@link Masking} layer, or {@code null} when it has none} Masking can only
+     * be the first layer.
+     */
+    public Masking masking() {
+        return !layers.isEmpty() && layers.get(0) instanceof Masking m ? m : null;
     }
 
     /** {@return the model's per-sample input shape, e.g. (T, F)} */

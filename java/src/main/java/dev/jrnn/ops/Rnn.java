@@ -17,8 +17,17 @@ import java.util.Objects;
  * One LSTM or GRU layer, usable on its own: a forward pass over a whole sequence from given
  * initial states, and a backward pass giving the input, initial-state and parameter gradients;
  * cuDNN's fused kernels (or, for relu cells, jrnn's own) on a {@link dev.jrnn.backend.GpuBackend GpuBackend}, the Vector API (or
- * the float64 reference) on the CPU. Unidirectional, one layer; stack layers by feeding one's
- * output to the next.
+ * the float64 reference) on the CPU. One layer, in one direction or both
+ * ({@link RnnSpec#bidirectional()}: y (B, T, 2H), the forward direction's states in features
+ * {@code [0, H)} and the reverse direction's in {@code [H, 2H)}; states (2, B, H), forward then
+ * reverse; parameters the forward direction's block then the reverse's); stack layers by feeding
+ * one's output to the next.
+ *
+ * <p>Sequences of different lengths: the forms taking {@code int[] lengths} run sequence b over
+ * steps {@code [0, lengths[b])} only (PyTorch's {@code pack_padded_sequence}): its outputs past its
+ * length are 0, {@code hy}/{@code cy} hold its state at its last valid step (the reverse
+ * direction's at step 0), and the backward pass sends no gradient from its padding. {@code null}
+ * lengths mean every sequence is T steps long.
  *
  * <p>Equations (gate order as cuDNN; {@code act} is tanh or relu):
  * <pre>
@@ -120,6 +129,7 @@ public final class Rnn implements AutoCloseable {
      * @throws IllegalArgumentException when {@code spec} has more than one layer
      */
     public static Rnn create(Backend backend, RnnSpec spec, long seed) {
+        // NB: a bidirectional spec is one layer in two directions: allowed
         if (spec.layers() != 1) {
             throw new IllegalArgumentException("an Rnn is one layer, found layers=" + spec.layers()
                     + ": feed one Rnn's output to the next, or use a Sequential model (its consecutive"
@@ -240,10 +250,36 @@ public final class Rnn implements AutoCloseable {
      * @throws UnsupportedOperationException when the backend cannot run this cell (relu on a GPU under -Djrnn.cuda.rnnImpl=cudnn)
      */
     public Saved forward(int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor y, Tensor hy, Tensor cy) {
+        return forward(batch, steps, null, x, hx, cx, y, hy, cy);
+    }
+
+    /**
+     * {@link #forward(int, int, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor) forward} over
+     * sequences of the given lengths (see the class comment).
+     *
+     * @param batch   B, sequences in the batch (at least 1)
+     * @param steps   T, timesteps (at least 1)
+     * @param lengths (B) lengths in [1, T], or {@code null} for all T; copied
+     * @param x       (B, T, F) input; must stay unchanged until the backward pass
+     * @param hx      (D, B, H) initial hidden state, or {@code null} for zeros
+     * @param cx      (D, B, H) initial cell state (LSTM only), or {@code null} for zeros
+     * @param y       (B, T, D*H) receives the hidden states after every step, 0 past a length
+     * @param hy      (D, B, H) receives the states at the last valid steps, or {@code null}
+     * @param cy      (D, B, H) receives the final cell states (LSTM only), or {@code null}
+     * @return what the backward pass needs; close it when done
+     * @throws IllegalArgumentException when a size differs from its shape, a length is outside
+     *         [1, T], or a cell state is given for a GRU
+     * @throws IllegalStateException when the layer is closed
+     * @throws UnsupportedOperationException when the backend cannot run this cell or lengths
+     */
+    public Saved forward(int batch, int steps, int[] lengths, Tensor x, Tensor hx, Tensor cx, Tensor y, Tensor hy,
+                         Tensor cy) {
         open();
         Shapes s = shapes(batch, steps, "forward");
+        RnnSpec.checkLengths("forward", batch, steps, lengths);
         s.forwardArgs(x, hx, cx, y, hy, cy);
-        RnnTrace trace = backend.rnnForward(spec, batch, steps, x, RnnState.of(hx, cx), params, y, RnnState.of(hy, cy));
+        RnnTrace trace = backend.rnnForward(spec, batch, steps, lengths, x, RnnState.of(hx, cx), params, y,
+                RnnState.of(hy, cy));
         return new Saved(this, batch, steps, trace, List.of());
     }
 
@@ -288,10 +324,34 @@ public final class Rnn implements AutoCloseable {
      * @throws UnsupportedOperationException when the backend cannot run this cell (relu on a GPU under -Djrnn.cuda.rnnImpl=cudnn)
      */
     public void infer(int batch, int steps, Tensor x, Tensor hx, Tensor cx, Tensor y, Tensor hy, Tensor cy) {
+        infer(batch, steps, null, x, hx, cx, y, hy, cy);
+    }
+
+    /**
+     * {@link #infer(int, int, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor) infer} over sequences
+     * of the given lengths (see the class comment).
+     *
+     * @param batch   B, sequences in the batch (at least 1)
+     * @param steps   T, timesteps (at least 1)
+     * @param lengths (B) lengths in [1, T], or {@code null} for all T
+     * @param x       (B, T, F) input
+     * @param hx      (D, B, H) initial hidden state, or {@code null} for zeros
+     * @param cx      (D, B, H) initial cell state (LSTM only), or {@code null} for zeros
+     * @param y       (B, T, D*H) receives the hidden states after every step, 0 past a length
+     * @param hy      (D, B, H) receives the states at the last valid steps, or {@code null}
+     * @param cy      (D, B, H) receives the final cell states (LSTM only), or {@code null}
+     * @throws IllegalArgumentException when a size differs from its shape, a length is outside
+     *         [1, T], or a cell state is given for a GRU
+     * @throws IllegalStateException when the layer is closed
+     * @throws UnsupportedOperationException when the backend cannot run this cell or lengths
+     */
+    public void infer(int batch, int steps, int[] lengths, Tensor x, Tensor hx, Tensor cx, Tensor y, Tensor hy,
+                      Tensor cy) {
         open();
         Shapes s = shapes(batch, steps, "infer");
+        RnnSpec.checkLengths("infer", batch, steps, lengths);
         s.forwardArgs(x, hx, cx, y, hy, cy);
-        backend.rnnInfer(spec, batch, steps, x, RnnState.of(hx, cx), params, y, RnnState.of(hy, cy));
+        backend.rnnInfer(spec, batch, steps, lengths, x, RnnState.of(hx, cx), params, y, RnnState.of(hy, cy));
     }
 
     /**
@@ -311,7 +371,7 @@ public final class Rnn implements AutoCloseable {
      * @throws UnsupportedOperationException when the backend cannot run this cell (relu on a GPU under -Djrnn.cuda.rnnImpl=cudnn)
      */
     public void infer(int batch, int steps, float[] x, float[] hx, float[] cx, float[] y, float[] hy, float[] cy) {
-        forwardHost(batch, steps, HostData.of(x), HostData.of(hx), HostData.of(cx), HostData.of(y), HostData.of(hy),
+        forwardHost(batch, steps, null, HostData.of(x), HostData.of(hx), HostData.of(cx), HostData.of(y), HostData.of(hy),
                 HostData.of(cy), false);
     }
 
@@ -334,7 +394,7 @@ public final class Rnn implements AutoCloseable {
      */
     public void infer(int batch, int steps, FloatBuffer x, FloatBuffer hx, FloatBuffer cx, FloatBuffer y,
                       FloatBuffer hy, FloatBuffer cy) {
-        forwardHost(batch, steps, HostData.of(x), HostData.of(hx), HostData.of(cx), HostData.of(y), HostData.of(hy),
+        forwardHost(batch, steps, null, HostData.of(x), HostData.of(hx), HostData.of(cx), HostData.of(y), HostData.of(hy),
                 HostData.of(cy), false);
     }
 
@@ -358,7 +418,7 @@ public final class Rnn implements AutoCloseable {
      */
     public void infer(int batch, int steps, MemorySegment x, MemorySegment hx, MemorySegment cx, MemorySegment y,
                       MemorySegment hy, MemorySegment cy) {
-        forwardHost(batch, steps, HostData.of(x), HostData.of(hx), HostData.of(cx), HostData.of(y), HostData.of(hy),
+        forwardHost(batch, steps, null, HostData.of(x), HostData.of(hx), HostData.of(cx), HostData.of(y), HostData.of(hy),
                 HostData.of(cy), false);
     }
 
@@ -382,7 +442,7 @@ public final class Rnn implements AutoCloseable {
      * @throws UnsupportedOperationException when the backend cannot run this cell (relu on a GPU under -Djrnn.cuda.rnnImpl=cudnn)
      */
     public Saved forward(int batch, int steps, float[] x, float[] hx, float[] cx, float[] y, float[] hy, float[] cy) {
-        return forwardHost(batch, steps, HostData.of(x), HostData.of(hx), HostData.of(cx), HostData.of(y),
+        return forwardHost(batch, steps, null, HostData.of(x), HostData.of(hx), HostData.of(cx), HostData.of(y),
                 HostData.of(hy), HostData.of(cy), true);
     }
 
@@ -426,7 +486,7 @@ public final class Rnn implements AutoCloseable {
      */
     public Saved forward(int batch, int steps, FloatBuffer x, FloatBuffer hx, FloatBuffer cx, FloatBuffer y,
                          FloatBuffer hy, FloatBuffer cy) {
-        return forwardHost(batch, steps, HostData.of(x), HostData.of(hx), HostData.of(cx), HostData.of(y),
+        return forwardHost(batch, steps, null, HostData.of(x), HostData.of(hx), HostData.of(cx), HostData.of(y),
                 HostData.of(hy), HostData.of(cy), true);
     }
 
@@ -471,7 +531,7 @@ public final class Rnn implements AutoCloseable {
      */
     public Saved forward(int batch, int steps, MemorySegment x, MemorySegment hx, MemorySegment cx, MemorySegment y,
                          MemorySegment hy, MemorySegment cy) {
-        return forwardHost(batch, steps, HostData.of(x), HostData.of(hx), HostData.of(cx), HostData.of(y),
+        return forwardHost(batch, steps, null, HostData.of(x), HostData.of(hx), HostData.of(cx), HostData.of(y),
                 HostData.of(hy), HostData.of(cy), true);
     }
 
@@ -496,14 +556,164 @@ public final class Rnn implements AutoCloseable {
                 HostData.of(dcx));
     }
 
+    // ---- with per-sample lengths, on host memory ----------------------------------------------
+
+    /**
+     * {@link #forward(int, int, float[], float[], float[], float[], float[], float[]) forward} on
+     * Java arrays over sequences of the given lengths (see the class comment).
+     *
+     * @param batch   B, sequences in the batch (at least 1)
+     * @param steps   T, timesteps (at least 1)
+     * @param lengths (B) lengths in [1, T], or {@code null} for all T
+     * @param x       (B, T, F) input
+     * @param hx      (D, B, H) initial hidden state, or {@code null} for zeros
+     * @param cx      (D, B, H) initial cell state (LSTM only), or {@code null} for zeros
+     * @param y       (B, T, D*H) receives the hidden states after every step, 0 past a length
+     * @param hy      (D, B, H) receives the states at the last valid steps, or {@code null}
+     * @param cy      (D, B, H) receives the final cell states (LSTM only), or {@code null}
+     * @return what the backward pass needs; close it when done
+     * @throws IllegalArgumentException when a length differs from its shape, a sequence length is
+     *         outside [1, T], or a cell state is given for a GRU
+     * @throws IllegalStateException when the layer is closed
+     * @throws UnsupportedOperationException when the backend cannot run this cell or lengths
+     */
+    public Saved forward(int batch, int steps, int[] lengths, float[] x, float[] hx, float[] cx, float[] y, float[] hy,
+                         float[] cy) {
+        return forwardHost(batch, steps, lengths, HostData.of(x), HostData.of(hx), HostData.of(cx), HostData.of(y),
+                HostData.of(hy), HostData.of(cy), true);
+    }
+
+    /**
+     * {@link #infer(int, int, float[], float[], float[], float[], float[], float[]) infer} on Java
+     * arrays over sequences of the given lengths (see the class comment).
+     *
+     * @param batch   B, sequences in the batch (at least 1)
+     * @param steps   T, timesteps (at least 1)
+     * @param lengths (B) lengths in [1, T], or {@code null} for all T
+     * @param x       (B, T, F) input
+     * @param hx      (D, B, H) initial hidden state, or {@code null} for zeros
+     * @param cx      (D, B, H) initial cell state (LSTM only), or {@code null} for zeros
+     * @param y       (B, T, D*H) receives the hidden states after every step, 0 past a length
+     * @param hy      (D, B, H) receives the states at the last valid steps, or {@code null}
+     * @param cy      (D, B, H) receives the final cell states (LSTM only), or {@code null}
+     * @throws IllegalArgumentException when a length differs from its shape, a sequence length is
+     *         outside [1, T], or a cell state is given for a GRU
+     * @throws IllegalStateException when the layer is closed
+     * @throws UnsupportedOperationException when the backend cannot run this cell or lengths
+     */
+    public void infer(int batch, int steps, int[] lengths, float[] x, float[] hx, float[] cx, float[] y, float[] hy,
+                      float[] cy) {
+        forwardHost(batch, steps, lengths, HostData.of(x), HostData.of(hx), HostData.of(cx), HostData.of(y),
+                HostData.of(hy), HostData.of(cy), false);
+    }
+
+    /**
+     * {@link #forward(int, int, FloatBuffer, FloatBuffer, FloatBuffer, FloatBuffer, FloatBuffer,
+     * FloatBuffer) forward} on NIO buffers over sequences of the given lengths.
+     *
+     * @param batch   B, sequences in the batch (at least 1)
+     * @param steps   T, timesteps (at least 1)
+     * @param lengths (B) lengths in [1, T], or {@code null} for all T
+     * @param x       (B, T, F) input
+     * @param hx      (D, B, H) initial hidden state, or {@code null} for zeros
+     * @param cx      (D, B, H) initial cell state (LSTM only), or {@code null} for zeros
+     * @param y       (B, T, D*H) receives the hidden states after every step, 0 past a length
+     * @param hy      (D, B, H) receives the states at the last valid steps, or {@code null}
+     * @param cy      (D, B, H) receives the final cell states (LSTM only), or {@code null}
+     * @return what the backward pass needs; close it when done
+     * @throws IllegalArgumentException when a length differs from its shape, a sequence length is
+     *         outside [1, T], an output is read-only, or a cell state is given for a GRU
+     * @throws IllegalStateException when the layer is closed
+     * @throws UnsupportedOperationException when the backend cannot run this cell or lengths
+     */
+    public Saved forward(int batch, int steps, int[] lengths, FloatBuffer x, FloatBuffer hx, FloatBuffer cx,
+                         FloatBuffer y, FloatBuffer hy, FloatBuffer cy) {
+        return forwardHost(batch, steps, lengths, HostData.of(x), HostData.of(hx), HostData.of(cx), HostData.of(y),
+                HostData.of(hy), HostData.of(cy), true);
+    }
+
+    /**
+     * {@link #infer(int, int, FloatBuffer, FloatBuffer, FloatBuffer, FloatBuffer, FloatBuffer,
+     * FloatBuffer) infer} on NIO buffers over sequences of the given lengths.
+     *
+     * @param batch   B, sequences in the batch (at least 1)
+     * @param steps   T, timesteps (at least 1)
+     * @param lengths (B) lengths in [1, T], or {@code null} for all T
+     * @param x       (B, T, F) input
+     * @param hx      (D, B, H) initial hidden state, or {@code null} for zeros
+     * @param cx      (D, B, H) initial cell state (LSTM only), or {@code null} for zeros
+     * @param y       (B, T, D*H) receives the hidden states after every step, 0 past a length
+     * @param hy      (D, B, H) receives the states at the last valid steps, or {@code null}
+     * @param cy      (D, B, H) receives the final cell states (LSTM only), or {@code null}
+     * @throws IllegalArgumentException when a length differs from its shape, a sequence length is
+     *         outside [1, T], an output is read-only, or a cell state is given for a GRU
+     * @throws IllegalStateException when the layer is closed
+     * @throws UnsupportedOperationException when the backend cannot run this cell or lengths
+     */
+    public void infer(int batch, int steps, int[] lengths, FloatBuffer x, FloatBuffer hx, FloatBuffer cx,
+                      FloatBuffer y, FloatBuffer hy, FloatBuffer cy) {
+        forwardHost(batch, steps, lengths, HostData.of(x), HostData.of(hx), HostData.of(cx), HostData.of(y),
+                HostData.of(hy), HostData.of(cy), false);
+    }
+
+    /**
+     * {@link #forward(int, int, MemorySegment, MemorySegment, MemorySegment, MemorySegment,
+     * MemorySegment, MemorySegment) forward} on memory segments over sequences of the given lengths.
+     *
+     * @param batch   B, sequences in the batch (at least 1)
+     * @param steps   T, timesteps (at least 1)
+     * @param lengths (B) lengths in [1, T], or {@code null} for all T
+     * @param x       (B, T, F) input
+     * @param hx      (D, B, H) initial hidden state, or {@code null} for zeros
+     * @param cx      (D, B, H) initial cell state (LSTM only), or {@code null} for zeros
+     * @param y       (B, T, D*H) receives the hidden states after every step, 0 past a length
+     * @param hy      (D, B, H) receives the states at the last valid steps, or {@code null}
+     * @param cy      (D, B, H) receives the final cell states (LSTM only), or {@code null}
+     * @return what the backward pass needs; close it when done
+     * @throws IllegalArgumentException when a size differs from its shape, a sequence length is
+     *         outside [1, T], an output is read-only, or a cell state is given for a GRU
+     * @throws IllegalStateException when the layer is closed, or a segment's arena is closed
+     * @throws UnsupportedOperationException when the backend cannot run this cell or lengths
+     */
+    public Saved forward(int batch, int steps, int[] lengths, MemorySegment x, MemorySegment hx, MemorySegment cx,
+                         MemorySegment y, MemorySegment hy, MemorySegment cy) {
+        return forwardHost(batch, steps, lengths, HostData.of(x), HostData.of(hx), HostData.of(cx), HostData.of(y),
+                HostData.of(hy), HostData.of(cy), true);
+    }
+
+    /**
+     * {@link #infer(int, int, MemorySegment, MemorySegment, MemorySegment, MemorySegment,
+     * MemorySegment, MemorySegment) infer} on memory segments over sequences of the given lengths.
+     *
+     * @param batch   B, sequences in the batch (at least 1)
+     * @param steps   T, timesteps (at least 1)
+     * @param lengths (B) lengths in [1, T], or {@code null} for all T
+     * @param x       (B, T, F) input
+     * @param hx      (D, B, H) initial hidden state, or {@code null} for zeros
+     * @param cx      (D, B, H) initial cell state (LSTM only), or {@code null} for zeros
+     * @param y       (B, T, D*H) receives the hidden states after every step, 0 past a length
+     * @param hy      (D, B, H) receives the states at the last valid steps, or {@code null}
+     * @param cy      (D, B, H) receives the final cell states (LSTM only), or {@code null}
+     * @throws IllegalArgumentException when a size differs from its shape, a sequence length is
+     *         outside [1, T], an output is read-only, or a cell state is given for a GRU
+     * @throws IllegalStateException when the layer is closed, or a segment's arena is closed
+     * @throws UnsupportedOperationException when the backend cannot run this cell or lengths
+     */
+    public void infer(int batch, int steps, int[] lengths, MemorySegment x, MemorySegment hx, MemorySegment cx,
+                      MemorySegment y, MemorySegment hy, MemorySegment cy) {
+        forwardHost(batch, steps, lengths, HostData.of(x), HostData.of(hx), HostData.of(cx), HostData.of(y),
+                HostData.of(hy), HostData.of(cy), false);
+    }
+
     /**
      * The host forms of forward ({@code training}: returns what backward needs) and infer (no
      * reserve, everything freed, returns {@code null}).
      */
-    private Saved forwardHost(int batch, int steps, HostData x, HostData hx, HostData cx, HostData y, HostData hy,
-                              HostData cy, boolean training) {
+    private Saved forwardHost(int batch, int steps, int[] lengths, HostData x, HostData hx, HostData cx, HostData y,
+                              HostData hy, HostData cy, boolean training) {
         open();
         Shapes s = shapes(batch, steps, training ? "forward" : "infer");
+        RnnSpec.checkLengths(training ? "forward" : "infer", batch, steps, lengths);
         s.forwardArgs(x, hx, cx, y, hy, cy);
         List<Tensor> owned = new ArrayList<>();
         try {
@@ -512,9 +722,10 @@ public final class Rnn implements AutoCloseable {
             RnnTrace trace = null;
             try (Tensor HY = hy == null ? null : backend.allocate(s.h); Tensor CY = cy == null ? null : backend.allocate(s.h)) {
                 if (training) {
-                    trace = backend.rnnForward(spec, batch, steps, X, RnnState.of(HX, CX), params, Y, RnnState.of(HY, CY));
+                    trace = backend.rnnForward(spec, batch, steps, lengths, X, RnnState.of(HX, CX), params, Y,
+                            RnnState.of(HY, CY));
                 } else {
-                    backend.rnnInfer(spec, batch, steps, X, RnnState.of(HX, CX), params, Y, RnnState.of(HY, CY));
+                    backend.rnnInfer(spec, batch, steps, lengths, X, RnnState.of(HX, CX), params, Y, RnnState.of(HY, CY));
                 }
                 y.download(backend, Y);
                 if (hy != null) hy.download(backend, HY);
@@ -597,13 +808,13 @@ public final class Rnn implements AutoCloseable {
         if (batch <= 0 || steps <= 0) {
             throw new IllegalArgumentException(op + ": batch and steps must be positive, found batch=" + batch + ", steps=" + steps);
         }
-        long x = (long) batch * steps * spec.inputSize(), y = (long) batch * steps * spec.units();
+        long x = (long) batch * steps * spec.inputSize(), y = (long) batch * steps * spec.outputSize();
         long reserve = (long) batch * spec.reservePerSample(steps);
         if (x > Integer.MAX_VALUE || y > Integer.MAX_VALUE || reserve > Integer.MAX_VALUE) {
             throw new IllegalArgumentException(op + ": batch " + batch + " x steps " + steps + " is too large for one call"
                     + " (a tensor would exceed 2^31 floats); split the batch");
         }
-        return new Shapes(op, batch, steps, (int) x, (int) y, batch * spec.units());
+        return new Shapes(op, batch, steps, (int) x, (int) y, spec.directions() * batch * spec.units());
     }
 
     private void open() {
@@ -636,6 +847,10 @@ public final class Rnn implements AutoCloseable {
 
         String shape(char kind) {
             if (kind == 'x') return "(B, T, F) = (" + batch + ", " + steps + ", " + spec.inputSize() + ")";
+            if (spec.bidirectional()) {
+                if (kind == 'y') return "(B, T, 2H) = (" + batch + ", " + steps + ", " + spec.outputSize() + ")";
+                return "(2, B, H) = (2, " + batch + ", " + spec.units() + ")";
+            }
             if (kind == 'y') return "(B, T, H) = (" + batch + ", " + steps + ", " + spec.units() + ")";
             return "(B, H) = (" + batch + ", " + spec.units() + ")";
         }
@@ -710,7 +925,7 @@ public final class Rnn implements AutoCloseable {
     @Override
     public String toString() {
         return spec.cell() + "(inputSize=" + spec.inputSize() + ", units=" + spec.units() + ", activation="
-                + spec.activation().keyword() + ") on " + backend.name();
+                + spec.activation().keyword() + (spec.bidirectional() ? ", bidirectional" : "") + ") on " + backend.name();
     }
 
     /**

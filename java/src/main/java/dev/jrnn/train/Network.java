@@ -6,11 +6,14 @@ import dev.jrnn.backend.RnnSpec;
 import dev.jrnn.backend.RnnState;
 import dev.jrnn.backend.RnnTrace;
 import dev.jrnn.backend.Tensor;
+import dev.jrnn.nn.Bidirectional;
 import dev.jrnn.nn.Dense;
 import dev.jrnn.nn.Dropout;
 import dev.jrnn.nn.Layer;
+import dev.jrnn.nn.Masking;
 import dev.jrnn.nn.Recurrent;
 import dev.jrnn.nn.Sequential;
+import dev.jrnn.nn.Shape;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -18,6 +21,23 @@ import java.util.List;
  * A {@link Sequential} model bound to a {@link Backend}: the flat parameter and gradient
  * buffers plus per-layer activation buffers sized for {@code maxBatch}. Forward and backward are
  * written once against the backend interface.
+ *
+ * <p>Sequences of different lengths: {@link #forward(int, Tensor, int[], boolean, long, long)}
+ * takes one length per sample (or a {@link Masking} layer derives them from the input); every
+ * recurrent layer then runs each sample over its valid steps only (PyTorch's
+ * {@code pack_padded_sequence} semantics, see {@link Backend#rnnForward(RnnSpec, int, int, int[],
+ * Tensor, dev.jrnn.backend.RnnState, Tensor, Tensor, dev.jrnn.backend.RnnState) rnnForward}): its
+ * outputs past a length are 0 and a layer without {@code returnSequences} outputs its last
+ * <em>valid</em> step, gathered with {@link Backend#gatherRows} and back-propagated with
+ * {@link Backend#scatterRows}. NB: layers after a recurrent layer that returns sequences see zeros
+ * in the padding (Dropout keeps them 0, a SUM merge adds two zeros); the gradient they send there
+ * reaches only the recurrent layer's padding steps, which its backward pass ignores, so no gradient
+ * flows from padding into any weight.
+ *
+ * <p>{@link Bidirectional} layers run as {@link RnnSpec#bidirectional()} ops, whose y holds both
+ * directions, (B, T, 2H); a SUM merge multiplies it by {@code [I; I]} (2H, H) with
+ * {@link Backend#gemm}, and a layer without {@code returnSequences} outputs the forward half of its
+ * last valid step and the reverse half of step 0 (Keras' {@code Bidirectional} output).
  *
  * <p>The network owns the buffers it allocates and frees them on {@link #close()}; it does not own
  * the backend or the model. Tensors it returns are views of its own buffers, valid until the next
@@ -48,20 +68,25 @@ public final class Network implements AutoCloseable {
         this.maxBatch = maxBatch;
         this.params = alloc(Math.max(1, model.paramCount()));
         this.grads = alloc(Math.max(1, model.paramCount()));
-        for (int i = 0; i < model.layers().size(); i++) {
+        int firstComputing = model.masking() != null ? 1 : 0;
+        for (int i = firstComputing; i < model.layers().size(); i++) {
             Layer layer = model.layers().get(i);
             int in = model.inputShape(i).elements(), out = model.outputShape(i).elements();
-            boolean first = i == 0;
-            if (layer instanceof Recurrent r) {
-                // NB: consecutive recurrent layers of one cell, width and activation run as one stack
-                // (cuDNN's numLayers): their parameters are already one block, layer after layer
+            boolean first = i == firstComputing;
+            if (layer instanceof Recurrent || layer instanceof Bidirectional) {
+                // NB: consecutive recurrent layers of one cell, width and activation (and, for
+                // Bidirectional, CONCAT merges) run as one stack (cuDNN's numLayers): their
+                // parameters are already one block, layer after layer
                 int n = stackLength(model, i);
-                Recurrent top = (Recurrent) model.layers().get(i + n - 1);
-                RnnSpec one = r.spec(model.inputShape(i).dim(1));
-                RnnSpec spec = new RnnSpec(one.cell(), one.inputSize(), one.units(), one.activation(), n);
+                Layer top = model.layers().get(i + n - 1);
+                RnnSpec one = layer instanceof Recurrent r ? r.spec(model.inputShape(i).dim(1))
+                        : ((Bidirectional) layer).spec(model.inputShape(i).dim(1));
+                RnnSpec spec = new RnnSpec(one.cell(), one.inputSize(), one.units(), one.activation(), n, one.bidirectional());
+                boolean seq = top instanceof Recurrent r ? r.returnSequences() : ((Bidirectional) top).returnSequences();
+                boolean sum = top instanceof Bidirectional b && b.merge() == Bidirectional.Merge.SUM;
                 Tensor p = params.slice(model.paramOffset(i), spec.paramCount());
                 Tensor g = grads.slice(model.paramOffset(i), spec.paramCount());
-                nodes.add(new RnnNode(spec, model.inputShape(i).dim(0), top.returnSequences(), p, g, first));
+                nodes.add(new RnnNode(spec, model.inputShape(i).dim(0), seq, sum, p, g, first));
                 i += n - 1;
                 continue;
             }
@@ -69,20 +94,59 @@ public final class Network implements AutoCloseable {
             Tensor g = grads.slice(model.paramOffset(i), model.paramCount(i));
             nodes.add(switch (layer) {
                 case Recurrent r -> throw new AssertionError(r);
+                case Bidirectional b -> throw new AssertionError(b);
+                case Masking m -> throw new AssertionError("Masking is the first layer only: " + m);
                 case Dropout d -> new DropoutNode((float) d.rate(), i, out);
                 case Dense d -> new DenseNode(d, in, p, g, first);
             });
         }
     }
 
-    /** How many recurrent layers from {@code i} on form one stack ({@link Recurrent#stacksOn}). */
+    /**
+     * How many recurrent layers from {@code i} on form one stack: {@link Recurrent#stacksOn} for
+     * unidirectional layers, {@link Bidirectional#stacksOn} (CONCAT only) for bidirectional ones.
+     */
     static int stackLength(Sequential model, int i) {
         int n = 1;
-        while (i + n < model.layers().size() && model.layers().get(i + n) instanceof Recurrent next
-                && next.stacksOn((Recurrent) model.layers().get(i + n - 1))) {
-            n++;
-        }
+        List<Layer> ls = model.layers();
+        while (i + n < ls.size() && stacks(ls.get(i + n - 1), ls.get(i + n))) n++;
         return n;
+    }
+
+    private static boolean stacks(Layer below, Layer above) {
+        if (below instanceof Recurrent b && above instanceof Recurrent a) return a.stacksOn(b);
+        if (below instanceof Bidirectional b && above instanceof Bidirectional a) return a.stacksOn(b);
+        return false;
+    }
+
+    /**
+     * The rows {@link Backend#gatherRows} takes for the last valid step of each sequence, from y
+     * (B, T, D*H) seen as (B*T*D) rows of H: unidirectional ({@code D = 1}), row
+     * {@code b*T + len_b - 1} for sample b; bidirectional ({@code D = 2}), rows
+     * {@code 2b = (b*T + len_b - 1)*2} (the forward direction at its last valid step) and
+     * {@code 2b+1 = (b*T)*2 + 1} (the reverse direction at step 0, where it ends). Gathered, they
+     * form (B, D*H): each sample's halves side by side.
+     *
+     * @param batch         B
+     * @param steps         T
+     * @param lengths       B lengths in [1, T], or {@code null} for all T
+     * @param bidirectional whether y holds two directions
+     * @return (B * D) row numbers, as floats (exact below 2^24)
+     */
+    static float[] lastStepRows(int batch, int steps, int[] lengths, boolean bidirectional) {
+        int d = bidirectional ? 2 : 1;
+        float[] idx = new float[batch * d];
+        for (int b = 0; b < batch; b++) {
+            int len = lengths == null ? steps : lengths[b];
+            long last = (long) b * steps + len - 1;
+            if (bidirectional) {
+                idx[2 * b] = last * 2;
+                idx[2 * b + 1] = (long) b * steps * 2 + 1;
+            } else {
+                idx[b] = last;
+            }
+        }
+        return idx;
     }
 
     private Tensor alloc(int n) {
@@ -139,7 +203,9 @@ public final class Network implements AutoCloseable {
     }
 
     /**
-     * Runs every layer on a batch.
+     * Runs every layer on a batch of full-length sequences, or with the lengths a {@link Masking}
+     * layer finds: {@link #forward(int, Tensor, int[], boolean, long, long) forward} with
+     * {@code lengths = null}.
      *
      * @param batch    B, in [1, {@link #maxBatch()}]
      * @param x        (B, T, F) input, row-major
@@ -151,9 +217,42 @@ public final class Network implements AutoCloseable {
      * @throws IllegalArgumentException if {@code batch} is not in [1, maxBatch()]
      */
     public Tensor forward(int batch, Tensor x, boolean training, long seed, long step) {
+        return forward(batch, x, null, training, seed, step);
+    }
+
+    /**
+     * Runs every layer on a batch of sequences of the given lengths: sample b is steps
+     * {@code [0, lengths[b])} of its row of {@code x}, the rest padding that changes nothing (see
+     * the class comment).
+     *
+     * @param batch    B, in [1, {@link #maxBatch()}]
+     * @param x        (B, T, F) input, row-major
+     * @param lengths  (B) lengths in [1, T]; {@code null} for all T, or, when the model starts with
+     *                 {@link Masking}, for the lengths it finds in {@code x} (which reads the batch
+     *                 back to the host: pass them when known)
+     * @param training whether dropout is active
+     * @param seed     dropout seed
+     * @param step     dropout step counter (the optimiser step)
+     * @return (B, out) the last layer's output, a view of this network's buffers valid until the
+     *         next call; for a softmax layer, its logits
+     * @throws IllegalArgumentException if {@code batch} is not in [1, maxBatch()], or the lengths
+     *                                  are not B values in [1, T]
+     */
+    public Tensor forward(int batch, Tensor x, int[] lengths, boolean training, long seed, long step) {
         checkBatch(batch);
+        Shape in = model.inputShape();
+        if (lengths == null && model.masking() != null) {
+            float[] host = new float[batch * in.elements()];
+            backend.read(x, host, 0, host.length);
+            lengths = model.masking().lengths(host, 0, batch, in.dim(0), in.dim(1));
+        }
+        if (lengths != null) {
+            if (in.rank() != 2) throw new IllegalArgumentException("lengths need sequence input (T, F), the model's is " + in);
+            RnnSpec.checkLengths("forward", batch, in.dim(0), lengths);
+            if (RnnSpec.fullLength(lengths, in.dim(0))) lengths = null;   // NB: the fixed-length path, bit for bit
+        }
         Tensor h = x;
-        for (Node n : nodes) h = n.forward(batch, h, training, seed, step);
+        for (Node n : nodes) h = n.forward(batch, h, lengths, training, seed, step);
         return h;
     }
 
@@ -187,7 +286,8 @@ public final class Network implements AutoCloseable {
     }
 
     private interface Node {
-        Tensor forward(int batch, Tensor in, boolean training, long seed, long step);
+        /** {@code lengths}: (B) in [1, T] with some below T, or null for all T. */
+        Tensor forward(int batch, Tensor in, int[] lengths, boolean training, long seed, long step);
 
         /** Returns the gradient with respect to this node's input, or null for the first layer. */
         Tensor backward(int batch, Tensor dOut);
@@ -196,43 +296,104 @@ public final class Network implements AutoCloseable {
     private final class RnnNode implements Node {
         final RnnSpec spec;
         final int steps;
-        final boolean returnSequences, first;
+        final boolean returnSequences, sum, first;
         final Tensor p, g;
-        final Tensor y, last, dSeq, dx;   // (B,T,H) (B,H) (B,T,H) (B,T,F)
+        final Tensor y;        // (B, T, D*H) both directions when bidirectional
+        final Tensor last;     // (B, D*H) the last valid step(s), without returnSequences
+        final Tensor rows;     // (B*D) gather rows into y seen as (B*T*D, H), or null
+        final Tensor dSeq;     // (B, T, D*H) gradient of y, unless y's gradient is dOut itself
+        final Tensor dx;       // (B, T, F), or null for the first layer
+        final Tensor merge;    // SUM: (2H, H) = [I; I]; else null
+        final Tensor merged;   // SUM: (B, T, H) or (B, H) the merged output; else null
+        final Tensor dLast;    // SUM without returnSequences: (B, 2H) gradient of last; else null
         /** The last training forward pass's, until its backward pass; what the backend kept for it. */
         RnnTrace trace;
+        /** Whether the last forward pass gathered its last steps (else {@code lastStep} or none). */
+        boolean gathered;
 
-        RnnNode(RnnSpec spec, int steps, boolean returnSequences, Tensor p, Tensor g, boolean first) {
+        RnnNode(RnnSpec spec, int steps, boolean returnSequences, boolean sum, Tensor p, Tensor g, boolean first) {
             this.spec = spec;
             this.steps = steps;
             this.returnSequences = returnSequences;
+            this.sum = sum;
             this.first = first;
             this.p = p;
             this.g = g;
-            int H = spec.units();
-            y = alloc(maxBatch * steps * H);
-            last = returnSequences ? null : alloc(maxBatch * H);
-            dSeq = returnSequences ? null : alloc(maxBatch * steps * H);
+            int H = spec.units(), W = spec.outputSize();
+            y = alloc(maxBatch * steps * W);
+            last = returnSequences ? null : alloc(maxBatch * W);
+            // NB: the rows tensor also serves fixed-length batches of a model that may see lengths
+            rows = returnSequences ? null : alloc(maxBatch * spec.directions());
+            dSeq = returnSequences && !sum ? null : alloc(maxBatch * steps * W);
             dx = first ? null : alloc(maxBatch * steps * spec.inputSize());
+            if (sum) {
+                merge = alloc(2 * H * H);
+                float[] m = new float[2 * H * H];
+                for (int i = 0; i < H; i++) {
+                    m[i * H + i] = 1f;
+                    m[(H + i) * H + i] = 1f;
+                }
+                backend.write(m, 0, merge, m.length);
+                merged = alloc(maxBatch * (returnSequences ? steps : 1) * H);
+                dLast = returnSequences ? null : alloc(maxBatch * W);
+            } else {
+                merge = merged = dLast = null;
+            }
         }
 
         @Override
-        public Tensor forward(int batch, Tensor in, boolean training, long seed, long step) {
-            int H = spec.units();
+        public Tensor forward(int batch, Tensor in, int[] lengths, boolean training, long seed, long step) {
+            int H = spec.units(), W = spec.outputSize();
             dropTrace();
             // NB: nothing kept without training: no backward follows, and cuDNN then runs its inference mode
-            if (training) trace = backend.rnnForward(spec, batch, steps, in, p, y);
-            else backend.rnnInfer(spec, batch, steps, in, RnnState.NONE, p, y, RnnState.NONE);
-            if (returnSequences) return y.slice(0, batch * steps * H);
-            backend.lastStep(batch, steps, H, y, last);
-            return last.slice(0, batch * H);
+            if (training) trace = backend.rnnForward(spec, batch, steps, lengths, in, RnnState.NONE, p, y, RnnState.NONE);
+            else backend.rnnInfer(spec, batch, steps, lengths, in, RnnState.NONE, p, y, RnnState.NONE);
+            if (returnSequences) {
+                if (!sum) return y.slice(0, batch * steps * W);
+                backend.gemm(false, false, batch * steps, H, W, 1f, y, merge, 0f, merged);
+                return merged.slice(0, batch * steps * H);
+            }
+            gathered = lengths != null || spec.bidirectional();
+            if (!gathered) {
+                backend.lastStep(batch, steps, H, y, last);
+                return last.slice(0, batch * H);
+            }
+            if ((long) batch * steps * spec.directions() > (1 << 24)) {
+                // NB: gatherRows takes row numbers as floats, exact below 2^24
+                throw new IllegalArgumentException("the last valid steps of " + batch + " sequences of " + steps
+                        + " steps are beyond the rows gatherRows addresses exactly (2^24 = 16,777,216 rows of H):"
+                        + " use smaller batches");
+            }
+            float[] idx = lastStepRows(batch, steps, lengths, spec.bidirectional());
+            backend.write(idx, 0, rows, idx.length);
+            backend.gatherRows(idx.length, H, y, rows, last);
+            if (!sum) return last.slice(0, batch * W);
+            backend.gemm(false, false, batch, H, W, 1f, last, merge, 0f, merged);
+            return merged.slice(0, batch * H);
         }
 
         @Override
         public Tensor backward(int batch, Tensor dOut) {
-            Tensor dy = dOut;
-            if (!returnSequences) {
-                backend.lastStepBackward(batch, steps, spec.units(), dOut, dSeq);
+            int H = spec.units(), W = spec.outputSize();
+            Tensor dy;
+            if (returnSequences) {
+                dy = dOut;
+                if (sum) {   // d[y_fwd, y_rev] = dOut [I, I]: dOut (B*T, H) times merge^T (H, 2H)
+                    backend.gemm(false, true, batch * steps, W, H, 1f, dOut, merge, 0f, dSeq);
+                    dy = dSeq;
+                }
+            } else {
+                Tensor dl = dOut;
+                if (sum) {
+                    backend.gemm(false, true, batch, W, H, 1f, dOut, merge, 0f, dLast);
+                    dl = dLast;
+                }
+                if (gathered) {
+                    backend.fill(dSeq.slice(0, batch * steps * W), 0f);
+                    backend.scatterRows(batch * spec.directions(), H, dl, rows, dSeq);
+                } else {
+                    backend.lastStepBackward(batch, steps, H, dl, dSeq);
+                }
                 dy = dSeq;
             }
             if (trace == null) throw new IllegalStateException("backward without a training forward pass of " + spec);
@@ -264,7 +425,7 @@ public final class Network implements AutoCloseable {
         long seed, step;
 
         @Override
-        public Tensor forward(int batch, Tensor in, boolean training, long seed, long step) {
+        public Tensor forward(int batch, Tensor in, int[] lengths, boolean training, long seed, long step) {
             active = training && rate > 0;
             if (!active) return in;
             this.seed = seed;
@@ -303,7 +464,7 @@ public final class Network implements AutoCloseable {
         }
 
         @Override
-        public Tensor forward(int batch, Tensor x, boolean training, long seed, long step) {
+        public Tensor forward(int batch, Tensor x, int[] lengths, boolean training, long seed, long step) {
             this.x = x;
             backend.gemm(false, true, batch, out, in, 1f, x, w, 0f, y);
             backend.biasActivation(batch, out, y, b, act);

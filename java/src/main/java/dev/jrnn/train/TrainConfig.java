@@ -12,9 +12,13 @@ package dev.jrnn.train;
  * @param shuffle      reshuffle the training set every epoch
  * @param logInterval  read the running loss and accuracy every this many batches
  * @param evalBatchSize batch size for {@link Trainer#evaluate}
+ * @param bucketing    form training batches of samples of similar length (off by default; see
+ *                     {@link Trainer#fit}): sort each pool of {@link Trainer#BUCKET_POOL} batches of
+ *                     the epoch's shuffled order by length, cut it into batches, shuffle the
+ *                     batches' order. For fixed-length data only the batches' order changes
  */
 public record TrainConfig(float learningRate, float beta1, float beta2, float epsilon, int batchSize,
-                          long seed, boolean shuffle, int logInterval, int evalBatchSize) {
+                          long seed, boolean shuffle, int logInterval, int evalBatchSize, boolean bucketing) {
 
     /**
      * Batches between reads of the running loss and accuracy in the CLI's runs (the progress bar
@@ -41,8 +45,27 @@ public record TrainConfig(float learningRate, float beta1, float beta2, float ep
     }
 
     /**
+     * Settings without length bucketing ({@code bucketing = false}).
+     *
+     * @param learningRate  Adam learning rate
+     * @param beta1         Adam beta1
+     * @param beta2         Adam beta2
+     * @param epsilon       Adam epsilon
+     * @param batchSize     training batch size
+     * @param seed          seed for initial weights, shuffling and dropout masks
+     * @param shuffle       reshuffle the training set every epoch
+     * @param logInterval   read the running loss and accuracy every this many batches
+     * @param evalBatchSize batch size for {@link Trainer#evaluate}
+     * @throws IllegalArgumentException as the canonical constructor
+     */
+    public TrainConfig(float learningRate, float beta1, float beta2, float epsilon, int batchSize,
+                       long seed, boolean shuffle, int logInterval, int evalBatchSize) {
+        this(learningRate, beta1, beta2, epsilon, batchSize, seed, shuffle, logInterval, evalBatchSize, false);
+    }
+
+    /**
      * {@return Keras defaults (Adam lr 1e-3, betas 0.9 and 0.999, epsilon 1e-7) with batch 256,
-     * seed 42, shuffling, statistics read every batch and evaluation batches of 1024}
+     * seed 42, shuffling, statistics read every batch, evaluation batches of 1024 and no bucketing}
      */
     public static TrainConfig defaults() {
         return new TrainConfig(1e-3f, 0.9f, 0.999f, 1e-7f, 256, 42L, true, 1, 1024);
@@ -56,7 +79,7 @@ public record TrainConfig(float learningRate, float beta1, float beta2, float ep
      * @throws IllegalArgumentException if {@code lr} is not positive
      */
     public TrainConfig withLearningRate(float lr) {
-        return new TrainConfig(lr, beta1, beta2, epsilon, batchSize, seed, shuffle, logInterval, evalBatchSize);
+        return new TrainConfig(lr, beta1, beta2, epsilon, batchSize, seed, shuffle, logInterval, evalBatchSize, bucketing);
     }
 
     /**
@@ -67,7 +90,7 @@ public record TrainConfig(float learningRate, float beta1, float beta2, float ep
      * @throws IllegalArgumentException if {@code b} is not positive
      */
     public TrainConfig withBatchSize(int b) {
-        return new TrainConfig(learningRate, beta1, beta2, epsilon, b, seed, shuffle, logInterval, evalBatchSize);
+        return new TrainConfig(learningRate, beta1, beta2, epsilon, b, seed, shuffle, logInterval, evalBatchSize, bucketing);
     }
 
     /**
@@ -77,7 +100,7 @@ public record TrainConfig(float learningRate, float beta1, float beta2, float ep
      * @return a copy of this configuration with {@code seed = s}
      */
     public TrainConfig withSeed(long s) {
-        return new TrainConfig(learningRate, beta1, beta2, epsilon, batchSize, s, shuffle, logInterval, evalBatchSize);
+        return new TrainConfig(learningRate, beta1, beta2, epsilon, batchSize, s, shuffle, logInterval, evalBatchSize, bucketing);
     }
 
     /**
@@ -88,6 +111,16 @@ public record TrainConfig(float learningRate, float beta1, float beta2, float ep
      * @throws IllegalArgumentException if {@code n} is not positive
      */
     public TrainConfig withLogInterval(int n) {
-        return new TrainConfig(learningRate, beta1, beta2, epsilon, batchSize, seed, shuffle, n, evalBatchSize);
+        return new TrainConfig(learningRate, beta1, beta2, epsilon, batchSize, seed, shuffle, n, evalBatchSize, bucketing);
+    }
+
+    /**
+     * Returns a copy with length bucketing on or off.
+     *
+     * @param on whether to form training batches of samples of similar length
+     * @return a copy of this configuration with {@code bucketing = on}
+     */
+    public TrainConfig withBucketing(boolean on) {
+        return new TrainConfig(learningRate, beta1, beta2, epsilon, batchSize, seed, shuffle, logInterval, evalBatchSize, on);
     }
 }

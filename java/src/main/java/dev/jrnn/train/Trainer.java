@@ -7,6 +7,7 @@ import dev.jrnn.data.Dataset;
 import dev.jrnn.nn.Initializers;
 import dev.jrnn.nn.Dense;
 import dev.jrnn.nn.Layer;
+import dev.jrnn.nn.Masking;
 import dev.jrnn.nn.Sequential;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,6 +33,15 @@ import java.util.SplittableRandom;
  * one whose copy fails (no room on the device), is copied batch by batch instead. A diverging loss
  * (NaN, infinite, or above {@link #BLOW_UP} times a uniform guess's) is noticed at the next read, so up to {@code logInterval - 1} steps may run on non-finite values
  * before {@link #fit} throws.
+ *
+ * <p>Sequences of different lengths: a dataset's {@link Dataset#lengths()} and, when the model
+ * starts with {@link Masking}, the lengths its padding value marks (the shorter of the two counts)
+ * go with every batch to {@link Network#forward(int, Tensor, int[], boolean, long, long)}, so the
+ * recurrent layers skip each sample's padding. Fixed-length data runs exactly as before, bit for
+ * bit. With {@link TrainConfig#bucketing()} the training batches hold samples of similar length
+ * ({@link #fit}). NB: every batch still runs over the model's T steps (the backends skip the padding
+ * of each sample, so a batch costs what its lengths add up to on the CPU); cutting a batch to its
+ * longest length would need a strided gather and per-batch buffer shapes for little gain there.
  *
  * <p>Not thread-safe: use it, and its backend, from one thread at a time. Close it to release the
  * backend buffers (not the backend itself, which the caller owns).
@@ -62,16 +72,19 @@ public final class Trainer implements AutoCloseable {
     /** A dataset on the backend: samples x (N, T, F), labels y (N) as floats, and an order (N) to gather by. */
     private final class BackendDataset implements AutoCloseable {
         final float[] xKey;
-        final int[] yKey;
+        final int[] yKey, lKey;
         final long fingerprint;
         final Tensor x, y;
+        final int[] lengths;                   // (N) the samples' lengths, or null when all are T
         Tensor order;                          // (N) made on first use: evaluation reads in order
 
         BackendDataset(Dataset d) {
             int n = d.size();
             xKey = d.x();
             yKey = d.y();
+            lKey = d.lengths();
             fingerprint = fingerprint(d);
+            lengths = sampleLengths(d);
             Tensor xs = null, ys = null;
             try {
                 // NB: shared, not copied, where the backend can (the CPU); a Dataset's arrays stay unchanged
@@ -90,7 +103,7 @@ public final class Trainer implements AutoCloseable {
         }
 
         boolean holds(Dataset d) {
-            return xKey == d.x() && yKey == d.y() && fingerprint == fingerprint(d);
+            return xKey == d.x() && yKey == d.y() && lKey == d.lengths() && fingerprint == fingerprint(d);
         }
 
         /** Writes {@code o} as the gather order. */
@@ -280,6 +293,12 @@ public final class Trainer implements AutoCloseable {
      * visits every sample once in batches of {@link TrainConfig#batchSize()} (the last one may be
      * smaller), in an order shuffled by (seed, epoch) when {@link TrainConfig#shuffle()}.
      *
+     * <p>With {@link TrainConfig#bucketing()}, the epoch's order is then cut into pools of
+     * {@link #BUCKET_POOL} batches, each pool sorted by sample length (stably, so equal lengths keep
+     * their shuffled order) and cut into batches, and the batches' order is shuffled by (seed,
+     * epoch); one batch, the last of the last pool, may be smaller. Every sample is still visited
+     * once per epoch, and a seed gives the same batches.
+     *
      * @param train    the training data; samples (T, F) must match the model's input shape
      * @param epochs   the number of epochs to run
      * @param listener receives progress, or {@code null} for none
@@ -297,16 +316,19 @@ public final class Trainer implements AutoCloseable {
         List<EpochMetrics> history = new ArrayList<>();
         int lastEpoch = epochsDone + epochs;
         BackendDataset data = resident(train, false);
+        int[] lengths = data != null ? data.lengths : sampleLengths(train);
         for (int e = 0; e < epochs; e++) {
             int epoch = ++epochsDone;
             int[] order = order(n, epoch);
+            int[] sizes = config.bucketing() ? bucket(order, lengths, bs, bucketRandom(epoch)) : regularBatches(n, bs);
             l.onEpochStart(epoch, lastEpoch, batches);
             long t0 = System.nanoTime();
             if (data != null) data.useOrder(order);
             backend.fill(stats, 0f);
             float[] s = new float[2];
+            int start = 0;
             for (int bi = 0; bi < batches; bi++) {
-                int start = bi * bs, b = Math.min(bs, n - start);
+                int b = sizes[bi];
                 if (data != null) {
                     Tensor rows = data.order.slice(start, b);
                     backend.gatherRows(b, sampleSize, data.x, rows, xBuf);
@@ -314,11 +336,12 @@ public final class Trainer implements AutoCloseable {
                 } else {
                     stage(train, order, start, b);
                 }
-                trainStep(b);
+                trainStep(b, batchLengths(lengths, order, start, b));
+                start += b;
                 boolean lastBatch = bi == batches - 1;
                 if (lastBatch || (bi + 1) % config.logInterval() == 0) {
                     backend.read(stats, s, 0, 2);
-                    int seen = Math.min(n, (bi + 1) * bs);
+                    int seen = start;
                     double loss = s[0] / seen;
                     if (!Double.isFinite(loss) || loss > blowUpLoss()) {
                         throw new ArithmeticException("training diverged: " + (Double.isFinite(loss)
@@ -339,6 +362,104 @@ public final class Trainer implements AutoCloseable {
         return history;
     }
 
+    /** Batches of a bucketed epoch sorted together: {@link #fit}'s pools hold this many batches. */
+    public static final int BUCKET_POOL = 100;
+
+    /** The sizes of the batches of {@code n} samples cut in order: {@code bs}, ..., the rest. */
+    static int[] regularBatches(int n, int bs) {
+        int[] sizes = new int[(n + bs - 1) / bs];
+        for (int i = 0; i < sizes.length; i++) sizes[i] = Math.min(bs, n - i * bs);
+        return sizes;
+    }
+
+    /**
+     * Length bucketing, in place: sorts each pool of {@link #BUCKET_POOL} batches of {@code order}
+     * by length (stably), cuts the pools into batches of {@code bs}, and rearranges {@code order}
+     * so the batches follow one another in an order shuffled by {@code rnd}.
+     *
+     * @param order   (N) the epoch's (shuffled) sample order; rearranged in place
+     * @param lengths (N) sample lengths, or {@code null} when all are T (the order is then only
+     *                regrouped by batch)
+     * @param bs      the batch size
+     * @param rnd     shuffles the batches' order
+     * @return the sizes of the batches, in the new order of {@code order}: all {@code bs} but one
+     *         when N is not a multiple of {@code bs} (the last of the last pool)
+     */
+    static int[] bucket(int[] order, int[] lengths, int bs, SplittableRandom rnd) {
+        int n = order.length;
+        long pool = (long) bs * BUCKET_POOL;
+        long[] keyed = new long[n];
+        for (int from = 0; from < n; from += (int) Math.min(pool, n - from)) {
+            int to = (int) Math.min(n, from + pool);
+            // NB: sort (length, position) pairs: a stable sort by length, the same on every run
+            for (int i = from; i < to; i++) keyed[i] = ((long) (lengths == null ? 0 : lengths[order[i]]) << 32) | i;
+            java.util.Arrays.sort(keyed, from, to);
+        }
+        int[] sorted = new int[n];
+        for (int i = 0; i < n; i++) sorted[i] = order[(int) keyed[i]];
+        int[] sizes = regularBatches(n, bs);
+        int[] perm = new int[sizes.length];
+        for (int i = 0; i < perm.length; i++) perm[i] = i;
+        if (rnd != null) {
+            for (int i = perm.length - 1; i > 0; i--) {
+                int j = rnd.nextInt(i + 1), t = perm[i];
+                perm[i] = perm[j];
+                perm[j] = t;
+            }
+        }
+        int[] out = new int[sizes.length];
+        int at = 0;
+        for (int i = 0; i < perm.length; i++) {
+            int src = perm[i] * bs;
+            out[i] = sizes[perm[i]];
+            System.arraycopy(sorted, src, order, at, out[i]);
+            at += out[i];
+        }
+        return out;
+    }
+
+    /** The batch-order shuffle of a bucketed epoch, keyed by (seed, epoch); {@code null} without shuffling. */
+    private SplittableRandom bucketRandom(int epoch) {
+        if (!config.shuffle()) return null;
+        return new SplittableRandom((config.seed() * 0x9E3779B97F4A7C15L + epoch) ^ 0x6A09E667F3BCC909L);
+    }
+
+    /**
+     * The lengths of {@code order[start, start + b)} (in order when {@code order} is null), or
+     * {@code null} when all are T.
+     */
+    private int[] batchLengths(int[] lengths, int[] order, int start, int b) {
+        if (lengths == null) {
+            if (model.masking() == null) return null;
+            // NB: all T, said explicitly: null would make the network read the batch back to find its mask
+            int[] full = new int[b];
+            java.util.Arrays.fill(full, model.inputShape().dim(0));
+            return full;
+        }
+        int[] out = new int[b];
+        for (int i = 0; i < b; i++) out[i] = lengths[order == null ? start + i : order[start + i]];
+        return out;
+    }
+
+    /**
+     * Every sample's length: the dataset's {@link Dataset#lengths()} and, when the model starts
+     * with {@link Masking}, what its mask value marks, the shorter of the two.
+     *
+     * @return (N) lengths in [1, T], or {@code null} when every sample is T steps long
+     */
+    int[] sampleLengths(Dataset d) {
+        Masking mask = model.masking();
+        int[] out = d.lengths() == null ? null : d.lengths().clone();
+        if (mask != null) {
+            int[] m = mask.lengths(d.x(), 0, d.size(), d.steps(), d.features());
+            if (out == null) out = m;
+            else for (int i = 0; i < out.length; i++) out[i] = Math.min(out[i], m[i]);
+        }
+        if (out == null) return null;
+        for (int len : out) if (len != d.steps()) return out;
+        return null;
+    }
+
     /**
      * Runs one training step (forward, backward, Adam) on {@code batch} samples from host arrays;
      * for benchmarks. Advances {@link #step()} but not {@link #epochsDone()}.
@@ -350,6 +471,23 @@ public final class Trainer implements AutoCloseable {
      *                                  holds fewer than {@code batch} samples
      */
     public void trainOnBatch(float[] x, int[] y, int batch) {
+        trainOnBatch(x, y, null, batch);
+    }
+
+    /**
+     * Runs one training step on {@code batch} samples of the given lengths from host arrays; for
+     * benchmarks. Advances {@link #step()} but not {@link #epochsDone()}.
+     *
+     * @param x       (batch, T, F) inputs, row-major; only the first {@code batch*T*F} are read
+     * @param y       (batch) class labels in [0, classes); only the first {@code batch} are read
+     * @param lengths (batch) lengths in [1, T], or {@code null} for all T (or, with a
+     *                {@link Masking} layer, for the lengths it marks)
+     * @param batch   the number of samples, in [1, max(batchSize, evalBatchSize)]
+     * @throws IllegalArgumentException if {@code batch} is out of range, {@code x} or {@code y}
+     *                                  holds fewer than {@code batch} samples, or a length is not
+     *                                  in [1, T]
+     */
+    public void trainOnBatch(float[] x, int[] y, int[] lengths, int batch) {
         if (batch > net.maxBatch()) throw new IllegalArgumentException("batch " + batch + " exceeds " + net.maxBatch());
         if (x.length < batch * sampleSize || y.length < batch) {
             throw new IllegalArgumentException("expected " + batch + " samples of " + sampleSize
@@ -358,7 +496,7 @@ public final class Trainer implements AutoCloseable {
         backend.write(x, 0, xBuf, batch * sampleSize);
         for (int i = 0; i < batch; i++) yHost[i] = y[i];
         backend.write(yHost, 0, yBuf, batch);
-        trainStep(batch);
+        trainStep(batch, lengths == null ? null : java.util.Arrays.copyOf(lengths, batch));
     }
 
     /**
@@ -369,10 +507,10 @@ public final class Trainer implements AutoCloseable {
         return BLOW_UP * Math.max(1.0, Math.log(classes));
     }
 
-    private void trainStep(int b) {
+    private void trainStep(int b, int[] lengths) {
         step++;
         backend.fill(net.grads(), 0f);
-        Tensor logits = net.forward(b, xBuf, true, config.seed(), step);
+        Tensor logits = net.forward(b, xBuf, lengths, true, config.seed(), step);
         backend.softmaxCrossEntropy(b, classes, logits, yBuf, 1f / b, dLogits, stats);
         net.backward(b, dLogits);
         backend.adam(model.paramCount(), net.params(), net.grads(), m, v, config.learningRate(),
@@ -393,6 +531,7 @@ public final class Trainer implements AutoCloseable {
         long t0 = System.nanoTime();
         int n = data.size(), bs = Math.min(config.evalBatchSize(), net.maxBatch());
         BackendDataset r = resident(data, true);
+        int[] lengths = r != null ? r.lengths : sampleLengths(data);
         backend.fill(stats, 0f);
         for (int start = 0; start < n; start += bs) {
             int b = Math.min(bs, n - start);
@@ -403,7 +542,7 @@ public final class Trainer implements AutoCloseable {
             } else {
                 stage(data, null, start, b);
             }
-            Tensor logits = net.forward(b, x, false, config.seed(), step);
+            Tensor logits = net.forward(b, x, batchLengths(lengths, null, start, b), false, config.seed(), step);
             backend.softmaxCrossEntropy(b, classes, logits, y, 1f, null, stats);
         }
         float[] s = new float[2];
@@ -412,20 +551,47 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
-     * Computes class probabilities {@code softmax(logits)} without dropout.
+     * Computes class probabilities {@code softmax(logits)} without dropout, over full-length
+     * samples or, when the model starts with {@link Masking}, the lengths it marks.
      *
      * @param x (n, T, F) inputs, row-major, at least {@code n * T * F} floats
      * @param n the number of samples to predict
      * @return (n, classes) probabilities, row-major
      */
     public float[] predict(float[] x, int n) {
+        return predict(x, null, n);
+    }
+
+    /**
+     * Computes class probabilities {@code softmax(logits)} without dropout, for samples of the
+     * given lengths (the shorter of these and a {@link Masking} layer's, when the model has one).
+     * A sample's result depends neither on its padding nor on the other samples.
+     *
+     * @param x       (n, T, F) inputs, row-major, at least {@code n * T * F} floats
+     * @param lengths (n) lengths in [1, T], or {@code null} for all T
+     * @param n       the number of samples to predict
+     * @return (n, classes) probabilities, row-major
+     * @throws IllegalArgumentException if a length is outside [1, T] or fewer than n are given
+     */
+    public float[] predict(float[] x, int[] lengths, int n) {
+        int steps = model.inputShape().dim(0);
+        if (lengths != null && lengths.length < n) {
+            throw new IllegalArgumentException("expected " + n + " lengths, found " + lengths.length);
+        }
         float[] out = new float[n * classes];
         Tensor probs = backend.allocate(net.maxBatch() * classes);
         try {
             for (int start = 0; start < n; start += net.maxBatch()) {
                 int b = Math.min(net.maxBatch(), n - start);
                 backend.write(x, start * sampleSize, xBuf, b * sampleSize);
-                Tensor logits = net.forward(b, xBuf, false, config.seed(), step);
+                int[] lens = lengths == null ? null : java.util.Arrays.copyOfRange(lengths, start, start + b);
+                Masking mask = model.masking();
+                if (mask != null) {
+                    int[] m = mask.lengths(x, start, b, steps, sampleSize / steps);
+                    if (lens == null) lens = m;
+                    else for (int i = 0; i < b; i++) lens[i] = Math.min(lens[i], m[i]);
+                }
+                Tensor logits = net.forward(b, xBuf, lens, false, config.seed(), step);
                 backend.softmax(b, classes, logits, probs);
                 backend.read(probs, out, start * classes, b * classes);
             }

@@ -32,6 +32,36 @@ class MainTest {
     }
 
     @Test
+    void modelFlagsMakeBidirectionalAndMaskedModels() {
+        // Keras: Bidirectional(LSTM(32)) on 28 features 15,616; Dense(64) on 64 (concat) 4,160 or on 32 (sum) 2,112; Dense(10) 650
+        Result concat = run("summary", "--cell", "lstm", "--units", "32", "--bidirectional");
+        assertEquals(0, concat.code(), concat.err());
+        assertTrue(concat.out().contains("Total params: 20,426"), concat.out());
+        assertTrue(concat.out().contains("Bidirectional"), concat.out());
+        Result sum = run("summary", "--cell", "lstm", "--units", "32", "--bidirectional", "--merge", "sum", "--layers", "2");
+        assertEquals(0, sum.code(), sum.err());
+        // second layer: Bidirectional(LSTM(32)) on 32 features: 2 * 4 * (32 * 64 + 32) = 16,640
+        assertTrue(sum.out().contains("Total params: " + String.format(java.util.Locale.ROOT, "%,d", 15_616 + 16_640 + 2_112 + 650)), sum.out());
+        Result masked = run("summary", "--cell", "gru", "--units", "64", "--mask", "0");
+        assertEquals(0, masked.code(), masked.err());
+        assertTrue(masked.out().contains("Masking") && masked.out().contains("Total params: 22,858"), masked.out());
+
+        Result mergeAlone = run("summary", "--cell", "gru", "--merge", "sum");
+        assertEquals(2, mergeAlone.code());
+        assertTrue(mergeAlone.err().contains("--merge sum needs --bidirectional"), mergeAlone.err());
+        Result badMerge = run("summary", "--cell", "gru", "--bidirectional", "--merge", "avg");
+        assertEquals(2, badMerge.code());
+        assertTrue(badMerge.err().contains("unknown merge mode 'avg': expected concat or sum"), badMerge.err());
+        Result nanMask = run("summary", "--cell", "gru", "--mask", "NaN");
+        assertEquals(2, nanMask.code());
+        assertTrue(nanMask.err().contains("--mask must be a finite number"), nanMask.err());
+        var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> dev.jrnn.experiment.ModelEdits.bidirectional(
+                dev.jrnn.nn.Sequential.builder().input(3).add(new dev.jrnn.nn.Dense(2, dev.jrnn.backend.Activation.SOFTMAX)).build(),
+                dev.jrnn.nn.Bidirectional.Merge.CONCAT));
+        assertTrue(e.getMessage().contains("--bidirectional wraps the model's recurrent layers (LSTM, GRU), but dense has none"), e.getMessage());
+    }
+
+    @Test
     void badFlagsExitWithTwoAndOneLine() {
         Result r = run("train", "--cell", "lstm", "--bogus");
         assertEquals(2, r.code());

@@ -108,6 +108,35 @@ class DatasetsTest {
     }
 
     @Test
+    void trimmingBlankRowsShiftsContentUpAndRecordsLengths() throws IOException {
+        // 3 images of 4 rows x 2 cols: content in rows 1..2; blank (below the threshold); full
+        float[] x = {
+            0, 0.05f,  0.5f, 0,  0, 0.2f,  0, 0,
+            0.1f, 0,  0, 0,  0, 0.05f,  0, 0,
+            1, 1,  0, 0,  0, 0,  0, 0.3f};
+        Dataset d = new Dataset("t", x, new int[] {0, 1, 2}, 4, 2, 3);
+        Dataset t = Datasets.trimBlankRows(d, "t-trimmed", 0.1f);
+        assertEquals("t-trimmed", t.name());
+        assertArrayEquals(new int[] {2, 1, 4}, t.lengths());
+        assertArrayEquals(new float[] {
+            0.5f, 0,  0, 0.2f,  0, 0,  0, 0,
+            0, 0,  0, 0,  0, 0,  0, 0,
+            1, 1,  0, 0,  0, 0,  0, 0.3f}, t.x(), 0f);
+        assertArrayEquals(d.y(), t.y());
+        assertEquals(4, t.steps());
+        assertEquals(0.05f, d.x()[1], "the source is not changed");
+        // the validation split and --limit keep each sample's length
+        DataSelection.Splits s = new DataSelection("t", 0, 0.5, Preprocess.SCALE).split(t, t.head(1));
+        assertArrayEquals(new int[] {2}, s.train().lengths());
+        assertArrayEquals(new int[] {1, 4}, s.validation().lengths());
+        assertArrayEquals(new int[] {2}, s.test().lengths());
+        var e = assertThrows(IllegalArgumentException.class, () -> Datasets.load("cifar-trimmed", dir, Split.TEST, Preprocess.SCALE));
+        assertTrue(e.getMessage().contains("mnist, fashion-mnist, mnist-trimmed, fashion-mnist-trimmed, npy"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Datasets.load("npy-trimmed", dir, Split.TEST, Preprocess.SCALE));
+        assertTrue(e.getMessage().contains("npy brings its own lengths"), e.getMessage());
+    }
+
+    @Test
     void rangeCopiesSamplesAndChecksBounds() {
         Dataset d = new Dataset("d", new float[] {0, 1, 2, 3, 4, 5}, new int[] {0, 1, 2}, 1, 2, 3);
         Dataset r = d.range(1, 3);

@@ -2,6 +2,7 @@ package dev.jrnn.data;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -167,10 +168,33 @@ class NpyReaderTest {
         assertEquals(10, NpyDatasets.load(data, 10).test().classes());
         NpyFormatException e = assertThrows(NpyFormatException.class, () -> NpyDatasets.load(data, 3));
         assertTrue(e.getMessage().contains("y_train.npy: label 4 at index 1 is outside [0, 3)"), e.getMessage());
+        assertNull(s.train().lengths(), "no lengths file: every sample has all T steps");
         npy("mine/lengths_train.npy", dict("<i8", "(3,)"), ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN).putLong(2).putLong(1).putLong(2).array());
+        npy("mine/lengths_test.npy", dict("|u1", "(1,)"), new byte[] {1});
+        s = NpyDatasets.load(data, 0);
+        assertArrayEquals(new int[] {2, 1, 2}, s.train().lengths());
+        assertTrue(s.train().hasVariableLengths());
+        assertArrayEquals(new int[] {1}, s.test().lengths());
+        assertArrayEquals(new int[] {1, 2}, new DataSelection("npy", 0, 0.4, Preprocess.SCALE).split(s.train(), s.test()).validation().lengths(),
+                "the validation split keeps its samples' lengths");
+        npy("mine/lengths_train.npy", dict("<i8", "(3,)"), ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN).putLong(2).putLong(3).putLong(2).array());
         e = assertThrows(NpyFormatException.class, () -> NpyDatasets.load(data, 0));
-        assertTrue(e.getMessage().contains("sample 1 has 1 of 2 steps") && e.getMessage().contains("pad them"), e.getMessage());
+        assertTrue(e.getMessage().contains("lengths_train.npy: length 3 at index 1 is outside [1, 2] (x_train.npy has 2 steps)"), e.getMessage());
+        npy("mine/lengths_train.npy", dict("<i8", "(3,)"), ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN).putLong(2).putLong(0).putLong(2).array());
+        e = assertThrows(NpyFormatException.class, () -> NpyDatasets.load(data, 0));
+        assertTrue(e.getMessage().contains("length 0 at index 1 is outside [1, 2]"), e.getMessage());
+        npy("mine/lengths_train.npy", dict("<i8", "(2,)"), ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(2).putLong(2).array());
+        e = assertThrows(NpyFormatException.class, () -> NpyDatasets.load(data, 0));
+        assertTrue(e.getMessage().contains("lengths_train.npy: expected 3 lengths, one per sample of x_train.npy, found 2"), e.getMessage());
+        npy("mine/lengths_train.npy", dict("<f4", "(3,)"), new byte[12]);
+        e = assertThrows(NpyFormatException.class, () -> NpyDatasets.load(data, 0));
+        assertTrue(e.getMessage().contains("lengths_train.npy: expected an integer array") && e.getMessage().contains("found dtype '<f4'")
+                && e.getMessage().contains("lengths.astype('int64')"), e.getMessage());
+        npy("mine/lengths_train.npy", dict("<i8", "(3, 1)"), new byte[24]);
+        e = assertThrows(NpyFormatException.class, () -> NpyDatasets.load(data, 0));
+        assertTrue(e.getMessage().contains("lengths_train.npy"), e.getMessage());
         Files.delete(data.resolve("lengths_train.npy"));
+        Files.delete(data.resolve("lengths_test.npy"));
         npy("mine/x_test.npy", dict("<f4", "(1, 5, 2)"), new byte[40]);
         e = assertThrows(NpyFormatException.class, () -> NpyDatasets.load(data, 0));
         assertTrue(e.getMessage().contains("x_test.npy: expected (N, 2, 5) like x_train.npy, found (1, 5, 2)"), e.getMessage());

@@ -109,6 +109,26 @@ class RealDatasetsTest {
      * header (flag FNAME, the original mtime, the file name) must give the catalog's SHA-256. This
      * pins both the catalog's hashes and the Debian files' content.
      */
+    /**
+     * {@code fashion-mnist-trimmed}: the lengths scripts/trimmed-npy.py computes with NumPy from the
+     * same files (an independent implementation of the rule): sum and histogram.
+     */
+    @Test
+    void fashionMnistTrimmedHasTheLengthsNumpyComputes() throws IOException {
+        assumeFashion("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz");
+        Dataset d = Datasets.load("fashion-mnist-trimmed", FASHION, Split.TRAIN, Preprocess.SCALE);
+        assertEquals("fashion-mnist-trimmed/train", d.name());
+        int[] h = new int[29];
+        long sum = 0;
+        for (int n : d.lengths()) {
+            h[n]++;
+            sum += n;
+        }
+        assertEquals(1_446_487, sum, "sum of the 60,000 lengths (mean 24.11)");
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new int[] {0, 0, 0, 0, 1, 35, 95, 172, 216, 386, 824, 1300, 1653, 1789,
+                1268, 1032, 1049, 1298, 1537, 1293, 1208, 1200, 845, 990, 734, 820, 1126, 4340, 34789}, h, "lengths 0..28");
+    }
+
     @Test
     void debianFashionMnistIsCanonicalUpToGzipHeader() throws IOException {
         String[] names = {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",

@@ -42,6 +42,13 @@ class SweepPiecesTest {
         assertEquals(c, SweepConfig.fromJson(c.toJson()));
         assertEquals(3L, c.trainConfig(3).seed());
         assertEquals(64, c.trainConfig(3).batchSize());
+        assertTrue(!c.toJson().has("bucketing") && !c.toJson().has("bidirectional"), "earlier sweeps' JSON unchanged: " + c.toJson());
+        SweepConfig bi = new SweepConfig(c.models(), 7, Activation.TANH, 0.2, 64, 1e-3f, new DataSelection("fashion-mnist-trimmed", 0, 0,
+                Preprocess.SCALE), List.of(1L), "cpu", 2, true, dev.jrnn.nn.Bidirectional.Merge.SUM);
+        assertEquals(bi, SweepConfig.fromJson(bi.toJson()));
+        assertTrue(bi.trainConfig(1).bucketing());
+        assertEquals("bilstm8", bi.build(ModelName.parse("lstm8"), 28, 28, 10).shortName());
+        assertEquals(2 * 4 * (8 * (28 + 8) + 8) + 64 * 8 + 64 + 650, bi.build(ModelName.parse("lstm8"), 28, 28, 10).paramCount());
         var e = assertThrows(IllegalArgumentException.class, () -> SweepConfig.fromJson(new com.google.gson.JsonObject()));
         assertTrue(e.getMessage().contains("jrnn.sweep"), e.getMessage());
     }
