@@ -3,6 +3,7 @@ package dev.jrnn.cli;
 import dev.jrnn.io.Checkpoint;
 import dev.jrnn.io.PyTorchWeights;
 import dev.jrnn.backend.Activation;
+import dev.jrnn.nn.Bidirectional;
 import dev.jrnn.nn.Recurrent;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -37,7 +38,8 @@ final class ExportCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         if (!format.equals("pytorch")) throw new IllegalArgumentException("--format must be pytorch, found " + format);
         Checkpoint c = Checkpoint.load(checkpoint);
-        boolean relu = c.model().layers().stream().anyMatch(l -> l instanceof Recurrent r && r.activation() == Activation.RELU);
+        boolean relu = c.model().layers().stream().anyMatch(l -> l instanceof Recurrent r && r.activation() == Activation.RELU
+                || l instanceof Bidirectional b && b.layer().activation() == Activation.RELU);
         if (relu && !allowRelu) {
             throw new IllegalArgumentException(c.model().shortName() + " in " + checkpoint + " has relu cells, but PyTorch's"
                     + " nn.LSTM/nn.GRU compute tanh only: the export would load there and give wrong answers."

@@ -2,6 +2,7 @@ package dev.jrnn.cli;
 
 import dev.jrnn.backend.Backend;
 import dev.jrnn.nn.Layer;
+import dev.jrnn.nn.Bidirectional;
 import dev.jrnn.nn.Recurrent;
 import dev.jrnn.nn.Sequential;
 import java.util.Locale;
@@ -47,9 +48,11 @@ final class MemoryCheck {
             weights += (4 + 1 + (long) Math.max(1, threads)) * p * fb;
             for (int i = 0; i < m.layers().size(); i++) {
                 Layer l = m.layers().get(i);
-                if (l instanceof Recurrent r) {
+                Recurrent r = l instanceof Recurrent one ? one : l instanceof Bidirectional bi ? bi.layer() : null;
+                if (r != null) {
                     long h = r.units(), g = r.cell().gates(), t = m.inputShape(i).dim(0);
-                    acts += b * t * (3 * g * h + 4 * h) * fb;
+                    long directions = l instanceof Bidirectional ? 2 : 1;   // a reserve and outputs per direction
+                    acts += directions * b * t * (3 * g * h + 4 * h) * fb;
                 } else {
                     acts += b * 2L * Math.max(1, m.outputShape(i).elements()) * fb;
                 }

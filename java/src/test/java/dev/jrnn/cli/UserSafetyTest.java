@@ -10,7 +10,11 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
+import dev.jrnn.backend.Activation;
+import dev.jrnn.backend.RnnSpec;
 import dev.jrnn.io.Checkpoint;
+import dev.jrnn.nn.Bidirectional;
+import dev.jrnn.nn.Sequential;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.StringReader;
@@ -320,6 +324,24 @@ class UserSafetyTest {
         assertShort(r.err(), 2);
         assertEquals(0, MainTest.run("export", "--checkpoint", relu.toString(), "--out", out.toString(), "--allow-relu").code());
         assertTrue(Files.exists(out));
+        // a relu cell inside Bidirectional is refused the same way
+        Path bi = dir.resolve("birelu.safetensors");
+        assertEquals(0, train("--epochs", "1", "--activation", "relu", "--bidirectional", "--checkpoint", bi.toString()).code());
+        Path biOut = dir.resolve("birelu-torch.safetensors");
+        r = MainTest.run("export", "--checkpoint", bi.toString(), "--out", biOut.toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("relu cells"), r.err());
+        assertFalse(Files.exists(biOut));
+    }
+
+    @Test
+    void theMemoryEstimateCountsBothDirectionsOfABidirectionalLayer() {
+        Sequential uni = Sequential.notebook(RnnSpec.Cell.LSTM, 64, 1, Activation.TANH, 0.2f, 28, 28, 10);
+        Sequential bi = Sequential.notebook(RnnSpec.Cell.LSTM, 64, 1, Activation.TANH, 0.2f, 28, 28, 10,
+                Bidirectional.Merge.CONCAT);
+        long rnnActs = 1024L * 28 * (3 * 4 * 64 + 4 * 64) * 4;   // one direction's reserve and outputs, batch 1024
+        long diff = MemoryCheck.estimate(bi, "cpu", 2, 256).activations() - MemoryCheck.estimate(uni, "cpu", 2, 256).activations();
+        assertTrue(diff >= rnnActs, "a second direction adds at least its own activations: " + diff + " < " + rnnActs);
     }
 
     // ---- 8. noise ------------------------------------------------------------------------------
