@@ -9,6 +9,7 @@ import dev.jrnn.backend.Backend;
 import dev.jrnn.backend.RnnSpec;
 import dev.jrnn.cpu.VectorBackend;
 import dev.jrnn.data.Dataset;
+import dev.jrnn.nn.Bidirectional;
 import dev.jrnn.nn.Sequential;
 import dev.jrnn.train.EpochMetrics;
 import dev.jrnn.train.TrainConfig;
@@ -51,9 +52,10 @@ class CudaTrainingStepTest {
 
     private record Run(List<EpochMetrics> history, float[] grads, float[] params) {}
 
-    private static Run train(Backend be, RnnSpec.Cell cell, Dataset data) {
-        Sequential model = Sequential.notebook(cell, 32, 2, Activation.TANH, 0.2, 28, 28, 10);
-        TrainConfig config = TrainConfig.defaults().withSeed(7).withBatchSize(data.size() / STEPS_PER_EPOCH);
+    private static Run train(Backend be, RnnSpec.Cell cell, Dataset data, Bidirectional.Merge merge) {
+        Sequential model = Sequential.notebook(cell, 32, 2, Activation.TANH, 0.2, 28, 28, 10, merge);
+        TrainConfig config = TrainConfig.defaults().withSeed(7).withBatchSize(data.size() / STEPS_PER_EPOCH)
+                .withBucketing(data.lengths() != null);
         try (Trainer t = new Trainer(model, be, config)) {
             List<EpochMetrics> h = t.fit(data, EPOCHS, null);
             float[] g = new float[model.paramCount()];
@@ -65,19 +67,43 @@ class CudaTrainingStepTest {
     @ParameterizedTest
     @EnumSource(RnnSpec.Cell.class)
     void eightStepsMatchTheCpu(RnnSpec.Cell cell) {
+        compare(cell, data(false), null);
+    }
+
+    /**
+     * The same with sequences of their own lengths (1 to 28, random values in the padding, batches
+     * bucketed by length) through a two-layer bidirectional CONCAT stack: cuDNN's
+     * {@code CUDNN_BIDIRECTIONAL} with {@code seqLengthArray} against the CPU's packed path.
+     */
+    @ParameterizedTest
+    @EnumSource(RnnSpec.Cell.class)
+    void eightBidirectionalStepsWithLengthsMatchTheCpu(RnnSpec.Cell cell) {
+        compare(cell, data(true), Bidirectional.Merge.CONCAT);
+    }
+
+    private static Dataset data(boolean lengths) {
         SplittableRandom r = new SplittableRandom(99);
         int n = 256;
         float[] x = new float[n * 28 * 28];
         int[] y = new int[n];
         for (int i = 0; i < x.length; i++) x[i] = r.nextDouble() < 0.8 ? 0f : (float) r.nextDouble();
         for (int i = 0; i < n; i++) y[i] = r.nextInt(10);
-        Dataset data = new Dataset("random", x, y, 28, 28, 10);
+        int[] len = null;
+        if (lengths) {
+            len = new int[n];
+            for (int i = 0; i < n; i++) len[i] = i == 0 ? 1 : i == 1 ? 28 : 1 + r.nextInt(28);
+        }
+        return new Dataset("random", x, y, 28, 28, 10, len);
+    }
+
+    private static void compare(RnnSpec.Cell cell, Dataset data, Bidirectional.Merge merge) {
+        int n = data.size();
         Run cpu, gpu;
         try (VectorBackend vec = new VectorBackend(2)) {
-            cpu = train(vec, cell, data);
+            cpu = train(vec, cell, data, merge);
         }
         try (CudaBackend be = CudaBackend.create()) {
-            gpu = train(be, cell, data);
+            gpu = train(be, cell, data, merge);
         }
         boolean fake = NativeBuild.fakeDevice();
         // NB: the real-GPU bounds allow for eight steps of cuDNN's float summation orders feeding Adam
