@@ -42,6 +42,17 @@ class ExamplesTest {
         assertTrue(out.contains("Total params: 10,570"), out);
     }
 
+    @Test
+    void sequenceExampleLearnsFromLengthsAndLeavesPaddingZero() throws Exception {
+        String out = ExampleProgram.compileAndRun(dir, "example.SequenceExample");
+        Matcher m = Pattern.compile("test accuracy ([0-9.]+)").matcher(out);
+        assertTrue(m.find(), out);
+        double accuracy = Double.parseDouble(m.group(1));
+        // NB: the label depends on the valid steps only; a model blind to the lengths would read the noise in the padding
+        assertTrue(accuracy > 0.8, "the majority sign of 3-20 values is learnable; found " + accuracy + "\n" + out);
+        assertTrue(out.contains("nonzero outputs past the lengths: 0"), out);
+    }
+
     /**
      * docs/library.md shows every example region verbatim, and the README the one it shows (train);
      * a region edited in the example and not in the docs fails here.
@@ -71,7 +82,7 @@ class ExamplesTest {
                 }
             }
         }
-        assertEquals(List.of("gpu", "lstm", "train"), regions.stream().sorted().toList(), "README regions found in the examples");
+        assertEquals(List.of("gpu", "lstm", "sequences", "train"), regions.stream().sorted().toList(), "README regions found in the examples");
     }
 
     @Test
