@@ -143,8 +143,10 @@ final class TrainCommand implements Callable<Integer> {
                 : TrainConfig.defaults().withBatchSize(optimizer.batchSize).withLearningRate(optimizer.lr).withSeed(seed)
                         .withBucketing(bucket))
                 .withLogInterval(TrainConfig.PROGRESS_INTERVAL);
-        warmUp.await();
+        // NB: the backend is chosen (auto probes CUDA, some 0.7 s without a GPU) while the warm-up runs;
+        // a GPU run does not wait for the CPU kernels
         try (Backend be = backendOptions.create(err)) {
+            if (be.name().equals("cpu")) warmUp.await();
             if (resumed == null) MemoryCheck.check(m, be, backendOptions.threads(), cfg.batchSize());
             train(m, be, cfg, resumed, selection, data, saveTo, out);
         }
