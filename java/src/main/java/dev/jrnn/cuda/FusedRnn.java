@@ -41,6 +41,8 @@ final class FusedRnn {
     private final Gemm gemm;
     /** Scratch: xw (B, T, G*H) and rh (B, G*H) forward; dgin (B, T, G*H), dgrec (T, B, G*H), dh, dc (B, H) and two (B, T, D*H) backward. */
     private DeviceArena.Block xw, rh, dgin, dgrec, dh, dc, seqA, seqB;
+    /** Backward with lengths: x (B, T, F) with its padding zeroed, and the jrnn_segments table that zeroes it. */
+    private DeviceArena.Block xClean, padTable;
     /** (n) ones, n >= B*T: the bias gradients are one SGEMM, {@code db (1, GH) += ones (1, B*T) dg (B*T, GH)}. */
     private DeviceArena.Block ones;
     private int onesLength;
@@ -113,6 +115,31 @@ final class FusedRnn {
         }
     }
 
+    /** A copy of the batch-major (B, T, F) {@code x} with each sequence's steps from its length on set to 0. */
+    private long withoutPadding(long x, int B, int T, int F, int[] lengths) {
+        long n = (long) B * T * F;
+        xClean = device.grow(xClean, 4L * n);
+        device.kernels.copy(Math.toIntExact(n), x, xClean.address());
+        int[] table = new int[4 * B];
+        int rows = 0, longest = 0;
+        for (int b = 0; b < B; b++) {
+            if (lengths[b] == T) continue;
+            int count = (T - lengths[b]) * F;
+            table[4 * rows] = 0;
+            table[4 * rows + 1] = Math.toIntExact(((long) b * T + lengths[b]) * F);
+            table[4 * rows + 2] = count;
+            table[4 * rows + 3] = 2;   // jrnn_segments' mode 2: dst = 0
+            rows++;
+            longest = Math.max(longest, count);
+        }
+        if (rows > 0) {
+            padTable = device.grow(padTable, 16L * B);
+            device.writeInts(java.util.Arrays.copyOf(table, 4 * rows), padTable);
+            device.kernels.segments(rows, padTable.address(), 0, xClean.address(), longest);
+        }
+        return xClean.address();
+    }
+
     /** A device vector of at least {@code n} ones. */
     private long ones(int n) {
         if (ones == null || onesLength < n) {
@@ -165,6 +192,9 @@ final class FusedRnn {
         boolean lstm = s.cell() == RnnSpec.Cell.LSTM;
         int act = KernelLauncher.activationCode(s.activation());
         long in = l == 0 ? tr.x : tr.outputs.get(l - 1).address();
+        // NB: dW's GEMM runs over all B*T rows of the input; dgin is 0 at padding, but 0 * NaN is NaN,
+        // and the caller's x may hold anything there. Layers above read y, which is 0 at padding.
+        if (l == 0 && tr.lengths != null) in = withoutPadding(in, B, T, F, tr.lengths);
         long state = (long) B * H;
         long lengths = tr.lengthsAddress();
         dgin = device.grow(dgin, 4L * B * T * GH);

@@ -13,7 +13,8 @@ package dev.jrnn.nn;
  * masks. When a dataset also carries lengths ({@code Dataset.lengths}), the shorter of the two
  * counts.
  *
- * @param value the padding value; a step is padding when every feature equals it exactly
+ * @param value the padding value; a step is padding when every feature equals it exactly (NaN:
+ *              when every feature is NaN)
  */
 public record Masking(float value) implements Layer {
 
@@ -35,10 +36,12 @@ public record Masking(float value) implements Layer {
      */
     public int length(float[] x, int sample, int steps, int features) {
         int base = sample * steps * features;
+        boolean nan = Float.isNaN(value);   // NB: NaN != NaN, so a NaN padding value is matched by isNaN
         for (int t = steps - 1; t > 0; t--) {
             int row = base + t * features;
             for (int f = 0; f < features; f++) {
-                if (x[row + f] != value) return t + 1;
+                float v = x[row + f];
+                if (nan ? !Float.isNaN(v) : v != value) return t + 1;
             }
         }
         return 1;

@@ -207,6 +207,14 @@ class CudaSequenceParityTest {
             dhy = uniform(r, S, 1);
             dcy = uniform(r, S, 1);
             dParams0 = uniform(r, P, 0.1);
+            // NB: padding is never read: NaN there must not reach any output or gradient
+            int O = spec.outputSize();
+            for (int b = 0; b < B; b++) {
+                for (int t = length(b); t < T; t++) {
+                    Arrays.fill(x, (b * T + t) * F, (b * T + t + 1) * F, Float.NaN);
+                    Arrays.fill(dy, (b * T + t) * O, (b * T + t + 1) * O, Float.NaN);
+                }
+            }
         }
 
         int length(int b) {

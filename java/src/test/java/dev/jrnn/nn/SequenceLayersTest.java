@@ -102,6 +102,17 @@ class SequenceLayersTest {
     }
 
     @Test
+    void aNanMaskMatchesNanPadding() {
+        float nan = Float.NaN;
+        // two samples of 4 steps x 2 features: NaN padding after 2 steps; a NaN inside the data is not padding
+        float[] x = {1, 2, nan, 3, nan, nan, nan, nan,
+                     1, 1, 2, 2, 3, 3, nan, nan};
+        assertEquals(2, new Masking(nan).length(x, 0, 4, 2));
+        assertEquals(3, new Masking(nan).length(x, 1, 4, 2));
+        assertEquals(4, new Masking(0f).length(x, 0, 4, 2), "NaN is not 0");
+    }
+
+    @Test
     void maskingMustComeFirstAndTakesSequences() {
         var e = assertThrows(IllegalArgumentException.class, () -> Sequential.builder().input(5, 2)
                 .add(new LSTM(4, Activation.TANH, true)).add(new Masking()).add(new LSTM(4)).build());
