@@ -120,22 +120,11 @@ final class FusedRnn {
         long n = (long) B * T * F;
         xClean = device.grow(xClean, 4L * n);
         device.kernels.copy(Math.toIntExact(n), x, xClean.address());
-        int[] table = new int[4 * B];
-        int rows = 0, longest = 0;
-        for (int b = 0; b < B; b++) {
-            if (lengths[b] == T) continue;
-            int count = (T - lengths[b]) * F;
-            table[4 * rows] = 0;
-            table[4 * rows + 1] = Math.toIntExact(((long) b * T + lengths[b]) * F);
-            table[4 * rows + 2] = count;
-            table[4 * rows + 3] = 2;   // jrnn_segments' mode 2: dst = 0
-            rows++;
-            longest = Math.max(longest, count);
-        }
-        if (rows > 0) {
+        RnnPlan.Padding pad = RnnPlan.Padding.of(lengths, T, F);
+        if (pad.rows() > 0) {
             padTable = device.grow(padTable, 16L * B);
-            device.writeInts(java.util.Arrays.copyOf(table, 4 * rows), padTable);
-            device.kernels.segments(rows, padTable.address(), 0, xClean.address(), longest);
+            device.writeInts(pad.table(), padTable);
+            device.kernels.segments(pad.rows(), padTable.address(), 0, xClean.address(), pad.longest());
         }
         return xClean.address();
     }

@@ -225,18 +225,35 @@ final class RnnPlan implements AutoCloseable {
             device.fillInt(seqLengths.pointer(0), steps, batch);
         } else {
             device.writeInts(want, seqLengths);
-            int F = spec.inputSize();
-            int[] rows = new int[4 * batch];
-            for (int b = 0; b < batch; b++) {
-                if (want[b] == steps) continue;
-                int n = (steps - want[b]) * F;
-                row(rows, padRows++, 0, ((long) b * steps + want[b]) * F, n, 2);
-                padLongest = Math.max(padLongest, n);
-            }
-            device.writeInts(java.util.Arrays.copyOf(rows, 4 * padRows), padTable);
+            Padding pad = Padding.of(want, steps, spec.inputSize());
+            padRows = pad.rows();
+            padLongest = pad.longest();
+            device.writeInts(pad.table(), padTable);
         }
         this.lengths = want == null ? null : want.clone();
         lengthsSet = true;
+    }
+
+    /**
+     * A {@code jrnn_segments} table that zeroes the padding of a batch-major (B, T, W) sequence:
+     * one row (mode 2) per sequence shorter than T, covering its steps from its length on.
+     *
+     * @param table   {@code 4 * rows} ints
+     * @param rows    sequences shorter than T
+     * @param longest the longest row, in floats
+     */
+    record Padding(int[] table, int rows, int longest) {
+        static Padding of(int[] lengths, int steps, int width) {
+            int[] rows = new int[4 * lengths.length];
+            int n = 0, longest = 0;
+            for (int b = 0; b < lengths.length; b++) {
+                if (lengths[b] == steps) continue;
+                int count = (steps - lengths[b]) * width;
+                row(rows, n++, 0, ((long) b * steps + lengths[b]) * width, count, 2);
+                longest = Math.max(longest, count);
+            }
+            return new Padding(java.util.Arrays.copyOf(rows, 4 * n), n, longest);
+        }
     }
 
     private static void row(int[] table, int i, long from, long to, int length, int mode) {
