@@ -182,7 +182,7 @@ public final class PyTorchWeights {
                 default -> null;
             };
             if (spec != null) {
-                if (stacks(prev, layer)) {
+                if (Sequential.stacks(prev, layer)) {
                     k++;
                 } else {
                     group = model.names().get(i);
@@ -216,12 +216,6 @@ public final class PyTorchWeights {
         return out;
     }
 
-    /** Whether {@code above}, right after {@code below}, joins its PyTorch module as one more layer. */
-    private static boolean stacks(Layer below, Layer above) {
-        if (below instanceof Recurrent b && above instanceof Recurrent a) return a.stacksOn(b);
-        if (below instanceof Bidirectional b && above instanceof Bidirectional a) return a.stacksOn(b);
-        return false;
-    }
 
     /** The PyTorch modules, in order, as the check script builds them. */
     static JsonArray modules(Sequential model) {
@@ -236,7 +230,7 @@ public final class PyTorchWeights {
                 default -> null;
             };
             if (r != null) {
-                if (stacks(prev, layer)) {
+                if (Sequential.stacks(prev, layer)) {
                     rnn.addProperty("num_layers", rnn.get("num_layers").getAsInt() + 1);
                 } else {
                     rnn = new JsonObject();

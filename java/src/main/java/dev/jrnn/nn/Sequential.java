@@ -78,6 +78,22 @@ public final class Sequential {
         this.totalParams = offset;
     }
 
+    /**
+     * Tells whether {@code above}, placed right after {@code below}, continues its recurrent stack:
+     * two recurrent layers ({@link Recurrent#stacksOn}) or two bidirectional ones
+     * ({@link Bidirectional#stacksOn}). A stack runs as one op (cuDNN's {@code numLayers}) and
+     * exports as one PyTorch module with {@code num_layers}.
+     *
+     * @param below the layer before
+     * @param above the layer right after it
+     * @return true if the two belong to one stack
+     */
+    public static boolean stacks(Layer below, Layer above) {
+        if (below instanceof Recurrent b && above instanceof Recurrent a) return a.stacksOn(b);
+        if (below instanceof Bidirectional b && above instanceof Bidirectional a) return a.stacksOn(b);
+        return false;
+    }
+
     /** {@return a new, empty builder} */
     public static Builder builder() {
         return new Builder();

@@ -109,14 +109,8 @@ public final class Network implements AutoCloseable {
     static int stackLength(Sequential model, int i) {
         int n = 1;
         List<Layer> ls = model.layers();
-        while (i + n < ls.size() && stacks(ls.get(i + n - 1), ls.get(i + n))) n++;
+        while (i + n < ls.size() && Sequential.stacks(ls.get(i + n - 1), ls.get(i + n))) n++;
         return n;
-    }
-
-    private static boolean stacks(Layer below, Layer above) {
-        if (below instanceof Recurrent b && above instanceof Recurrent a) return a.stacksOn(b);
-        if (below instanceof Bidirectional b && above instanceof Bidirectional a) return a.stacksOn(b);
-        return false;
     }
 
     /**
