@@ -1,5 +1,8 @@
 package dev.jrnn.cpu;
 
+import static dev.jrnn.cpu.FiniteDifferences.check;
+import static dev.jrnn.cpu.FiniteDifferences.dot;
+import static dev.jrnn.cpu.FiniteDifferences.random;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,8 +24,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  * dhx, dcx and dParams.
  */
 class ReferenceLengthsGradientTest {
-    private static final double EPS = 1e-6;
-    private static final double TOL = 1e-6;
     private final ReferenceBackend be = new ReferenceBackend();
 
     static Stream<Arguments> cases() {
@@ -37,36 +38,6 @@ class ReferenceLengthsGradientTest {
             }
         }
         return b.build();
-    }
-
-    private static double[] random(SplittableRandom rnd, int n, double scale) {
-        double[] a = new double[n];
-        for (int i = 0; i < n; i++) a[i] = (rnd.nextDouble() * 2 - 1) * scale;
-        return a;
-    }
-
-    private static double dot(double[] a, double[] b) {
-        double s = 0;
-        for (int i = 0; i < a.length; i++) s += a[i] * b[i];
-        return s;
-    }
-
-    /** Checks d(loss)/d(v[i]) for every i against {@code analytic}, perturbing v in place. */
-    private static void check(String what, double[] v, double[] analytic, Supplier<Double> loss) {
-        double largest = 0;
-        for (int i = 0; i < v.length; i++) {
-            double old = v[i];
-            v[i] = old + EPS;
-            double lp = loss.get();
-            v[i] = old - EPS;
-            double lm = loss.get();
-            v[i] = old;
-            double numeric = (lp - lm) / (2 * EPS);
-            double err = Math.abs(numeric - analytic[i]) / Math.max(1, Math.abs(numeric));
-            largest = Math.max(largest, Math.abs(numeric));
-            assertTrue(err < TOL, what + "[" + i + "]: numeric " + numeric + " vs analytic " + analytic[i]);
-        }
-        assertTrue(largest > 1e-3, what + ": the largest finite-difference gradient is " + largest);
     }
 
     @ParameterizedTest(name = "{0} {1} x{2} bidirectional={3} lengths={4}")
