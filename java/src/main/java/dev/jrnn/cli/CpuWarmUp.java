@@ -25,8 +25,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>{@code -Djrnn.cpu.warmup=false} turns it off.
  */
 final class CpuWarmUp {
-    /** Samples per warm-up step: two row blocks of the GEMM kernels. */
-    private static final int BATCH = 12;
+    /**
+     * Samples per warm-up step: two row blocks of the GEMM kernels plus 0 to 5 rows, cycling, so
+     * that every row remainder a real batch can leave (a thread's share of 256 is 128 = 21 x 6 + 2,
+     * an evaluation's last batch of 10,000 gives 8 = 6 + 2) is in the profile C2 compiles from.
+     */
+    private static final int BATCH = 12, MR = 6, MAX_BATCH = BATCH + MR - 1;   // MR: the GEMM kernels' row block
     /** Warm-up training steps, then half as many predictions. */
     private static final int STEPS = 300;
     /** A bound on the warm-up whatever happens. */
@@ -68,19 +72,22 @@ final class CpuWarmUp {
     private static void run(RnnSpec.Cell cell, int units, int layers, Activation activation, int steps, int features) {
         Sequential m = Sequential.notebook(cell, units, layers, activation, 0.2, steps, features, 10);
         SplittableRandom rnd = new SplittableRandom(1);
-        float[] x = new float[BATCH * steps * features];
-        int[] y = new int[BATCH];
+        float[] x = new float[MAX_BATCH * steps * features];
+        int[] y = new int[MAX_BATCH];
         for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextDouble();
         for (int i = 0; i < y.length; i++) y[i] = rnd.nextInt(10);
         try (VectorBackend be = new VectorBackend(1);
-             Trainer t = new Trainer(m, be, TrainConfig.defaults().withBatchSize(BATCH))) {
+             Trainer t = new Trainer(m, be, TrainConfig.defaults().withBatchSize(MAX_BATCH))) {
             // NB: a fixed count, well past C2's thresholds: once compiled a step costs well under a
             // millisecond, so the steps beyond what was needed cost little. Measured (LSTM-32, 2 busy
             // cores): the first step about 1.5 s (class loading, interpreter), steps 10-40 20-150 ms
-            // each (the Vector API's boxed fallback), from about step 180 0.6 ms (C2's code)
+            // each (the Vector API's boxed fallback), from about step 180 0.6 ms (C2's code).
+            // NB: a fixed batch of 12 left the real run's 2-row tails out of the profile: its first 30
+            // steps (batch 256, 2 threads) then took 9-10 ms each against 5.5-6 ms after cycling
+            // 12..17, and 2.8 ms once compiled (LSTM-32, same warm-up time)
             long deadline = System.nanoTime() + MAX_NANOS;
-            for (int i = 0; i < STEPS && System.nanoTime() < deadline; i++) t.trainOnBatch(x, y, BATCH);
-            for (int i = 0; i < STEPS / 2 && System.nanoTime() < deadline; i++) t.predict(x, BATCH);
+            for (int i = 0; i < STEPS && System.nanoTime() < deadline; i++) t.trainOnBatch(x, y, BATCH + i % MR);
+            for (int i = 0; i < STEPS / 2 && System.nanoTime() < deadline; i++) t.predict(x, BATCH + i % MR);
         } catch (RuntimeException e) {
             // a warm-up that fails changes nothing but speed; the real run reports real errors
         }

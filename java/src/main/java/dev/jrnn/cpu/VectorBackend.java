@@ -67,8 +67,15 @@ public final class VectorBackend extends ReserveBackend {
      * and waiting for it costs some 20-50 us on a VM, about what 2^21 multiply-adds take.
      */
     private static final long PARALLEL_GEMM_FMAS = 1L << 21;
-    /** Dropout calls with fewer elements run on the caller only (same reason). */
-    private static final int PARALLEL_DROPOUT = 1 << 15;
+    /**
+     * Dropout calls with fewer elements run on the caller only. NB: 2^15 (the GEMM's reasoning)
+     * kept the notebook model's 256 x 32 and 256 x 64 dropouts on one thread while the other
+     * waited: 4.5% of the caller's time in a 2-thread LSTM-32 training step; the pool's threads
+     * spin between the calls of a step, so a hand-off costs far less than the Philox work.
+     */
+    private static final int PARALLEL_DROPOUT = 1 << 12;
+    /** gatherRows calls that move fewer floats run on the caller only (a batch of 256 images moves 200,704). */
+    private static final int PARALLEL_COPY = 1 << 16;
     /** Batch rows per block inside an RNN step: GEMM then gate math while the rows are in L1. */
     private static final int ROW_BLOCK = 8 * Gemm.MR;
 
@@ -1171,10 +1178,14 @@ public final class VectorBackend extends ReserveBackend {
         FloatTensor D = floatTensorOfSize(dst, (long) rows * width, "gatherRows dst (rows, width)");
         if (width == 0) return;
         int n = S_.size / width;
-        for (int i = 0; i < rows; i++) {
-            int r = ReferenceBackend.rowIndex("gatherRows", I.data[I.offset + i], n, i);
-            System.arraycopy(S_.data, S_.offset + r * width, D.data, D.offset + i * width, width);
-        }
+        int[] from = new int[rows];                             // every index checked before a row moves
+        for (int i = 0; i < rows; i++) from[i] = ReferenceBackend.rowIndex("gatherRows", I.data[I.offset + i], n, i);
+        int tasks = (long) rows * width < PARALLEL_COPY ? 1 : Math.min(threads, rows);
+        run(tasks, task -> {
+            for (int i = chunkStart(rows, tasks, task), end = chunkStart(rows, tasks, task + 1); i < end; i++) {
+                System.arraycopy(S_.data, S_.offset + from[i] * width, D.data, D.offset + i * width, width);
+            }
+        });
     }
 
     @Override
