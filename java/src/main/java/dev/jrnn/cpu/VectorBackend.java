@@ -74,7 +74,7 @@ public final class VectorBackend extends ReserveBackend {
      * spin between the calls of a step, so a hand-off costs far less than the Philox work.
      */
     private static final int PARALLEL_DROPOUT = 1 << 12;
-    /** gatherRows calls that move fewer floats run on the caller only (a batch of 256 images moves 200,704). */
+    /** write and gatherRows calls that move fewer floats run on the caller only (a batch of 256 images moves 200,704). */
     private static final int PARALLEL_COPY = 1 << 16;
     /** Batch rows per block inside an RNN step: GEMM then gate math while the rows are in L1. */
     private static final int ROW_BLOCK = 8 * Gemm.MR;
@@ -187,7 +187,12 @@ public final class VectorBackend extends ReserveBackend {
     @Override
     public void write(float[] src, int srcOffset, Tensor dst, int length) {
         FloatTensor d = floatTensorOfSize(dst, length, "write destination");
-        System.arraycopy(src, srcOffset, d.data, d.offset, length);
+        java.util.Objects.checkFromIndexSize(srcOffset, length, src.length);
+        int tasks = length < PARALLEL_COPY ? 1 : threads;
+        run(tasks, task -> {
+            int from = chunkStart(length, tasks, task);
+            System.arraycopy(src, srcOffset + from, d.data, d.offset + from, chunkStart(length, tasks, task + 1) - from);
+        });
     }
 
     @Override
