@@ -18,7 +18,11 @@ public final class CudaSupport {
         return reason(true);
     }
 
-    /** As {@link #unavailableReason()}, short enough for the one-line log of {@code --backend auto}. */
+    /**
+     * As {@link #unavailableReason()}, short enough for the one-line log of {@code --backend auto};
+     * where the driver is missing it names only the driver and the kernels (cuBLAS and cuDNN are
+     * not looked for).
+     */
     public static String unavailableSummary() {
         return reason(false);
     }
@@ -29,6 +33,10 @@ public final class CudaSupport {
         if (!d.ok()) missing.add("driver: " + d.problem());
         String k = KernelLauncher.missingResources();
         if (k != null) missing.add("kernels: " + (detailed ? k : "not in this build (built without nvcc)"));
+        // NB: without a driver nothing else matters to --backend auto, and binding cuBLAS and cuDNN
+        // (Panama downcall handles for every function) took 0.25-0.45 s of a CPU run's start-up;
+        // the detailed form (jrnn info, a forced --backend cuda) still looks for both
+        if (!detailed && !d.ok()) return "CUDA unavailable: " + String.join("; ", missing);
         for (String lib : new String[] {"cuBLAS", "cuDNN"}) {
             try {
                 if (lib.equals("cuBLAS")) CublasLibrary.load();
