@@ -129,7 +129,7 @@ final class TrainCommand implements Callable<Integer> {
         // a run of a few thousand samples would wait longer for the warm-up than it gains
         boolean quick = selection.limit() > 0 && selection.limit() < 20_000;
         CpuWarmUp warmUp = resumed != null || quick || !model.plain() ? CpuWarmUp.none()
-                : CpuWarmUp.start(backendOptions.backend, model.cell, model.units, model.layers, model.activation, 28, 28);
+                : CpuWarmUp.start(backendOptions.backend, backendOptions.threads(), model.cell, model.units, model.layers, model.activation, 28, 28);
         // a resumed model fixes the classes (its output size); else --classes, or the labels decide
         int nClasses = resumed != null ? resumed.model().outputShape().dim(0) : classes != null ? classes : 0;
         DataSelection.Splits data = DataOptions.load(selection, dataOptions.dir(), nClasses);
