@@ -63,7 +63,7 @@ final class BenchCommand implements Callable<Integer> {
     /** The options of the plain timer, which --jmh and --report do not take. */
     private static final List<String> TIMER_ONLY = List.of("--cell", "--units", "--layers", "--activation", "--dropout",
             "--bidirectional", "--merge", "--mask",
-            "--batch-size", "--steps", "--warmup", "--repeats", "--threads", "--inference");
+            "--batch-size", "--steps", "--warmup", "--warmup-seconds", "--repeats", "--threads", "--inference");
 
     /** The options that only make sense with --jmh or --report. */
     private static final List<String> JMH_ONLY = List.of("--quick", "--out", "--jmh-jar");
@@ -83,6 +83,12 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "300",
             description = "Untimed warm-up steps; the JIT needs a few hundred calls of each Vector API kernel (default: ${DEFAULT-VALUE}).")
     int warmup;
+
+    @Option(names = "--warmup-seconds", defaultValue = "0",
+            description = "Keep warming up until this many seconds have passed as well (default: ${DEFAULT-VALUE}): C2 compiles"
+                    + " the kernels for a second or two after the first calls, and a step count that is ample for a"
+                    + " 10 ms training step is 0.2 s of 1 ms predictions.")
+    double warmupSeconds;
 
     @Option(names = "--inference", description = "Time inference (Trainer#predict: forward without dropout, softmax,"
             + " probabilities back on the host) instead of training steps.")
@@ -120,6 +126,9 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private int timeSteps() {
+        if (!(warmupSeconds >= 0 && warmupSeconds <= 3600)) {
+            throw new IllegalArgumentException("--warmup-seconds must be in [0, 3600], found " + warmupSeconds);
+        }
         if (batchSize <= 0 || steps <= 0 || warmup < 0 || repeats <= 0) {
             throw new IllegalArgumentException("--batch-size, --steps and --repeats must be positive and --warmup >= 0; found "
                     + batchSize + ", " + steps + ", " + repeats + ", " + warmup);
@@ -134,7 +143,8 @@ final class BenchCommand implements Callable<Integer> {
         try (Backend be = backendOptions.create(spec.commandLine().getErr());
              Trainer t = new Trainer(m, be, TrainConfig.defaults().withBatchSize(batchSize))) {
             Runnable step = inference ? () -> t.predict(x, batchSize) : () -> t.trainOnBatch(x, y, batchSize);
-            for (int i = 0; i < warmup; i++) step.run();
+            long warmEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
+            for (int i = 0; i < warmup || System.nanoTime() - warmEnd < 0; i++) step.run();
             be.synchronize();
             double[] rates = new double[repeats];
             for (int r = 0; r < repeats; r++) {

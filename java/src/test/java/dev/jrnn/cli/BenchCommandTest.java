@@ -45,6 +45,22 @@ class BenchCommandTest {
         assertTrue(r.err().contains(jar + " not found") && r.err().contains("mvn"), r.err());
     }
 
+    /** --warmup-seconds keeps warming up past --warmup's steps (a lower bound on time cannot flake), and is checked. */
+    @Test
+    void warmupSecondsWarmsUpAtLeastThatLong() {
+        long t0 = System.nanoTime();
+        Result r = MainTest.run("bench", "--backend", "cpu", "--cell", "gru", "--units", "4", "--batch-size", "8",
+                "--steps", "1", "--repeats", "1", "--warmup", "0", "--warmup-seconds", "0.4");
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("samples/s: median"), r.out());
+        assertTrue(seconds >= 0.4, "took " + seconds + " s");
+        r = MainTest.run("bench", "--backend", "cpu", "--warmup-seconds", "-1");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--warmup-seconds must be in [0, 3600], found -1.0"), r.err());
+        assertEquals(2, MainTest.run("bench", "--jmh", "--warmup-seconds", "1").code());
+    }
+
     @Test
     void helpNamesTheJmhMode() {
         Result r = MainTest.run("bench", "--help");
