@@ -31,10 +31,11 @@ steps="${1:-40}"; rounds="${2:-3}"
 venv="${PEERS_VENV:-/work/venv-peers}"
 vpy="$venv/bin/python"; dpy=/usr/bin/python3
 torch_threads="${TORCH_THREADS:-1 2}"; keras_threads="${KERAS_THREADS:-0 1}"
-# jrnn warms up for JRNN_WARMUP seconds (at least 50 steps) before its timed steps: C2 compiles the
-# Vector API kernels for a second or two, and 200 steps (the former warm-up) were 0.2 s of LSTM-32
-# predictions, which then timed at 168k samples/s against 240-249k after 1500 (2026-12-05)
-jrnn_warmup="${JRNN_WARMUP:-3}"
+# jrnn warms up for 200 steps (at least JRNN_WARMUP seconds, default 0) and then until its JIT has
+# compiled nothing for 0.5 s (jrnn bench does that itself): C2 compiles the last methods 3-6 s into
+# a run. After 200 steps alone LSTM-32 predictions timed at 168k samples/s against 249k, and a
+# 3 s warm-up put the timed window on the late compiles (LSTM-32 42-61k against 106-109k)
+jrnn_warmup="${JRNN_WARMUP:-0}"
 unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS OMP_NUM_THREADS MKL_NUM_THREADS
 "$here/jrnn" --version >/dev/null 2>&1   # builds once, outside the timings
 have_v=0; "$vpy" -c 'import torch, keras' 2>/dev/null && have_v=1
@@ -74,7 +75,7 @@ for r in $(seq "$rounds"); do
     name="${f[*]:0:n-5}"; cell=${f[n-5]}; units=${f[n-4]}; layers=${f[n-3]}; act=${f[n-2]}; mode=${f[n-1]}
     inf=(); [ "$mode" = infer ] && inf=(--inference)
     j=$("$here/jrnn" bench --backend cpu --cell "$cell" --units "$units" --layers "$layers" --activation "$act" \
-        --batch-size 256 --steps "$steps" --warmup 50 --warmup-seconds "$jrnn_warmup" --repeats 1 "${inf[@]}" 2>/dev/null | sps || true)
+        --batch-size 256 --steps "$steps" --warmup 200 --warmup-seconds "$jrnn_warmup" --repeats 1 "${inf[@]}" 2>/dev/null | sps || true)
     R["$name|jrnn"]+="$j "
     for p in "${peers[@]}"; do
       case $p in torch2|torch1b) cands=${BEST["$name|$p"]:-$torch_threads} ;; keras) cands=${BEST["$name|$p"]:-$keras_threads} ;; *) cands=2 ;; esac
@@ -92,7 +93,7 @@ done
 med() { tr ' ' '\n' <<<"${R[$1]:-}" | { grep . || true; } | median; }
 thr() { local t=${BEST["$1"]:-}; [ -z "$t" ] && return; [ "$t" = 0 ] && echo "default" || echo "$t"; }
 echo "Machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "jrnn $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo '?'); batch 256, $steps timed steps per process (jrnn after ${jrnn_warmup} s of warm-up, peers after 5 steps), median of $rounds alternating rounds (samples/s)"
+echo "jrnn $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo '?'); batch 256, $steps timed steps per process (jrnn after warming up until its JIT is quiet, peers after 5 steps), median of $rounds alternating rounds (samples/s)"
 [ $have_v = 1 ] && echo "venv $venv: $("$vpy" -c 'import torch, tensorflow as tf, keras; print("torch", torch.__version__, "| tensorflow", tf.__version__, "| keras", keras.__version__)' 2>/dev/null)"
 [ $have_d = 1 ] && echo "Debian: torch $("$dpy" -c 'import torch; print(torch.__version__)' 2>/dev/null)"
 echo

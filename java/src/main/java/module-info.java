@@ -31,6 +31,7 @@ module dev.jrnn {
     requires static org.knowm.xchart;
     requires static java.desktop;   // only the CLI (PNG input) and the reports' charts draw
     requires java.logging;
+    requires static java.management;   // only jrnn bench (waits for a quiet JIT before timing)
     requires java.net.http;
 
     exports dev.jrnn.ops;

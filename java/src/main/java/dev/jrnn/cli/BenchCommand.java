@@ -8,6 +8,8 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -81,7 +83,8 @@ final class BenchCommand implements Callable<Integer> {
     int steps;
 
     @Option(names = "--warmup", defaultValue = "300",
-            description = "Untimed warm-up steps; the JIT needs a few hundred calls of each Vector API kernel (default: ${DEFAULT-VALUE}).")
+            description = "Untimed warm-up steps; the JIT needs a few hundred calls of each Vector API kernel (default: ${DEFAULT-VALUE})."
+                    + " Warm-up then goes on until the JIT has compiled nothing for 0.5 s (at most 30 s).")
     int warmup;
 
     @Option(names = "--warmup-seconds", defaultValue = "0",
@@ -125,6 +128,35 @@ final class BenchCommand implements Callable<Integer> {
         return timeSteps();
     }
 
+    /** The JIT counts as quiet once it has compiled nothing for this long. */
+    private static final long JIT_QUIET_NANOS = 500_000_000L;
+    /** A bound on waiting for a quiet JIT (a program that never stops compiling). */
+    private static final long JIT_WAIT_NANOS = 30_000_000_000L;
+
+    /**
+     * Runs {@code step} until the JIT has compiled nothing for {@value #JIT_QUIET_NANOS} ns (at most
+     * {@value #JIT_WAIT_NANOS} ns) and returns the steps run. NB: C2 still compiles a few late
+     * methods 3-4 s into a run; a timed window that overlaps one of them on a 2-core machine loses
+     * half a step's threads: LSTM-32 timed 42-61k samples/s after 3 s of warm-up against 90-100k
+     * once the JIT was done (2026-12-05).
+     */
+    private static int untilTheJitIsQuiet(Runnable step) {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        if (jit == null || !jit.isCompilationTimeMonitoringSupported()) return 0;
+        long start = System.nanoTime(), quietSince = start, last = jit.getTotalCompilationTime();
+        int n = 0;
+        while (System.nanoTime() - quietSince < JIT_QUIET_NANOS && System.nanoTime() - start < JIT_WAIT_NANOS) {
+            step.run();
+            n++;
+            long now = jit.getTotalCompilationTime();
+            if (now != last) {
+                last = now;
+                quietSince = System.nanoTime();
+            }
+        }
+        return n;
+    }
+
     private int timeSteps() {
         if (!(warmupSeconds >= 0 && warmupSeconds <= 3600)) {
             throw new IllegalArgumentException("--warmup-seconds must be in [0, 3600], found " + warmupSeconds);
@@ -143,8 +175,11 @@ final class BenchCommand implements Callable<Integer> {
         try (Backend be = backendOptions.create(spec.commandLine().getErr());
              Trainer t = new Trainer(m, be, TrainConfig.defaults().withBatchSize(batchSize))) {
             Runnable step = inference ? () -> t.predict(x, batchSize) : () -> t.trainOnBatch(x, y, batchSize);
-            long warmEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
-            for (int i = 0; i < warmup || System.nanoTime() - warmEnd < 0; i++) step.run();
+            long w0 = System.nanoTime(), warmEnd = w0 + (long) (warmupSeconds * 1e9);
+            int warmed = 0;
+            for (; warmed < warmup || System.nanoTime() - warmEnd < 0; warmed++) step.run();
+            warmed += untilTheJitIsQuiet(step);
+            double warmSeconds = (System.nanoTime() - w0) / 1e9;
             be.synchronize();
             double[] rates = new double[repeats];
             for (int r = 0; r < repeats; r++) {
@@ -154,9 +189,10 @@ final class BenchCommand implements Callable<Integer> {
                 rates[r] = (double) steps * batchSize / ((System.nanoTime() - t0) / 1e9);
             }
             java.util.Arrays.sort(rates);
-            out.printf(Locale.ROOT, "%s%s params=%d backend=%s batch=%d steps=%d repeats=%d samples/s: median %.0f best %.0f%n",
+            out.printf(Locale.ROOT, "%s%s params=%d backend=%s batch=%d steps=%d repeats=%d samples/s: median %.0f best %.0f"
+                            + " (after %d warm-up steps, %.1f s)%n",
                     m.shortName(), inference ? " inference" : "", m.paramCount(), be.name(), batchSize, steps, repeats,
-                    rates[repeats / 2], rates[repeats - 1]);
+                    rates[repeats / 2], rates[repeats - 1], warmed, warmSeconds);
             out.flush();
         }
         return 0;
