@@ -141,7 +141,12 @@ final class BenchCommand implements Callable<Integer> {
      * once the JIT was done (2026-12-05).
      */
     private static int untilTheJitIsQuiet(Runnable step) {
-        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        CompilationMXBean jit;
+        try {
+            jit = ManagementFactory.getCompilationMXBean();
+        } catch (LinkageError e) {   // java.management not in the module graph (dev.jrnn requires it static)
+            return 0;
+        }
         if (jit == null || !jit.isCompilationTimeMonitoringSupported()) return 0;
         long start = System.nanoTime(), quietSince = start, last = jit.getTotalCompilationTime();
         int n = 0;
