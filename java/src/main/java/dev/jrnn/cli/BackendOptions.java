@@ -59,7 +59,8 @@ final class BackendOptions {
     /**
      * The backend line with {@code auto}'s reason cut to its clauses (file lists, places looked and
      * OS messages in parentheses dropped), e.g. {@code backend: cpu (Vector API, 2 threads) (auto:
-     * CUDA unavailable: driver: no NVIDIA driver; cuBLAS not found; cuDNN not found)}.
+     * CUDA unavailable: cuBLAS not found; cuDNN not found)} (with a driver; without one, auto names
+     * only the driver).
      */
     static String shortLine(String line) {
         int auto = line.indexOf(" (auto: ");

@@ -38,6 +38,8 @@ final class CpuWarmUp {
     private static final long MAX_NANOS = 10_000_000_000L;
 
     private static final AtomicBoolean STARTED = new AtomicBoolean();
+    /** Set by {@link #cancel()}: the warm-up stops at its next step. */
+    private static volatile boolean cancelled;
 
     private final Thread thread;
 
@@ -79,8 +81,8 @@ final class CpuWarmUp {
         int[] y = new int[most];
         for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextDouble();
         for (int i = 0; i < y.length; i++) y[i] = rnd.nextInt(10);
-        try (VectorBackend be = new VectorBackend(1);
-             Trainer t = new Trainer(m, be, TrainConfig.defaults().withBatchSize(MAX_BATCH))) {
+        long deadline = System.nanoTime() + MAX_NANOS;
+        try (VectorBackend be = new VectorBackend(1); Trainer t = new Trainer(m, be, config(MAX_BATCH))) {
             // NB: a fixed count, well past C2's thresholds: once compiled a step costs well under a
             // millisecond, so the steps beyond what was needed cost little. Measured (LSTM-32, 2 busy
             // cores): the first step about 1.5 s (class loading, interpreter), steps 10-40 20-150 ms
@@ -88,22 +90,37 @@ final class CpuWarmUp {
             // NB: a fixed batch of 12 left the real run's 2-row tails out of the profile: its first 30
             // steps (batch 256, 2 threads) then took 9-10 ms each against 5.5-6 ms after cycling
             // 12..17, and 2.8 ms once compiled (LSTM-32, same warm-up time)
-            long deadline = System.nanoTime() + MAX_NANOS;
-            for (int i = 0; i < STEPS && System.nanoTime() < deadline; i++) t.trainOnBatch(x, y, BATCH + i % MR);
-            for (int i = 0; i < STEPS / 2 && System.nanoTime() < deadline; i++) t.predict(x, BATCH + i % MR);
-            // then the real backend's thread count, its kernels compiled by now (about 1 ms a step): the
-            // pool's hand-offs and the tasks' gradient sums get compiled here rather than in epoch 1.
-            // Measured (LSTM-32 Fashion-MNIST, 5 alternating pairs): epoch 1 at a median 81k samples/s
-            // against 72k without this phase, epoch 2 about 100k, the same wall time
-            if (threads > 1) {
-                try (VectorBackend pool = new VectorBackend(threads);
-                     Trainer tp = new Trainer(m, pool, TrainConfig.defaults().withBatchSize(most))) {
-                    for (int i = 0; i < STEPS / 3 && System.nanoTime() < deadline; i++) tp.trainOnBatch(x, y, threads * (BATCH + i % MR));
-                }
-            }
+            for (int i = 0; i < STEPS && going(deadline); i++) t.trainOnBatch(x, y, BATCH + i % MR);
+            for (int i = 0; i < STEPS / 2 && going(deadline); i++) t.predict(x, BATCH + i % MR);
         } catch (RuntimeException e) {
-            // a warm-up that fails changes nothing but speed; the real run reports real errors
+            return;   // a warm-up that fails changes nothing but speed; the real run reports real errors
         }
+        // then the real backend's thread count, its kernels compiled by now (about 1 ms a step): the
+        // pool's hand-offs and the tasks' gradient sums get compiled here rather than in epoch 1.
+        // Measured (LSTM-32 Fashion-MNIST, 5 alternating pairs): epoch 1 at a median 81k samples/s
+        // against 72k without this phase, epoch 2 about 100k, the same wall time
+        if (threads <= 1 || !going(deadline)) return;
+        try (VectorBackend pool = new VectorBackend(threads); Trainer tp = new Trainer(m, pool, config(most))) {
+            for (int i = 0; i < STEPS / 3 && going(deadline); i++) tp.trainOnBatch(x, y, threads * (BATCH + i % MR));
+        } catch (RuntimeException e) {
+            // as above
+        }
+    }
+
+    /** The defaults with training and evaluation batches of {@code batch} (the default 1024 would size buffers for it). */
+    private static TrainConfig config(int batch) {
+        TrainConfig d = TrainConfig.defaults();
+        return new TrainConfig(d.learningRate(), d.beta1(), d.beta2(), d.epsilon(), batch, d.seed(), d.shuffle(),
+                d.logInterval(), batch);
+    }
+
+    private static boolean going(long deadline) {
+        return !cancelled && System.nanoTime() - deadline < 0;
+    }
+
+    /** Stops the warm-up at its next step (the run chose a backend that does not need it). */
+    void cancel() {
+        if (thread != null) cancelled = true;
     }
 
     /** Waits for the warm-up to finish (at once when none runs). */

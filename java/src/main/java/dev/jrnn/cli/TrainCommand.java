@@ -143,10 +143,11 @@ final class TrainCommand implements Callable<Integer> {
                 : TrainConfig.defaults().withBatchSize(optimizer.batchSize).withLearningRate(optimizer.lr).withSeed(seed)
                         .withBucketing(bucket))
                 .withLogInterval(TrainConfig.PROGRESS_INTERVAL);
-        // NB: the backend is chosen (auto probes CUDA, some 0.7 s without a GPU) while the warm-up runs;
-        // a GPU run does not wait for the CPU kernels
+        // NB: the backend is chosen (auto probes CUDA) while the warm-up runs; a GPU run does not wait
+        // for the CPU kernels, and stops the warm-up so that it leaves the cores to the run
         try (Backend be = backendOptions.create(err)) {
             if (be.name().equals("cpu")) warmUp.await();
+            else warmUp.cancel();
             if (resumed == null) MemoryCheck.check(m, be, backendOptions.threads(), cfg.batchSize());
             train(m, be, cfg, resumed, selection, data, saveTo, out);
         }

@@ -31,7 +31,9 @@ public final class IdxReader {
     static final int UBYTE = 0x08;
 
     private static final int BUFFER = 1 << 16;
-    /** Declared data sizes up to this are read into one array allocated up front. */
+    /** The first allocation for an IDX file's data. */
+    private static final long FIRST_READ = 1L << 20;
+    /** Past the first read, declared sizes up to this are allocated at once, larger ones doubling. */
     private static final long DIRECT_READ = 1L << 26;
 
     private IdxReader() {
@@ -174,18 +176,16 @@ public final class IdxReader {
                         + "... elements: more than the " + (Integer.MAX_VALUE - 16) + " a Java array holds");
             }
         }
-        // NB: up to 64 MiB straight into one array of the declared size (readNBytes(len) gathers 8 KiB
-        // chunks and copies them: twice the memory, and a copy of Fashion-MNIST's 47 MB of training
-        // images); a larger declared size reads in chunks, so that a corrupt header cannot make us
-        // allocate gigabytes before the data runs out
-        byte[] data;
-        int got;
-        if (total <= DIRECT_READ) {
-            data = new byte[(int) total];
-            got = in.readNBytes(data, 0, data.length);
-        } else {
-            data = in.readNBytes((int) total);
-            got = data.length;
+        // NB: the first 1 MiB, then, while the data lasts, straight to the declared size when that is at
+        // most 64 MiB (else doubling): readNBytes(len) gathers 8 KiB chunks and copies them (a copy of
+        // Fashion-MNIST's 47 MB of training images), and allocating the declared size before any data
+        // has come would let a corrupt 20-byte file cost up to that much before its truncation shows
+        byte[] data = new byte[(int) Math.min(total, FIRST_READ)];
+        int got = in.readNBytes(data, 0, data.length);
+        while (got == data.length && data.length < total) {
+            long next = total <= DIRECT_READ ? total : Math.min(total, 2L * data.length);
+            data = Arrays.copyOf(data, (int) next);
+            got += in.readNBytes(data, got, data.length - got);
         }
         if (got < total) {
             throw new IdxFormatException(file, "truncated: header declares " + shape(dims) + " = " + total

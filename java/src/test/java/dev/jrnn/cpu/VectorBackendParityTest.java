@@ -588,6 +588,40 @@ class VectorBackendParityTest {
         }
     }
 
+    /**
+     * Batch-sized copies (2^16 floats and more) are split over the pool's threads: every thread
+     * count must give the plain copy, at odd offsets, and a bad index must stop a gather before any
+     * row moves.
+     */
+    @ParameterizedTest
+    @CsvSource({"1", "2", "3", "7"})
+    void largeWritesAndGathersSplitOverThreadsMatchAPlainCopy(int threads) {
+        int n = 400, width = 251, rows = 300;                  // 75,300 floats gathered, 100,400 written
+        SplittableRandom rnd = rng("bigCopy" + threads);
+        float[] src = uniform(rnd, n * width, 1), index = new float[rows];
+        for (int i = 0; i < rows; i++) index[i] = rnd.nextInt(n);
+        float[] host = new float[n * width + 9];
+        System.arraycopy(src, 0, host, 9, src.length);
+        try (VectorBackend vb = new VectorBackend(threads)) {
+            Tensor whole = vb.allocate(n * width + 4), dst = whole.slice(3, n * width);
+            vb.write(host, 9, dst, n * width);
+            assertArrayEquals(src, get(vb, dst));
+            assertThrows(IndexOutOfBoundsException.class, () -> vb.write(host, 10, dst, n * width));
+            Tensor out = vb.allocate(rows * width + 2).slice(1, rows * width);
+            vb.gatherRows(rows, width, dst, putOffset(vb, index, 1), out);
+            float[] got = get(vb, out);
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < width; j++) assertEquals(src[(int) index[i] * width + j], got[i * width + j]);
+            }
+            float[] bad = index.clone();
+            bad[rows - 1] = n;                                  // the last row's index is out of range
+            Tensor fresh = vb.allocate(rows * width);
+            vb.fill(fresh, -7f);
+            assertThrows(IllegalArgumentException.class, () -> vb.gatherRows(rows, width, dst, put(vb, bad), fresh));
+            for (float f : get(vb, fresh)) assertEquals(-7f, f, "no row may move before every index is checked");
+        }
+    }
+
     @Test
     void scatterRowsWritesOnlyTheIndexedRowsAndUndoesGatherRows() {
         int n = 11, width = 5, rows = 4;
