@@ -239,17 +239,18 @@ public record RnnSpec(Cell cell, int inputSize, int units, Activation activation
     /**
      * Floats of per-sample scratch the CPU backends' forward pass keeps for backward, for T
      * timesteps (their own layout; cuDNN sizes its reserve itself). One layer in one direction:
-     * activated gates (T, G*H) and, for LSTM the cell states c (T, H), for GRU the recurrent
-     * candidate term {@code R_n h + b_Rn} (T, H). A bidirectional layer: that for each direction,
+     * activated gates (T, G*H) and, for LSTM the cell states c and their activation act(c)
+     * (T, 2H), for GRU the recurrent candidate term {@code R_n h + b_Rn} (T, H). A bidirectional layer: that for each direction,
      * forward first. A stack: every layer's, then the output sequences (T, directions * H) of all
      * layers but the top, then one or two (T, directions * H) gradient sequences handed down
      * between layers in backward.
      *
      * @param timesteps T, the (padded) sequence length
-     * @return {@code T * (G*H + H)} for one unidirectional layer, the reserve floats per sample
+     * @return {@code T * (G*H + 2H)} (LSTM) or {@code T * (G*H + H)} (GRU) for one unidirectional
+     *         layer, the reserve floats per sample
      */
     public int reservePerSample(int timesteps) {
-        int one = Math.multiplyExact(timesteps, gateWidth() + units);
+        int one = Math.multiplyExact(timesteps, gateWidth() + (cell == Cell.LSTM ? 2 : 1) * units);
         int perLayer = Math.multiplyExact(directions(), one);
         if (layers == 1) return perLayer;
         return Math.addExact(Math.multiplyExact(layers, perLayer),

@@ -36,9 +36,9 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code dx = dG W}.
  *
  * <p>Reserve layout: each chunk keeps its rows' share of the reserve (rows [b0, b1) of
- * (B, reservePerSample(T))) time-major, step t being a (Bc, G*H + H) block of rows
- * [activated gates, extra]; extra is the LSTM cell state c or the GRU {@code R_n h + b_Rn},
- * as in the reference. So a reserve is only meaningful to a backend with the same thread
+ * (B, reservePerSample(T))) time-major, step t being a (Bc, G*H + 2H) block of rows
+ * [activated gates, c, act(c)] for LSTM and a (Bc, G*H + H) block [activated gates,
+ * {@code R_n h + b_Rn}] for GRU. So a reserve is only meaningful to a backend with the same thread
  * count, and only for the batch size it was written with.
  *
  * <p>Per-sample lengths and the reverse direction of a bidirectional layer take a packed path
@@ -100,7 +100,6 @@ public final class VectorBackend extends ReserveBackend {
         float[] dgn = new float[0];     // (Bc, T, H)   GRU: recurrent-side n-gate gradient r * dn
         float[] dh = new float[0];      // (Bc, H)      gradient flowing into h(t-1)
         float[] dc = new float[0];      // (Bc, H)      LSTM: gradient flowing into c(t-1)
-        float[] ac = new float[0];      // (ROW_BLOCK, H) LSTM: act(c(t)) of the rows at hand
         float[] lhs = new float[0];     // (F+1+H+1, Bc*T) [X^T; 1; H(t-1)^T; 1], columns in (Bc, T) order
         float[] part = new float[0];    // (F+1+H+1, G*H) [dW^T; db_x; dR^T; db_rec] of the chunk
         // the packed path (lengths, reverse direction); K = the chunk's sum of lengths, rows time-major
@@ -359,7 +358,7 @@ public final class VectorBackend extends ReserveBackend {
         FloatTensor Y = floatTensorOfSize(y, batch * T * H, "rnnForward y (B, T, H)");
         // NB: without a reserve (inference) each chunk keeps only two steps' gate blocks, used in
         // turn: step t needs step t-1's cell state only, and the blocks stay in L2
-        int perSample = reserve != null ? spec.reservePerSample(T) : 2 * (spec.gateWidth() + H);
+        int perSample = reserve != null ? spec.reservePerSample(T) : 2 * rowWidth(spec);
         FloatTensor R = reserve != null
                 ? floatTensorOfSize(reserve, batch * spec.reservePerSample(T), "rnnForward reserve (B, reservePerSample(T))")
                 : inferenceScratch(batch * perSample);
@@ -504,7 +503,7 @@ public final class VectorBackend extends ReserveBackend {
                                Tensor params, Tensor y, Tensor hy, Tensor cy, Tensor reserve) {
         int F = spec.inputSize(), H = spec.units(), T = steps, D = spec.directions();
         RnnSpec one = spec.unidirectional();
-        int perDir = T * (one.gateWidth() + H);
+        int perDir = T * rowWidth(one);
         FloatTensor X = floatTensorOfSize(x, batch * T * F, "rnnForward x (B, T, F)");
         FloatTensor P = floatTensorOfSize(params, spec.paramCount(), "rnnForward params of " + spec);
         FloatTensor Y = floatTensorOfSize(y, batch * T * D * H, "rnnForward y (B, T, directions * H)");
@@ -527,7 +526,7 @@ public final class VectorBackend extends ReserveBackend {
 
     /**
      * Forward of one direction over one task's rows of the {@link Packing}. The task's reserve,
-     * from {@code R.offset + first * T*(G*H+H)}, holds step s's (active(s), G*H + H) block of
+     * from {@code R.offset + first * T * rowWidth}, holds step s's (active(s), rowWidth) block of
      * [activated gates, extra] at packed row {@code offset[s]}; its h go to w.hp (K, H) packed the
      * same way, then to y's direction-d features, 0 past each length. The (B, H) states are this
      * direction's, or null.
@@ -535,7 +534,7 @@ public final class VectorBackend extends ReserveBackend {
     private void packedForwardChunk(RnnSpec spec, int T, int D, int d, Packing pk, int task, FloatTensor X,
                                     FloatTensor HX, FloatTensor CX, FloatTensor Y, FloatTensor HY, FloatTensor CY,
                                     FloatTensor R, Workspace w) {
-        int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), RS = GH + H, KS = F + H + 2, OH = D * H;
+        int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), RS = rowWidth(spec), KS = F + H + 2, OH = D * H;
         int[] rowOf = pk.rows()[task], lens = pk.lens()[task], active = pk.active()[task], off = pk.offset()[task];
         int Bc = rowOf.length, K = off[T], base = R.offset + pk.first()[task] * T * RS;
         boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
@@ -611,7 +610,7 @@ public final class VectorBackend extends ReserveBackend {
                                 Tensor dx, Tensor dhx, Tensor dcx, Tensor dParams) {
         int F = spec.inputSize(), H = spec.units(), T = steps, D = spec.directions();
         RnnSpec one = spec.unidirectional();
-        int perDir = T * (one.gateWidth() + H);
+        int perDir = T * rowWidth(one);
         FloatTensor X = floatTensorOfSize(x, batch * T * F, "rnnBackward x (B, T, F)");
         FloatTensor P = floatTensorOfSize(params, spec.paramCount(), "rnnBackward params of " + spec);
         FloatTensor Y = floatTensorOfSize(y, batch * T * D * H, "rnnBackward y (B, T, directions * H)");
@@ -649,7 +648,7 @@ public final class VectorBackend extends ReserveBackend {
                                      FloatTensor HX, FloatTensor CX, FloatTensor P, FloatTensor Y, FloatTensor R,
                                      FloatTensor DY, FloatTensor DHY, FloatTensor DCY, FloatTensor DX,
                                      FloatTensor DHX, FloatTensor DCX, Workspace w) {
-        int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), RS = GH + H, OH = D * H;
+        int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), RS = rowWidth(spec), OH = D * H;
         int[] rowOf = pk.rows()[task], lens = pk.lens()[task], active = pk.active()[task], off = pk.offset()[task];
         int Bc = rowOf.length, K = off[T], base = R.offset + pk.first()[task] * T * RS;
         boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
@@ -665,7 +664,6 @@ public final class VectorBackend extends ReserveBackend {
         w.dh = DHY != null ? gatherStates(DHY, rowOf, H, w.dh) : zeros(w.dh, Bc * H);
         if (lstm) {
             w.dc = DCY != null ? gatherStates(DCY, rowOf, H, w.dc) : zeros(w.dc, Bc * H);
-            w.ac = grow(w.ac, ROW_BLOCK * H);
         } else {
             w.dgn = grow(w.dgn, K * H);
         }
@@ -685,7 +683,7 @@ public final class VectorBackend extends ReserveBackend {
                     float[] cp = s > 0 || CX == null ? res : w.cx;
                     int c0 = s > 0 ? base + (off[s - 1] + r0) * RS + GH : CX == null ? -1 : r0 * H;
                     lstmBackwardRows(rows, H, RS, tanh, res, g0, cp, c0, s > 0 ? RS : H, DY.data, 0, 0, at, r0,
-                            dh, dc, r0 * H, dg, q0 * GH, GH, w.ac);
+                            dh, dc, r0 * H, dg, q0 * GH, GH);
                 } else {                                            // h(t-1): y of the step before, hx, or 0
                     float[] hp = s > 0 ? y : w.hx;
                     int h0 = s > 0 ? 0 : HX != null ? r0 * H : -1;
@@ -791,6 +789,15 @@ public final class VectorBackend extends ReserveBackend {
         }
     }
 
+    /**
+     * Floats per batch row and step in the reserve: the activated gates, then the extra columns
+     * (LSTM: c and act(c); GRU: {@code R_n h + b_Rn}). Equals {@code reservePerSample(T) / (T *
+     * directions)} of a one-layer spec.
+     */
+    private static int rowWidth(RnnSpec spec) {
+        return spec.gateWidth() + (spec.cell() == RnnSpec.Cell.LSTM ? 2 : 1) * spec.units();
+    }
+
     private static int chunkStart(int batch, int tasks, int task) {
         return (int) ((long) batch * task / tasks);
     }
@@ -823,7 +830,7 @@ public final class VectorBackend extends ReserveBackend {
     private void forwardChunk(RnnSpec spec, int T, int b0, int b1, FloatTensor X, FloatTensor HX, FloatTensor CX,
                               FloatTensor Y, FloatTensor HY, FloatTensor CY, FloatTensor R, int perSample, boolean ring,
                               Workspace w) {
-        int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), RS = GH + H, KS = F + H + 2;
+        int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), RS = rowWidth(spec), KS = F + H + 2;
         int Bc = b1 - b0, base = R.offset + b0 * perSample;
         boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
         boolean tanh = spec.activation() == Activation.TANH;
@@ -903,7 +910,9 @@ public final class VectorBackend extends ReserveBackend {
                 res[c + u] = cv;
             }
         }
-        activate(tanh, rows, res, g0 + GH, RS, y, y0, ys, H);                           // h = o act(c)
+        // act(c) stays in the reserve for backward, which used to recompute it; then h = o act(c)
+        activate(tanh, rows, res, g0 + GH, RS, res, g0 + GH + H, RS, H);
+        for (int r = 0; r < rows; r++) System.arraycopy(res, g0 + r * RS + GH + H, y, y0 + r * ys, H);
         multiply(rows, res, g0 + 3 * H, RS, y, y0, ys, H);
     }
 
@@ -958,7 +967,7 @@ public final class VectorBackend extends ReserveBackend {
     private void backwardChunk(RnnSpec spec, int T, int b0, int b1, FloatTensor X, FloatTensor HX, FloatTensor CX,
                                FloatTensor P, FloatTensor Y, FloatTensor R, FloatTensor DY, FloatTensor DHY,
                                FloatTensor DCY, FloatTensor DX, FloatTensor DHX, FloatTensor DCX, Workspace w) {
-        int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), RS = GH + H;
+        int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), RS = rowWidth(spec);
         int Bc = b1 - b0, K = Bc * T, base = R.offset + b0 * spec.reservePerSample(T);
         boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
         boolean tanh = spec.activation() == Activation.TANH;
@@ -970,7 +979,6 @@ public final class VectorBackend extends ReserveBackend {
         if (lstm) {
             w.dc = grow(w.dc, Bc * H);
             startGradient(DCY, b0 * H, Bc * H, w.dc);
-            w.ac = grow(w.ac, ROW_BLOCK * H);
         } else {
             w.dgn = grow(w.dgn, K * H);
         }
@@ -985,7 +993,7 @@ public final class VectorBackend extends ReserveBackend {
                     float[] cp = t > 0 || CX == null ? res : CX.data;
                     int c0 = t > 0 ? g0 - Bc * RS + GH : CX == null ? -1 : CX.offset + (b0 + r0) * H;
                     lstmBackwardRows(rows, H, RS, tanh, res, g0, cp, c0, t > 0 ? RS : H, dy, dy0, T * H, null, 0,
-                            dh, dc, r0 * H, dg, q0 * GH, T * GH, w.ac);
+                            dh, dc, r0 * H, dg, q0 * GH, T * GH);
                 } else {                                           // h(t-1): y of the previous step, hx, or 0
                     int y0 = Y.offset + ((b0 + r0) * T + t) * H;
                     float[] hp = t > 0 || HX == null ? y : HX.data;
@@ -1042,11 +1050,11 @@ public final class VectorBackend extends ReserveBackend {
      */
     private void lstmBackwardRows(int rows, int H, int RS, boolean tanh, float[] res, int g0, float[] cp, int c0, int cs,
                                   float[] dy, int dy0, int dys, int[] dyAt, int atOff, float[] dhs, float[] dcs, int s0,
-                                  float[] dg, int q0, int dgs, float[] ac) {
+                                  float[] dg, int q0, int dgs) {
         int GH = 4 * H;
-        activate(tanh, rows, res, g0 + GH, RS, ac, 0, H, H);
+        float[] ac = res;                                      // act(c), stored by the forward pass
         for (int r = 0; r < rows; r++) {
-            int go = g0 + r * RS, cpo = c0 + r * cs, so = s0 + r * H, dgo = q0 + r * dgs, ao = r * H;
+            int go = g0 + r * RS, cpo = c0 + r * cs, so = s0 + r * H, dgo = q0 + r * dgs, ao = go + GH + H;
             int dyo = dyAt == null ? dy0 + r * dys : dyAt[atOff + r];
             int u = 0;
             if (vector) {
