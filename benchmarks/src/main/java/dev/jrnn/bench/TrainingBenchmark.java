@@ -39,10 +39,8 @@ public class TrainingBenchmark extends ModelGrid {
         be = BenchSupport.open(backend);
         Sequential model = Sequential.notebook(RnnSpec.Cell.parse(cell), units, layers, Activation.parse(activation), 0.2,
                 BenchSupport.STEPS, BenchSupport.FEATURES, BenchSupport.CLASSES);
-        TrainConfig d = TrainConfig.defaults();
         // NB: evaluation batch = training batch, so buffers are sized for this batch only.
-        trainer = new Trainer(model, be, new TrainConfig(d.learningRate(), d.beta1(), d.beta2(), d.epsilon(), batch,
-                d.seed(), d.shuffle(), d.logInterval(), batch));
+        trainer = new Trainer(model, be, TrainConfig.defaults().withBatchSize(batch).withEvalBatchSize(batch));
         SplittableRandom rnd = new SplittableRandom(BenchSupport.SEED);
         x = BenchSupport.uniform(rnd, batch * BenchSupport.STEPS * BenchSupport.FEATURES, 0, 1);
         y = BenchSupport.labels(rnd, batch, BenchSupport.CLASSES);

@@ -109,9 +109,7 @@ final class CpuWarmUp {
 
     /** The defaults with training and evaluation batches of {@code batch} (the default 1024 would size buffers for it). */
     private static TrainConfig config(int batch) {
-        TrainConfig d = TrainConfig.defaults();
-        return new TrainConfig(d.learningRate(), d.beta1(), d.beta2(), d.epsilon(), batch, d.seed(), d.shuffle(),
-                d.logInterval(), batch);
+        return TrainConfig.defaults().withBatchSize(batch).withEvalBatchSize(batch);
     }
 
     private static boolean going(long deadline) {

@@ -94,6 +94,18 @@ public record TrainConfig(float learningRate, float beta1, float beta2, float ep
     }
 
     /**
+     * Returns a copy with another evaluation batch size (also what {@link Trainer#predict} works in;
+     * a trainer sizes its buffers for the larger of the two batch sizes).
+     *
+     * @param b the evaluation batch size, positive
+     * @return a copy of this configuration with {@code evalBatchSize = b}
+     * @throws IllegalArgumentException if {@code b} is not positive
+     */
+    public TrainConfig withEvalBatchSize(int b) {
+        return new TrainConfig(learningRate, beta1, beta2, epsilon, batchSize, seed, shuffle, logInterval, b, bucketing);
+    }
+
+    /**
      * Returns a copy with another seed.
      *
      * @param s the seed for initial weights, shuffling and dropout masks

@@ -49,6 +49,17 @@ class TrainerTest {
         }
     }
 
+    /** withEvalBatchSize changes that field only, and is checked as the constructor checks it. */
+    @Test
+    void withEvalBatchSizeChangesOnlyThatField() {
+        TrainConfig d = TrainConfig.defaults().withBatchSize(17).withBucketing(true);
+        TrainConfig e = d.withEvalBatchSize(17);
+        assertEquals(17, e.evalBatchSize());
+        assertEquals(new TrainConfig(d.learningRate(), d.beta1(), d.beta2(), d.epsilon(), d.batchSize(), d.seed(),
+                d.shuffle(), d.logInterval(), 17, d.bucketing()), e);
+        assertThrows(IllegalArgumentException.class, () -> d.withEvalBatchSize(0));
+    }
+
     @Test
     void lstmAndGruLearnToyTaskOnReference() {
         Dataset d = toy(256, 8, 5, 1);
