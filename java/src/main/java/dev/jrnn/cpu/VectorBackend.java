@@ -790,12 +790,12 @@ public final class VectorBackend extends ReserveBackend {
     }
 
     /**
-     * Floats per batch row and step in the reserve: the activated gates, then the extra columns
-     * (LSTM: c and act(c); GRU: {@code R_n h + b_Rn}). Equals {@code reservePerSample(T) / (T *
-     * directions)} of a one-layer spec.
+     * Floats per batch row and step in the reserve of one layer in one direction: the activated
+     * gates, then the extra columns (LSTM: c and act(c); GRU: {@code R_n h + b_Rn}), as
+     * {@link RnnSpec#reservePerSample} counts them.
      */
     private static int rowWidth(RnnSpec spec) {
-        return spec.gateWidth() + (spec.cell() == RnnSpec.Cell.LSTM ? 2 : 1) * spec.units();
+        return spec.layer(0).unidirectional().reservePerSample(1);
     }
 
     private static int chunkStart(int batch, int tasks, int task) {
@@ -1045,15 +1045,15 @@ public final class VectorBackend extends ReserveBackend {
      * LSTM backward at step t for {@code rows} rows: dh = dy + dh(t), then the pre-activation
      * gate gradients into dg rows (dgs apart from dg[q0]); dc(t-1) = dc f replaces dc in place.
      * {@code cp[c0]} is c(t-1) of the first row (cs apart), or {@code c0} is -1 for c(t-1) = 0;
-     * {@code ac} (rows, H) is scratch for act(c). Row r's dy starts at {@code dy0 + r * dys}, or,
+     * act(c) is read from each row's last H reserve columns, where the forward pass left it. Row r's
+     * dy starts at {@code dy0 + r * dys}, or,
      * where {@code dyAt} is not null, at {@code dyAt[atOff + r]} (the packed path's sequences).
      */
     private void lstmBackwardRows(int rows, int H, int RS, boolean tanh, float[] res, int g0, float[] cp, int c0, int cs,
                                   float[] dy, int dy0, int dys, int[] dyAt, int atOff, float[] dhs, float[] dcs, int s0,
                                   float[] dg, int q0, int dgs) {
         int GH = 4 * H;
-        float[] ac = res;                                      // act(c), stored by the forward pass
-        for (int r = 0; r < rows; r++) {
+        for (int r = 0; r < rows; r++) {                       // act(c) at ao: stored by the forward pass
             int go = g0 + r * RS, cpo = c0 + r * cs, so = s0 + r * H, dgo = q0 + r * dgs, ao = go + GH + H;
             int dyo = dyAt == null ? dy0 + r * dys : dyAt[atOff + r];
             int u = 0;
@@ -1065,7 +1065,7 @@ public final class VectorBackend extends ReserveBackend {
                     FloatVector f = FloatVector.fromArray(SPECIES, res, go + H + u);
                     FloatVector g = FloatVector.fromArray(SPECIES, res, go + 2 * H + u);
                     FloatVector o = FloatVector.fromArray(SPECIES, res, go + 3 * H + u);
-                    FloatVector a = FloatVector.fromArray(SPECIES, ac, ao + u);
+                    FloatVector a = FloatVector.fromArray(SPECIES, res, ao + u);
                     FloatVector cpv = c0 >= 0 ? FloatVector.fromArray(SPECIES, cp, cpo + u) : zero;
                     FloatVector da = tanh ? one.sub(a.mul(a)) : zero.blend(one, a.compare(VectorOperators.GT, 0f));
                     FloatVector dgg = tanh ? one.sub(g.mul(g)) : zero.blend(one, g.compare(VectorOperators.GT, 0f));
@@ -1080,7 +1080,7 @@ public final class VectorBackend extends ReserveBackend {
             for (; u < H; u++) {
                 float dh = dy[dyo + u] + dhs[so + u];
                 float i = res[go + u], f = res[go + H + u], g = res[go + 2 * H + u], o = res[go + 3 * H + u];
-                float a = ac[ao + u];
+                float a = res[ao + u];
                 float cpv = c0 >= 0 ? cp[cpo + u] : 0f;
                 float dc = dh * o * derivative(tanh, a) + dcs[so + u];
                 dcs[so + u] = dc * f;
