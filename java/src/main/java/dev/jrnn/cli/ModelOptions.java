@@ -63,41 +63,45 @@ final class ModelOptions {
         return m;
     }
 
-    static final class MergeConverter implements picocli.CommandLine.ITypeConverter<Bidirectional.Merge> {
+    /** A picocli converter over a parse method: its IllegalArgumentException becomes picocli's conversion error. */
+    private abstract static class Parsing<T> implements picocli.CommandLine.ITypeConverter<T> {
+        private final java.util.function.Function<String, T> parse;
+
+        Parsing(java.util.function.Function<String, T> parse) {
+            this.parse = parse;
+        }
+
         @Override
-        public Bidirectional.Merge convert(String s) {
+        public T convert(String s) {
             try {
-                return Bidirectional.Merge.parse(s);
+                return parse.apply(s);
             } catch (IllegalArgumentException e) {
                 throw new picocli.CommandLine.TypeConversionException(e.getMessage());
             }
         }
     }
 
-    static final class CellConverter implements picocli.CommandLine.ITypeConverter<RnnSpec.Cell> {
-        @Override
-        public RnnSpec.Cell convert(String s) {
-            try {
-                return RnnSpec.Cell.parse(s);
-            } catch (IllegalArgumentException e) {
-                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
-            }
+    static final class MergeConverter extends Parsing<Bidirectional.Merge> {
+        MergeConverter() {
+            super(Bidirectional.Merge::parse);
         }
     }
 
-    static final class ActivationConverter implements picocli.CommandLine.ITypeConverter<Activation> {
-        @Override
-        public Activation convert(String s) {
-            Activation a;
-            try {
-                a = Activation.parse(s);
-            } catch (IllegalArgumentException e) {
-                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
-            }
-            if (a != Activation.TANH && a != Activation.RELU) {
-                throw new picocli.CommandLine.TypeConversionException("cell activation must be tanh or relu, found " + s);
-            }
-            return a;
+    static final class CellConverter extends Parsing<RnnSpec.Cell> {
+        CellConverter() {
+            super(RnnSpec.Cell::parse);
+        }
+    }
+
+    static final class ActivationConverter extends Parsing<Activation> {
+        ActivationConverter() {
+            super(s -> {
+                Activation a = Activation.parse(s);
+                if (a != Activation.TANH && a != Activation.RELU) {
+                    throw new IllegalArgumentException("cell activation must be tanh or relu, found " + s);
+                }
+                return a;
+            });
         }
     }
 }

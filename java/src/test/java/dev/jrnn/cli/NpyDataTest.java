@@ -75,6 +75,13 @@ class NpyDataTest {
         assertTrue(missing.err().contains("y_test.npy: missing"), missing.err());
     }
 
+    /** (n) int64 lengths 1, 2, 3, 4, 5, 1, 2, ... */
+    private static void cyclingLengths(Path file, int n) throws IOException {
+        int[] len = new int[n];
+        for (int i = 0; i < n; i++) len[i] = 1 + i % 5;
+        lengths(file, len);
+    }
+
     /** (N) int64 lengths. */
     private static void lengths(Path file, int... lengths) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(8 * lengths.length).order(ByteOrder.LITTLE_ENDIAN);
@@ -87,9 +94,7 @@ class NpyDataTest {
         Path data = Files.createDirectories(dir.resolve("seqs"));
         split(data, "train", 64, 3);
         split(data, "test", 16, 4);
-        int[] len = new int[64];
-        for (int i = 0; i < len.length; i++) len[i] = 1 + i % 5;
-        lengths(data.resolve("lengths_train.npy"), len);
+        cyclingLengths(data.resolve("lengths_train.npy"), 64);
         Path ck = dir.resolve("seqs.safetensors");
         Result r = MainTest.run("train", "--data", data.toString(), "--classes", "4", "--cell", "lstm", "--units", "4",
                 "--epochs", "1", "--backend", "cpu", "--checkpoint", ck.toString(), "--no-progress");
@@ -202,9 +207,7 @@ class NpyDataTest {
         Path data = Files.createDirectories(dir.resolve("sw"));
         split(data, "train", 128, 7);
         split(data, "test", 32, 8);
-        int[] len = new int[128];
-        for (int i = 0; i < len.length; i++) len[i] = 1 + i % 5;
-        lengths(data.resolve("lengths_train.npy"), len);
+        cyclingLengths(data.resolve("lengths_train.npy"), 128);
         Path out = dir.resolve("sweep");
         Result r = MainTest.run("sweep", "--data", data.toString(), "--models", "gru4", "--epochs", "1", "--bidirectional",
                 "--bucket", "--batch-size", "32", "--backend", "cpu", "--out", out.toString(), "--no-plots", "--no-progress");
