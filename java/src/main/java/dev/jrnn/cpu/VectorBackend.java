@@ -912,8 +912,7 @@ public final class VectorBackend extends ReserveBackend {
         }
         // act(c) stays in the reserve for backward, which used to recompute it; then h = o act(c)
         activate(tanh, rows, res, g0 + GH, RS, res, g0 + GH + H, RS, H);
-        for (int r = 0; r < rows; r++) System.arraycopy(res, g0 + r * RS + GH + H, y, y0 + r * ys, H);
-        multiply(rows, res, g0 + 3 * H, RS, y, y0, ys, H);
+        multiply(rows, res, g0 + 3 * H, res, g0 + GH + H, RS, y, y0, ys, H);
     }
 
     /**
@@ -1369,17 +1368,17 @@ public final class VectorBackend extends ReserveBackend {
         }
     }
 
-    /** dst *= a over {@code rows} rows of n, as ss and ds apart. */
-    private void multiply(int rows, float[] a, int s, int ss, float[] dst, int d, int ds, int n) {
+    /** dst = a b over {@code rows} rows of n: a and b rows ss apart from a[s] and b[t], dst rows ds apart. */
+    private void multiply(int rows, float[] a, int s, float[] b, int t, int ss, float[] dst, int d, int ds, int n) {
         for (int r = 0; r < rows; r++) {
-            int ao = s + r * ss, o = d + r * ds;
+            int ao = s + r * ss, bo = t + r * ss, o = d + r * ds;
             int i = 0;
             if (vector) {
                 for (; i <= n - LANES; i += LANES) {
-                    FloatVector.fromArray(SPECIES, a, ao + i).mul(FloatVector.fromArray(SPECIES, dst, o + i)).intoArray(dst, o + i);
+                    FloatVector.fromArray(SPECIES, a, ao + i).mul(FloatVector.fromArray(SPECIES, b, bo + i)).intoArray(dst, o + i);
                 }
             }
-            for (; i < n; i++) dst[o + i] = a[ao + i] * dst[o + i];
+            for (; i < n; i++) dst[o + i] = a[ao + i] * b[bo + i];
         }
     }
 

@@ -58,12 +58,12 @@ final class VectorMath {
      * from dst[d]; src and dst may be the same.
      */
     static void sigmoid(boolean vector, int rows, float[] src, int s, int ss, float[] dst, int d, int ds, int n) {
-        for (int r = 0; r < rows; r++) logistic(vector, src, s + r * ss, dst, d + r * ds, n, 1f, 1f, 0f);
+        logistic(vector, rows, src, s, ss, dst, d, ds, n, 1f, 1f, 0f);
     }
 
     /** {@code tanh}, laid out as {@link #sigmoid(boolean, int, float[], int, int, float[], int, int, int)}. */
     static void tanh(boolean vector, int rows, float[] src, int s, int ss, float[] dst, int d, int ds, int n) {
-        for (int r = 0; r < rows; r++) logistic(vector, src, s + r * ss, dst, d + r * ds, n, 2f, 2f, -1f);
+        logistic(vector, rows, src, s, ss, dst, d, ds, n, 2f, 2f, -1f);
     }
 
     /** {@code max(x, 0)}, laid out as {@link #sigmoid(boolean, int, float[], int, int, float[], int, int, int)}. */
@@ -82,45 +82,53 @@ final class VectorMath {
         }
     }
 
-    /** {@code dst = a / (1 + exp(-k src)) + b}, the exp written out so no vector crosses a call. */
-    private static void logistic(boolean vector, float[] src, int s, float[] dst, int d, int n,
-                                 float k, float a, float b) {
-        int i = 0;
-        if (vector) {
-            VectorSpecies<Float> sp = SPECIES;
-            FloatVector one = FloatVector.broadcast(sp, 1f);
-            for (; i <= n - L; i += L) {
-                FloatVector in = FloatVector.fromArray(sp, src, s + i);
-                FloatVector x = clamp(in.mul(-k));
-                FloatVector t = x.fma(FloatVector.broadcast(sp, LOG2E), FloatVector.broadcast(sp, ROUNDER));
-                FloatVector m = t.sub(ROUNDER);
-                FloatVector r = m.fma(FloatVector.broadcast(sp, -LN2_HI), x);
-                r = m.fma(FloatVector.broadcast(sp, -LN2_LO), r);
-                FloatVector p = FloatVector.broadcast(sp, P0);
-                p = p.fma(r, FloatVector.broadcast(sp, P1));
-                p = p.fma(r, FloatVector.broadcast(sp, P2));
-                p = p.fma(r, FloatVector.broadcast(sp, P3));
-                p = p.fma(r, FloatVector.broadcast(sp, P4));
-                p = p.fma(r, FloatVector.broadcast(sp, P5));
-                p = p.fma(r.mul(r), r.add(one));
-                // t's low mantissa bits hold m (offset by ROUNDER); shift them into the exponent
-                FloatVector scale = ((IntVector) t.reinterpretAsInts()).sub(ROUNDER_BITS - 127)
-                        .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-                FloatVector e = p.mul(scale);
-                FloatVector y = FloatVector.broadcast(sp, a).div(e.add(one)).add(b);
-                // NB: the clamp maps NaN to a bound and +-Inf to results a subnormal away from the limits;
-                // such lanes (rare: one test and a predictable branch per vector) take NaN or the exact
-                // limit, as the scalar twin and the reference backend do.
-                VectorMask<Float> special = in.test(VectorOperators.IS_FINITE).not();
-                if (special.anyTrue()) {
-                    FloatVector limit = FloatVector.broadcast(sp, b).blend(a + b, in.compare(VectorOperators.GT, 0f))
-                            .blend(in, in.test(VectorOperators.IS_NAN));
-                    y = y.blend(limit, special);
+    /**
+     * {@code dst = a / (1 + exp(-k src)) + b} over {@code rows} rows (src rows ss apart from
+     * src[s0], dst rows ds apart from dst[d0]), the exp written out so no vector crosses a call.
+     * NB: the row loop is in here rather than in the callers: this method is too big for C2 to
+     * inline, and a call per LSTM row of 2 to 4 vectors was a visible share of the gate math.
+     */
+    private static void logistic(boolean vector, int rows, float[] src, int s0, int ss, float[] dst, int d0, int ds,
+                                 int n, float k, float a, float b) {
+        VectorSpecies<Float> sp = SPECIES;
+        FloatVector one = FloatVector.broadcast(sp, 1f);
+        for (int row = 0; row < rows; row++) {
+            int s = s0 + row * ss, d = d0 + row * ds;
+            int i = 0;
+            if (vector) {
+                for (; i <= n - L; i += L) {
+                    FloatVector in = FloatVector.fromArray(sp, src, s + i);
+                    FloatVector x = clamp(in.mul(-k));
+                    FloatVector t = x.fma(FloatVector.broadcast(sp, LOG2E), FloatVector.broadcast(sp, ROUNDER));
+                    FloatVector m = t.sub(ROUNDER);
+                    FloatVector r = m.fma(FloatVector.broadcast(sp, -LN2_HI), x);
+                    r = m.fma(FloatVector.broadcast(sp, -LN2_LO), r);
+                    FloatVector p = FloatVector.broadcast(sp, P0);
+                    p = p.fma(r, FloatVector.broadcast(sp, P1));
+                    p = p.fma(r, FloatVector.broadcast(sp, P2));
+                    p = p.fma(r, FloatVector.broadcast(sp, P3));
+                    p = p.fma(r, FloatVector.broadcast(sp, P4));
+                    p = p.fma(r, FloatVector.broadcast(sp, P5));
+                    p = p.fma(r.mul(r), r.add(one));
+                    // t's low mantissa bits hold m (offset by ROUNDER); shift them into the exponent
+                    FloatVector scale = ((IntVector) t.reinterpretAsInts()).sub(ROUNDER_BITS - 127)
+                            .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+                    FloatVector e = p.mul(scale);
+                    FloatVector y = FloatVector.broadcast(sp, a).div(e.add(one)).add(b);
+                    // NB: the clamp maps NaN to a bound and +-Inf to results a subnormal away from the limits;
+                    // such lanes (rare: one test and a predictable branch per vector) take NaN or the exact
+                    // limit, as the scalar twin and the reference backend do.
+                    VectorMask<Float> special = in.test(VectorOperators.IS_FINITE).not();
+                    if (special.anyTrue()) {
+                        FloatVector limit = FloatVector.broadcast(sp, b).blend(a + b, in.compare(VectorOperators.GT, 0f))
+                                .blend(in, in.test(VectorOperators.IS_NAN));
+                        y = y.blend(limit, special);
+                    }
+                    y.intoArray(dst, d + i);
                 }
-                y.intoArray(dst, d + i);
             }
+            for (; i < n; i++) dst[d + i] = logistic(src[s + i], k, a, b);
         }
-        for (; i < n; i++) dst[d + i] = logistic(src[s + i], k, a, b);
     }
 
     /**
