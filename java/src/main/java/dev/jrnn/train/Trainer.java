@@ -579,24 +579,20 @@ public final class Trainer implements AutoCloseable {
             throw new IllegalArgumentException("expected " + n + " lengths, found " + lengths.length);
         }
         float[] out = new float[n * classes];
-        Tensor probs = backend.allocate(net.maxBatch() * classes);
-        try {
-            for (int start = 0; start < n; start += net.maxBatch()) {
-                int b = Math.min(net.maxBatch(), n - start);
-                backend.write(x, start * sampleSize, xBuf, b * sampleSize);
-                int[] lens = lengths == null ? null : java.util.Arrays.copyOfRange(lengths, start, start + b);
-                Masking mask = model.masking();
-                if (mask != null) {
-                    int[] m = mask.lengths(x, start, b, steps, sampleSize / steps);
-                    if (lens == null) lens = m;
-                    else for (int i = 0; i < b; i++) lens[i] = Math.min(lens[i], m[i]);
-                }
-                Tensor logits = net.forward(b, xBuf, lens, false, config.seed(), step);
-                backend.softmax(b, classes, logits, probs);
-                backend.read(probs, out, start * classes, b * classes);
+        Tensor probs = dLogits;                    // (B, C), free outside a training step: no allocation per call
+        for (int start = 0; start < n; start += net.maxBatch()) {
+            int b = Math.min(net.maxBatch(), n - start);
+            backend.write(x, start * sampleSize, xBuf, b * sampleSize);
+            int[] lens = lengths == null ? null : java.util.Arrays.copyOfRange(lengths, start, start + b);
+            Masking mask = model.masking();
+            if (mask != null) {
+                int[] m = mask.lengths(x, start, b, steps, sampleSize / steps);
+                if (lens == null) lens = m;
+                else for (int i = 0; i < b; i++) lens[i] = Math.min(lens[i], m[i]);
             }
-        } finally {
-            probs.close();
+            Tensor logits = net.forward(b, xBuf, lens, false, config.seed(), step);
+            backend.softmax(b, classes, logits, probs);
+            backend.read(probs, out, start * classes, b * classes);
         }
         return out;
     }
