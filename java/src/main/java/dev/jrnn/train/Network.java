@@ -304,6 +304,13 @@ public final class Network implements AutoCloseable {
         RnnTrace trace;
         /** Whether the last forward pass gathered its last steps (else {@code lastStep} or none). */
         boolean gathered;
+        /**
+         * Whether dSeq is 0 everywhere but at each sample's last step, and rows holds those rows'
+         * numbers (b T + T - 1): then a fixed-length backward pass only scatters the new last-step
+         * gradient. NB: a whole (B, T, H) zero fill per step ran on one thread while the other
+         * waited (LSTM-32 training, 2 threads: about 3% of the step).
+         */
+        boolean lastStepLayout;
 
         RnnNode(RnnSpec spec, int steps, boolean returnSequences, boolean sum, Tensor p, Tensor g, boolean first) {
             this.spec = spec;
@@ -359,6 +366,7 @@ public final class Network implements AutoCloseable {
                         + " use smaller batches");
             }
             float[] idx = lastStepRows(batch, steps, lengths, spec.bidirectional());
+            lastStepLayout = false;
             backend.write(idx, 0, rows, idx.length);
             backend.gatherRows(idx.length, H, y, rows, last);
             if (!sum) return last.slice(0, batch * W);
@@ -383,10 +391,17 @@ public final class Network implements AutoCloseable {
                     dl = dLast;
                 }
                 if (gathered) {
+                    lastStepLayout = false;
                     backend.fill(dSeq.slice(0, batch * steps * W), 0f);
                     backend.scatterRows(batch * spec.directions(), H, dl, rows, dSeq);
                 } else {
-                    backend.lastStepBackward(batch, steps, H, dl, dSeq);
+                    if (!lastStepLayout) {                 // once: zeros, and every sample's last-step row
+                        backend.fill(dSeq, 0f);
+                        float[] idx = lastStepRows(maxBatch, steps, null, false);
+                        backend.write(idx, 0, rows, idx.length);
+                        lastStepLayout = true;
+                    }
+                    backend.scatterRows(batch, H, dl, rows, dSeq);
                 }
                 dy = dSeq;
             }

@@ -85,6 +85,57 @@ class NetworkTest {
         for (Layer l : split.layers()) if (l instanceof Dropout d) assertEquals(0.0, d.rate());
     }
 
+    /**
+     * The fixed-length backward pass keeps dSeq's zeros between calls and only scatters each
+     * sample's last-step gradient; a pass with lengths (which scatters elsewhere) or a different
+     * batch size in between must not leave anything behind.
+     */
+    @ParameterizedTest
+    @EnumSource(RnnSpec.Cell.class)
+    void aFixedLengthPassAfterOthersGivesTheGradientsOfAFreshNetwork(RnnSpec.Cell cell) {
+        Sequential m = Sequential.builder().input(T, F)
+                .add(cell == RnnSpec.Cell.LSTM ? new LSTM(8, Activation.TANH, false) : new GRU(8, Activation.TANH, false))
+                .add(new Dense(4, Activation.SOFTMAX)).build();
+        int maxBatch = 4;
+        SplittableRandom r = new SplittableRandom(cell.ordinal() + 11);
+        float[] p = new float[m.paramCount()], x = new float[maxBatch * T * F];
+        float[][] dOut = new float[3][maxBatch * 4];
+        for (float[] a : List.of(p, x, dOut[0], dOut[1], dOut[2])) {
+            for (int i = 0; i < a.length; i++) a[i] = (float) (r.nextDouble() - 0.5);
+        }
+        for (Backend be : new Backend[] {Backends.reference(), Backends.cpu(2)}) {
+            Tensor X = be.allocate(x.length), D = be.allocate(maxBatch * 4);
+            be.write(x, 0, X, x.length);
+            float[] fresh = new float[p.length], reused = new float[p.length];
+            try (Network n = new Network(m, be, maxBatch)) {
+                n.setParameters(p);
+                be.fill(n.grads(), 0f);
+                be.write(dOut[2], 0, D, 2 * 4);
+                n.forward(2, X, null, true, 7, 3);
+                n.backward(2, D);
+                be.read(n.grads(), fresh, 0, p.length);
+            }
+            try (Network n = new Network(m, be, maxBatch)) {
+                n.setParameters(p);
+                be.write(dOut[0], 0, D, maxBatch * 4);               // a full fixed-length batch
+                n.forward(maxBatch, X, null, true, 7, 1);
+                n.backward(maxBatch, D);
+                be.write(dOut[1], 0, D, 3 * 4);                      // 3 samples of lengths 2, 5, 4
+                n.forward(3, X, new int[] {2, 5, 4}, true, 7, 2);
+                n.backward(3, D);
+                be.fill(n.grads(), 0f);
+                be.write(dOut[2], 0, D, 2 * 4);                      // then the fresh network's batch
+                n.forward(2, X, null, true, 7, 3);
+                n.backward(2, D);
+                be.read(n.grads(), reused, 0, p.length);
+            }
+            assertArrayEquals(fresh, reused, be + " " + cell + ": gradients");
+            boolean nonZero = false;
+            for (float v : fresh) nonZero |= v != 0f;
+            assertEquals(true, nonZero, be + " " + cell + ": some gradient is non-zero");
+        }
+    }
+
     @Test
     void aStackIsOneRecurrentOpPerPass() {
         for (boolean split : new boolean[] {false, true}) {
