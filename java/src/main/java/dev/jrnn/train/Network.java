@@ -307,8 +307,9 @@ public final class Network implements AutoCloseable {
         /**
          * Whether dSeq is 0 everywhere but at each sample's last step, and rows holds those rows'
          * numbers (b T + T - 1): then a fixed-length backward pass only scatters the new last-step
-         * gradient. NB: a whole (B, T, H) zero fill per step ran on one thread while the other
-         * waited (LSTM-32 training, 2 threads: about 3% of the step).
+         * gradient (while maxBatch * T rows stay within the float row numbers scatterRows takes,
+         * 2^24; past that, lastStepBackward fills it whole). NB: a whole (B, T, H) zero fill per
+         * step ran on one thread while the other waited (LSTM-32 training, 2 threads: about 3%).
          */
         boolean lastStepLayout;
 
@@ -394,6 +395,9 @@ public final class Network implements AutoCloseable {
                     lastStepLayout = false;
                     backend.fill(dSeq.slice(0, batch * steps * W), 0f);
                     backend.scatterRows(batch * spec.directions(), H, dl, rows, dSeq);
+                } else if ((long) maxBatch * steps > (1 << 24)) {
+                    // NB: scatterRows takes row numbers as floats, exact up to 2^24
+                    backend.lastStepBackward(batch, steps, H, dl, dSeq);
                 } else {
                     if (!lastStepLayout) {                 // once: zeros, and every sample's last-step row
                         backend.fill(dSeq, 0f);
