@@ -24,11 +24,11 @@ final class RnnStack {
                         Tensor cx, Tensor params, Tensor y, Tensor hy, Tensor cy, Tensor reserve) {
         spec.checkCellStates("rnnForward", "cx", cx, "cy", cy);
         int L = spec.layers(), seq = batch * steps * spec.outputSize(), state = spec.directions() * batch * spec.units();
-        check(params, spec.paramCount(), "rnnForward params of " + spec);
+        check(params, spec.paramCount(), "rnnForward params of ", spec);
         for (Object[] s : new Object[][] {{hx, "hx"}, {cx, "cx"}, {hy, "hy"}, {cy, "cy"}}) {
-            if (s[0] != null) check((Tensor) s[0], L * state, "rnnForward " + s[1] + " " + stateShape(spec));
+            if (s[0] != null) check((Tensor) s[0], L * state, "rnnForward ", s[1] + " " + stateShape(spec));
         }
-        if (reserve != null) check(reserve, batch * spec.reservePerSample(steps), "rnnForward reserve (B, reservePerSample(T))");
+        if (reserve != null) check(reserve, batch * spec.reservePerSample(steps), "rnnForward reserve (B, reservePerSample(T))", "");
         // NB: without a reserve (inference) the layers' outputs go to two buffers in turn
         Tensor[] temp = reserve != null ? null : new Tensor[] {be.allocate(seq), L > 2 ? be.allocate(seq) : null};
         try {
@@ -51,11 +51,11 @@ final class RnnStack {
                          Tensor dx, Tensor dhx, Tensor dcx, Tensor dParams) {
         spec.checkCellStates("rnnBackward", "cx", cx, "dcy", dcy, "dcx", dcx);
         int L = spec.layers(), state = spec.directions() * batch * spec.units();
-        check(params, spec.paramCount(), "rnnBackward params of " + spec);
-        check(dParams, spec.paramCount(), "rnnBackward dParams of " + spec);
-        check(reserve, batch * spec.reservePerSample(steps), "rnnBackward reserve (B, reservePerSample(T))");
+        check(params, spec.paramCount(), "rnnBackward params of ", spec);
+        check(dParams, spec.paramCount(), "rnnBackward dParams of ", spec);
+        check(reserve, batch * spec.reservePerSample(steps), "rnnBackward reserve (B, reservePerSample(T))", "");
         for (Object[] s : new Object[][] {{hx, "hx"}, {cx, "cx"}, {dhy, "dhy"}, {dcy, "dcy"}, {dhx, "dhx"}, {dcx, "dcx"}}) {
-            if (s[0] != null) check((Tensor) s[0], L * state, "rnnBackward " + s[1] + " " + stateShape(spec));
+            if (s[0] != null) check((Tensor) s[0], L * state, "rnnBackward ", s[1] + " " + stateShape(spec));
         }
         Tensor dOut = dy;
         for (int l = L - 1; l >= 0; l--) {
@@ -99,10 +99,11 @@ final class RnnStack {
         return output(spec, batch, steps, reserve, spec.layers() - 1 + which);
     }
 
-    private static void check(Tensor t, long need, String what) {
-        if (t == null) throw new IllegalArgumentException(what + ": expected a tensor of " + need + " floats, found null");
+    /** Checks {@code t} holds {@code need} floats; the message names it {@code what + detail}, put together only on failure. */
+    private static void check(Tensor t, long need, String what, Object detail) {
+        if (t == null) throw new IllegalArgumentException(what + detail + ": expected a tensor of " + need + " floats, found null");
         if (t.size() < need) {
-            throw new IllegalArgumentException(what + ": expected at least " + need + " floats, found " + t.size());
+            throw new IllegalArgumentException(what + detail + ": expected at least " + need + " floats, found " + t.size());
         }
     }
 }

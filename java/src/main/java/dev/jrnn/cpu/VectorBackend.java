@@ -74,6 +74,12 @@ public final class VectorBackend extends ReserveBackend {
      * spin between the calls of a step, so a hand-off costs far less than the Philox work.
      */
     private static final int PARALLEL_DROPOUT = 1 << 12;
+    /**
+     * Element-wise calls ({@code adam}) over fewer elements run on the caller only. NB: the
+     * notebook's LSTM-32 has 10,570 parameters; its Adam step ran on one thread while the other
+     * waited, as did the loss and the RNN's gradient sum.
+     */
+    private static final int PARALLEL_ELEMENTWISE = 1 << 12;
     /** write and gatherRows calls that move fewer floats run on the caller only (a batch of 256 images moves 200,704). */
     private static final int PARALLEL_COPY = 1 << 16;
     /**
@@ -99,6 +105,8 @@ public final class VectorBackend extends ReserveBackend {
     private float[] stepB = new float[0];
     private float[] packA = new float[0];                         // public gemm: alpha op(A) as (m, k)
     private float[] packB = new float[0];                         // public gemm: op(B) as (k, n)
+    private double[] rowLoss = new double[0];                     // softmaxCrossEntropy: each row's loss
+    private boolean[] rowHit = new boolean[0];                    // and whether its guess was right
 
     /** Per-task scratch, reused across calls. */
     private static final class Workspace {
@@ -221,9 +229,10 @@ public final class VectorBackend extends ReserveBackend {
         if (m < 0 || n < 0 || k < 0) {
             throw new IllegalArgumentException("gemm sizes must be >= 0, found m=" + m + " n=" + n + " k=" + k);
         }
-        FloatTensor A = floatTensorOfSize(a, m * k, "gemm A " + (transA ? "(k, m)" : "(m, k)") + " for m=" + m + " k=" + k);
-        FloatTensor B = floatTensorOfSize(b, k * n, "gemm B " + (transB ? "(n, k)" : "(k, n)") + " for k=" + k + " n=" + n);
-        FloatTensor C = floatTensorOfSize(c, m * n, "gemm C (m, n) for m=" + m + " n=" + n);
+        FloatTensor A = floatTensor(a), B = floatTensor(b), C = floatTensor(c);
+        if (A.size < m * k) throw tooSmall("gemm A " + (transA ? "(k, m)" : "(m, k)") + " for m=" + m + " k=" + k, m * k, A.size);
+        if (B.size < k * n) throw tooSmall("gemm B " + (transB ? "(n, k)" : "(k, n)") + " for k=" + k + " n=" + n, k * n, B.size);
+        if (C.size < m * n) throw tooSmall("gemm C (m, n) for m=" + m + " n=" + n, m * n, C.size);
         float[] ad = A.data, bd = B.data;
         int aOff = A.offset, bOff = B.offset;
         if (transA || alpha != 1f) {                           // op(A) as (m, k), times alpha
@@ -361,7 +370,7 @@ public final class VectorBackend extends ReserveBackend {
         }
         int F = spec.inputSize(), H = spec.units(), T = steps;
         FloatTensor X = floatTensorOfSize(x, batch * T * F, "rnnForward x (B, T, F)");
-        FloatTensor P = floatTensorOfSize(params, spec.paramCount(), "rnnForward params of " + spec);
+        FloatTensor P = floatTensorOfSize(params, spec.paramCount(), "rnnForward params of ", spec);
         FloatTensor Y = floatTensorOfSize(y, batch * T * H, "rnnForward y (B, T, H)");
         // NB: without a reserve (inference) each chunk keeps only two steps' gate blocks, used in
         // turn: step t needs step t-1's cell state only, and the blocks stay in L2
@@ -400,12 +409,12 @@ public final class VectorBackend extends ReserveBackend {
         }
         int F = spec.inputSize(), H = spec.units(), T = steps;
         FloatTensor X = floatTensorOfSize(x, batch * T * F, "rnnBackward x (B, T, F)");
-        FloatTensor P = floatTensorOfSize(params, spec.paramCount(), "rnnBackward params of " + spec);
+        FloatTensor P = floatTensorOfSize(params, spec.paramCount(), "rnnBackward params of ", spec);
         FloatTensor Y = floatTensorOfSize(y, batch * T * H, "rnnBackward y (B, T, H)");
         FloatTensor R = floatTensorOfSize(reserve, batch * spec.reservePerSample(T), "rnnBackward reserve (B, reservePerSample(T))");
         FloatTensor DY = floatTensorOfSize(dy, batch * T * H, "rnnBackward dy (B, T, H)");
         FloatTensor DX = dx == null ? null : floatTensorOfSize(dx, batch * T * F, "rnnBackward dx (B, T, F)");
-        FloatTensor DP = floatTensorOfSize(dParams, spec.paramCount(), "rnnBackward dParams of " + spec);
+        FloatTensor DP = floatTensorOfSize(dParams, spec.paramCount(), "rnnBackward dParams of ", spec);
         FloatTensor HX = state(hx, batch, H, "rnnBackward hx"), CX = state(cx, batch, H, "rnnBackward cx");
         FloatTensor DHY = state(dhy, batch, H, "rnnBackward dhy"), DCY = state(dcy, batch, H, "rnnBackward dcy");
         FloatTensor DHX = state(dhx, batch, H, "rnnBackward dhx"), DCX = state(dcx, batch, H, "rnnBackward dcx");
@@ -512,7 +521,7 @@ public final class VectorBackend extends ReserveBackend {
         RnnSpec one = spec.unidirectional();
         int perDir = T * rowWidth(one);
         FloatTensor X = floatTensorOfSize(x, batch * T * F, "rnnForward x (B, T, F)");
-        FloatTensor P = floatTensorOfSize(params, spec.paramCount(), "rnnForward params of " + spec);
+        FloatTensor P = floatTensorOfSize(params, spec.paramCount(), "rnnForward params of ", spec);
         FloatTensor Y = floatTensorOfSize(y, batch * T * D * H, "rnnForward y (B, T, directions * H)");
         FloatTensor R = reserve != null
                 ? floatTensorOfSize(reserve, batch * spec.reservePerSample(T), "rnnForward reserve (B, reservePerSample(T))")
@@ -619,12 +628,12 @@ public final class VectorBackend extends ReserveBackend {
         RnnSpec one = spec.unidirectional();
         int perDir = T * rowWidth(one);
         FloatTensor X = floatTensorOfSize(x, batch * T * F, "rnnBackward x (B, T, F)");
-        FloatTensor P = floatTensorOfSize(params, spec.paramCount(), "rnnBackward params of " + spec);
+        FloatTensor P = floatTensorOfSize(params, spec.paramCount(), "rnnBackward params of ", spec);
         FloatTensor Y = floatTensorOfSize(y, batch * T * D * H, "rnnBackward y (B, T, directions * H)");
         FloatTensor R = floatTensorOfSize(reserve, batch * spec.reservePerSample(T), "rnnBackward reserve (B, reservePerSample(T))");
         FloatTensor DY = floatTensorOfSize(dy, batch * T * D * H, "rnnBackward dy (B, T, directions * H)");
         FloatTensor DX = dx == null ? null : floatTensorOfSize(dx, batch * T * F, "rnnBackward dx (B, T, F)");
-        FloatTensor DP = floatTensorOfSize(dParams, spec.paramCount(), "rnnBackward dParams of " + spec);
+        FloatTensor DP = floatTensorOfSize(dParams, spec.paramCount(), "rnnBackward dParams of ", spec);
         FloatTensor HX = state(hx, D * batch, H, "rnnBackward hx"), CX = state(cx, D * batch, H, "rnnBackward cx");
         FloatTensor DHY = state(dhy, D * batch, H, "rnnBackward dhy"), DCY = state(dcy, D * batch, H, "rnnBackward dcy");
         FloatTensor DHX = state(dhx, D * batch, H, "rnnBackward dhx"), DCX = state(dcx, D * batch, H, "rnnBackward dcx");
@@ -1152,22 +1161,29 @@ public final class VectorBackend extends ReserveBackend {
         }
     }
 
-    /** dParams += the tasks' partial gradients, task 0 first (a fixed order: deterministic). */
+    /**
+     * dParams += the tasks' partial gradients, task 0 first (a fixed order: deterministic). The
+     * gate columns are split between the threads; each element still sums the same partials in
+     * the same order.
+     */
     private void reduceGradients(RnnSpec spec, int tasks, FloatTensor DP) {
         int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth();
         float[] dp = DP.data;
         int oW = DP.offset + spec.offsetW(), oR = DP.offset + spec.offsetR(), oB = DP.offset + spec.offsetBias();
         int partR = (F + 1) * GH;
         boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
-        for (int task = 0; task < tasks; task++) {
-            float[] part = workspaces[task].part;
-            for (int j = 0; j < GH; j++) {
-                for (int f = 0; f < F; f++) dp[oW + j * F + f] += part[f * GH + j];
-                for (int u = 0; u < H; u++) dp[oR + j * H + u] += part[partR + u * GH + j];
-                dp[oB + j] += part[F * GH + j];
-                if (!lstm) dp[oB + GH + j] += part[partR + H * GH + j];
+        int split = (long) (F + H + 2) * GH * tasks < PARALLEL_ELEMENTWISE ? 1 : Math.min(threads, GH);
+        run(split, s -> {
+            for (int task = 0; task < tasks; task++) {
+                float[] part = workspaces[task].part;
+                for (int j = chunkStart(GH, split, s), j1 = chunkStart(GH, split, s + 1); j < j1; j++) {
+                    for (int f = 0; f < F; f++) dp[oW + j * F + f] += part[f * GH + j];
+                    for (int u = 0; u < H; u++) dp[oR + j * H + u] += part[partR + u * GH + j];
+                    dp[oB + j] += part[F * GH + j];
+                    if (!lstm) dp[oB + GH + j] += part[partR + H * GH + j];
+                }
             }
-        }
+        });
     }
 
     @Override
@@ -1279,9 +1295,34 @@ public final class VectorBackend extends ReserveBackend {
         FloatTensor Y = floatTensorOfSize(labels, batch, "softmaxCrossEntropy labels (B)");
         FloatTensor st = floatTensorOfSize(stats, 2, "softmaxCrossEntropy stats (2)");
         FloatTensor D = dLogits == null ? null : floatTensorOfSize(dLogits, batch * classes, "softmaxCrossEntropy dLogits (B, C)");
-        float[] l = Lg.data;
+        // the rows are split between the threads; each row's loss and hit land in rowLoss and
+        // rowHit, and the caller sums them in row order, as one thread would
+        if (rowLoss.length < batch) {
+            rowLoss = new double[batch];
+            rowHit = new boolean[batch];
+        }
+        double[] rl = rowLoss;
+        boolean[] hit = rowHit;
+        int tasks = (long) batch * classes < PARALLEL_ELEMENTWISE ? 1 : Math.min(threads, batch);
+        run(tasks, task -> crossEntropyRows(chunkStart(batch, tasks, task), chunkStart(batch, tasks, task + 1),
+                classes, Lg, Y, gradScale, D, rl, hit));
         double lossSum = 0, correct = 0;
         for (int b = 0; b < batch; b++) {
+            lossSum += rl[b];
+            if (hit[b]) correct++;
+        }
+        st.data[st.offset] = (float) (st.data[st.offset] + lossSum);
+        st.data[st.offset + 1] = (float) (st.data[st.offset + 1] + correct);
+    }
+
+    /**
+     * Rows [b0, b1) of {@link #softmaxCrossEntropy}: row b's loss into {@code rowLoss[b]}, whether
+     * its largest logit is its label's into {@code rowHit[b]}, and dLogits rows where D is not null.
+     */
+    private static void crossEntropyRows(int b0, int b1, int classes, FloatTensor Lg, FloatTensor Y, float gradScale,
+                                         FloatTensor D, double[] rowLoss, boolean[] rowHit) {
+        float[] l = Lg.data;
+        for (int b = b0; b < b1; b++) {
             float lf = Y.data[Y.offset + b];
             int label = (int) lf;
             if (label != lf || label < 0 || label >= classes) {
@@ -1300,8 +1341,8 @@ public final class VectorBackend extends ReserveBackend {
             double sum = 0;
             for (int c = 0; c < classes; c++) sum += Math.exp((double) l[base + c] - max);
             double logSum = Math.log(sum) + max;
-            lossSum += logSum - l[base + label];
-            if (argmax == label) correct++;
+            rowLoss[b] = logSum - l[base + label];
+            rowHit[b] = argmax == label;
             if (D != null) {
                 int dOff = D.offset + b * classes;
                 for (int c = 0; c < classes; c++) {
@@ -1310,8 +1351,6 @@ public final class VectorBackend extends ReserveBackend {
                 }
             }
         }
-        st.data[st.offset] = (float) (st.data[st.offset] + lossSum);
-        st.data[st.offset + 1] = (float) (st.data[st.offset + 1] + correct);
     }
 
     @Override
@@ -1335,12 +1374,23 @@ public final class VectorBackend extends ReserveBackend {
         FloatTensor P = floatTensorOfSize(params, n, "adam params"), G = floatTensorOfSize(grads, n, "adam grads");
         FloatTensor M = floatTensorOfSize(m, n, "adam m"), V = floatTensorOfSize(v, n, "adam v");
         float alpha = (float) (lr * Math.sqrt(1 - Math.pow(beta2, t)) / (1 - Math.pow(beta1, t)));
+        // every element's update is the same float operations whichever lane or tail computes it,
+        // so the split (at whole vectors) leaves the results unchanged
+        int tasks = n < PARALLEL_ELEMENTWISE ? 1 : threads, vectors = n / LANES;
+        run(tasks, task -> adamRange(task == 0 ? 0 : (int) ((long) vectors * task / tasks) * LANES,
+                task == tasks - 1 ? n : (int) ((long) vectors * (task + 1) / tasks) * LANES,
+                P, G, M, V, alpha, beta1, beta2, eps));
+    }
+
+    /** Adam's update of elements [from, to), as {@link #adam} describes. */
+    private void adamRange(int from, int to, FloatTensor P, FloatTensor G, FloatTensor M, FloatTensor V,
+                           float alpha, float beta1, float beta2, float eps) {
         float b1 = beta1, b2 = beta2, c1 = 1f - beta1, c2 = 1f - beta2;
         float[] pd = P.data, gd = G.data, md = M.data, vd = V.data;
         int po = P.offset, go = G.offset, mo = M.offset, vo = V.offset;
-        int i = 0;
+        int i = from;
         if (vector) {
-            for (; i <= n - LANES; i += LANES) {
+            for (; i <= to - LANES; i += LANES) {
                 FloatVector g = FloatVector.fromArray(SPECIES, gd, go + i);
                 FloatVector mi = FloatVector.fromArray(SPECIES, md, mo + i).mul(b1).add(g.mul(c1));
                 FloatVector vi = FloatVector.fromArray(SPECIES, vd, vo + i).mul(b2).add(g.mul(g).mul(c2));
@@ -1350,7 +1400,7 @@ public final class VectorBackend extends ReserveBackend {
                 FloatVector.fromArray(SPECIES, pd, po + i).sub(step).intoArray(pd, po + i);
             }
         }
-        for (; i < n; i++) {
+        for (; i < to; i++) {
             float g = gd[go + i];
             float mi = md[mo + i] * b1 + g * c1;
             float vi = vd[vo + i] * b2 + g * g * c2;
@@ -1415,14 +1465,28 @@ public final class VectorBackend extends ReserveBackend {
 
     /** A (B, H) state tensor, or null for none. */
     private static FloatTensor state(Tensor t, int batch, int units, String what) {
-        return t == null ? null : floatTensorOfSize(t, (long) batch * units, what + " (B, H)");
+        return t == null ? null : floatTensorOfSize(t, (long) batch * units, what, " (B, H)");
     }
 
     private static FloatTensor floatTensorOfSize(Tensor t, long size, String what) {
         FloatTensor f = floatTensor(t);
-        if (f.size < size) {
-            throw new IllegalArgumentException(what + ": expected at least " + size + " floats, found " + f.size);
-        }
+        if (f.size < size) throw tooSmall(what, size, f.size);
         return f;
+    }
+
+    /**
+     * {@link #floatTensorOfSize(Tensor, long, String)} naming the tensor {@code what + detail}.
+     * NB: the name is put together only on failure: these checks run on every call of a
+     * training step, where formatting an {@link RnnSpec} or a shape each time was a visible
+     * share of the step's single-threaded time.
+     */
+    private static FloatTensor floatTensorOfSize(Tensor t, long size, String what, Object detail) {
+        FloatTensor f = floatTensor(t);
+        if (f.size < size) throw tooSmall(what + detail, size, f.size);
+        return f;
+    }
+
+    private static IllegalArgumentException tooSmall(String what, long size, int found) {
+        return new IllegalArgumentException(what + ": expected at least " + size + " floats, found " + found);
     }
 }
