@@ -272,8 +272,12 @@ public interface Backend extends AutoCloseable {
      * step's; {@code dy} past a sequence's length is ignored and {@code dx} there is 0). The trace
      * stays open: the caller closes it.
      *
+     * <p>A layer whose loss sees only its final state (a classifier reading the last step) passes
+     * {@code dy} null and that gradient as {@code dLast.h}: the same result as a {@code dy} of
+     * zeros but for that step, without a (B, T, H) tensor of zeros to fill and read.
+     *
      * @param trace    what {@link #rnnForward} returned, not yet closed
-     * @param dy       (B, T, directions * H) loss gradient with respect to every output; may be overwritten
+     * @param dy       (B, T, directions * H) loss gradient with respect to every output, or {@code null} for zeros; may be overwritten
      * @param dLast    gradients with respect to the final states (layers * directions, B, H); {@link RnnState#NONE} (or {@code null}) for zeros
      * @param dx       (B, T, F) receives the input gradient; {@code null} to skip it (first layer)
      * @param dInitial receives the gradients with respect to the initial states; {@link RnnState#NONE} (or {@code null}) to skip

@@ -366,7 +366,7 @@ public record RnnSpec(Cell cell, int inputSize, int units, Activation activation
      * @param op       the op's name for the message
      * @param batch    B
      * @param steps    T
-     * @param dy       (B, T, directions * H)
+     * @param dy       (B, T, directions * H), or {@code null} for zeros
      * @param dLast    (layers * directions, B, H) each, or {@code null}s
      * @param dx       (B, T, F), or {@code null}
      * @param dInitial (layers, B, H) each, or {@code null}s
@@ -376,7 +376,7 @@ public record RnnSpec(Cell cell, int inputSize, int units, Activation activation
     public void checkBackward(String op, int batch, int steps, Tensor dy, RnnState dLast, Tensor dx, RnnState dInitial,
                               Tensor dParams) {
         checkBatchSteps(op, batch, steps);
-        need(op, "dy", bidirectional ? "(B, T, 2H)" : "(B, T, H)", dy, (long) batch * steps * outputSize(), batch, steps);
+        if (dy != null) need(op, "dy", bidirectional ? "(B, T, 2H)" : "(B, T, H)", dy, (long) batch * steps * outputSize(), batch, steps);
         if (dx != null) need(op, "dx", "(B, T, F)", dx, (long) batch * steps * inputSize, batch, steps);
         need(op, "dParams", null, dParams, paramCount(), batch, steps);
         states(op, batch, steps, "dhy", "dcy", dLast);

@@ -212,7 +212,8 @@ public final class ReferenceBackend extends ReserveBackend {
         }
         spec.checkCellStates("rnnBackward", "cx", cx, "dcy", dcy, "dcx", dcx);
         RnnSpec.checkLengths("rnnBackward", batch, steps, lengths);
-        DoubleTensor X = doubleTensor(x), P = doubleTensor(params), Y = doubleTensor(y), S = doubleTensor(reserve), DY = doubleTensor(dy);
+        DoubleTensor X = doubleTensor(x), P = doubleTensor(params), Y = doubleTensor(y), S = doubleTensor(reserve);
+        DoubleTensor DY = dy == null ? null : doubleTensor(dy);                 // null: dy is 0
         DoubleTensor DX = dx == null ? null : doubleTensor(dx), DP = doubleTensor(dParams);
         int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), T = steps, D = spec.directions(), OH = D * H;
         DoubleTensor HX = state(hx, D * batch, H, "rnnBackward hx"), CX = state(cx, D * batch, H, "rnnBackward cx");
@@ -246,7 +247,7 @@ public final class ReferenceBackend extends ReserveBackend {
                         hPrevs[u] = tp >= 0 ? Y.get((b * T + tp) * OH + d * H + u) : HX == null ? 0 : HX.get(so + u);
                     }
                     for (int u = 0; u < H; u++) {
-                        double dh = DY.get(yo + u) + dhNext[u];
+                        double dh = DY == null ? dhNext[u] : DY.get(yo + u) + dhNext[u];
                         double hPrev = hPrevs[u];
                         if (lstm) {
                             double i = S.get(go + u), f = S.get(go + H + u);

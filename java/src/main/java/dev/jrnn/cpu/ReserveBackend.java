@@ -41,7 +41,8 @@ abstract class ReserveBackend implements Backend {
     /**
      * The backward pass of the positional {@link #rnnForward(RnnSpec, int, int, int[], Tensor, Tensor, Tensor,
      * Tensor, Tensor, Tensor, Tensor, Tensor) rnnForward} with the same lengths, {@code x}, states,
-     * {@code params}, {@code y} and {@code reserve}.
+     * {@code params}, {@code y} and {@code reserve}; {@code dy} null stands for zeros (only the
+     * state gradients feed the pass) and is not read.
      */
     public abstract void rnnBackward(RnnSpec spec, int batch, int steps, int[] lengths, Tensor x, Tensor hx, Tensor cx,
                                      Tensor params, Tensor y, Tensor reserve, Tensor dy, Tensor dhy, Tensor dcy,

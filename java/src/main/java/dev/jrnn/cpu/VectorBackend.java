@@ -412,7 +412,7 @@ public final class VectorBackend extends ReserveBackend {
         FloatTensor P = floatTensorOfSize(params, spec.paramCount(), "rnnBackward params of ", spec);
         FloatTensor Y = floatTensorOfSize(y, batch * T * H, "rnnBackward y (B, T, H)");
         FloatTensor R = floatTensorOfSize(reserve, batch * spec.reservePerSample(T), "rnnBackward reserve (B, reservePerSample(T))");
-        FloatTensor DY = floatTensorOfSize(dy, batch * T * H, "rnnBackward dy (B, T, H)");
+        FloatTensor DY = dy == null ? null : floatTensorOfSize(dy, batch * T * H, "rnnBackward dy (B, T, H)");
         FloatTensor DX = dx == null ? null : floatTensorOfSize(dx, batch * T * F, "rnnBackward dx (B, T, F)");
         FloatTensor DP = floatTensorOfSize(dParams, spec.paramCount(), "rnnBackward dParams of ", spec);
         FloatTensor HX = state(hx, batch, H, "rnnBackward hx"), CX = state(cx, batch, H, "rnnBackward cx");
@@ -631,7 +631,7 @@ public final class VectorBackend extends ReserveBackend {
         FloatTensor P = floatTensorOfSize(params, spec.paramCount(), "rnnBackward params of ", spec);
         FloatTensor Y = floatTensorOfSize(y, batch * T * D * H, "rnnBackward y (B, T, directions * H)");
         FloatTensor R = floatTensorOfSize(reserve, batch * spec.reservePerSample(T), "rnnBackward reserve (B, reservePerSample(T))");
-        FloatTensor DY = floatTensorOfSize(dy, batch * T * D * H, "rnnBackward dy (B, T, directions * H)");
+        FloatTensor DY = dy == null ? null : floatTensorOfSize(dy, batch * T * D * H, "rnnBackward dy (B, T, directions * H)");
         FloatTensor DX = dx == null ? null : floatTensorOfSize(dx, batch * T * F, "rnnBackward dx (B, T, F)");
         FloatTensor DP = floatTensorOfSize(dParams, spec.paramCount(), "rnnBackward dParams of ", spec);
         FloatTensor HX = state(hx, D * batch, H, "rnnBackward hx"), CX = state(cx, D * batch, H, "rnnBackward cx");
@@ -669,7 +669,7 @@ public final class VectorBackend extends ReserveBackend {
         int Bc = rowOf.length, K = off[T], base = R.offset + pk.first()[task] * T * RS;
         boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
         boolean tanh = spec.activation() == Activation.TANH;
-        float[] p = P.data, y = Y.data, res = R.data;
+        float[] p = P.data, y = Y.data, res = R.data, dy = DY == null ? null : DY.data;   // null: dy is 0
         int oR = P.offset + spec.offsetR(), oW = P.offset + spec.offsetW();
         w.dg = grow(w.dg, K * GH);
         w.rowStart = growInts(w.rowStart, Bc);
@@ -689,7 +689,7 @@ public final class VectorBackend extends ReserveBackend {
             // the kernels read dy (and GRU h(t-1), y of the step before) straight from the sequences' rows
             for (int r = 0; r < n; r++) {
                 int row = rowOf[r], len = lens[r];
-                at[r] = DY.offset + (row * T + time(d, len, s)) * OH + d * H;
+                if (DY != null) at[r] = DY.offset + (row * T + time(d, len, s)) * OH + d * H;
                 if (!lstm && s > 0) hpAt[r] = Y.offset + (row * T + time(d, len, s - 1)) * OH + d * H;
             }
             for (int r0 = 0; r0 < n; r0 += ROW_BLOCK) {
@@ -698,12 +698,12 @@ public final class VectorBackend extends ReserveBackend {
                 if (lstm) {                                         // c(t-1): the previous packed step, cx, or 0
                     float[] cp = s > 0 || CX == null ? res : w.cx;
                     int c0 = s > 0 ? base + (off[s - 1] + r0) * RS + GH : CX == null ? -1 : r0 * H;
-                    lstmBackwardRows(rows, H, RS, tanh, res, g0, cp, c0, s > 0 ? RS : H, DY.data, 0, 0, at, r0,
+                    lstmBackwardRows(rows, H, RS, tanh, res, g0, cp, c0, s > 0 ? RS : H, dy, 0, 0, at, r0,
                             dh, dc, r0 * H, dg, q0 * GH, GH);
                 } else {                                            // h(t-1): y of the step before, hx, or 0
                     float[] hp = s > 0 ? y : w.hx;
                     int h0 = s > 0 ? 0 : HX != null ? r0 * H : -1;
-                    gruBackwardRows(rows, H, RS, tanh, res, g0, hp, h0, H, DY.data, 0, 0, s > 0 ? hpAt : null, at, r0,
+                    gruBackwardRows(rows, H, RS, tanh, res, g0, hp, h0, H, dy, 0, 0, s > 0 ? hpAt : null, at, r0,
                             dh, r0 * H, dg, q0 * GH, GH, dgn, q0 * H, H);
                 }
                 if (s == 0 && DHX == null) continue;
@@ -986,7 +986,7 @@ public final class VectorBackend extends ReserveBackend {
         int Bc = b1 - b0, K = Bc * T, base = R.offset + b0 * spec.reservePerSample(T);
         boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
         boolean tanh = spec.activation() == Activation.TANH;
-        float[] p = P.data, y = Y.data, res = R.data, dy = DY.data;
+        float[] p = P.data, y = Y.data, res = R.data, dy = DY == null ? null : DY.data;   // null: dy is 0
         int oR = P.offset + spec.offsetR(), oW = P.offset + spec.offsetW();
         w.dg = grow(w.dg, K * GH);
         w.dh = grow(w.dh, Bc * H);
@@ -1002,7 +1002,7 @@ public final class VectorBackend extends ReserveBackend {
             for (int r0 = 0; r0 < Bc; r0 += ROW_BLOCK) {
                 int rows = Math.min(ROW_BLOCK, Bc - r0);
                 int g0 = base + (t * Bc + r0) * RS;
-                int dy0 = DY.offset + ((b0 + r0) * T + t) * H;
+                int dy0 = dy == null ? 0 : DY.offset + ((b0 + r0) * T + t) * H;
                 int q0 = r0 * T + t;                               // dG row of (r0, t): (Bc, T) order
                 if (lstm) {                                        // c(t-1): the reserve's previous step, cx, or 0
                     float[] cp = t > 0 || CX == null ? res : CX.data;
@@ -1062,7 +1062,8 @@ public final class VectorBackend extends ReserveBackend {
      * {@code cp[c0]} is c(t-1) of the first row (cs apart), or {@code c0} is -1 for c(t-1) = 0;
      * act(c) is read from each row's last H reserve columns, where the forward pass left it. Row r's
      * dy starts at {@code dy0 + r * dys}, or,
-     * where {@code dyAt} is not null, at {@code dyAt[atOff + r]} (the packed path's sequences).
+     * where {@code dyAt} is not null, at {@code dyAt[atOff + r]} (the packed path's sequences);
+     * {@code dy} null is 0 (dh = dh(t)) and is not read.
      */
     private void lstmBackwardRows(int rows, int H, int RS, boolean tanh, float[] res, int g0, float[] cp, int c0, int cs,
                                   float[] dy, int dy0, int dys, int[] dyAt, int atOff, float[] dhs, float[] dcs, int s0,
@@ -1070,12 +1071,13 @@ public final class VectorBackend extends ReserveBackend {
         int GH = 4 * H;
         for (int r = 0; r < rows; r++) {                       // act(c) at ao: stored by the forward pass
             int go = g0 + r * RS, cpo = c0 + r * cs, so = s0 + r * H, dgo = q0 + r * dgs, ao = go + GH + H;
-            int dyo = dyAt == null ? dy0 + r * dys : dyAt[atOff + r];
+            int dyo = dy == null ? 0 : dyAt == null ? dy0 + r * dys : dyAt[atOff + r];
             int u = 0;
             if (vector) {
                 FloatVector one = FloatVector.broadcast(SPECIES, 1f), zero = FloatVector.zero(SPECIES);
                 for (; u <= H - LANES; u += LANES) {
-                    FloatVector dh = FloatVector.fromArray(SPECIES, dy, dyo + u).add(FloatVector.fromArray(SPECIES, dhs, so + u));
+                    FloatVector dh = FloatVector.fromArray(SPECIES, dhs, so + u);
+                    if (dy != null) dh = FloatVector.fromArray(SPECIES, dy, dyo + u).add(dh);
                     FloatVector i = FloatVector.fromArray(SPECIES, res, go + u);
                     FloatVector f = FloatVector.fromArray(SPECIES, res, go + H + u);
                     FloatVector g = FloatVector.fromArray(SPECIES, res, go + 2 * H + u);
@@ -1093,7 +1095,7 @@ public final class VectorBackend extends ReserveBackend {
                 }
             }
             for (; u < H; u++) {
-                float dh = dy[dyo + u] + dhs[so + u];
+                float dh = dy == null ? dhs[so + u] : dy[dyo + u] + dhs[so + u];
                 float i = res[go + u], f = res[go + H + u], g = res[go + 2 * H + u], o = res[go + 3 * H + u];
                 float a = res[ao + u];
                 float cpv = c0 >= 0 ? cp[cpo + u] : 0f;
@@ -1114,7 +1116,7 @@ public final class VectorBackend extends ReserveBackend {
      * GEMM). {@code hp[h0]} is h(t-1) of the first row (hs apart), or {@code h0} is -1 for
      * h(t-1) = 0; dy rows are ys apart. Where {@code hpAt} (or {@code dyAt}) is not null, row q's
      * h(t-1) (dy) starts at {@code hpAt[atOff + q]} ({@code dyAt[atOff + q]}) instead (the packed
-     * path's sequences; h0 is then any non-negative value).
+     * path's sequences; h0 is then any non-negative value); {@code dy} null is 0 and is not read.
      */
     private void gruBackwardRows(int rows, int H, int RS, boolean tanh, float[] res, int g0, float[] hp, int h0, int hs,
                                  float[] dy, int dy0, int ys, int[] hpAt, int[] dyAt, int atOff, float[] dhs, int s0,
@@ -1122,13 +1124,15 @@ public final class VectorBackend extends ReserveBackend {
         int GH = 3 * H;
         for (int q = 0; q < rows; q++) {
             int go = g0 + q * RS, eo = go + GH, so = s0 + q * H;
-            int hpo = hpAt == null ? h0 + q * hs : hpAt[atOff + q], dyo = dyAt == null ? dy0 + q * ys : dyAt[atOff + q];
+            int hpo = hpAt == null ? h0 + q * hs : hpAt[atOff + q];
+            int dyo = dy == null ? 0 : dyAt == null ? dy0 + q * ys : dyAt[atOff + q];
             int dgo = q0 + q * dgs, dno = n0 + q * dns;
             int u = 0;
             if (vector) {
                 FloatVector one = FloatVector.broadcast(SPECIES, 1f), zero = FloatVector.zero(SPECIES);
                 for (; u <= H - LANES; u += LANES) {
-                    FloatVector dh = FloatVector.fromArray(SPECIES, dy, dyo + u).add(FloatVector.fromArray(SPECIES, dhs, so + u));
+                    FloatVector dh = FloatVector.fromArray(SPECIES, dhs, so + u);
+                    if (dy != null) dh = FloatVector.fromArray(SPECIES, dy, dyo + u).add(dh);
                     FloatVector r = FloatVector.fromArray(SPECIES, res, go + u);
                     FloatVector z = FloatVector.fromArray(SPECIES, res, go + H + u);
                     FloatVector n = FloatVector.fromArray(SPECIES, res, go + 2 * H + u);
@@ -1146,7 +1150,7 @@ public final class VectorBackend extends ReserveBackend {
                 }
             }
             for (; u < H; u++) {
-                float dh = dy[dyo + u] + dhs[so + u];
+                float dh = dy == null ? dhs[so + u] : dy[dyo + u] + dhs[so + u];
                 float r = res[go + u], z = res[go + H + u], n = res[go + 2 * H + u], ghn = res[eo + u];
                 float hpv = h0 >= 0 ? hp[hpo + u] : 0f;
                 float dn = dh * (1f - z) * derivative(tanh, n);

@@ -57,6 +57,8 @@ public final class CudaBackend implements GpuBackend {
     private final Arena hostArena = Arena.ofShared();
     private final MemorySegment gemmScalars;        // {alpha, beta} for cuBLAS (host pointer mode)
     private boolean closed;
+    /** Zeros for {@link #rnnBackward} without dy; only ever read (cuDNN's dy is const, jrnn's kernels read it), grown as needed. */
+    private CudaTensor zeros;
 
     /**
      * Opens device {@code ordinal}: driver, primary context, stream, kernels, cuDNN and cuBLAS.
@@ -445,7 +447,10 @@ public final class CudaBackend implements GpuBackend {
         RnnSpec spec = trace.spec();
         spec.checkBackward("rnnBackward", trace.batch(), trace.steps(), dy, dOut, dx, dIn, dParams);
         long state = (long) spec.stateLayers() * trace.batch() * spec.units();   // (layers * directions, B, H)
-        Grads g = new Grads(deviceTensor(dy, 0, "rnnBackward dy").address(), address(dOut.h(), state, "rnnBackward dhy"),
+        // NB: without dy (a layer that returns only its final state) cuDNN and jrnn's kernels read zeros
+        long dyAt = dy != null ? deviceTensor(dy, 0, "rnnBackward dy").address()
+                : zeros((long) trace.batch() * trace.steps() * spec.outputSize()).address();
+        Grads g = new Grads(dyAt, address(dOut.h(), state, "rnnBackward dhy"),
                 address(dOut.c(), state, "rnnBackward dcy"), dx == null ? 0L : deviceTensor(dx, 0, "rnnBackward dx").address(),
                 address(dIn.h(), state, "rnnBackward dhx"), address(dIn.c(), state, "rnnBackward dcx"),
                 deviceTensor(dParams, 0, "rnnBackward dParams").address());
@@ -468,6 +473,16 @@ public final class CudaBackend implements GpuBackend {
                 throw again;
             }
         }
+    }
+
+    /** At least {@code n} floats of zeros on the device, kept for the next call. */
+    private CudaTensor zeros(long n) {
+        if (zeros == null || zeros.size() < n) {
+            if (zeros != null) zeros.close();
+            zeros = null;
+            zeros = allocate(Math.toIntExact(n));
+        }
+        return zeros;
     }
 
     @Override

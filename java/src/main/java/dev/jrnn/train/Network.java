@@ -28,8 +28,10 @@ import java.util.List;
  * {@code pack_padded_sequence} semantics, see {@link Backend#rnnForward(RnnSpec, int, int, int[],
  * Tensor, dev.jrnn.backend.RnnState, Tensor, Tensor, dev.jrnn.backend.RnnState) rnnForward}): its
  * outputs past a length are 0 and a layer without {@code returnSequences} outputs its last
- * <em>valid</em> step, gathered with {@link Backend#gatherRows} and back-propagated with
- * {@link Backend#scatterRows}. NB: layers after a recurrent layer that returns sequences see zeros
+ * <em>valid</em> step, gathered with {@link Backend#gatherRows}. That output is the layer's final
+ * hidden state, so its gradient enters the backward pass as the final state's ({@code dLast}, with
+ * no {@code dy}); a bidirectional layer's, whose reverse half is step 0's, is scattered into a
+ * (B, T, 2H) {@code dy} with {@link Backend#scatterRows}. NB: layers after a recurrent layer that returns sequences see zeros
  * in the padding (Dropout keeps them 0, a SUM merge adds two zeros); the gradient they send there
  * reaches only the recurrent layer's padding steps, which its backward pass ignores, so no gradient
  * flows from padding into any weight.
@@ -295,23 +297,14 @@ public final class Network implements AutoCloseable {
         final Tensor y;        // (B, T, D*H) both directions when bidirectional
         final Tensor last;     // (B, D*H) the last valid step(s), without returnSequences
         final Tensor rows;     // (B*D) gather rows into y seen as (B*T*D, H), or null
-        final Tensor dSeq;     // (B, T, D*H) gradient of y, unless y's gradient is dOut itself
+        final Tensor dSeq;     // (B, T, 2H) gradient of y where it is neither dOut itself nor absent (bidirectional), else null
         final Tensor dx;       // (B, T, F), or null for the first layer
         final Tensor merge;    // SUM: (2H, H) = [I; I]; else null
         final Tensor merged;   // SUM: (B, T, H) or (B, H) the merged output; else null
         final Tensor dLast;    // SUM without returnSequences: (B, 2H) gradient of last; else null
+        final Tensor dTop;     // a unidirectional stack without returnSequences: (layers, B, H) final-state gradients; else null
         /** The last training forward pass's, until its backward pass; what the backend kept for it. */
         RnnTrace trace;
-        /** Whether the last forward pass gathered its last steps (else {@code lastStep} or none). */
-        boolean gathered;
-        /**
-         * Whether dSeq is 0 everywhere but at each sample's last step, and rows holds those rows'
-         * numbers (b T + T - 1): then a fixed-length backward pass only scatters the new last-step
-         * gradient (while maxBatch * T rows stay within the float row numbers scatterRows takes,
-         * 2^24; past that, lastStepBackward fills it whole). NB: a whole (B, T, H) zero fill per
-         * step ran on one thread while the other waited (LSTM-32 training, 2 threads: about 3%).
-         */
-        boolean lastStepLayout;
 
         RnnNode(RnnSpec spec, int steps, boolean returnSequences, boolean sum, Tensor p, Tensor g, boolean first) {
             this.spec = spec;
@@ -324,9 +317,12 @@ public final class Network implements AutoCloseable {
             int H = spec.units(), W = spec.outputSize();
             y = alloc(maxBatch * steps * W);
             last = returnSequences ? null : alloc(maxBatch * W);
-            // NB: the rows tensor also serves fixed-length batches of a model that may see lengths
-            rows = returnSequences ? null : alloc(maxBatch * spec.directions());
-            dSeq = returnSequences && !sum ? null : alloc(maxBatch * steps * W);
+            rows = returnSequences ? null : alloc(maxBatch * spec.directions());   // gatherRows' row numbers
+            // NB: a unidirectional layer's last output is its final state, whose gradient goes in as
+            // dLast without a dy: no (B, T, H) of zeros to fill and for the backward pass to read
+            // (LSTM-32 training, 2 threads: scattering into it and reading it back cost about 4%)
+            dSeq = spec.bidirectional() && (sum || !returnSequences) ? alloc(maxBatch * steps * W) : null;
+            dTop = !returnSequences && !spec.bidirectional() && spec.layers() > 1 ? alloc(spec.layers() * maxBatch * H) : null;
             dx = first ? null : alloc(maxBatch * steps * spec.inputSize());
             if (sum) {
                 merge = alloc(2 * H * H);
@@ -355,8 +351,7 @@ public final class Network implements AutoCloseable {
                 backend.gemm(false, false, batch * steps, H, W, 1f, y, merge, 0f, merged);
                 return merged.slice(0, batch * steps * H);
             }
-            gathered = lengths != null || spec.bidirectional();
-            if (!gathered) {
+            if (lengths == null && !spec.bidirectional()) {
                 backend.lastStep(batch, steps, H, y, last);
                 return last.slice(0, batch * H);
             }
@@ -367,7 +362,6 @@ public final class Network implements AutoCloseable {
                         + " use smaller batches");
             }
             float[] idx = lastStepRows(batch, steps, lengths, spec.bidirectional());
-            lastStepLayout = false;
             backend.write(idx, 0, rows, idx.length);
             backend.gatherRows(idx.length, H, y, rows, last);
             if (!sum) return last.slice(0, batch * W);
@@ -378,12 +372,24 @@ public final class Network implements AutoCloseable {
         @Override
         public Tensor backward(int batch, Tensor dOut) {
             int H = spec.units(), W = spec.outputSize();
+            if (trace == null) throw new IllegalStateException("backward without a training forward pass of " + spec);
             Tensor dy;
+            RnnState dFinal = RnnState.NONE;
             if (returnSequences) {
                 dy = dOut;
                 if (sum) {   // d[y_fwd, y_rev] = dOut [I, I]: dOut (B*T, H) times merge^T (H, 2H)
                     backend.gemm(false, true, batch * steps, W, H, 1f, dOut, merge, 0f, dSeq);
                     dy = dSeq;
+                }
+            } else if (!spec.bidirectional()) {
+                // the last (valid) step's output is the final hidden state, with or without lengths
+                dy = null;
+                if (dTop == null) {
+                    dFinal = RnnState.of(dOut.slice(0, batch * H));
+                } else {   // a stack's: the top layer's of (layers, B, H), 0 for the others (seen as (1, layers, B*H))
+                    int L = spec.layers();
+                    backend.lastStepBackward(1, L, batch * H, dOut, dTop);
+                    dFinal = RnnState.of(dTop.slice(0, L * batch * H));
                 }
             } else {
                 Tensor dl = dOut;
@@ -391,26 +397,11 @@ public final class Network implements AutoCloseable {
                     backend.gemm(false, true, batch, W, H, 1f, dOut, merge, 0f, dLast);
                     dl = dLast;
                 }
-                if (gathered) {
-                    lastStepLayout = false;
-                    backend.fill(dSeq.slice(0, batch * steps * W), 0f);
-                    backend.scatterRows(batch * spec.directions(), H, dl, rows, dSeq);
-                } else if ((long) maxBatch * steps > (1 << 24)) {
-                    // NB: scatterRows takes row numbers as floats, exact up to 2^24
-                    backend.lastStepBackward(batch, steps, H, dl, dSeq);
-                } else {
-                    if (!lastStepLayout) {                 // once: zeros, and every sample's last-step row
-                        backend.fill(dSeq, 0f);
-                        float[] idx = lastStepRows(maxBatch, steps, null, false);
-                        backend.write(idx, 0, rows, idx.length);
-                        lastStepLayout = true;
-                    }
-                    backend.scatterRows(batch, H, dl, rows, dSeq);
-                }
+                backend.fill(dSeq.slice(0, batch * steps * W), 0f);
+                backend.scatterRows(batch * spec.directions(), H, dl, rows, dSeq);
                 dy = dSeq;
             }
-            if (trace == null) throw new IllegalStateException("backward without a training forward pass of " + spec);
-            backend.rnnBackward(trace, dy, dx, g);
+            backend.rnnBackward(trace, dy, dFinal, dx, RnnState.NONE, g);
             dropTrace();
             return dx;
         }

@@ -10,6 +10,8 @@ import dev.jrnn.backend.Activation;
 import dev.jrnn.backend.Backend;
 import dev.jrnn.backend.Philox;
 import dev.jrnn.backend.RnnSpec;
+import dev.jrnn.backend.RnnState;
+import dev.jrnn.backend.RnnTrace;
 import dev.jrnn.backend.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -530,6 +532,65 @@ class VectorBackendParityTest {
             RnnResult want = runRnn(ref, spec, batch, steps, x, p, dy, dp0, true);
             assertClose("scalar y", want.y(), b.y(), RNN_ABS, RNN_REL);
             assertClose("scalar dParams", want.dParams(), b.dParams(), RNN_ABS, RNN_REL);
+        }
+    }
+
+    /**
+     * A backward pass without dy (null) is one with a dy of zeros, bit for bit, in every form
+     * (lengths, both directions, a stack) on both backends; and a unidirectional layer's final
+     * state gradient dLast.h gives the bits of a dy that holds the same gradient at each
+     * sequence's last valid step and 0 elsewhere: what Network passes for a layer that returns
+     * only its last step.
+     */
+    @ParameterizedTest(name = "{0} layers={1} bidirectional={2} lengths={3} threads={4}")
+    @CsvSource({"LSTM, 1, false, false, 1", "GRU, 1, false, false, 2", "LSTM, 1, false, true, 2", "GRU, 1, false, true, 1",
+                "LSTM, 1, true, true, 2", "GRU, 1, true, false, 2", "LSTM, 2, false, false, 2", "GRU, 2, true, true, 1"})
+    void aNullDyIsZeros(RnnSpec.Cell cell, int layers, boolean bidirectional, boolean withLengths, int threads) {
+        int batch = 13, steps = 6, F = 7, H = 32;
+        RnnSpec spec = new RnnSpec(cell, F, H, Activation.TANH, layers, bidirectional);
+        boolean lstm = cell == RnnSpec.Cell.LSTM;
+        int D = spec.directions(), S = spec.stateLayers() * batch * H;
+        SplittableRandom rnd = rng("nullDy" + cell + layers + bidirectional + withLengths + threads);
+        int[] lengths = null;
+        if (withLengths) {
+            lengths = new int[batch];
+            for (int b = 0; b < batch; b++) lengths[b] = 1 + rnd.nextInt(steps);
+        }
+        float[] x = uniform(rnd, batch * steps * F, 1), p = uniform(rnd, spec.paramCount(), Math.sqrt(3.0 / (F + H)));
+        float[] dhy = uniform(rnd, S, 1), dcy = lstm ? uniform(rnd, S, 1) : null;
+        String[] names = {"dx", "dhx", "dcx", "dParams"};
+        float[][] want = backwardFrom(ref, spec, batch, steps, lengths, x, p, null, dhy, dcy);
+        for (Backend be : new Backend[] {ref, new VectorBackend(threads)}) {
+            try (be) {
+                float[][] zero = backwardFrom(be, spec, batch, steps, lengths, x, p, new float[batch * steps * D * H], dhy, dcy);
+                float[][] none = backwardFrom(be, spec, batch, steps, lengths, x, p, null, dhy, dcy);
+                for (int i = 0; i < names.length; i++) assertArrayEquals(zero[i], none[i], be.name() + " " + names[i]);
+                for (int i = 0; i < names.length; i++) assertClose(be.name() + " " + names[i], want[i], none[i], RNN_ABS, RNN_REL);
+                if (layers == 1 && !bidirectional) {                    // dLast.h as dy at the last valid steps
+                    float[] dy = new float[batch * steps * H];
+                    for (int b = 0; b < batch; b++) {
+                        int last = (lengths == null ? steps : lengths[b]) - 1;
+                        System.arraycopy(dhy, b * H, dy, (b * steps + last) * H, H);
+                    }
+                    float[][] asDy = backwardFrom(be, spec, batch, steps, lengths, x, p, dy, new float[S], dcy);
+                    for (int i = 0; i < names.length; i++) assertArrayEquals(asDy[i], none[i], be.name() + " dLast.h as dy: " + names[i]);
+                }
+            }
+        }
+    }
+
+    /** Forward, then backward from dy (or null), dhy and dcy: {dx, dhx, dcx (empty for GRU), dParams}. */
+    private static float[][] backwardFrom(Backend be, RnnSpec spec, int batch, int steps, int[] lengths, float[] x,
+                                          float[] p, float[] dy, float[] dhy, float[] dcy) {
+        int H = spec.units(), F = spec.inputSize(), S = spec.stateLayers() * batch * H;
+        boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
+        Tensor tx = put(be, x), tp = put(be, p), ty = nans(be, batch * steps * spec.outputSize());
+        try (RnnTrace trace = be.rnnForward(spec, batch, steps, lengths, tx, RnnState.NONE, tp, ty, RnnState.NONE)) {
+            Tensor dx = nans(be, batch * steps * F), dhx = nans(be, S), dcx = lstm ? nans(be, S) : null;
+            Tensor dp = be.allocate(spec.paramCount());
+            be.rnnBackward(trace, dy == null ? null : put(be, dy), RnnState.of(put(be, dhy), dcy == null ? null : put(be, dcy)),
+                    dx, RnnState.of(dhx, dcx), dp);
+            return new float[][] {get(be, dx), get(be, dhx), lstm ? get(be, dcx) : new float[0], get(be, dp)};
         }
     }
 

@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -148,7 +149,7 @@ class CudaRnnParityTest {
             assertTrue(be.description().contains("RNN algorithm " + algo), be.description());
             for (RnnSpec.Cell cell : RnnSpec.Cell.values()) {
                 check(be, cell, 32, 7, true);
-                checkStates(be, cell, 16, 3, 2);
+                checkStates(be, cell, 16, 3, 2, true);
             }
         }
     }
@@ -324,20 +325,35 @@ class CudaRnnParityTest {
     @ParameterizedTest(name = "{0} units={1} batch={2}")
     @MethodSource("stateShapes")
     void statesMatchTheReference(RnnSpec.Cell cell, int units, int batch) {
-        checkStates(cuda, cell, units, batch, 1);
+        checkStates(cuda, cell, units, batch, 1, true);
     }
 
     /** A stack of two layers in one op: states (layers, B, H), every gradient, against the reference. */
     @ParameterizedTest(name = "2 x {0} units={1} batch={2}")
     @MethodSource("stateShapes")
     void aStackWithStatesMatchesTheReference(RnnSpec.Cell cell, int units, int batch) {
-        checkStates(cuda, cell, units, batch, 2);
+        checkStates(cuda, cell, units, batch, 2, true);
+    }
+
+    /**
+     * A backward pass without dy (null: what a layer returning only its last step passes, its
+     * gradient in dhy) on cuDNN and on jrnn's kernels, a single layer and a stack, against the
+     * reference's.
+     */
+    @ParameterizedTest(name = "{0} layers={1}")
+    @CsvSource({"LSTM, 1", "GRU, 1", "LSTM, 2", "GRU, 2"})
+    void finalStateGradientsWithoutDy(RnnSpec.Cell cell, int layers) {
+        checkStates(cuda, cell, 32, 7, layers, false);
+        try (CudaBackend jrnn = GpuSupport.backendWith("jrnn.cuda.rnnImpl", "jrnn")) {
+            checkStates(jrnn, cell, 32, 7, layers, false);
+            checkStates(jrnn, cell, 32, 9, layers, false);              // a larger batch: zeros grown, not reused short
+        }
     }
 
     @Test
     void statesThroughPackedWeights() {
         try (CudaBackend packed = GpuSupport.backendWith("jrnn.cuda.weights", "copy")) {
-            for (RnnSpec.Cell cell : RnnSpec.Cell.values()) { checkStates(packed, cell, 32, 7, 1); checkStates(packed, cell, 32, 7, 3); }
+            for (RnnSpec.Cell cell : RnnSpec.Cell.values()) { checkStates(packed, cell, 32, 7, 1, true); checkStates(packed, cell, 32, 7, 3, true); }
         }
     }
 
@@ -346,17 +362,20 @@ class CudaRnnParityTest {
         GpuSupport.requireFakeDevice("the shuffled weight layout");
         GpuSupport.fakeShuffledCudnnLayout(true);
         try (CudaBackend shuffled = CudaBackend.create()) {
-            for (RnnSpec.Cell cell : RnnSpec.Cell.values()) { checkStates(shuffled, cell, 16, 3, 1); checkStates(shuffled, cell, 16, 3, 3); }
+            for (RnnSpec.Cell cell : RnnSpec.Cell.values()) { checkStates(shuffled, cell, 16, 3, 1, true); checkStates(shuffled, cell, 16, 3, 3, true); }
         } finally {
             GpuSupport.fakeShuffledCudnnLayout(false);
         }
     }
 
-    /** One layer forward and backward with every state argument given, on {@code be} and on the reference. */
-    private void checkStates(CudaBackend be, RnnSpec.Cell cell, int units, int batch, int layers) {
+    /**
+     * One layer forward and backward with every state argument given (dy too, or null where
+     * {@code withDy} is false), on {@code be} and on the reference.
+     */
+    private void checkStates(CudaBackend be, RnnSpec.Cell cell, int units, int batch, int layers, boolean withDy) {
         RnnSpec spec = new RnnSpec(cell, F, units, Activation.TANH, layers);
         boolean lstm = cell == RnnSpec.Cell.LSTM;
-        String what = cell + " H=" + units + " B=" + batch + " layers=" + layers + " with states";
+        String what = cell + " H=" + units + " B=" + batch + " layers=" + layers + " with states" + (withDy ? "" : ", no dy");
         SplittableRandom r = new SplittableRandom(77L * units + batch + cell.ordinal() + 1000L * layers);
         int P = spec.paramCount(), S = layers * batch * units;
         float[] x = uniform(r, batch * T * F, 1), params = uniform(r, P, 0.3), dy = uniform(r, batch * T * units, 1);
@@ -368,7 +387,7 @@ class CudaRnnParityTest {
         Tensor y = nans(be, batch * T * units), hy = nans(be, S), cy = lstm ? nans(be, S) : null;
         Tensor dx = nans(be, batch * T * F), dhx = nans(be, S), dcx = lstm ? nans(be, S) : null;
         try (RnnTrace trace = be.rnnForward(spec, batch, T, X, RnnState.of(HX, CX), Pm, y, RnnState.of(hy, cy))) {
-            be.rnnBackward(trace, put(be, dy), RnnState.of(put(be, dhy), lstm ? put(be, dcy) : null), dx,
+            be.rnnBackward(trace, withDy ? put(be, dy) : null, RnnState.of(put(be, dhy), lstm ? put(be, dcy) : null), dx,
                     RnnState.of(dhx, dcx), dP);
         }
 
@@ -378,7 +397,7 @@ class CudaRnnParityTest {
         Tensor rRes = ref.allocate(batch * spec.reservePerSample(T));
         Tensor rdx = ref.allocate(batch * T * F), rdhx = ref.allocate(S), rdcx = lstm ? ref.allocate(S) : null;
         ref.rnnForward(spec, batch, T, rX, rHX, rCX, rP, ry, rhy, rcy, rRes);
-        ref.rnnBackward(spec, batch, T, rX, rHX, rCX, rP, ry, rRes, put(ref, dy), put(ref, dhy),
+        ref.rnnBackward(spec, batch, T, rX, rHX, rCX, rP, ry, rRes, withDy ? put(ref, dy) : null, put(ref, dhy),
                 lstm ? put(ref, dcy) : null, rdx, rdhx, rdcx, rdP);
 
         assertClose(ReferenceBackend.toArray(ry), get(be, y), Y_ABS, Y_REL, what + ": y");
