@@ -98,9 +98,11 @@ public final class VectorBackend extends ReserveBackend {
     private final Workspace[] workspaces;                         // one per task, grow-only
     // Packed on the caller thread, then read by all tasks of the call:
     /**
-     * (F+1+H+1, G*H) right operand of the fused step product {@code [x | 1 | h | 1] stepB}:
+     * (F+1+H+1, G*H) right operand of a step's product {@code [x | 1 | h | 1] stepB}:
      * rows [0, F) W^T, row F the input-side bias, rows [F+1, F+1+H) R^T, last row the
-     * recurrent-side bias where it must stay apart (GRU b_Rn in the n columns), else 0.
+     * recurrent-side bias where it must stay apart (GRU b_Rn in the n columns), else 0. The
+     * packed path multiplies such rows; the fixed-length path reads its blocks apart (x by W^T
+     * from X's rows, then the bias row added, then h by R^T from y's rows).
      */
     private float[] stepB = new float[0];
     private float[] packA = new float[0];                         // public gemm: alpha op(A) as (m, k)
@@ -110,7 +112,7 @@ public final class VectorBackend extends ReserveBackend {
 
     /** Per-task scratch, reused across calls. */
     private static final class Workspace {
-        float[] xh = new float[0];      // (ROW_BLOCK, F+1+H+1) left operand of the fused step product
+        float[] xh = new float[0];      // (ROW_BLOCK, F+1+H+1) the packed path's left operand [x | 1 | h | 1] of its step product
         float[] dg = new float[0];      // (Bc, T, G*H) pre-activation gate gradients (input side)
         float[] dgn = new float[0];     // (Bc, T, H)   GRU: recurrent-side n-gate gradient r * dn
         float[] dh = new float[0];      // (Bc, H)      gradient flowing into h(t-1)
@@ -389,7 +391,7 @@ public final class VectorBackend extends ReserveBackend {
         packForward(spec, P);
         int tasks = Math.min(threads, batch);
         run(tasks, task -> forwardChunk(spec, T, chunkStart(batch, tasks, task), chunkStart(batch, tasks, task + 1),
-                X, HX, CX, Y, HY, CY, R, perSample, reserve == null, workspaces[task]));
+                X, HX, CX, Y, HY, CY, R, perSample, reserve == null));
     }
 
     @Override
@@ -844,15 +846,17 @@ public final class VectorBackend extends ReserveBackend {
      * block {@code t % 2}; else perSample is reservePerSample(T).
      */
     private void forwardChunk(RnnSpec spec, int T, int b0, int b1, FloatTensor X, FloatTensor HX, FloatTensor CX,
-                              FloatTensor Y, FloatTensor HY, FloatTensor CY, FloatTensor R, int perSample, boolean ring,
-                              Workspace w) {
-        int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), RS = rowWidth(spec), KS = F + H + 2;
+                              FloatTensor Y, FloatTensor HY, FloatTensor CY, FloatTensor R, int perSample, boolean ring) {
+        int F = spec.inputSize(), H = spec.units(), GH = spec.gateWidth(), RS = rowWidth(spec);
         int Bc = b1 - b0, base = R.offset + b0 * perSample;
         boolean lstm = spec.cell() == RnnSpec.Cell.LSTM;
         boolean tanh = spec.activation() == Activation.TANH;
         float[] x = X.data, y = Y.data, res = R.data, b = stepB;
-        w.xh = grow(w.xh, ROW_BLOCK * KS);
-        float[] xh = w.xh;                                     // (rows, F+1+H+1) [x(t) | 1 | h(t-1) | 1]
+        int bias = F * GH, rt = (F + 1) * GH, recBias = (F + 1 + H) * GH;   // stepB's rows: see its comment
+        // NB: the products read x(t) and h(t-1) straight from their rows (x in X, h in y or hx); a
+        // copy of both into one [x | 1 | h | 1] row per sample cost about a tenth of an inference step.
+        // Every gate still sums x W^T (k order), then the bias, then h R^T, as the packed path's
+        // single product over that row does.
         for (int t = 0; t < T; t++) {
             for (int r0 = 0; r0 < Bc; r0 += ROW_BLOCK) {
                 int rows = Math.min(ROW_BLOCK, Bc - r0);
@@ -860,34 +864,29 @@ public final class VectorBackend extends ReserveBackend {
                 int gp = base + ((ring ? (t - 1) & 1 : t - 1) * Bc + r0) * RS;   // step t-1's block
                 int x0 = X.offset + ((b0 + r0) * T + t) * F;      // x(t) rows, T*F apart
                 int y0 = Y.offset + ((b0 + r0) * T + t) * H;      // h(t) rows, T*H apart; h(t-1) = y0 - H
-                for (int r = 0; r < rows; r++) {
-                    int o = r * KS;
-                    System.arraycopy(x, x0 + r * T * F, xh, o, F);
-                    xh[o + F] = 1f;
-                    if (t > 0) {
-                        System.arraycopy(y, y0 - H + r * T * H, xh, o + F + 1, H);
-                    } else if (HX != null) {
-                        System.arraycopy(HX.data, HX.offset + (b0 + r0 + r) * H, xh, o + F + 1, H);
-                    } else {
-                        Arrays.fill(xh, o + F + 1, o + F + 1 + H, 0f);
-                    }
-                    xh[o + KS - 1] = 1f;
-                }
+                // h(t-1): y of the previous step, hx, or 0 (hp null)
+                float[] hp = t > 0 ? y : HX != null ? HX.data : null;
+                int h0 = t > 0 ? y0 - H : HX != null ? HX.offset + (b0 + r0) * H : -1, hs = t > 0 ? T * H : H;
                 if (lstm) {                                        // gates = x W^T + b + h R^T
-                    Gemm.gemm(vector, rows, GH, KS, xh, 0, KS, b, 0, GH, res, g0, RS, 0f, null, 0);
+                    Gemm.gemm(vector, rows, GH, F, x, x0, T * F, b, 0, GH, res, g0, RS, 0f, null, 0);
+                    addRow(rows, b, bias, res, g0, RS, GH);
+                    if (hp != null) Gemm.gemm(vector, rows, GH, H, hp, h0, hs, b, rt, GH, res, g0, RS, 1f, null, 0);
                     // c(t-1): the reserve's previous step, cx, or 0
                     float[] cp = t > 0 || CX == null ? res : CX.data;
                     int c0 = t > 0 ? gp + GH : CX == null ? -1 : CX.offset + (b0 + r0) * H;
                     lstmForwardRows(rows, H, RS, tanh, res, g0, cp, c0, t > 0 ? RS : H, y, y0, T * H);
                 } else {
-                    // r, z: x W^T + b_W + h R^T + b_R; n: x W_n^T + b_Wn; extra: h R_n^T + b_Rn
-                    Gemm.gemm(vector, rows, 2 * H, KS, xh, 0, KS, b, 0, GH, res, g0, RS, 0f, null, 0);
-                    Gemm.gemm(vector, rows, H, F + 1, xh, 0, KS, b, 2 * H, GH, res, g0 + 2 * H, RS, 0f, null, 0);
-                    Gemm.gemm(vector, rows, H, H + 1, xh, F + 1, KS, b, (F + 1) * GH + 2 * H, GH, res, g0 + GH, RS, 0f, null, 0);
-                    // h(t-1): y of the previous step, hx, or 0
-                    float[] hp = t > 0 || HX == null ? y : HX.data;
-                    int h0 = t > 0 ? y0 - H : HX == null ? -1 : HX.offset + (b0 + r0) * H;
-                    gruForwardRows(rows, H, RS, tanh, res, g0, y, y0, T * H, hp, h0, t > 0 ? T * H : H);
+                    // r, z: x W^T + b_W + b_R + h R^T; n: x W_n^T + b_Wn; extra: h R_n^T + b_Rn
+                    Gemm.gemm(vector, rows, GH, F, x, x0, T * F, b, 0, GH, res, g0, RS, 0f, null, 0);
+                    addRow(rows, b, bias, res, g0, RS, GH);
+                    if (hp != null) {
+                        Gemm.gemm(vector, rows, 2 * H, H, hp, h0, hs, b, rt, GH, res, g0, RS, 1f, null, 0);
+                        Gemm.gemm(vector, rows, H, H, hp, h0, hs, b, rt + 2 * H, GH, res, g0 + GH, RS, 0f, null, 0);
+                        addRow(rows, b, recBias + 2 * H, res, g0 + GH, RS, H);
+                    } else {
+                        for (int r = 0; r < rows; r++) System.arraycopy(b, recBias + 2 * H, res, g0 + r * RS + GH, H);
+                    }
+                    gruForwardRows(rows, H, RS, tanh, res, g0, y, y0, T * H, hp == null ? y : hp, h0, hs);
                 }
             }
         }
@@ -1440,6 +1439,20 @@ public final class VectorBackend extends ReserveBackend {
                 }
             }
             for (; i < n; i++) dst[o + i] = a[ao + i] * b[bo + i];
+        }
+    }
+
+    /** dst rows += src[s, s + n): {@code rows} rows ds apart from dst[d]. */
+    private void addRow(int rows, float[] src, int s, float[] dst, int d, int ds, int n) {
+        for (int r = 0; r < rows; r++) {
+            int o = d + r * ds;
+            int i = 0;
+            if (vector) {
+                for (; i <= n - LANES; i += LANES) {
+                    FloatVector.fromArray(SPECIES, dst, o + i).add(FloatVector.fromArray(SPECIES, src, s + i)).intoArray(dst, o + i);
+                }
+            }
+            for (; i < n; i++) dst[o + i] += src[s + i];
         }
     }
 
