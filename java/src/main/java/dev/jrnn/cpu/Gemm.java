@@ -46,6 +46,18 @@ final class Gemm {
     static void gemm(boolean vector, int m, int n, int k,
                      float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                      float[] c, int cOff, int ldc, float beta, float[] bias, int biasOff) {
+        gemm(vector, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, beta, bias, biasOff, null, 0);
+    }
+
+    /**
+     * {@code C = beta C + bias + A B + after}: {@code after} (a row of n floats from
+     * {@code after[afterOff]}, or null) is added to each sum once its k terms are in, as one more
+     * k step whose A column is all 1 would add it, bit for bit. NB: the RNN step's input bias goes
+     * in this way between x W^T and h R^T without a separate pass over the gates.
+     */
+    static void gemm(boolean vector, int m, int n, int k,
+                     float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                     float[] c, int cOff, int ldc, float beta, float[] bias, int biasOff, float[] after, int afterOff) {
         if (m <= 0 || n <= 0) return;
         boolean add = true;                                    // start the sums from C
         if (bias != null) {
@@ -65,40 +77,47 @@ final class Gemm {
                 for (int j = 0; j < n; j++) c[ci + j] *= beta;
             }
         }
-        if (k <= 0 && !add) {
-            for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+        if (k <= 0) {
+            if (!add) for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+            if (after != null) {
+                for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) c[cOff + i * ldc + j] += after[afterOff + j];
+            }
         }
         for (int k0 = 0; k0 < k; k0 += KC) {
             int kb = Math.min(KC, k - k0);
             boolean addBlock = add || k0 > 0;
+            float[] tail = k0 + kb == k ? after : null;             // after the last k block only
             if (vector) {
-                block(m, n, kb, a, aOff + k0, lda, b, bOff + k0 * ldb, ldb, c, cOff, ldc, addBlock);
+                block(m, n, kb, a, aOff + k0, lda, b, bOff + k0 * ldb, ldb, c, cOff, ldc, addBlock, tail, afterOff);
             } else {
-                scalar(m, n, kb, a, aOff + k0, lda, b, bOff + k0 * ldb, ldb, c, cOff, ldc, addBlock);
+                scalar(m, n, kb, a, aOff + k0, lda, b, bOff + k0 * ldb, ldb, c, cOff, ldc, addBlock, tail, afterOff);
             }
         }
     }
 
     private static void block(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-                              float[] c, int cOff, int ldc, boolean add) {
+                              float[] c, int cOff, int ldc, boolean add, float[] after, int afterOff) {
         int j = 0;
         for (; j + NR <= n; j += NR) {
             for (int i = 0; i < m; i += MR) {
-                k6x4(k, a, aOff + i * lda, lda, Math.min(MR, m - i), b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, add);
+                k6x4(k, a, aOff + i * lda, lda, Math.min(MR, m - i), b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, add,
+                        after, afterOff + j);
             }
         }
         if (j + 2 * L <= n) {
             for (int i = 0; i < m; i += MR) {
-                k6x2(k, a, aOff + i * lda, lda, Math.min(MR, m - i), b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, add);
+                k6x2(k, a, aOff + i * lda, lda, Math.min(MR, m - i), b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, add,
+                        after, afterOff + j);
             }
             j += 2 * L;
         }
         if (j + L == n) {
             for (int i = 0; i < m; i += MR) {
-                k6x1(k, a, aOff + i * lda, lda, Math.min(MR, m - i), b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, add);
+                k6x1(k, a, aOff + i * lda, lda, Math.min(MR, m - i), b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, add,
+                        after, afterOff + j);
             }
         } else if (j < n) {
-            paddedTail(m, n - j, k, a, aOff, lda, b, bOff + j, ldb, c, cOff + j, ldc, add);
+            paddedTail(m, n - j, k, a, aOff, lda, b, bOff + j, ldb, c, cOff + j, ldc, add, after, afterOff + j);
         }
     }
 
@@ -112,7 +131,7 @@ final class Gemm {
      * kernels grow too big for C1, which then leaves them unprofiled and slow for seconds.
      */
     private static void paddedTail(int m, int w, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-                                   float[] c, int cOff, int ldc, boolean add) {
+                                   float[] c, int cOff, int ldc, boolean add, float[] after, int afterOff) {
         int wp = w <= L ? L : 2 * L;
         float[][] pad = PAD.get();
         if (pad[0].length < k * wp) pad[0] = new float[k * wp];
@@ -127,17 +146,20 @@ final class Gemm {
         }
         for (int i = 0; i < m; i += MR) {
             if (wp == L) {
-                k6x1(k, a, aOff + i * lda, lda, Math.min(MR, m - i), bp, 0, wp, cp, i * wp, wp, add);
+                k6x1(k, a, aOff + i * lda, lda, Math.min(MR, m - i), bp, 0, wp, cp, i * wp, wp, add, null, 0);
             } else {
-                k6x2(k, a, aOff + i * lda, lda, Math.min(MR, m - i), bp, 0, wp, cp, i * wp, wp, add);
+                k6x2(k, a, aOff + i * lda, lda, Math.min(MR, m - i), bp, 0, wp, cp, i * wp, wp, add, null, 0);
             }
+        }
+        if (after != null) {                                       // a plain float add, as a kernel's lane does
+            for (int i = 0; i < m; i++) for (int jj = 0; jj < w; jj++) cp[i * wp + jj] += after[afterOff + jj];
         }
         for (int i = 0; i < m; i++) System.arraycopy(cp, i * wp, c, cOff + i * ldc, w);
     }
 
     /** Plain loops: the fallback when vectorisation is off. */
     static void scalar(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-                       float[] c, int cOff, int ldc, boolean add) {
+                       float[] c, int cOff, int ldc, boolean add, float[] after, int afterOff) {
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
                 int ci = cOff + i * ldc + j;
@@ -145,6 +167,7 @@ final class Gemm {
                 for (int kk = 0, ap = aOff + i * lda, bp = bOff + j; kk < k; kk++, bp += ldb) {
                     acc = Math.fma(a[ap + kk], b[bp], acc);
                 }
+                if (after != null) acc += after[afterOff + j];
                 c[ci] = acc;
             }
         }
@@ -176,7 +199,8 @@ final class Gemm {
     // ---- micro-kernels: (rows x vectors) accumulators held in registers over the k loop ----
 
     private static void k6x4(int k, float[] a, int aStart, int lda, int rv,
-                             float[] b, int bStart, int ldb, float[] c, int ci, int ldc, boolean add) {
+                             float[] b, int bStart, int ldb, float[] c, int ci, int ldc, boolean add,
+                             float[] after, int afterOff) {
         // rows past the valid ones re-read the last valid row of A and C; they are not stored
         int a0 = aStart, r0 = ci;
         int a1 = aStart + Math.min(1, rv - 1) * lda, r1 = ci + Math.min(1, rv - 1) * ldc;
@@ -230,6 +254,18 @@ final class Gemm {
             av = FloatVector.broadcast(S, a[a5 + kk]);
             c50 = av.fma(b0, c50); c51 = av.fma(b1, c51); c52 = av.fma(b2, c52); c53 = av.fma(b3, c53);
         }
+        if (after != null) {                                       // one more k step of 1 x after
+            FloatVector t0 = FloatVector.fromArray(S, after, afterOff);
+            FloatVector t1 = FloatVector.fromArray(S, after, afterOff + L);
+            FloatVector t2 = FloatVector.fromArray(S, after, afterOff + 2 * L);
+            FloatVector t3 = FloatVector.fromArray(S, after, afterOff + 3 * L);
+            c00 = c00.add(t0); c01 = c01.add(t1); c02 = c02.add(t2); c03 = c03.add(t3);
+            c10 = c10.add(t0); c11 = c11.add(t1); c12 = c12.add(t2); c13 = c13.add(t3);
+            c20 = c20.add(t0); c21 = c21.add(t1); c22 = c22.add(t2); c23 = c23.add(t3);
+            c30 = c30.add(t0); c31 = c31.add(t1); c32 = c32.add(t2); c33 = c33.add(t3);
+            c40 = c40.add(t0); c41 = c41.add(t1); c42 = c42.add(t2); c43 = c43.add(t3);
+            c50 = c50.add(t0); c51 = c51.add(t1); c52 = c52.add(t2); c53 = c53.add(t3);
+        }
         c00.intoArray(c, r0);
         c01.intoArray(c, r0 + L);
         c02.intoArray(c, r0 + 2 * L);
@@ -267,7 +303,8 @@ final class Gemm {
     }
 
     private static void k6x2(int k, float[] a, int aStart, int lda, int rv,
-                             float[] b, int bStart, int ldb, float[] c, int ci, int ldc, boolean add) {
+                             float[] b, int bStart, int ldb, float[] c, int ci, int ldc, boolean add,
+                             float[] after, int afterOff) {
         // rows past the valid ones re-read the last valid row of A and C; they are not stored
         int a0 = aStart, r0 = ci;
         int a1 = aStart + Math.min(1, rv - 1) * lda, r1 = ci + Math.min(1, rv - 1) * ldc;
@@ -313,6 +350,16 @@ final class Gemm {
             av = FloatVector.broadcast(S, a[a5 + kk]);
             c50 = av.fma(b0, c50); c51 = av.fma(b1, c51);
         }
+        if (after != null) {                                       // one more k step of 1 x after
+            FloatVector t0 = FloatVector.fromArray(S, after, afterOff);
+            FloatVector t1 = FloatVector.fromArray(S, after, afterOff + L);
+            c00 = c00.add(t0); c01 = c01.add(t1);
+            c10 = c10.add(t0); c11 = c11.add(t1);
+            c20 = c20.add(t0); c21 = c21.add(t1);
+            c30 = c30.add(t0); c31 = c31.add(t1);
+            c40 = c40.add(t0); c41 = c41.add(t1);
+            c50 = c50.add(t0); c51 = c51.add(t1);
+        }
         c00.intoArray(c, r0);
         c01.intoArray(c, r0 + L);
         if (rv > 1) {
@@ -338,7 +385,8 @@ final class Gemm {
     }
 
     private static void k6x1(int k, float[] a, int aStart, int lda, int rv,
-                             float[] b, int bStart, int ldb, float[] c, int ci, int ldc, boolean add) {
+                             float[] b, int bStart, int ldb, float[] c, int ci, int ldc, boolean add,
+                             float[] after, int afterOff) {
         // rows past the valid ones re-read the last valid row of A and C; they are not stored
         int a0 = aStart, r0 = ci;
         int a1 = aStart + Math.min(1, rv - 1) * lda, r1 = ci + Math.min(1, rv - 1) * ldc;
@@ -382,6 +430,15 @@ final class Gemm {
             c40 = av.fma(b0, c40);
             av = FloatVector.broadcast(S, a[a5 + kk]);
             c50 = av.fma(b0, c50);
+        }
+        if (after != null) {                                       // one more k step of 1 x after
+            FloatVector t0 = FloatVector.fromArray(S, after, afterOff);
+            c00 = c00.add(t0);
+            c10 = c10.add(t0);
+            c20 = c20.add(t0);
+            c30 = c30.add(t0);
+            c40 = c40.add(t0);
+            c50 = c50.add(t0);
         }
         c00.intoArray(c, r0);
         if (rv > 1) {

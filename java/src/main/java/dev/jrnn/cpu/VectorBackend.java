@@ -855,8 +855,8 @@ public final class VectorBackend extends ReserveBackend {
         int bias = F * GH, rt = (F + 1) * GH, recBias = (F + 1 + H) * GH;   // stepB's rows: see its comment
         // NB: the products read x(t) and h(t-1) straight from their rows (x in X, h in y or hx); a
         // copy of both into one [x | 1 | h | 1] row per sample cost about a tenth of an inference step.
-        // Every gate still sums x W^T (k order), then the bias, then h R^T, as the packed path's
-        // single product over that row does.
+        // Every gate still sums x W^T (k order), then the bias (added by the first product's kernels
+        // as its last k step), then h R^T, as the packed path's single product over that row does.
         for (int t = 0; t < T; t++) {
             for (int r0 = 0; r0 < Bc; r0 += ROW_BLOCK) {
                 int rows = Math.min(ROW_BLOCK, Bc - r0);
@@ -868,8 +868,7 @@ public final class VectorBackend extends ReserveBackend {
                 float[] hp = t > 0 ? y : HX != null ? HX.data : null;
                 int h0 = t > 0 ? y0 - H : HX != null ? HX.offset + (b0 + r0) * H : -1, hs = t > 0 ? T * H : H;
                 if (lstm) {                                        // gates = x W^T + b + h R^T
-                    Gemm.gemm(vector, rows, GH, F, x, x0, T * F, b, 0, GH, res, g0, RS, 0f, null, 0);
-                    addRow(rows, b, bias, res, g0, RS, GH);
+                    Gemm.gemm(vector, rows, GH, F, x, x0, T * F, b, 0, GH, res, g0, RS, 0f, null, 0, b, bias);
                     if (hp != null) Gemm.gemm(vector, rows, GH, H, hp, h0, hs, b, rt, GH, res, g0, RS, 1f, null, 0);
                     // c(t-1): the reserve's previous step, cx, or 0
                     float[] cp = t > 0 || CX == null ? res : CX.data;
@@ -877,12 +876,11 @@ public final class VectorBackend extends ReserveBackend {
                     lstmForwardRows(rows, H, RS, tanh, res, g0, cp, c0, t > 0 ? RS : H, y, y0, T * H);
                 } else {
                     // r, z: x W^T + b_W + b_R + h R^T; n: x W_n^T + b_Wn; extra: h R_n^T + b_Rn
-                    Gemm.gemm(vector, rows, GH, F, x, x0, T * F, b, 0, GH, res, g0, RS, 0f, null, 0);
-                    addRow(rows, b, bias, res, g0, RS, GH);
+                    Gemm.gemm(vector, rows, GH, F, x, x0, T * F, b, 0, GH, res, g0, RS, 0f, null, 0, b, bias);
                     if (hp != null) {
                         Gemm.gemm(vector, rows, 2 * H, H, hp, h0, hs, b, rt, GH, res, g0, RS, 1f, null, 0);
-                        Gemm.gemm(vector, rows, H, H, hp, h0, hs, b, rt + 2 * H, GH, res, g0 + GH, RS, 0f, null, 0);
-                        addRow(rows, b, recBias + 2 * H, res, g0 + GH, RS, H);
+                        Gemm.gemm(vector, rows, H, H, hp, h0, hs, b, rt + 2 * H, GH, res, g0 + GH, RS, 0f, null, 0,
+                                b, recBias + 2 * H);
                     } else {
                         for (int r = 0; r < rows; r++) System.arraycopy(b, recBias + 2 * H, res, g0 + r * RS + GH, H);
                     }
@@ -1439,20 +1437,6 @@ public final class VectorBackend extends ReserveBackend {
                 }
             }
             for (; i < n; i++) dst[o + i] = a[ao + i] * b[bo + i];
-        }
-    }
-
-    /** dst rows += src[s, s + n): {@code rows} rows ds apart from dst[d]. */
-    private void addRow(int rows, float[] src, int s, float[] dst, int d, int ds, int n) {
-        for (int r = 0; r < rows; r++) {
-            int o = d + r * ds;
-            int i = 0;
-            if (vector) {
-                for (; i <= n - LANES; i += LANES) {
-                    FloatVector.fromArray(SPECIES, dst, o + i).add(FloatVector.fromArray(SPECIES, src, s + i)).intoArray(dst, o + i);
-                }
-            }
-            for (; i < n; i++) dst[o + i] += src[s + i];
         }
     }
 
