@@ -28,10 +28,11 @@ import java.util.List;
  * {@code pack_padded_sequence} semantics, see {@link Backend#rnnForward(RnnSpec, int, int, int[],
  * Tensor, dev.jrnn.backend.RnnState, Tensor, Tensor, dev.jrnn.backend.RnnState) rnnForward}): its
  * outputs past a length are 0 and a layer without {@code returnSequences} outputs its last
- * <em>valid</em> step, gathered with {@link Backend#gatherRows}. That output is the layer's final
- * hidden state, so its gradient enters the backward pass as the final state's ({@code dLast}, with
- * no {@code dy}); a bidirectional layer's, whose reverse half is step 0's, is scattered into a
- * (B, T, 2H) {@code dy} with {@link Backend#scatterRows}. NB: layers after a recurrent layer that returns sequences see zeros
+ * <em>valid</em> step. For a unidirectional layer that is its final hidden state: the op writes it
+ * ({@code hy}) and its gradient enters the backward pass as the final state's ({@code dLast}, with
+ * no {@code dy}). A bidirectional layer's, whose reverse half is step 0's, is gathered with
+ * {@link Backend#gatherRows} and its gradient scattered into a (B, T, 2H) {@code dy} with
+ * {@link Backend#scatterRows}. NB: layers after a recurrent layer that returns sequences see zeros
  * in the padding (Dropout keeps them 0, a SUM merge adds two zeros); the gradient they send there
  * reaches only the recurrent layer's padding steps, which its backward pass ignores, so no gradient
  * flows from padding into any weight.
@@ -295,7 +296,7 @@ public final class Network implements AutoCloseable {
         final boolean returnSequences, sum, first;
         final Tensor p, g;
         final Tensor y;        // (B, T, D*H) both directions when bidirectional
-        final Tensor last;     // (B, D*H) the last valid step(s), without returnSequences
+        final Tensor last;     // without returnSequences: (layers, B, H) final states, or (B, 2H) bidirectional's last valid steps
         final Tensor rows;     // (B*D) gather rows into y seen as (B*T*D, H), or null
         final Tensor dSeq;     // (B, T, 2H) gradient of y where it is neither dOut itself nor absent (bidirectional), else null
         final Tensor dx;       // (B, T, F), or null for the first layer
@@ -316,8 +317,9 @@ public final class Network implements AutoCloseable {
             this.g = g;
             int H = spec.units(), W = spec.outputSize();
             y = alloc(maxBatch * steps * W);
-            last = returnSequences ? null : alloc(maxBatch * W);
-            rows = returnSequences ? null : alloc(maxBatch * spec.directions());   // gatherRows' row numbers
+            // unidirectional: the final states, (layers, B, H); bidirectional: the gathered last steps, (B, 2H)
+            last = returnSequences ? null : alloc(maxBatch * (spec.bidirectional() ? W : spec.layers() * H));
+            rows = returnSequences || !spec.bidirectional() ? null : alloc(maxBatch * spec.directions());   // gatherRows' row numbers
             // NB: a unidirectional layer's last output is its final state, whose gradient goes in as
             // dLast without a dy: no (B, T, H) of zeros to fill and for the backward pass to read
             // (LSTM-32 training, 2 threads: scattering into it and reading it back cost about 4%)
@@ -343,18 +345,20 @@ public final class Network implements AutoCloseable {
         public Tensor forward(int batch, Tensor in, int[] lengths, boolean training, long seed, long step) {
             int H = spec.units(), W = spec.outputSize();
             dropTrace();
+            // a unidirectional layer's last (valid) step is its final hidden state: the op writes it as hy
+            // (a stack's top layer's, of (layers, B, H)), on the threads that computed it
+            boolean fin = !returnSequences && !spec.bidirectional();
+            int top = (spec.layers() - 1) * batch * H;
+            RnnState out = fin ? RnnState.of(last.slice(0, top + batch * H)) : RnnState.NONE;
             // NB: nothing kept without training: no backward follows, and cuDNN then runs its inference mode
-            if (training) trace = backend.rnnForward(spec, batch, steps, lengths, in, RnnState.NONE, p, y, RnnState.NONE);
-            else backend.rnnInfer(spec, batch, steps, lengths, in, RnnState.NONE, p, y, RnnState.NONE);
+            if (training) trace = backend.rnnForward(spec, batch, steps, lengths, in, RnnState.NONE, p, y, out);
+            else backend.rnnInfer(spec, batch, steps, lengths, in, RnnState.NONE, p, y, out);
             if (returnSequences) {
                 if (!sum) return y.slice(0, batch * steps * W);
                 backend.gemm(false, false, batch * steps, H, W, 1f, y, merge, 0f, merged);
                 return merged.slice(0, batch * steps * H);
             }
-            if (lengths == null && !spec.bidirectional()) {
-                backend.lastStep(batch, steps, H, y, last);
-                return last.slice(0, batch * H);
-            }
+            if (fin) return last.slice(top, batch * H);
             if ((long) batch * steps * spec.directions() > (1 << 24)) {
                 // NB: gatherRows takes row numbers as floats, exact below 2^24
                 throw new IllegalArgumentException("the last valid steps of " + batch + " sequences of " + steps
