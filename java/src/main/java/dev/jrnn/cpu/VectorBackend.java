@@ -101,8 +101,8 @@ public final class VectorBackend extends ReserveBackend {
      * (F+1+H+1, G*H) right operand of a step's product {@code [x | 1 | h | 1] stepB}:
      * rows [0, F) W^T, row F the input-side bias, rows [F+1, F+1+H) R^T, last row the
      * recurrent-side bias where it must stay apart (GRU b_Rn in the n columns), else 0. The
-     * packed path multiplies such rows; the fixed-length path reads its blocks apart (x by W^T
-     * from X's rows, then the bias row added, then h by R^T from y's rows).
+     * packed path multiplies such rows; the fixed-length path takes the blocks apart: x by W^T from
+     * X's rows with the bias row as that product's last k step, then h by R^T from y's rows.
      */
     private float[] stepB = new float[0];
     private float[] packA = new float[0];                         // public gemm: alpha op(A) as (m, k)

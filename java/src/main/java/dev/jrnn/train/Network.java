@@ -322,7 +322,7 @@ public final class Network implements AutoCloseable {
             rows = returnSequences || !spec.bidirectional() ? null : alloc(maxBatch * spec.directions());   // gatherRows' row numbers
             // NB: a unidirectional layer's last output is its final state, whose gradient goes in as
             // dLast without a dy: no (B, T, H) of zeros to fill and for the backward pass to read
-            // (LSTM-32 training, 2 threads: scattering into it and reading it back cost about 4%)
+            // (LSTM-32 training on one thread: scattering into it and reading it back cost 4-7%)
             dSeq = spec.bidirectional() && (sum || !returnSequences) ? alloc(maxBatch * steps * W) : null;
             dTop = !returnSequences && !spec.bidirectional() && spec.layers() > 1 ? alloc(spec.layers() * maxBatch * H) : null;
             dx = first ? null : alloc(maxBatch * steps * spec.inputSize());
