@@ -289,7 +289,8 @@ public final class Rnn implements AutoCloseable {
      * forward.
      *
      * @param saved what {@code forward} returned (not closed, not used by a backward yet)
-     * @param dy    (B, T, H) loss gradient with respect to {@code y}; may be overwritten (used as scratch)
+     * @param dy    (B, T, H) loss gradient with respect to {@code y}, or {@code null} for zeros (a loss on the
+     *              final states only); may be overwritten (used as scratch)
      * @param dhy   (B, H) loss gradient with respect to {@code hy}, or {@code null} for zeros
      * @param dcy   (B, H) loss gradient with respect to {@code cy} (LSTM only), or {@code null} for zeros
      * @param dx    (B, T, F) receives the gradient with respect to {@code x}, or {@code null}
@@ -451,7 +452,7 @@ public final class Rnn implements AutoCloseable {
      * arrays; {@code dy} is not changed.
      *
      * @param saved what {@code forward} returned (not closed, not used by a backward yet)
-     * @param dy    (B, T, H) loss gradient with respect to {@code y}
+     * @param dy    (B, T, H) loss gradient with respect to {@code y}, or {@code null} for zeros (a loss on the final states only)
      * @param dhy   (B, H) loss gradient with respect to {@code hy}, or {@code null} for zeros
      * @param dcy   (B, H) loss gradient with respect to {@code cy} (LSTM only), or {@code null} for zeros
      * @param dx    (B, T, F) receives the gradient with respect to {@code x}, or {@code null}
@@ -495,7 +496,7 @@ public final class Rnn implements AutoCloseable {
      * buffers (remaining elements, buffer byte order, positions and limits not moved).
      *
      * @param saved what {@code forward} returned (not closed, not used by a backward yet)
-     * @param dy    (B, T, H) loss gradient with respect to {@code y}
+     * @param dy    (B, T, H) loss gradient with respect to {@code y}, or {@code null} for zeros (a loss on the final states only)
      * @param dhy   (B, H) loss gradient with respect to {@code hy}, or {@code null} for zeros
      * @param dcy   (B, H) loss gradient with respect to {@code cy} (LSTM only), or {@code null} for zeros
      * @param dx    (B, T, F) receives the gradient with respect to {@code x}, or {@code null}
@@ -540,7 +541,7 @@ public final class Rnn implements AutoCloseable {
      * memory segments (native-order floats, exactly the shape's size).
      *
      * @param saved what {@code forward} returned (not closed, not used by a backward yet)
-     * @param dy    (B, T, H) loss gradient with respect to {@code y}
+     * @param dy    (B, T, H) loss gradient with respect to {@code y}, or {@code null} for zeros (a loss on the final states only)
      * @param dhy   (B, H) loss gradient with respect to {@code hy}, or {@code null} for zeros
      * @param dcy   (B, H) loss gradient with respect to {@code cy} (LSTM only), or {@code null} for zeros
      * @param dx    (B, T, F) receives the gradient with respect to {@code x}, or {@code null}
@@ -869,7 +870,7 @@ public final class Rnn implements AutoCloseable {
 
         /** Checks a backward pass's arguments: inputs dy, dhy, dcy and outputs dx, dhx, dcx. */
         void backwardArgs(Object dy, Object dhy, Object dcy, Object dx, Object dhx, Object dcx) {
-            arg("dy", dy, 'y', true, false);
+            arg("dy", dy, 'y', false, false);
             arg("dhy", dhy, 'h', false, false);
             cell("dcy", dcy);
             arg("dcy", dcy, 'h', false, false);

@@ -85,6 +85,14 @@ class RnnTest {
         // initial states matter: zero states give other outputs
         float[][] zero = run(ref, spec, x, null, null, dy, null, null);
         assertTrue(Math.abs(zero[0][0] - e[0][0]) > 1e-4, "hx must change y");
+        // no dy: a loss on the final states alone, the same bits as a dy of zeros, on both backends
+        for (Backend be : new Backend[] {cpu, ref}) {
+            float[][] none = run(be, spec, x, hx, cx, null, dhy, dcy), zeros = run(be, spec, x, hx, cx, new float[dy.length], dhy, dcy);
+            for (int k = 3; k < none.length; k++) {
+                if (none[k] != null) assertArrayEquals(zeros[k], none[k], be.name() + " no dy: " + names[k]);
+            }
+            assertTrue(Math.abs(none[3][0] - a[3][0]) > 1e-6, "dy must change dx");
+        }
     }
 
     @Test
