@@ -7,10 +7,11 @@ import jdk.incubator.vector.VectorSpecies;
  * Float32 matrix product over row-major views of Java arrays, register-blocked for the Vector
  * API:
  * <pre>
- *   C(i, j) = beta * C(i, j) + bias(j) + sum_k A(i, k) B(k, j)        i &lt; m, j &lt; n, k &lt; K
+ *   C(i, j) = beta * C(i, j) + bias(j) + sum_k A(i, k) B(k, j) + after(j)     i &lt; m, j &lt; n, k &lt; K
  *   A(i, k) = a[aOff + i*lda + k]     B(k, j) = b[bOff + k*ldb + j]     C(i, j) = c[cOff + i*ldc + j]
  * </pre>
- * With {@code beta == 0} C is never read (NaN in it is ignored); {@code bias} may be null.
+ * With {@code beta == 0} C is never read (NaN in it is ignored); {@code bias} and {@code after}
+ * may be null. {@code after} is added once the k terms are in, as one more k step would be.
  * Callers transpose A first when it is stored the other way (see {@link #transpose}): a
  * k-contiguous A row lets the JIT hoist the range checks out of the k loop, which is worth
  * more than the copy.
@@ -20,8 +21,9 @@ import jdk.incubator.vector.VectorSpecies;
  * copies; a short last row block re-reads its last row instead of a separate kernel. k is cut into blocks of
  * {@value #KC} so that the B rows a block reads stay in L2.
  *
- * <p>NB: the kernels only ever start from 0 or from C and end with a plain store; {@code beta}
- * and {@code bias} are applied to C beforehand. Keeping the kernels this small matters: C2
+ * <p>NB: the kernels only ever start from 0 or from C and end with an optional add of
+ * {@code after} and a plain store; {@code beta} and {@code bias} are applied to C beforehand.
+ * Keeping the kernels this small matters: C2
  * stops inlining Vector API calls once a method grows past its node budget, and a call that
  * is not inlined runs the API's slow Java fallback.
  *

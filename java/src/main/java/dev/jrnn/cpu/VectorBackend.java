@@ -25,11 +25,13 @@ import jdk.incubator.vector.VectorSpecies;
  * every run. Everything but the RNN weight gradients (y, dx, dense products, losses, masks) is
  * also independent of the thread count, and of vectorisation being on.
  *
- * <p>RNN forward, per chunk and timestep, on blocks of 48 rows: one GEMM
- * {@code [x(t) | 1 | h(t-1) | 1] (rows, F+H+2) x [W^T; b; R^T; b'] (F+H+2, G*H)} gives the
- * gate pre-activations (the ones columns carry the biases; for GRU the n gate's
- * {@code R_n h + b_Rn} is kept apart), then the gate nonlinearities run as passes over the
- * rows while they are in L1. Backward walks time in reverse writing the pre-activation gate
+ * <p>RNN forward, per chunk and timestep, on blocks of 6 rows (one GEMM register block): the
+ * gate pre-activations are {@code x(t) W^T + b + h(t-1) R^T}, two GEMMs on the rows where they
+ * lie (x in X, h in y), the bias going in as the first one's last k step (for GRU the n gate's
+ * {@code R_n h + b_Rn} is kept apart); every gate sums the terms in the order of the one GEMM
+ * {@code [x(t) | 1 | h(t-1) | 1] (rows, F+H+2) x [W^T; b; R^T; b'] (F+H+2, G*H)} that the packed
+ * path (lengths, the reverse direction) runs on copied rows. Then the gate nonlinearities run as
+ * passes over the rows while they are in L1. Backward walks time in reverse writing the pre-activation gate
  * gradients dG (Bc, T, G*H) of the chunk, with one small GEMM per step and row block for
  * {@code dh(t-1) = dG(t) R}; after the loop three large GEMMs give
  * {@code [dW^T; db] = [X^T; 1] dG}, {@code [dR^T; db_R] = [H(t-1)^T; 1] dG} and
@@ -75,9 +77,10 @@ public final class VectorBackend extends ReserveBackend {
      */
     private static final int PARALLEL_DROPOUT = 1 << 12;
     /**
-     * Element-wise calls ({@code adam}) over fewer elements run on the caller only. NB: the
-     * notebook's LSTM-32 has 10,570 parameters; its Adam step ran on one thread while the other
-     * waited, as did the loss and the RNN's gradient sum.
+     * Calls that touch fewer elements run on the caller only: {@code adam} (n), the loss
+     * ({@code softmaxCrossEntropy}, B x C) and the sum of the RNN's per-thread gradients
+     * ((F+H+2) x G*H per thread). NB: the notebook's LSTM-32 has 10,570 parameters; its Adam step
+     * ran on one thread while the other waited, as did the loss and the gradient sum.
      */
     private static final int PARALLEL_ELEMENTWISE = 1 << 12;
     /** write and gatherRows calls that move fewer floats run on the caller only (a batch of 256 images moves 200,704). */

@@ -353,8 +353,9 @@ final class RnnEngine implements AutoCloseable {
     }
 
     /**
-     * The backward pass of {@code t}: dy (B, T, D*H) at {@code dy} (may be overwritten; ignored
-     * past each length), dx to
+     * The backward pass of {@code t}: dy (B, T, D*H) at {@code dy} (read only, as
+     * {@link CudaBackend} relies on: it passes one kept buffer of zeros for every call without a
+     * dy; ignored past each length), dx to
      * {@code dx} (0: not wanted), state gradients as addresses (0: zeros / not written), parameter
      * gradients added into the canonical {@code dParams}.
      */
