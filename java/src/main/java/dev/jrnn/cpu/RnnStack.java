@@ -26,7 +26,7 @@ final class RnnStack {
         int L = spec.layers(), seq = batch * steps * spec.outputSize(), state = spec.directions() * batch * spec.units();
         check(params, spec.paramCount(), "rnnForward params of ", spec);
         for (Object[] s : new Object[][] {{hx, "hx"}, {cx, "cx"}, {hy, "hy"}, {cy, "cy"}}) {
-            if (s[0] != null) check((Tensor) s[0], L * state, "rnnForward ", s[1] + " " + stateShape(spec));
+            if (s[0] != null) checkState((Tensor) s[0], L * state, "rnnForward ", s[1], spec);
         }
         if (reserve != null) check(reserve, batch * spec.reservePerSample(steps), "rnnForward reserve (B, reservePerSample(T))", "");
         // NB: without a reserve (inference) the layers' outputs go to two buffers in turn
@@ -55,7 +55,7 @@ final class RnnStack {
         check(dParams, spec.paramCount(), "rnnBackward dParams of ", spec);
         check(reserve, batch * spec.reservePerSample(steps), "rnnBackward reserve (B, reservePerSample(T))", "");
         for (Object[] s : new Object[][] {{hx, "hx"}, {cx, "cx"}, {dhy, "dhy"}, {dcy, "dcy"}, {dhx, "dhx"}, {dcx, "dcx"}}) {
-            if (s[0] != null) check((Tensor) s[0], L * state, "rnnBackward ", s[1] + " " + stateShape(spec));
+            if (s[0] != null) checkState((Tensor) s[0], L * state, "rnnBackward ", s[1], spec);
         }
         Tensor dOut = dy;
         for (int l = L - 1; l >= 0; l--) {
@@ -69,6 +69,11 @@ final class RnnStack {
                     dParams.slice(spec.layerOffset(l), s.paramCount()));
             dOut = dIn;
         }
+    }
+
+    /** {@link #check} for a state tensor {@code name}, its shape put into the message only on failure. */
+    private static void checkState(Tensor t, long need, String op, Object name, RnnSpec spec) {
+        if (t.size() < need) check(t, need, op, name + " " + stateShape(spec));
     }
 
     private static String stateShape(RnnSpec spec) {

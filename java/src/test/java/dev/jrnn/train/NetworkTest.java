@@ -86,9 +86,9 @@ class NetworkTest {
     }
 
     /**
-     * The fixed-length backward pass keeps dSeq's zeros between calls and only scatters each
-     * sample's last-step gradient; a pass with lengths (which scatters elsewhere) or a different
-     * batch size in between must not leave anything behind.
+     * Nothing a pass leaves in the network's buffers (final states, their gradients, gathered
+     * rows) reaches a later pass: after a full fixed-length batch and a batch with lengths, a
+     * smaller fixed-length batch gives a fresh network's gradients.
      */
     @ParameterizedTest
     @EnumSource(RnnSpec.Cell.class)
